@@ -1,0 +1,39 @@
+"""Packaging for the commune queue-numbering appliance (`qms`)."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="qms-commune",
+    version="0.1.0",
+    description="Queue-numbering appliance for Vietnamese commune public administration service centers",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.11,<3.14",
+    packages=find_packages(include=[
+        "queue_core*", "hub*", "qms*", "mqtt_bus*", "kiosk*", "queue_display*", "counter*", "devices*",
+    ]),
+    include_package_data=True,
+    package_data={"": ["*.kv", "*.json", "*.yaml"]},
+    install_requires=[
+        "kivy[base]>=2.3,<3",
+        "paho-mqtt>=2,<3",
+        "python-escpos[serial,qrcode]>=3.1,<4",
+        "pyserial>=3.5,<4",
+        "qrcode>=7.4,<9",
+        "pillow>=10,<12",
+        "pydantic>=2.5,<3",
+        "ruamel.yaml>=0.18,<0.20",
+        "platformdirs>=4,<5",
+        "tzdata>=2024.1",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8,<9",
+            "pytest-timeout>=2.3,<3",
+            "hypothesis>=6.100,<7",
+            "ruff>=0.6",
+        ],
+    },
+    entry_points={"console_scripts": ["qms=qms.cli:main"]},
+)
