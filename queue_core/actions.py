@@ -1,0 +1,67 @@
+"""Named actions with checked arguments: the one entry used by the hub, the CLI and tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from .engine import Engine, Outcome
+from .errors import QueueError
+from .model import NORMAL, QueueState
+
+# action -> (required args with types, optional args with types)
+ARG_SPECS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
+    "issue_ticket": ({"service": str}, {"priority": str, "procedure": str, "lang": str}),
+    "call_next": ({"counter": str}, {}),
+    "call_ticket": ({"counter": str, "number": str}, {}),
+    "recall": ({"counter": str}, {}),
+    "complete": ({"counter": str}, {}),
+    "no_show": ({"counter": str}, {}),
+    "transfer": ({"counter": str, "service": str}, {}),
+    "pause": ({"counter": str}, {}),
+    "resume": ({"counter": str}, {}),
+    "sign_in": ({"counter": str}, {"officer": str}),
+    "rate": ({"ticket": str, "score": int}, {}),
+}
+
+MUTATING_ACTIONS = frozenset(ARG_SPECS)
+"""Every action above changes the store; ``snapshot`` (handled by callers) does not."""
+
+
+def check_args(action: str, args: Any) -> dict[str, Any]:
+    """Validate ``args`` for ``action``; raise ``QueueError('bad_request')`` naming the problem."""
+    if action not in ARG_SPECS:
+        valid = ", ".join([*ARG_SPECS, "snapshot"])
+        raise QueueError("unknown_action", f"unknown action {action!r}; valid actions: {valid}")
+    if not isinstance(args, dict):
+        raise QueueError("bad_request", f"{action}: 'args' must be a JSON object")
+    required, optional = ARG_SPECS[action]
+    clean: dict[str, Any] = {}
+    for name, kind in {**required, **optional}.items():
+        if name not in args or (name in optional and args[name] is None):
+            if name in required:
+                raise QueueError("bad_request", f"{action}: missing argument {name!r}")
+            continue
+        value = args[name]
+        if kind is str and isinstance(value, int) and not isinstance(value, bool) and name == "counter":
+            value = str(value)  # counter 3 and "3" mean the same
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise QueueError("bad_request",
+                             f"{action}: argument {name!r} must be {kind.__name__}, got {type(value).__name__}")
+        if isinstance(value, str) and not (0 < len(value) <= 200):
+            raise QueueError("bad_request", f"{action}: argument {name!r} must be 1..200 characters")
+        clean[name] = value
+    unknown = sorted(set(args) - set(required) - set(optional))
+    if unknown:
+        raise QueueError("bad_request", f"{action}: unknown argument(s) {', '.join(unknown)}")
+    return clean
+
+
+def run_action(engine: Engine, state: QueueState, now: datetime, action: str, args: Any) -> Outcome:
+    """Run one named action; raises ``QueueError`` for every refusal."""
+    clean = check_args(action, args)
+    handler: Callable[..., Outcome] = getattr(engine, action)
+    if action == "issue_ticket":
+        clean.setdefault("priority", NORMAL)
+    return handler(state, now, **clean)

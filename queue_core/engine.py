@@ -1,0 +1,304 @@
+"""The queue commands. Each takes the state and the time, changes the state, returns events.
+
+Commands validate everything before changing anything, so a command that raises
+``QueueError`` leaves the state as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .errors import QueueError
+from .estimate import record_service_time
+from .events import Event
+from .model import (
+    FINAL_STATUSES,
+    NORMAL,
+    CounterState,
+    CounterStatus,
+    QueueState,
+    ServiceDay,
+    SiteDef,
+    Ticket,
+    TicketStatus,
+)
+from .policy import choose_next
+from .rating import RATING_LABELS
+from .views import counter_view, ticket_view
+
+
+@dataclass
+class Outcome:
+    """What a command returns: its events (in order) and the response ``result``."""
+
+    events: list[Event] = field(default_factory=list)
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine:
+    """Runs commands for one site against a ``QueueState``."""
+
+    def __init__(self, site: SiteDef) -> None:
+        self.site = site
+
+    # ----------------------------------------------------------------- helpers
+    def _event(self, state: QueueState, now: datetime, type_: str, ticket: Ticket | None,
+               counter: str | None, **extra: Any) -> Event:
+        view = ticket_view(self.site, state, ticket) if ticket else None
+        return Event(type=type_, ts=now, ticket=view, counter=counter, extra=extra)
+
+    def _counter(self, state: QueueState, counter_id: str) -> CounterState:
+        if counter_id not in self.site.counters:
+            valid = ", ".join(self.site.counters)
+            raise QueueError("unknown_counter", f"unknown counter {counter_id!r}; valid counters: {valid}",
+                             valid=list(self.site.counters))
+        return state.counters[counter_id]
+
+    def _check_service(self, service_id: str) -> None:
+        if service_id not in self.site.services:
+            valid = ", ".join(self.site.services)
+            raise QueueError("unknown_service", f"unknown service {service_id!r}; valid services: {valid}",
+                             valid=list(self.site.services))
+
+    def _current(self, state: QueueState, counter: CounterState) -> Ticket:
+        ticket = state.tickets.get(counter.ticket_id) if counter.ticket_id else None
+        if ticket is None or ticket.status != TicketStatus.CALLED:
+            raise QueueError("no_current_ticket",
+                             f"counter {counter.id} has no called ticket; call the next citizen first")
+        return ticket
+
+    def _ensure_can_call(self, counter: CounterState) -> None:
+        if counter.status == CounterStatus.PAUSED:
+            raise QueueError("counter_paused", f"counter {counter.id} is paused; resume it before calling")
+        if counter.status == CounterStatus.CLOSED:
+            raise QueueError("counter_closed", f"counter {counter.id} is closed; resume it to open")
+
+    def _finish(self, state: QueueState, now: datetime, ticket: Ticket, status: TicketStatus) -> None:
+        ticket.status = status
+        ticket.finished_at = now
+        if status == TicketStatus.DONE and ticket.called_at is not None:
+            self._record_service_time(state, ticket.service, (now - ticket.called_at).total_seconds())
+
+    def _record_service_time(self, state: QueueState, service: str, seconds: float) -> None:
+        record_service_time(state, service, seconds, self.site.service_time_window)
+
+    def _expire_stale(self, state: QueueState, now: datetime) -> list[Event]:
+        """Close yesterday's leftovers: waiting/called tickets of an earlier day become no-shows."""
+        today = self.site.local_day(now)
+        events = []
+        for ticket in sorted(state.tickets.values(), key=lambda t: t.id):
+            if ticket.status in FINAL_STATUSES or ticket.day >= today:
+                continue
+            counter = ticket.counter if ticket.status == TicketStatus.CALLED else None
+            self._finish(state, now, ticket, TicketStatus.NO_SHOW)
+            if counter and state.counters[counter].ticket_id == ticket.id:
+                state.counters[counter].ticket_id = None
+            events.append(self._event(state, now, "ticket_no_show", ticket, counter, reason="expired"))
+        return events
+
+    def _close_current(self, state: QueueState, now: datetime, counter: CounterState) -> list[Event]:
+        """Before calling someone new: finish the counter's current ticket.
+
+        A ticket recalled ``max_recalls`` times or more becomes a no-show; otherwise it is done.
+        """
+        ticket = state.tickets.get(counter.ticket_id) if counter.ticket_id else None
+        counter.ticket_id = None
+        if ticket is None or ticket.status != TicketStatus.CALLED:
+            return []
+        if ticket.call_count - 1 >= self.site.max_recalls:
+            self._finish(state, now, ticket, TicketStatus.NO_SHOW)
+            return [self._event(state, now, "ticket_no_show", ticket, counter.id, reason="max_recalls")]
+        self._finish(state, now, ticket, TicketStatus.DONE)
+        return [self._event(state, now, "ticket_completed", ticket, counter.id, reason="auto")]
+
+    def _call(self, state: QueueState, now: datetime, counter: CounterState, ticket: Ticket) -> Event:
+        ticket.status = TicketStatus.CALLED
+        ticket.called_at = now
+        ticket.counter = counter.id
+        ticket.call_count = 1
+        ticket.officer = counter.officer
+        counter.ticket_id = ticket.id
+        counter.normal_streak = 0 if ticket.is_priority else counter.normal_streak + 1
+        day = state.days.get(ticket.service)
+        if day is not None and day.day == ticket.day:
+            day.last_called = ticket.number
+        return self._event(state, now, "ticket_called", ticket, counter.id)
+
+    # ---------------------------------------------------------------- commands
+    def issue_ticket(self, state: QueueState, now: datetime, service: str, priority: str = NORMAL,
+                     procedure: str | None = None, lang: str = "vi") -> Outcome:
+        """Give the next number of ``service`` to a citizen."""
+        self._check_service(service)
+        definition = self.site.services[service]
+        if priority != NORMAL and priority not in self.site.priorities:
+            valid = ", ".join((NORMAL, *self.site.priorities))
+            raise QueueError("unknown_priority", f"unknown priority {priority!r}; valid: {valid}")
+        if procedure is not None and procedure not in definition.procedures:
+            raise QueueError("unknown_procedure",
+                             f"procedure {procedure!r} does not belong to service {service!r}")
+        hours = self.site.service_hours(service)
+        local = now.astimezone(self.site.tz)
+        if self.site.enforce_hours and hours is not None and not hours.is_open(local):
+            raise QueueError("service_closed",
+                             f"{definition.name} is closed now; opening hours: {hours.describe()}")
+        today = local.date()
+        day = state.days.get(service)
+        day = day.copy() if day is not None and day.day == today else ServiceDay(service, today)
+        if definition.daily_quota is not None and day.issued >= definition.daily_quota:
+            raise QueueError("quota_reached",
+                             f"{definition.name}: today's {definition.daily_quota} tickets are all given; "
+                             "please come back tomorrow")
+        number = self._next_number(state, day)
+        events = self._expire_stale(state, now)
+        day.last_number = number
+        day.issued += 1
+        state.days[service] = day
+        ticket = Ticket(
+            id=f"{today:%Y%m%d}-{service}-{day.issued}",
+            number=definition.format_number(number),
+            service=service, day=today, day_index=day.issued, priority=priority,
+            issued_at=now, queued_at=now, procedure=procedure, lang=lang,
+        )
+        state.tickets[ticket.id] = ticket
+        events.append(self._event(state, now, "ticket_issued", ticket, None))
+        return Outcome(events, {"ticket": ticket_view(self.site, state, ticket)})
+
+    def _next_number(self, state: QueueState, day: ServiceDay) -> int:
+        definition = self.site.services[day.service]
+        start, end = definition.number_start, definition.number_end
+        candidate = start if day.last_number is None else day.last_number + 1
+        if candidate <= end:
+            return candidate
+        if not definition.wrap:
+            raise QueueError("range_exhausted",
+                             f"{definition.name}: all numbers {start}–{end} are given today; "
+                             "raise 'numbers.end' or enable 'wrap' in the site config")
+        held = {t.number for t in state.tickets.values()
+                if t.service == day.service and t.day == day.day and t.status not in FINAL_STATUSES}
+        for n in [*range(candidate, end + 1), *range(start, candidate)]:
+            n = start + (n - start) % (end - start + 1)
+            if definition.format_number(n) not in held:
+                if n <= (day.last_number or start):
+                    day.cycle += 1
+                return n
+        raise QueueError("range_exhausted", f"{definition.name}: every number is held by a waiting citizen")
+
+    def call_next(self, state: QueueState, now: datetime, counter: str) -> Outcome:
+        """Finish the counter's current ticket and call the next one by the priority policy."""
+        live = self._counter(state, counter)
+        self._ensure_can_call(live)
+        events = self._expire_stale(state, now)
+        events += self._close_current(state, now, live)
+        definition = self.site.counters[counter]
+        order = {s: i for i, s in enumerate(definition.services)}
+        waiting = (t for t in state.tickets.values()
+                   if t.status == TicketStatus.WAITING and t.service in order)
+        chosen = choose_next(self.site.policy, live, waiting, order, now)
+        if chosen is None:
+            return Outcome(events, {"ticket": None})
+        events.append(self._call(state, now, live, chosen))
+        return Outcome(events, {"ticket": ticket_view(self.site, state, chosen)})
+
+    def call_ticket(self, state: QueueState, now: datetime, counter: str, number: str) -> Outcome:
+        """Call a specific waiting number out of order (today's ticket with that number)."""
+        live = self._counter(state, counter)
+        self._ensure_can_call(live)
+        today = self.site.local_day(now)
+        wanted = number.strip().upper()
+        matches = [t for t in state.tickets.values()
+                   if t.number == wanted and t.day == today and t.status == TicketStatus.WAITING]
+        if not matches:
+            raise QueueError("unknown_ticket", f"no waiting ticket {wanted} today")
+        ticket = min(matches, key=lambda t: t.queued_at)
+        events = self._expire_stale(state, now)
+        events += self._close_current(state, now, live)
+        events.append(self._call(state, now, live, ticket))
+        return Outcome(events, {"ticket": ticket_view(self.site, state, ticket)})
+
+    def recall(self, state: QueueState, now: datetime, counter: str) -> Outcome:
+        """Call the counter's current citizen again."""
+        live = self._counter(state, counter)
+        ticket = state.tickets.get(live.ticket_id) if live.ticket_id else None
+        if ticket is None or ticket.status != TicketStatus.CALLED:
+            return Outcome([], {"ticket": None})
+        ticket.call_count += 1
+        event = self._event(state, now, "ticket_recalled", ticket, counter)
+        return Outcome([event], {"ticket": ticket_view(self.site, state, ticket)})
+
+    def complete(self, state: QueueState, now: datetime, counter: str) -> Outcome:
+        """The citizen was served."""
+        live = self._counter(state, counter)
+        ticket = self._current(state, live)
+        self._finish(state, now, ticket, TicketStatus.DONE)
+        live.ticket_id = None
+        event = self._event(state, now, "ticket_completed", ticket, counter)
+        return Outcome([event], {"ticket": ticket_view(self.site, state, ticket)})
+
+    def no_show(self, state: QueueState, now: datetime, counter: str) -> Outcome:
+        """The called citizen did not come."""
+        live = self._counter(state, counter)
+        ticket = self._current(state, live)
+        self._finish(state, now, ticket, TicketStatus.NO_SHOW)
+        live.ticket_id = None
+        event = self._event(state, now, "ticket_no_show", ticket, counter)
+        return Outcome([event], {"ticket": ticket_view(self.site, state, ticket)})
+
+    def transfer(self, state: QueueState, now: datetime, counter: str, service: str) -> Outcome:
+        """Send the current citizen to another service's queue, keeping number and place."""
+        live = self._counter(state, counter)
+        self._check_service(service)
+        ticket = self._current(state, live)
+        if service == ticket.service:
+            raise QueueError("same_service", f"ticket {ticket.number} is already in service {service!r}")
+        origin = ticket.service
+        if ticket.called_at is not None:
+            self._record_service_time(state, origin, (now - ticket.called_at).total_seconds())
+        ticket.service = service
+        ticket.status = TicketStatus.WAITING
+        ticket.counter = None
+        ticket.transfers += 1
+        live.ticket_id = None
+        event = self._event(state, now, "ticket_transferred", ticket, counter, from_service=origin)
+        return Outcome([event], {"ticket": ticket_view(self.site, state, ticket)})
+
+    def pause(self, state: QueueState, now: datetime, counter: str) -> Outcome:
+        """Stop calling at this counter (its current citizen stays with it)."""
+        return self._set_status(state, now, counter, CounterStatus.PAUSED, "counter_paused")
+
+    def resume(self, state: QueueState, now: datetime, counter: str) -> Outcome:
+        """Open a paused or closed counter."""
+        return self._set_status(state, now, counter, CounterStatus.OPEN, "counter_resumed")
+
+    def _set_status(self, state: QueueState, now: datetime, counter: str, status: CounterStatus,
+                    event_type: str) -> Outcome:
+        live = self._counter(state, counter)
+        events = []
+        if live.status != status:
+            live.status = status
+            current = state.tickets.get(live.ticket_id) if live.ticket_id else None
+            events.append(self._event(state, now, event_type, current, counter, status=status.value))
+        return Outcome(events, {"counter": counter_view(self.site, state, counter)})
+
+    def sign_in(self, state: QueueState, now: datetime, counter: str, officer: str | None) -> Outcome:
+        """Record which officer works at the counter (None signs out)."""
+        live = self._counter(state, counter)
+        live.officer = officer or None
+        return Outcome([], {"counter": counter_view(self.site, state, counter)})
+
+    def rate(self, state: QueueState, now: datetime, ticket: str, score: int) -> Outcome:
+        """Attach a satisfaction rating (1..5) to a served ticket."""
+        if not isinstance(score, int) or isinstance(score, bool) or score not in RATING_LABELS:
+            raise QueueError("invalid_score", f"score must be a whole number 1..5, got {score!r}")
+        found = state.tickets.get(ticket)
+        if found is None:
+            raise QueueError("unknown_ticket", f"no ticket with id {ticket!r}")
+        if found.status != TicketStatus.DONE:
+            raise QueueError("not_rateable", f"ticket {found.number} is {found.status.value}, not done")
+        if found.rating is not None:
+            raise QueueError("already_rated", f"ticket {found.number} was already rated {found.rating}")
+        found.rating = score
+        event = self._event(state, now, "rating_recorded", found, found.counter, score=score,
+                            label=RATING_LABELS[score]["vi"])
+        return Outcome([event], {"ticket": ticket_view(self.site, state, found)})

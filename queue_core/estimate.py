@@ -1,0 +1,50 @@
+"""People ahead and estimated waiting time."""
+
+from __future__ import annotations
+
+import math
+from statistics import fmean
+
+from .model import CounterStatus, QueueState, SiteDef, Ticket, TicketStatus
+from .policy import queue_order_key
+
+
+def record_service_time(state: QueueState, service: str, seconds: float, window: int) -> None:
+    """Remember one service duration, keeping the newest ``window`` per service."""
+    recent = state.recent_service_s.setdefault(service, [])
+    recent.append(max(0.0, seconds))
+    del recent[:-window]
+
+
+def mean_service_s(site: SiteDef, state: QueueState, service: str) -> float:
+    """Mean of recent service durations, or the configured default without history."""
+    recent = state.recent_service_s.get(service) or []
+    return fmean(recent) if recent else float(site.default_service_s)
+
+
+def serving_counters(site: SiteDef, state: QueueState, service: str) -> int:
+    """Open counters serving ``service``; when none is open, those that could (at least 1)."""
+    serving = [c for c in site.counters.values() if service in c.services]
+    open_ = [c for c in serving if state.counters[c.id].status == CounterStatus.OPEN]
+    return max(1, len(open_) or len(serving))
+
+
+def waiting_in(state: QueueState, service: str) -> list[Ticket]:
+    """Waiting tickets of one service."""
+    return [t for t in state.tickets.values() if t.service == service and t.status == TicketStatus.WAITING]
+
+
+def people_ahead(site: SiteDef, state: QueueState, ticket: Ticket) -> int:
+    """How many waiting citizens of the same service are likely called first (0 unless waiting)."""
+    if ticket.status != TicketStatus.WAITING:
+        return 0
+    mine = queue_order_key(site.policy, ticket)
+    return sum(
+        1 for t in waiting_in(state, ticket.service) if t.id != ticket.id and queue_order_key(site.policy, t) < mine
+    )
+
+
+def wait_seconds(site: SiteDef, state: QueueState, service: str, ahead: int) -> int:
+    """Expected wait with ``ahead`` people in front (half a service for those at the counters)."""
+    per_person = mean_service_s(site, state, service) / serving_counters(site, state, service)
+    return math.ceil((ahead + 0.5) * per_person)
