@@ -1,0 +1,443 @@
+"""``BusClient``: the one MQTT client every QMS device uses (paho-mqtt 2.x, MQTT 3.1.1).
+
+- boots before the broker and keeps reconnecting (``connect_async`` + ``loop_start``);
+- announces presence: retained ``status/{client_id}`` online on every connect, retained offline
+  as last will and on :meth:`BusClient.close`;
+- (re)subscribes in ``on_connect``; handlers get ``(topic, payload_dict)``; malformed payloads
+  and failing handlers are logged and never stop the network thread;
+- request/response RPC over ``request/{client_id}`` / ``response/{client_id}`` with retries that
+  reuse the same request id (the hub answers a repeated id with its first answer).
+
+Handlers and callbacks run on the paho network thread: keep them short, and hand results to a
+UI with ``Clock.schedule_once``. Never call the blocking :meth:`BusClient.request` from a handler.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from .topics import Topics, validate_id
+from .url import BrokerAddress, parse_broker_url
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[str, dict], None]
+ResponseCallback = Callable[[Any], None]  # gets the response dict or an exception
+
+
+class _QuietPaho(logging.Filter):
+    """Drop paho's harmless "Client is not connected" error logged after a clean disconnect."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Client is not connected")
+
+
+_paho_log = logging.getLogger(__name__ + ".paho")
+_paho_log.addFilter(_QuietPaho())
+
+
+def _vietnam_tz() -> tzinfo:
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo("Asia/Ho_Chi_Minh")
+    except Exception:  # no tz database: Vietnam has no DST, a fixed offset is exact
+        return timezone(timedelta(hours=7), "ICT")
+
+
+_DEFAULT_TZ = _vietnam_tz()
+
+
+def default_clock() -> datetime:
+    """Now, in Asia/Ho_Chi_Minh."""
+    return datetime.now(_DEFAULT_TZ)
+
+
+def new_request_id() -> str:
+    """A unique request id (uuid4 hex)."""
+    return uuid.uuid4().hex
+
+
+class RequestTimeout(TimeoutError):
+    """No response arrived for a request after all attempts."""
+
+    def __init__(self, action: str, request_id: str, attempts: int, timeout: float) -> None:
+        self.action, self.request_id, self.attempts, self.timeout = action, request_id, attempts, timeout
+        super().__init__(
+            f"no answer to {action!r} (request {request_id}) after {attempts} attempt(s) of {timeout:g} s: "
+            "the hub is not answering; check that the hub runs and the broker is reachable (run `qms doctor`)"
+        )
+
+
+class BusClosed(RuntimeError):
+    """The client was closed (before or while waiting for a response)."""
+
+
+def decode_payload(topic: str, raw: bytes) -> dict | None:
+    """JSON object from *raw*, or None (logged) when it is empty, not UTF-8 JSON or not an object."""
+    if not raw:
+        log.debug("empty payload on %s dropped (cleared retained message)", topic)
+        return None
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        log.warning("malformed JSON on %s dropped (%s): %.80r", topic, exc, raw)
+        return None
+    if not isinstance(obj, dict):
+        log.warning("non-object JSON payload on %s dropped: %.80r", topic, raw)
+        return None
+    return obj
+
+
+def encode_payload(obj: dict) -> bytes:
+    """Compact UTF-8 JSON (strict: no NaN)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+@dataclass
+class _Pending:
+    action: str
+    payload: dict
+    done: threading.Event = field(default_factory=threading.Event)
+    response: dict | None = None
+    closed: bool = False
+    # async only
+    callback: ResponseCallback | None = None
+    timeout: float = 5.0
+    max_attempts: int = 1
+    attempts: int = 0
+    timer: threading.Timer | None = None
+
+
+class BusClient:
+    """MQTT client of one device (hub, kiosk, display, counter).
+
+    ``BusClient("mqtt://127.0.0.1:1883", "xa-demo", "kiosk-1", "kiosk").start()``; also a
+    context manager (``with BusClient(...) as bus:`` starts and closes).
+    """
+
+    def __init__(
+        self,
+        broker: BrokerAddress | str,
+        site: str | Topics,
+        client_id: str,
+        role: str,
+        *,
+        keepalive: int = 15,
+        on_connection_change: Callable[[bool], None] | None = None,
+        clock: Callable[[], datetime] = default_clock,
+        reconnect_delay: tuple[float, float] = (0.5, 2.0),
+        ca_certs: str | None = None,
+    ) -> None:
+        self.address = parse_broker_url(broker) if isinstance(broker, str) else broker
+        self.topics = site if isinstance(site, Topics) else Topics(site)
+        self.client_id = validate_id(client_id, "client_id")
+        self.role = validate_id(role, "role")
+        self.on_connection_change = on_connection_change
+        self._clock = clock
+        self._keepalive = keepalive
+        self._lock = threading.RLock()
+        self._connected = threading.Event()
+        self._subs: dict[str, list[tuple[Handler, int]]] = {}
+        self._pending: dict[str, _Pending] = {}
+        self._started = self._closed = self._unreachable_warned = False
+        self.status_topic = self.topics.status(client_id)
+        self.request_topic = self.topics.request(client_id)
+        self.response_topic = self.topics.response(client_id)
+
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
+        c.suppress_exceptions = True
+        c.enable_logger(_paho_log)
+        c.reconnect_delay_set(*reconnect_delay)  # type: ignore[arg-type]  # floats work
+        if self.address.username is not None:
+            c.username_pw_set(self.address.username, self.address.password)
+        if self.address.tls:
+            c.tls_set(ca_certs=ca_certs)
+        self._set_will(c)
+        c.on_pre_connect = self._on_pre_connect
+        c.on_connect = self._on_connect
+        c.on_connect_fail = self._on_connect_fail
+        c.on_disconnect = self._on_disconnect
+        c.on_message = self._on_message
+        self._mqtt = c
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> BusClient:
+        """Connect in the background (works even if the broker is not up yet)."""
+        with self._lock:
+            if self._closed:
+                raise BusClosed(f"BusClient {self.client_id} is closed")
+            if self._started:
+                return self
+            self._started = True
+        self._mqtt.connect_async(self.address.host, self.address.port, self._keepalive)
+        self._mqtt.loop_start()
+        return self
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Publish retained offline status, disconnect and stop the network thread."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            pending = list(self._pending.values())
+            self._pending.clear()
+        for p in pending:
+            if p.timer:
+                p.timer.cancel()
+            p.closed = True
+            p.done.set()
+        if not self._started:
+            return
+        on_net_thread = self._on_network_thread()
+        if self._connected.is_set():
+            try:
+                info = self.publish_json(self.status_topic, self._status(False), retain=True)
+                if not on_net_thread:
+                    info.wait_for_publish(timeout)
+            except Exception as exc:  # broker gone meanwhile: the last will covers it
+                log.info("offline status of %s not confirmed: %s", self.client_id, exc)
+        self._mqtt.disconnect()
+        self._mqtt.loop_stop()
+        self._set_connected(False)
+
+    def __enter__(self) -> BusClient:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout: float | None = None) -> bool:
+        """Block until connected (True) or *timeout* seconds passed (False)."""
+        return self._connected.wait(timeout)
+
+    # -- pub/sub ---------------------------------------------------------------------------------
+    def publish_json(self, topic: str, obj: dict, retain: bool = False, qos: int = 1) -> mqtt.MQTTMessageInfo:
+        """Publish *obj* as JSON; QoS 1 messages made while offline are sent on reconnect."""
+        return self._mqtt.publish(topic, encode_payload(obj), qos=qos, retain=retain)
+
+    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
+        """Call ``handler(topic, payload)`` for every JSON-object message matching *topic_filter*.
+
+        The subscription is made now if connected and again on every reconnect.
+        """
+        if not topic_filter:
+            raise ValueError("topic filter must not be empty")
+        with self._lock:
+            self._subs.setdefault(topic_filter, []).append((handler, qos))
+        if self._connected.is_set():
+            self._mqtt.subscribe(topic_filter, qos)
+
+    def unsubscribe(self, topic_filter: str, handler: Handler | None = None) -> None:
+        """Remove *handler* (or all handlers) of *topic_filter*."""
+        with self._lock:
+            entries = [e for e in self._subs.get(topic_filter, []) if handler is not None and e[0] != handler]
+            if entries:
+                self._subs[topic_filter] = entries
+                return
+            self._subs.pop(topic_filter, None)
+        if self._connected.is_set() and topic_filter != self.response_topic:
+            self._mqtt.unsubscribe(topic_filter)
+
+    # -- request / response ----------------------------------------------------------------------
+    def request(
+        self,
+        action: str,
+        args: dict | None = None,
+        *,
+        timeout: float = 5.0,
+        retries: int = 2,
+        request_id: str | None = None,
+    ) -> dict:
+        """Send a request to the hub and wait for its response dict (``ok`` true or false).
+
+        Each of the ``1 + retries`` attempts republishes the SAME id and waits *timeout* seconds.
+        Raises :class:`RequestTimeout` when nothing answers, :class:`BusClosed` if closed meanwhile.
+        """
+        if self._on_network_thread():
+            raise RuntimeError("BusClient.request() blocks: from a handler use request_async()")
+        rid, p = self._register(action, args, request_id)
+        try:
+            for _ in range(retries + 1):
+                self._publish_request(rid, p)
+                if p.done.wait(timeout):
+                    if p.closed or p.response is None:
+                        raise BusClosed(f"BusClient {self.client_id} closed while waiting for {action!r}")
+                    return p.response
+            raise RequestTimeout(action, rid, retries + 1, timeout)
+        finally:
+            with self._lock:
+                if self._pending.get(rid) is p:
+                    del self._pending[rid]
+
+    def request_async(
+        self,
+        action: str,
+        args: dict | None,
+        callback: ResponseCallback,
+        *,
+        timeout: float = 5.0,
+        retries: int = 2,
+        request_id: str | None = None,
+    ) -> str:
+        """Like :meth:`request` without blocking; returns the request id.
+
+        ``callback(response_dict)`` runs on the network thread, or ``callback(RequestTimeout)`` on a
+        timer thread. Not called when the client is closed first.
+        """
+        rid, p = self._register(action, args, request_id)
+        p.callback, p.timeout, p.max_attempts = callback, timeout, retries + 1
+        self._async_attempt(rid)
+        return rid
+
+    def _register(self, action: str, args: dict | None, request_id: str | None) -> tuple[str, _Pending]:
+        rid = request_id or new_request_id()
+        p = _Pending(action, {"id": rid, "action": action, "args": dict(args or {})})
+        with self._lock:
+            if self._closed:
+                raise BusClosed(f"BusClient {self.client_id} is closed")
+            if not self._started:
+                raise RuntimeError("BusClient.start() must be called before request()")
+            if rid in self._pending:
+                raise ValueError(f"request id {rid!r} is already waiting for an answer")
+            self._pending[rid] = p
+        return rid, p
+
+    def _publish_request(self, rid: str, p: _Pending) -> None:
+        info = self.publish_json(self.request_topic, p.payload)
+        log.debug("request %s %s sent (rc=%s)", rid, p.action, info.rc)
+
+    def _async_attempt(self, rid: str) -> None:
+        exc: RequestTimeout | None = None
+        with self._lock:
+            p = self._pending.get(rid)
+            if p is None:
+                return
+            if p.attempts >= p.max_attempts:
+                del self._pending[rid]
+                exc = RequestTimeout(p.action, rid, p.attempts, p.timeout)
+            else:
+                p.attempts += 1
+                p.timer = threading.Timer(p.timeout, self._async_attempt, (rid,))
+                p.timer.daemon = True
+                p.timer.start()
+        if exc is not None:
+            self._call_guarded(p.callback, exc)
+        else:
+            self._publish_request(rid, p)
+
+    def _handle_response(self, payload: dict) -> None:
+        rid = payload.get("id")
+        with self._lock:
+            p = self._pending.pop(rid, None) if isinstance(rid, str) else None
+        if p is None:
+            log.debug("response %r matches no waiting request (late or duplicate)", rid)
+            return
+        if p.timer:
+            p.timer.cancel()
+        p.response = payload
+        p.done.set()
+        if p.callback is not None:
+            self._call_guarded(p.callback, payload)
+
+    # -- paho callbacks (each one guarded) -------------------------------------------------------
+    def _status(self, online: bool) -> dict:
+        return {"online": online, "role": self.role, "ts": self._clock().isoformat(timespec="seconds")}
+
+    def _set_will(self, c: mqtt.Client) -> None:
+        c.will_set(self.status_topic, encode_payload(self._status(False)), qos=1, retain=True)
+
+    def _on_pre_connect(self, client: mqtt.Client, userdata: object) -> None:
+        try:
+            self._set_will(client)  # fresh "ts" in the last will
+        except Exception:
+            log.exception("on_pre_connect failed")
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: Any, props: object) -> None:
+        try:
+            if reason.is_failure:
+                log.warning("broker %s refused %s: %s (check user name/password and ACL)",
+                            self.address, self.client_id, reason)
+                return
+            with self._lock:
+                filters = {f: max(q for _, q in hs) for f, hs in self._subs.items()}
+            filters.setdefault(self.response_topic, 1)
+            client.subscribe(list(filters.items()))
+            self.publish_json(self.status_topic, self._status(True), retain=True)
+            log.info("%s connected to %s", self.client_id, self.address)
+            self._unreachable_warned = False
+            self._set_connected(True)
+        except Exception:
+            log.exception("on_connect failed")
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        try:
+            level = logging.DEBUG if self._unreachable_warned else logging.WARNING
+            self._unreachable_warned = True
+            log.log(level, "%s cannot reach broker %s yet, retrying (is it running? try `qms doctor`)",
+                    self.client_id, self.address)
+        except Exception:
+            log.exception("on_connect_fail failed")
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object, reason: Any, props: object) -> None:
+        try:
+            if self._connected.is_set() and not self._closed:
+                log.warning("%s lost the broker %s (%s), reconnecting", self.client_id, self.address, reason)
+            self._set_connected(False)
+        except Exception:
+            log.exception("on_disconnect failed")
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        try:
+            topic = msg.topic
+            payload = decode_payload(topic, msg.payload)
+            if payload is None:
+                return
+            if topic == self.response_topic:
+                self._handle_response(payload)
+            with self._lock:
+                matches = [h for f, hs in self._subs.items() if mqtt.topic_matches_sub(f, topic) for h, _ in hs]
+            for handler in matches:
+                try:
+                    handler(topic, payload)
+                except Exception:
+                    log.exception("handler %r failed on %s", handler, topic)
+        except Exception:
+            log.exception("on_message failed")
+
+    def _set_connected(self, connected: bool) -> None:
+        with self._lock:
+            if connected == self._connected.is_set():
+                return
+            if connected:
+                self._connected.set()
+            else:
+                self._connected.clear()
+        if self.on_connection_change is not None:
+            self._call_guarded(self.on_connection_change, connected)
+
+    def _on_network_thread(self) -> bool:
+        return threading.current_thread() is getattr(self._mqtt, "_thread", None)
+
+    @staticmethod
+    def _call_guarded(fn: Callable[[Any], None] | None, arg: object) -> None:
+        if fn is None:
+            return
+        try:
+            fn(arg)
+        except Exception:
+            log.exception("callback %r failed", fn)
