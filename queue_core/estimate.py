@@ -45,6 +45,14 @@ def people_ahead(site: SiteDef, state: QueueState, ticket: Ticket) -> int:
 
 
 def wait_seconds(site: SiteDef, state: QueueState, service: str, ahead: int) -> int:
-    """Expected wait with ``ahead`` people in front (half a service for those at the counters)."""
+    """Expected wait with ``ahead`` people in front.
+
+    Idle open counters take the first people at once; after that each person ahead costs one mean
+    service time shared among the serving counters, plus half a service for those being served.
+    """
+    serving = [c.id for c in site.counters.values() if service in c.services]
+    idle = sum(1 for c in serving if state.counters[c].status == CounterStatus.OPEN and not state.counters[c].ticket_id)
+    if ahead < idle:
+        return 0
     per_person = mean_service_s(site, state, service) / serving_counters(site, state, service)
-    return math.ceil((ahead + 0.5) * per_person)
+    return math.ceil((ahead - idle + 0.5) * per_person)

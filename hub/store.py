@@ -1,0 +1,279 @@
+"""The SQLite store: the one source of truth.
+
+Every command runs in one ``BEGIN IMMEDIATE`` transaction that loads the live state, runs the
+pure engine, writes the changed rows and appends the events to the ``outbox`` (site-wide ``seq``).
+Request ids make commands idempotent: a repeated id returns the first answer and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from queue_core import (
+    CounterState,
+    CounterStatus,
+    Engine,
+    QueueError,
+    QueueState,
+    ServiceDay,
+    SiteDef,
+    Ticket,
+    TicketStatus,
+    counter_view,
+    run_action,
+    service_view,
+)
+
+from .schema import migrate
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The wall clock, as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Reply:
+    """A command's answer: the contract response, the events it appended, and whether it was replayed."""
+
+    response: dict[str, Any]
+    events: list[dict[str, Any]] = field(default_factory=list)
+    replayed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when the command succeeded."""
+        return bool(self.response.get("ok"))
+
+
+def _ts(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.astimezone(UTC).isoformat()
+
+
+def _dt(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+TICKET_COLUMNS = (
+    "id", "number", "service", "day", "day_index", "priority", "status", "procedure", "lang", "issued_at",
+    "queued_at", "called_at", "finished_at", "counter", "call_count", "transfers", "rating", "officer",
+)
+
+
+def _ticket_row(t: Ticket) -> tuple[Any, ...]:
+    return (t.id, t.number, t.service, t.day.isoformat(), t.day_index, t.priority, t.status.value, t.procedure,
+            t.lang, _ts(t.issued_at), _ts(t.queued_at), _ts(t.called_at), _ts(t.finished_at), t.counter,
+            t.call_count, t.transfers, t.rating, t.officer)
+
+
+def _ticket_from_row(row: sqlite3.Row) -> Ticket:
+    issued, queued = _dt(row["issued_at"]), _dt(row["queued_at"])
+    assert issued is not None and queued is not None
+    return Ticket(
+        id=row["id"], number=row["number"], service=row["service"], day=date.fromisoformat(row["day"]),
+        day_index=row["day_index"], priority=row["priority"], issued_at=issued, queued_at=queued,
+        status=TicketStatus(row["status"]), procedure=row["procedure"], lang=row["lang"],
+        called_at=_dt(row["called_at"]), finished_at=_dt(row["finished_at"]), counter=row["counter"],
+        call_count=row["call_count"], transfers=row["transfers"], rating=row["rating"], officer=row["officer"],
+    )
+
+
+class Store:
+    """One process's handle on the store file. Thread-safe; several processes may share the file."""
+
+    def __init__(self, path: str | Path, site: SiteDef, clock: Clock = utc_now, busy_timeout_s: float = 30.0):
+        self.path = Path(path)
+        self.site = site
+        self.engine = Engine(site)
+        self.clock = clock
+        self._lock = threading.RLock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                     timeout=busy_timeout_s)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = FULL")
+        migrate(self._conn)
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------ state
+    def _load(self, conn: sqlite3.Connection, extra_ticket: str | None = None) -> QueueState:
+        state = QueueState.initial(self.site)
+        rows = conn.execute("SELECT * FROM tickets WHERE status IN ('waiting', 'called')").fetchall()
+        if extra_ticket:
+            rows += conn.execute("SELECT * FROM tickets WHERE id = ?", (extra_ticket,)).fetchall()
+        for row in rows:
+            if row["service"] in self.site.services:
+                ticket = _ticket_from_row(row)
+                state.tickets[ticket.id] = ticket
+        for row in conn.execute("SELECT * FROM counters"):
+            if row["id"] in state.counters:
+                state.counters[row["id"]] = CounterState(row["id"], CounterStatus(row["status"]), row["ticket_id"],
+                                                         row["normal_streak"], row["officer"])
+        for row in conn.execute("SELECT * FROM service_days"):
+            if row["service"] in self.site.services:
+                state.days[row["service"]] = ServiceDay(row["service"], date.fromisoformat(row["day"]),
+                                                        row["last_number"], row["issued"], row["cycle"],
+                                                        row["last_called"])
+        for row in conn.execute("SELECT * FROM service_times"):
+            state.recent_service_s[row["service"]] = json.loads(row["recent_json"])
+        return state
+
+    def _save(self, conn: sqlite3.Connection, before: QueueState, after: QueueState) -> None:
+        changed = [t for tid, t in after.tickets.items() if before.tickets.get(tid) != t]
+        if changed:
+            marks = ", ".join("?" * len(TICKET_COLUMNS))
+            conn.executemany(f"INSERT OR REPLACE INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({marks})",
+                             [_ticket_row(t) for t in changed])
+        for cid, c in after.counters.items():
+            if before.counters.get(cid) != c:
+                conn.execute("INSERT OR REPLACE INTO counters VALUES (?, ?, ?, ?, ?)",
+                             (c.id, c.status.value, c.ticket_id, c.normal_streak, c.officer))
+        for sid, d in after.days.items():
+            if before.days.get(sid) != d:
+                conn.execute("INSERT OR REPLACE INTO service_days VALUES (?, ?, ?, ?, ?, ?)",
+                             (sid, d.day.isoformat(), d.last_number, d.issued, d.cycle, d.last_called))
+        for sid, recent in after.recent_service_s.items():
+            if before.recent_service_s.get(sid) != recent:
+                conn.execute("INSERT OR REPLACE INTO service_times VALUES (?, ?)", (sid, json.dumps(recent)))
+
+    @staticmethod
+    def _copy(state: QueueState) -> QueueState:
+        return QueueState(
+            tickets={k: t.copy() for k, t in state.tickets.items()},
+            counters={k: c.copy() for k, c in state.counters.items()},
+            days={k: d.copy() for k, d in state.days.items()},
+            recent_service_s={k: list(v) for k, v in state.recent_service_s.items()},
+        )
+
+    # --------------------------------------------------------------- commands
+    def run(self, action: str, args: dict[str, Any] | None = None, request_id: str | None = None,
+            now: datetime | None = None) -> Reply:
+        """Run one action durably; never raises ``QueueError`` (it becomes an ``ok: false`` reply)."""
+        args = {} if args is None else args
+        with self._transaction() as conn:
+            if request_id is not None:
+                seen = conn.execute("SELECT response FROM requests WHERE id = ?", (request_id,)).fetchone()
+                if seen is not None:
+                    return Reply(json.loads(seen["response"]), replayed=True)
+            when = now or self.clock()
+            wanted = args.get("ticket") if action == "rate" and isinstance(args, dict) else None
+            state = self._load(conn, extra_ticket=wanted if isinstance(wanted, str) else None)
+            before = self._copy(state)
+            try:
+                outcome = run_action(self.engine, state, when, action, args)
+            except QueueError as err:
+                response: dict[str, Any] = {"ok": False, "error": err.as_dict()}
+                events: list[dict[str, Any]] = []
+            else:
+                self._save(conn, before, state)
+                events = self._append_events(conn, outcome.events)
+                response = {"ok": True, "result": outcome.result}
+            if request_id is not None:
+                response = {"id": request_id, **response}
+                conn.execute("INSERT INTO requests VALUES (?, ?, ?, ?)",
+                             (request_id, action[:64], json.dumps(response, ensure_ascii=False), _ts(when)))
+        return Reply(response, events)
+
+    def _append_events(self, conn: sqlite3.Connection, events: list[Any]) -> list[dict[str, Any]]:
+        out = []
+        for event in events:
+            ts = event.ts.astimezone(self.site.tz).isoformat(timespec="milliseconds")
+            body = event.payload(0, ts)
+            cur = conn.execute("INSERT INTO outbox (ts, type, payload) VALUES (?, ?, '')", (ts, event.type))
+            body["seq"] = cur.lastrowid
+            conn.execute("UPDATE outbox SET payload = ? WHERE seq = ?",
+                         (json.dumps(body, ensure_ascii=False), cur.lastrowid))
+            out.append(body)
+        return out
+
+    # ------------------------------------------------------------------ reads
+    def last_seq(self) -> int:
+        """The newest event's ``seq`` (0 before the first event)."""
+        with self._lock:
+            row = self._conn.execute("SELECT MAX(seq) FROM outbox").fetchone()
+        return row[0] or 0
+
+    def events_after(self, seq: int, limit: int = 500) -> list[dict[str, Any]]:
+        """Events with ``seq`` greater than ``seq``, oldest first."""
+        with self._lock:
+            rows = self._conn.execute("SELECT payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+                                      (seq, limit)).fetchall()
+        return [json.loads(r["payload"]) for r in rows]
+
+    def get_meta(self, key: str) -> str | None:
+        """A value of the ``meta`` table."""
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row["value"]
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a value of the ``meta`` table."""
+        with self._transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def snapshot(self) -> dict[str, Any]:
+        """``{"site", "services", "counters"}``: the retained state payloads, consistent with one ``seq``."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                state = self._load(self._conn)
+                seq = self._conn.execute("SELECT MAX(seq) FROM outbox").fetchone()[0] or 0
+            finally:
+                self._conn.execute("COMMIT")
+        return {
+            "site": self.site.site,
+            "seq": seq,
+            "services": [{**service_view(self.site, state, s), "seq": seq} for s in self.site.services],
+            "counters": [{**counter_view(self.site, state, c), "seq": seq} for c in self.site.counters],
+        }
+
+    def ticket(self, ticket_id: str) -> Ticket | None:
+        """One ticket by id, whatever its status."""
+        with self._lock:
+            row = self._conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        return None if row is None else _ticket_from_row(row)
+
+    def tickets(self, where: str = "1", params: tuple[Any, ...] = ()) -> list[Ticket]:
+        """Tickets matching an SQL condition (for reports and tests), oldest first."""
+        with self._lock:
+            rows = self._conn.execute(f"SELECT * FROM tickets WHERE {where} ORDER BY issued_at, id",
+                                      params).fetchall()
+        return [_ticket_from_row(r) for r in rows]
+
+    def integrity_check(self) -> str:
+        """SQLite's own verdict: ``ok`` or the first problem."""
+        with self._lock:
+            return self._conn.execute("PRAGMA integrity_check").fetchone()[0]
