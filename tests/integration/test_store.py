@@ -1,0 +1,105 @@
+"""The SQLite store on real files: idempotency, durability settings, snapshot shape."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from hub.schema import SCHEMA_VERSION
+from hub.store import Store
+from tests.factories import local, make_site
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "q.sqlite3", make_site()) as s:
+        yield s
+
+
+def test_pragmas_and_schema_version(store, tmp_path):
+    conn = sqlite3.connect(tmp_path / "q.sqlite3")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_same_request_id_twice_calls_one_citizen(store):
+    now = local(2026, 11, 23)
+    store.run("issue_ticket", {"service": "tu-phap"}, now=now)
+    store.run("issue_ticket", {"service": "tu-phap"}, now=now)
+    first = store.run("call_next", {"counter": "2"}, request_id="pad2-17", now=now)
+    again = store.run("call_next", {"counter": "2"}, request_id="pad2-17", now=now)
+    assert again.replayed and again.response == first.response and again.events == []
+    waiting = store.tickets("status = 'waiting'")
+    assert [t.number for t in waiting] == ["A002"]
+    assert store.last_seq() == 3
+
+
+def test_refused_request_is_remembered_and_changes_nothing(store):
+    reply = store.run("issue_ticket", {"service": "nope"}, request_id="k1")
+    assert not reply.ok and reply.response["error"]["code"] == "unknown_service"
+    assert "tu-phap" in reply.response["error"]["message"]
+    assert store.run("issue_ticket", {"service": "tu-phap"}, request_id="k1").response == reply.response
+    assert store.tickets() == [] and store.last_seq() == 0
+
+
+@pytest.mark.parametrize(("action", "args", "code"), [
+    ("fly", {}, "unknown_action"),
+    ("call_next", {}, "bad_request"),
+    ("call_next", {"counter": ["2"]}, "bad_request"),
+    ("rate", {"ticket": "x", "score": "5"}, "bad_request"),
+    ("issue_ticket", {"service": "tu-phap", "colour": "red"}, "bad_request"),
+    ("issue_ticket", "tu-phap", "bad_request"),
+    ("call_next", {"counter": "99"}, "unknown_counter"),
+])
+def test_bad_requests_get_stable_codes(store, action, args, code):
+    reply = store.run(action, args)
+    assert reply.response["ok"] is False and reply.response["error"]["code"] == code
+
+
+def test_snapshot_has_contract_shapes_and_seq(store):
+    now = local(2026, 11, 23)
+    store.run("issue_ticket", {"service": "tu-phap", "priority": "elderly"}, now=now)
+    store.run("call_next", {"counter": "1"}, now=now)
+    snap = store.snapshot()
+    assert snap["site"] == "test-site" and snap["seq"] == 2
+    counter = next(c for c in snap["counters"] if c["counter"] == "1")
+    assert {"counter", "name", "services", "status", "ticket", "seq"} <= set(counter)
+    assert counter["ticket"]["number"] == "A001" and counter["ticket"]["priority"] == "elderly"
+    service = next(s for s in snap["services"] if s["service"] == "tu-phap")
+    assert {"service", "name", "waiting", "est_wait_s", "last_called", "seq"} <= set(service)
+    assert service["last_called"] == "A001" and service["waiting"] == 0
+
+
+def test_rating_on_the_store_reaches_ticket_counter_and_service(store):
+    now = local(2026, 11, 23)
+    t = store.run("issue_ticket", {"service": "chung-thuc"}, now=now).response["result"]["ticket"]
+    store.run("call_next", {"counter": "3"}, now=now)
+    store.run("complete", {"counter": "3"}, now=now)
+    reply = store.run("rate", {"ticket": t["id"], "score": 4}, now=now)
+    assert reply.ok and reply.events[0]["type"] == "rating_recorded"
+    stored = store.ticket(t["id"])
+    assert (stored.rating, stored.counter, stored.service) == (4, "3", "chung-thuc")
+
+
+def test_state_survives_reopening(tmp_path):
+    path = tmp_path / "q.sqlite3"
+    now = local(2026, 11, 23)
+    with Store(path, make_site()) as s:
+        s.run("issue_ticket", {"service": "tu-phap"}, now=now)
+        s.run("pause", {"counter": "3"}, now=now)
+    with Store(path, make_site()) as s:
+        assert s.run("issue_ticket", {"service": "tu-phap"}, now=now).response["result"]["ticket"]["number"] == "A002"
+        assert next(c for c in s.snapshot()["counters"] if c["counter"] == "3")["status"] == "paused"
+        assert s.last_seq() == 3
+
+
+def test_newer_schema_is_refused_with_advice(tmp_path):
+    path = tmp_path / "q.sqlite3"
+    Store(path, make_site()).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(RuntimeError, match="upgrade qms"):
+        Store(path, make_site())
