@@ -1,0 +1,361 @@
+"""The site config file, as typed models. The field descriptions are the documentation."""
+
+from __future__ import annotations
+
+import zoneinfo
+from difflib import get_close_matches
+from functools import cache
+from itertools import pairwise
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from .errors import Problems, format_path
+from .fields import (
+    BrokerUrl,
+    Id,
+    LangCode,
+    PeriodSpec,
+    PinHash,
+    PrinterUrl,
+    Text,
+    TextList,
+    WebUrl,
+    Weekday,
+    Whole,
+    fail,
+    quoted,
+)
+
+
+class Model(BaseModel):
+    """Base of every config section: unknown keys are errors, numbers are accepted as text."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, str_strip_whitespace=True)
+
+
+# ---- site ---------------------------------------------------------------------------------------
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class SiteInfo(Model):
+    """Who this center is."""
+
+    id: Id = Field(description="Short id of the center, used as the MQTT topic root qms/v1/{id}; [a-z0-9-].")
+    name: Text = Field(description="Full name of the center, printed on tickets and shown on screens.")
+    timezone: str = Field("Asia/Ho_Chi_Minh", description="IANA time zone of the center.")
+    languages: list[LangCode] = Field(
+        ["vi", "en"], min_length=1, description="Languages offered on the kiosk; the first is the default."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            close = get_close_matches(value, sorted(_timezones()), n=1, cutoff=0.8)
+            hint = f' or did you mean "{close[0]}"?' if close else ""
+            raise fail(f'unknown time zone {quoted(value)}; Vietnam uses "Asia/Ho_Chi_Minh"{hint}') from None
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _has_vi(cls, value: list[str]) -> list[str]:
+        if "vi" not in value:
+            raise fail('must include "vi" (every text has a Vietnamese version)')
+        dup = sorted({x for x in value if value.count(x) > 1})
+        if dup:
+            raise fail(f"language {quoted(dup[0])} is listed twice")
+        return value
+
+
+# ---- hours and queue ----------------------------------------------------------------------------
+
+
+class OpeningHoursCfg(Model):
+    """Days and periods when tickets are given."""
+
+    weekdays: list[Weekday] = Field(
+        ["mon", "tue", "wed", "thu", "fri"],
+        min_length=1,
+        description="Open days: mon tue wed thu fri sat sun (thứ Hai … Chủ nhật).",
+    )
+    periods: list[PeriodSpec] = Field(
+        min_length=1, description='Opening periods of each open day, e.g. ["07:30-11:30", "13:30-17:00"].'
+    )
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> OpeningHoursCfg:
+        ordered = sorted(enumerate(self.periods), key=lambda ip: ip[1][0])
+        for (_, a), (j, b) in pairwise(ordered):
+            if b[0] < a[1]:
+                raise Problems([(("periods", j), "overlaps another period; periods must not overlap")])
+        return self
+
+
+class CenterHoursCfg(OpeningHoursCfg):
+    """The center's opening hours."""
+
+    enforce: bool = Field(
+        True, description="true: the kiosk gives no tickets outside opening hours; false: it always does."
+    )
+
+
+class QueueCfg(Model):
+    """How citizens are called."""
+
+    policy: Literal["strict", "ratio", "ageing"] = Field(
+        "ratio",
+        description="strict: priority citizens always first; ratio: ratio_normal normal calls between two "
+        "priority calls; ageing: priority citizens get ageing_bonus_min minutes of head start.",
+    )
+    ratio_normal: Whole = Field(2, ge=1, le=20, description="ratio: normal calls between two priority calls.")
+    ageing_bonus_min: Whole = Field(15, ge=0, le=240, description="ageing: head start of a priority citizen.")
+    max_recalls: Whole = Field(
+        2, ge=0, le=10, description="How often a counter may call the same ticket again."
+    )
+    default_service_min: float = Field(
+        5, gt=0, le=240, description="Minutes per citizen used for the wait estimate before there is history."
+    )
+    estimate_window: Whole = Field(
+        20, ge=1, le=500, description="How many recent services per service the wait estimate averages."
+    )
+
+
+class PriorityCfg(Model):
+    """A kind of priority citizen (normal citizens need no entry)."""
+
+    id: Id = Field(description='Id of the priority kind; "normal" is reserved.')
+    name: Text = Field(description="Label on the kiosk button.")
+    icon: str | None = Field(None, description="Icon name for the kiosk.")
+
+    @field_validator("id")
+    @classmethod
+    def _not_normal(cls, value: str) -> str:
+        if value == "normal":
+            raise fail('"normal" is reserved for citizens without priority; choose another id')
+        return value
+
+
+# ---- services -----------------------------------------------------------------------------------
+
+
+class NumbersCfg(Model):
+    """Ticket numbering of one service; numbers restart every day."""
+
+    start: Whole = Field(1, ge=0, le=999_999, description="First number of the day.")
+    end: Whole = Field(999, ge=0, le=999_999, description="Last number of the day.")
+    pad: Whole = Field(3, ge=1, le=6, description="Digits printed, e.g. 3 gives A007.")
+    wrap: bool = Field(
+        False, description="After end: true starts again at start; false stops giving tickets."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> NumbersCfg:
+        if self.end < self.start:
+            raise Problems([(("end",), f"end ({self.end}) is smaller than start ({self.start}); raise end")])
+        digits = len(str(self.end))
+        if self.pad < digits:
+            raise Problems(
+                [
+                    (
+                        ("pad",),
+                        f"pad {self.pad} is too small for end {self.end}; use pad: {digits} or lower end",
+                    )
+                ]
+            )
+        return self
+
+
+class ProcedureCfg(Model):
+    """One administrative procedure (thủ tục) of a service."""
+
+    id: Id = Field(description="Id of the procedure, unique in the whole file.")
+    name: Text = Field(description="Name shown on the kiosk.")
+    icon: str | None = Field(None, description="Icon name for the kiosk.")
+    documents: TextList | None = Field(
+        None, description="Papers to bring, shown on the kiosk and the ticket."
+    )
+    portal_url: WebUrl | None = Field(None, description="Page of the procedure on the public service portal.")
+
+
+class ServiceCfg(Model):
+    """A service (lĩnh vực): its own ticket letter, numbers and procedures."""
+
+    id: Id = Field(description="Id of the service, used in topics and reports.")
+    prefix: str = Field(description="Ticket letter: one capital letter A-Z, different for each service.")
+    name: Text = Field(description="Name on the kiosk button, the ticket and the hall display.")
+    icon: str | None = Field(None, description="Icon name for the kiosk.")
+    numbers: NumbersCfg = Field(default_factory=NumbersCfg, description="Ticket numbering.")
+    daily_quota: Whole | None = Field(None, ge=1, description="Most tickets per day; empty = no limit.")
+    hours: OpeningHoursCfg | None = Field(None, description="Own opening hours; empty = the center's.")
+    procedures: list[ProcedureCfg] = Field([], description="Procedures of this service.")
+
+    @field_validator("prefix")
+    @classmethod
+    def _one_letter(cls, value: str) -> str:
+        if len(value) != 1 or not ("A" <= value <= "Z"):
+            hint = f'; did you mean "{value.upper()}"?' if len(value) == 1 and "a" <= value <= "z" else ""
+            raise fail(f"prefix must be one capital letter A-Z, got {quoted(value)}{hint}")
+        return value
+
+
+class CounterCfg(Model):
+    """A counter (quầy) and the services it calls, in order of preference."""
+
+    id: Id = Field(description='Id of the counter, e.g. "1"; used in topics and on the counter pad.')
+    name: Text = Field(description="Name shown on the hall display and spoken by the announcer.")
+    services: list[Id] = Field(min_length=1, description="Service ids called here, most important first.")
+    officers: list[str] = Field([], description="Names of the officers who usually work here.")
+    status: Literal["open", "paused", "closed"] = Field("open", description="Status at start of day.")
+
+
+# ---- devices ------------------------------------------------------------------------------------
+
+
+class QrCfg(Model):
+    """The QR code on the ticket."""
+
+    content: Literal["portal", "tracking", "none"] = Field(
+        "portal",
+        description="portal: the procedure's portal_url (else portal_url below); tracking: tracking_url; "
+        "none: no QR code.",
+    )
+    portal_url: WebUrl | None = Field("https://dichvucong.gov.vn", description="Fallback portal page.")
+    tracking_url: str | None = Field(
+        None,
+        description='Address where a citizen follows the queue; "{ticket}" is replaced by the ticket id.',
+    )
+
+    @model_validator(mode="after")
+    def _tracking_needs_url(self) -> QrCfg:
+        if self.content == "tracking" and not self.tracking_url:
+            raise Problems([(("tracking_url",), 'needed when content is "tracking"; set it or use "portal"')])
+        return self
+
+
+class PrinterCfg(Model):
+    """The kiosk's ticket printer (a device may override it with --printer)."""
+
+    url: PrinterUrl = Field(
+        "virtual://", description="serial://, tcp://, usb://, file://, virtual:// or none://."
+    )
+    width_mm: Literal[58, 80] = Field(80, description="Paper width in millimetres.")
+    mode: Literal["hybrid", "text", "raster"] = Field(
+        "hybrid", description="hybrid: Vietnamese as images, number and QR native (recommended)."
+    )
+    qr: QrCfg = Field(default_factory=QrCfg, description="QR code on the ticket.")
+    footer: Text | None = Field(None, description="Line at the bottom of each ticket.")
+
+
+class KioskCfg(Model):
+    """The citizen kiosk."""
+
+    idle_timeout_s: Whole = Field(45, ge=5, le=600, description="Seconds before an unused screen goes home.")
+    voice: bool = Field(True, description="Speak instructions to the citizen.")
+    ask_priority: bool = Field(True, description="Ask whether the citizen has priority.")
+    admin_pin_hash: PinHash | None = Field(
+        None, description="Hash of the admin PIN (python -m qms.config.pin PIN); empty = admin screen off."
+    )
+
+
+class DisplayCfg(Model):
+    """The hall display and announcer."""
+
+    notice: Text | None = Field(None, description="Scrolling notice at the bottom of the display.")
+    history: Whole = Field(6, ge=0, le=20, description="Recent calls listed on the display.")
+    announce_repeat: Whole = Field(2, ge=1, le=5, description="How many times each call is spoken.")
+    announce_mode: Literal["digits", "number"] = Field(
+        "digits", description='digits: "A không không bảy"; number: "A bảy".'
+    )
+
+
+# ---- the whole file -----------------------------------------------------------------------------
+
+DEFAULT_PRIORITIES = [
+    PriorityCfg(
+        id="elderly", name=Text({"vi": "Người cao tuổi (từ 60 tuổi)", "en": "Elderly (60+)"}), icon="elderly"
+    ),
+    PriorityCfg(
+        id="disabled", name=Text({"vi": "Người khuyết tật", "en": "Person with disability"}), icon="disabled"
+    ),
+    PriorityCfg(
+        id="pregnant", name=Text({"vi": "Phụ nữ mang thai", "en": "Pregnant woman"}), icon="pregnant"
+    ),
+]
+
+
+class SiteConfig(Model):
+    """One center's config file (config/commune.yaml)."""
+
+    site: SiteInfo = Field(description="Who this center is.")
+    broker: BrokerUrl = Field("embedded", description='"embedded" or "mqtt://[user:password@]host[:port]".')
+    hours: CenterHoursCfg | None = Field(None, description="Opening hours; empty = always open.")
+    queue: QueueCfg = Field(default_factory=QueueCfg, description="How citizens are called.")
+    priorities: list[PriorityCfg] = Field(
+        default_factory=lambda: [p.model_copy() for p in DEFAULT_PRIORITIES],
+        description='Priority kinds (elderly, disabled, pregnant, ...); "normal" is implicit.',
+    )
+    services: list[ServiceCfg] = Field(min_length=1, description="Services, in kiosk order.")
+    counters: list[CounterCfg] = Field(min_length=1, description="Counters.")
+    guidance_service: Id | None = Field(
+        None, description='Service of the "Không biết chọn gì? / Not sure" button; empty = no such button.'
+    )
+    printer: PrinterCfg = Field(default_factory=PrinterCfg, description="Ticket printer.")
+    kiosk: KioskCfg = Field(default_factory=KioskCfg, description="Citizen kiosk.")
+    display: DisplayCfg = Field(default_factory=DisplayCfg, description="Hall display.")
+
+    @model_validator(mode="after")
+    def _cross_check(self, info: ValidationInfo) -> SiteConfig:
+        from .checks import cross_check
+
+        where = (info.context or {}).get("where", format_path)
+        problems = cross_check(self, where)
+        if problems:
+            raise Problems(problems)
+        return self
+
+    # -- lookups --
+
+    @property
+    def default_language(self) -> str:
+        """The kiosk's first language."""
+        return self.site.languages[0]
+
+    def service(self, service_id: str) -> ServiceCfg:
+        """The service with this id (KeyError if none)."""
+        for s in self.services:
+            if s.id == service_id:
+                return s
+        raise KeyError(service_id)
+
+    def procedure(self, procedure_id: str) -> tuple[ServiceCfg, ProcedureCfg]:
+        """The procedure with this id and its service (KeyError if none)."""
+        for s in self.services:
+            for p in s.procedures:
+                if p.id == procedure_id:
+                    return s, p
+        raise KeyError(procedure_id)
+
+    def counter(self, counter_id: str) -> CounterCfg:
+        """The counter with this id (KeyError if none)."""
+        for c in self.counters:
+            if c.id == counter_id:
+                return c
+        raise KeyError(counter_id)
+
+    def counters_for_service(self, service_id: str) -> list[CounterCfg]:
+        """Counters that call this service, in file order."""
+        return [c for c in self.counters if service_id in c.services]
+
+    def priority(self, priority_id: str) -> PriorityCfg:
+        """The priority kind with this id (KeyError if none)."""
+        for p in self.priorities:
+            if p.id == priority_id:
+                return p
+        raise KeyError(priority_id)

@@ -1,0 +1,59 @@
+"""Turn a validated :class:`SiteConfig` into the pure core's :class:`queue_core.model.SiteDef`."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from queue_core.model import CounterDef, CounterStatus, OpeningHours, Period, PolicyDef, ServiceDef, SiteDef
+
+from .fields import DEFAULT_LANG, WEEKDAYS
+from .schema import OpeningHoursCfg, ServiceCfg, SiteConfig
+
+
+def to_opening_hours(hours: OpeningHoursCfg | None) -> OpeningHours | None:
+    """Config hours → core hours (weekday 0 = Monday, periods sorted)."""
+    if hours is None:
+        return None
+    return OpeningHours(
+        weekdays=frozenset(WEEKDAYS.index(d) for d in hours.weekdays),
+        periods=tuple(Period(s, e) for s, e in sorted(hours.periods)),
+    )
+
+
+def to_service_def(svc: ServiceCfg) -> ServiceDef:
+    """One service, named in Vietnamese."""
+    n = svc.numbers
+    return ServiceDef(
+        id=svc.id,
+        prefix=svc.prefix,
+        name=svc.name.text(DEFAULT_LANG),
+        number_start=n.start,
+        number_end=n.end,
+        number_pad=n.pad,
+        wrap=n.wrap,
+        daily_quota=svc.daily_quota,
+        hours=to_opening_hours(svc.hours),
+        procedures=tuple(p.id for p in svc.procedures),
+    )
+
+
+def to_site_def(cfg: SiteConfig) -> SiteDef:
+    """Everything the queue core needs, from a validated config."""
+    q = cfg.queue
+    return SiteDef(
+        site=cfg.site.id,
+        name=cfg.site.name.text(DEFAULT_LANG),
+        tz=ZoneInfo(cfg.site.timezone),
+        services={s.id: to_service_def(s) for s in cfg.services},
+        counters={
+            c.id: CounterDef(c.id, c.name.text(DEFAULT_LANG), tuple(c.services), CounterStatus(c.status))
+            for c in cfg.counters
+        },
+        priorities=tuple(p.id for p in cfg.priorities),
+        policy=PolicyDef(kind=q.policy, ratio_normal=q.ratio_normal, ageing_bonus_s=q.ageing_bonus_min * 60),
+        max_recalls=q.max_recalls,
+        default_service_s=max(1, round(q.default_service_min * 60)),
+        service_time_window=q.estimate_window,
+        enforce_hours=cfg.hours.enforce if cfg.hours is not None else False,
+        hours=to_opening_hours(cfg.hours),
+    )
