@@ -151,6 +151,8 @@ class BusClient:
         self._subs: dict[str, list[tuple[Handler, int]]] = {}
         self._pending: dict[str, _Pending] = {}
         self._started = self._closed = self._unreachable_warned = False
+        self._reported = False  # last state given to on_connection_change
+        self._rpc_used = False  # response/{id} is subscribed from the first request on
         self.status_topic = self.topics.status(client_id)
         self.request_topic = self.topics.request(client_id)
         self.response_topic = self.topics.response(client_id)
@@ -250,7 +252,7 @@ class BusClient:
                 self._subs[topic_filter] = entries
                 return
             self._subs.pop(topic_filter, None)
-        if self._connected.is_set() and topic_filter != self.response_topic:
+        if self._connected.is_set() and not (self._rpc_used and topic_filter == self.response_topic):
             self._mqtt.unsubscribe(topic_filter)
 
     # -- request / response ----------------------------------------------------------------------
@@ -315,6 +317,9 @@ class BusClient:
             if rid in self._pending:
                 raise ValueError(f"request id {rid!r} is already waiting for an answer")
             self._pending[rid] = p
+            first_rpc, self._rpc_used = not self._rpc_used, True
+        if first_rpc and self._connected.is_set():
+            self._mqtt.subscribe(self.response_topic, 1)  # sent before the request: same connection
         return rid, p
 
     def _publish_request(self, rid: str, p: _Pending) -> None:
@@ -373,10 +378,13 @@ class BusClient:
                 log.warning("broker %s refused %s: %s (check user name/password and ACL)",
                             self.address, self.client_id, reason)
                 return
-            with self._lock:
+            with self._lock:  # set first: a subscribe() racing with us either is seen here or subscribes itself
+                self._connected.set()
                 filters = {f: max(q for _, q in hs) for f, hs in self._subs.items()}
-            filters.setdefault(self.response_topic, 1)
-            client.subscribe(list(filters.items()))
+            if self._rpc_used:
+                filters.setdefault(self.response_topic, 1)
+            if filters:
+                client.subscribe(list(filters.items()))
             self.publish_json(self.status_topic, self._status(True), retain=True)
             log.info("%s connected to %s", self.client_id, self.address)
             self._unreachable_warned = False
@@ -421,12 +429,10 @@ class BusClient:
 
     def _set_connected(self, connected: bool) -> None:
         with self._lock:
-            if connected == self._connected.is_set():
+            (self._connected.set if connected else self._connected.clear)()
+            if connected == self._reported:
                 return
-            if connected:
-                self._connected.set()
-            else:
-                self._connected.clear()
+            self._reported = connected
         if self.on_connection_change is not None:
             self._call_guarded(self.on_connection_change, connected)
 

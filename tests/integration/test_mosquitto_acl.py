@@ -1,0 +1,190 @@
+"""Generated ACL + password file enforced by a real mosquitto; the shipped config files."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from mqtt_bus import acl as acl_mod
+from mqtt_bus.acl import render_acl, write_password_file
+from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker, free_port
+from mqtt_bus.client import BusClient
+from mqtt_bus.topics import Topics
+
+from .test_mqtt_bus import Inbox
+
+SITE = "xa-demo"
+T = Topics(SITE)
+DEVICES = [("hub", "hub"), ("counter-3", "counter"), ("counter-4", "counter"), ("kiosk-1", "kiosk"),
+           ("display-1", "display")]
+PASSWORDS = {cid: f"pw-{cid}-Đ" for cid, _ in DEVICES}
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config" / "mosquitto"
+
+
+@pytest.fixture
+def secured(tmp_path):
+    acl = tmp_path / "acl"
+    acl.write_text(render_acl(SITE, DEVICES))
+    passwd = write_password_file(tmp_path / "passwd", PASSWORDS)
+    try:
+        b = EmbeddedBroker(tmp_path / "mosquitto", password_file=passwd, acl_file=acl).start()
+    except BrokerUnavailable as exc:
+        pytest.skip(str(exc))
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def login(secured, make_client):
+    """``login(client_id, role)`` -> connected BusClient using its own credentials."""
+
+    def make(client_id: str, role: str, password: str | None = None) -> BusClient:
+        pw = PASSWORDS[client_id] if password is None else password
+        url = f"mqtt://{client_id}:{pw}@127.0.0.1:{secured.port}".replace("Đ", "%C4%90")
+        c = make_client(url, client_id, role, site=SITE)
+        assert c.wait_connected(3), secured.log_tail()
+        return c
+
+    return make
+
+
+def test_counter_may_publish_only_its_own_request_topic(login):
+    hub = login("hub", "hub")
+    seen = Inbox()
+    hub.subscribe(T.requests_all, seen)
+    counter = login("counter-3", "counter")
+    time.sleep(0.1)
+    counter.publish_json(T.request("counter-4"), {"id": "forged", "action": "call_next", "args": {}})
+    counter.publish_json(T.request("counter-3"), {"id": "mine", "action": "call_next", "args": {}})
+    seen.wait_for(lambda t, p: p["id"] == "mine")
+    # same client, same QoS: the forged one would have arrived first
+    assert [p["id"] for _, p in seen.items] == ["mine"]
+
+
+def test_counter_rpc_through_acl(login):
+    hub = login("hub", "hub")
+
+    def answer(topic: str, payload: dict) -> None:
+        hub.publish_json(T.response(T.parse(topic).id), {"id": payload["id"], "ok": True, "result": {}})
+
+    hub.subscribe(T.requests_all, answer)
+    time.sleep(0.1)
+    assert login("counter-3", "counter").request("call_next", {"counter": "c3"}, timeout=2)["ok"]
+
+
+def test_counter_cannot_read_another_counters_responses(login):
+    hub = login("hub", "hub")
+    counter = login("counter-3", "counter")
+    got = Inbox()
+    counter.subscribe(T.response("counter-4"), got)
+    counter.subscribe(T.response("counter-3"), got)
+    time.sleep(0.2)
+    hub.publish_json(T.response("counter-4"), {"id": "theirs", "ok": True, "result": {}})
+    hub.publish_json(T.response("counter-3"), {"id": "mine", "ok": True, "result": {}})
+    got.wait_for(lambda t, p: p["id"] == "mine")
+    assert [p["id"] for _, p in got.items] == ["mine"]
+
+
+def test_display_only_reads(login):
+    hub = login("hub", "hub")
+    everything = Inbox()
+    hub.subscribe(T.all, everything)
+    display = login("display-1", "display")
+    shown = Inbox()
+    display.subscribe(T.events_all, shown)
+    time.sleep(0.2)
+    display.publish_json(T.request("display-1"), {"id": "d1", "action": "snapshot", "args": {}})
+    display.publish_json(T.request("counter-3"), {"id": "d2", "action": "call_next", "args": {}})
+    display.publish_json(T.state_counter("c1"), {"counter": "c1", "status": "closed"})
+    display.publish_json(T.event("ticket_called"), {"seq": 999})
+    display.publish_json(T.status("display-1"), {"online": True, "role": "display", "ts": "sentinel"})
+    everything.wait_for(lambda t, p: p.get("ts") == "sentinel")
+    forbidden = [(t, p) for t, p in everything.items if "/request/" in t or "/state/" in t or "/event/" in t]
+    assert forbidden == []
+    hub.publish_json(T.event("ticket_called"), {"seq": 1})
+    shown.wait_for(lambda t, p: p["seq"] == 1)
+    assert [p["seq"] for _, p in shown.items] == [1]
+
+
+def test_wrong_password_and_anonymous_are_refused(secured, make_client, caplog):
+    caplog.set_level(logging.WARNING, logger="mqtt_bus.client")
+    bad = make_client(f"mqtt://counter-3:wrong@127.0.0.1:{secured.port}", "counter-3", "counter", site=SITE)
+    anon = make_client(secured.url, "nobody", "display", site=SITE)
+    time.sleep(0.8)
+    assert not bad.is_connected and not anon.is_connected
+    assert "refused" in caplog.text
+
+
+def test_write_password_file_hashes(tmp_path):
+    path = write_password_file(tmp_path / "sub" / "passwd", {"hub": "s3cret"})
+    text = path.read_text()
+    assert text.startswith("hub:$") and "s3cret" not in text
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["passwd"]
+    with pytest.raises(ValueError, match="':'"):
+        write_password_file(tmp_path / "x", {"a:b": "pw"})
+
+
+def test_write_password_file_without_tool(monkeypatch, tmp_path):
+    monkeypatch.setattr(acl_mod.shutil, "which", lambda name: None)
+    monkeypatch.setattr(acl_mod.os, "access", lambda path, mode: False)
+    with pytest.raises(RuntimeError, match="apt-get install mosquitto"):
+        write_password_file(tmp_path / "passwd", {"hub": "pw"})
+
+
+def test_render_acl_rejects_bad_input():
+    with pytest.raises(ValueError, match="unknown role"):
+        render_acl(SITE, [("x", "admin")])
+    with pytest.raises(ValueError, match="twice"):
+        render_acl(SITE, [("x", "hub"), ("x", "display")])
+    with pytest.raises(ValueError, match="must not contain"):
+        render_acl(SITE, [("a/b", "hub")])
+
+
+def _rules(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def test_shipped_example_acl_matches_render_acl():
+    example = [("hub", "hub"), ("kiosk-1", "kiosk"), ("counter-1", "counter"), ("counter-2", "counter"),
+               ("counter-3", "counter"), ("display-1", "display"), ("tech", "monitor")]
+    assert _rules((CONFIG_DIR / "acl").read_text()) == _rules(render_acl(SITE, example))
+
+
+def test_shipped_mosquitto_conf_is_accepted_by_mosquitto(tmp_path):
+    """Run the production config with its paths moved into a temp dir and a free loopback port."""
+    text = (CONFIG_DIR / "mosquitto.conf").read_text()
+    for needed in ("persistence true", "max_queued_messages", "password_file /etc/mosquitto/qms/",
+                   "acl_file /etc/mosquitto/qms/", "allow_anonymous false"):
+        assert needed in text
+    (tmp_path / "qms").mkdir()
+    (tmp_path / "qms" / "acl").write_text(render_acl(SITE, DEVICES))
+    write_password_file(tmp_path / "qms" / "passwd", PASSWORDS)
+    port = free_port()
+    for old, new in (("/etc/mosquitto/qms/", f"{tmp_path}/qms/"), ("/var/lib/mosquitto/", f"{tmp_path}/"),
+                     ("/var/log/mosquitto/", f"{tmp_path}/"), ("/run/mosquitto/", f"{tmp_path}/")):
+        text = text.replace(old, new)
+    text = re.sub(r"^listener 1883.*$", f"listener {port} 127.0.0.1", text, flags=re.M)
+    text = re.sub(r"^user .*$", "user root", text, flags=re.M)
+    b = EmbeddedBroker(tmp_path / "run", port=port)
+    b.config_text = lambda: text  # the shipped file instead of the generated one
+    try:
+        b.start()
+        hub = BusClient(f"mqtt://hub:{PASSWORDS['hub']}@127.0.0.1:{port}".replace("Đ", "%C4%90"), SITE, "hub", "hub")
+        try:
+            assert hub.start().wait_connected(3), b.log_tail()
+        finally:
+            hub.close()
+        logs = (tmp_path / "mosquitto.log").read_text() + b.stderr_path.read_text()
+        complaints = [ln for ln in logs.splitlines() if ("Warning" in ln or "Note" in ln) and "root" not in ln]
+        assert not complaints
+    except BrokerUnavailable as exc:
+        if "not installed" in str(exc):
+            pytest.skip(str(exc))
+        raise
+    finally:
+        b.stop()
