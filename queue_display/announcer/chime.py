@@ -1,0 +1,46 @@
+"""A procedural two-tone "ding-dong" chime (pure stdlib: ``math`` + ``wave``)."""
+
+from __future__ import annotations
+
+import math
+import struct
+from pathlib import Path
+
+from .wavio import FORMAT, wav_bytes
+
+# E5 then C5: the classic descending major third of a door chime.
+NOTES: tuple[tuple[float, float], ...] = ((659.25, 0.0), (523.25, 0.55))
+LENGTH_S = 1.8
+ATTACK_S = 0.012
+
+
+def chime_frames(volume: float = 0.5) -> bytes:
+    """16-bit mono frames at :data:`FORMAT`: two bell-like tones with soft attack and decay."""
+    rate = FORMAT.rate
+    n = int(LENGTH_S * rate)
+    out = [0.0] * n
+    for freq, start in NOTES:
+        first = int(start * rate)
+        for i in range(n - first):
+            t = i / rate
+            attack = 0.5 - 0.5 * math.cos(math.pi * t / ATTACK_S) if t < ATTACK_S else 1.0
+            env = attack * math.exp(-3.2 * t)
+            # a bell: fundamental plus softer, faster-decaying partials
+            tone = (math.sin(2 * math.pi * freq * t)
+                    + 0.35 * math.exp(-2.0 * t) * math.sin(2 * math.pi * 2 * freq * t)
+                    + 0.12 * math.exp(-4.0 * t) * math.sin(2 * math.pi * 3.01 * freq * t))
+            out[first + i] += env * tone
+    peak = max(abs(s) for s in out) or 1.0
+    fade = int(0.05 * rate)
+    for i in range(fade):  # end exactly at zero, no click
+        out[n - 1 - i] *= i / fade
+    scale = volume * 32767 / peak
+    return struct.pack(f"<{n}h", *(round(s * scale) for s in out))
+
+
+def write_chime(path: Path | str) -> Path:
+    """Write the chime WAV to ``path`` (parents created) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(wav_bytes(FORMAT, chime_frames()))
+    return path

@@ -1,0 +1,37 @@
+"""A fake voice pack of short beeps (one per token) for tests: no espeak-ng, instant to build."""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+import zlib
+from pathlib import Path
+
+from .build import default_manifest
+from .pack import MANIFEST, VoicePack, load_pack
+from .wavio import FORMAT, AudioFormat, wav_bytes
+
+CLIP_MS = 40
+
+
+def beep(token: str, ms: int = CLIP_MS, fmt: AudioFormat = FORMAT) -> bytes:
+    """A short tone (16-bit, any rate/channels) whose pitch is derived from ``token`` (so clips differ)."""
+    freq = 300 + zlib.crc32(token.encode()) % 1500
+    n = fmt.rate * ms // 1000
+    frames = (struct.pack("<h", round(8000 * math.sin(2 * math.pi * freq * i / fmt.rate))) * fmt.channels
+              for i in range(n))
+    return wav_bytes(fmt, b"".join(frames))
+
+
+def make_tone_pack(directory: Path | str, lang: str = "vi") -> VoicePack:
+    """Write a complete pack for built-in language ``lang`` (beeps, chime included) and load it."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    manifest = default_manifest(lang)
+    manifest["name"] = f"{lang} (test beeps)"
+    manifest["clips"]["chime"] = "chime.wav"
+    for token, name in manifest["clips"].items():
+        (directory / name).write_bytes(beep(token))
+    (directory / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    return load_pack(directory)
