@@ -31,6 +31,7 @@ from queue_core import (
     run_action,
     service_view,
 )
+from queue_core.model import FINAL_STATUSES
 
 from .schema import migrate
 
@@ -97,6 +98,8 @@ class Store:
         self.engine = Engine(site)
         self.clock = clock
         self._lock = threading.RLock()
+        self._cache: QueueState | None = None
+        self._cache_version = -1
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                      timeout=busy_timeout_s)
@@ -151,8 +154,10 @@ class Store:
             state.recent_service_s[row["service"]] = json.loads(row["recent_json"])
         return state
 
-    def _save(self, conn: sqlite3.Connection, before: QueueState, after: QueueState) -> None:
-        changed = [t for tid, t in after.tickets.items() if before.tickets.get(tid) != t]
+    def _save(self, conn: sqlite3.Connection, before: QueueState, after: QueueState, events: list[Any]) -> None:
+        """Write what the command changed: the tickets its events name, and the small tables."""
+        touched = {e.ticket["id"] for e in events if e.ticket}
+        changed = [after.tickets[tid] for tid in sorted(touched)]
         if changed:
             marks = ", ".join("?" * len(TICKET_COLUMNS))
             conn.executemany(f"INSERT OR REPLACE INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({marks})",
@@ -170,41 +175,64 @@ class Store:
                 conn.execute("INSERT OR REPLACE INTO service_times VALUES (?, ?)", (sid, json.dumps(recent)))
 
     @staticmethod
-    def _copy(state: QueueState) -> QueueState:
+    def _copy_small(state: QueueState) -> QueueState:
+        """Copies of everything but the tickets (tickets are tracked through the events)."""
         return QueueState(
-            tickets={k: t.copy() for k, t in state.tickets.items()},
             counters={k: c.copy() for k, c in state.counters.items()},
             days={k: d.copy() for k, d in state.days.items()},
             recent_service_s={k: list(v) for k, v in state.recent_service_s.items()},
         )
+
+    def _live_state(self, conn: sqlite3.Connection, extra_ticket: str | None) -> QueueState:
+        """The live state, from memory unless another connection committed since it was read."""
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if self._cache is None or version != self._cache_version:
+            self._cache = self._load(conn)
+            self._cache_version = version
+        state = self._cache
+        if extra_ticket and extra_ticket not in state.tickets:
+            row = conn.execute("SELECT * FROM tickets WHERE id = ?", (extra_ticket,)).fetchone()
+            if row is not None and row["service"] in self.site.services:
+                state.tickets[extra_ticket] = _ticket_from_row(row)
+        return state
+
+    @staticmethod
+    def _forget_finished(state: QueueState) -> None:
+        for tid in [tid for tid, t in state.tickets.items() if t.status in FINAL_STATUSES]:
+            del state.tickets[tid]
 
     # --------------------------------------------------------------- commands
     def run(self, action: str, args: dict[str, Any] | None = None, request_id: str | None = None,
             now: datetime | None = None) -> Reply:
         """Run one action durably; never raises ``QueueError`` (it becomes an ``ok: false`` reply)."""
         args = {} if args is None else args
-        with self._transaction() as conn:
-            if request_id is not None:
-                seen = conn.execute("SELECT response FROM requests WHERE id = ?", (request_id,)).fetchone()
-                if seen is not None:
-                    return Reply(json.loads(seen["response"]), replayed=True)
-            when = now or self.clock()
-            wanted = args.get("ticket") if action == "rate" and isinstance(args, dict) else None
-            state = self._load(conn, extra_ticket=wanted if isinstance(wanted, str) else None)
-            before = self._copy(state)
-            try:
-                outcome = run_action(self.engine, state, when, action, args)
-            except QueueError as err:
-                response: dict[str, Any] = {"ok": False, "error": err.as_dict()}
-                events: list[dict[str, Any]] = []
-            else:
-                self._save(conn, before, state)
-                events = self._append_events(conn, outcome.events)
-                response = {"ok": True, "result": outcome.result}
-            if request_id is not None:
-                response = {"id": request_id, **response}
-                conn.execute("INSERT INTO requests VALUES (?, ?, ?, ?)",
-                             (request_id, action[:64], json.dumps(response, ensure_ascii=False), _ts(when)))
+        try:
+            with self._transaction() as conn:
+                if request_id is not None:
+                    seen = conn.execute("SELECT response FROM requests WHERE id = ?", (request_id,)).fetchone()
+                    if seen is not None:
+                        return Reply(json.loads(seen["response"]), replayed=True)
+                when = now or self.clock()
+                wanted = args.get("ticket") if action == "rate" and isinstance(args, dict) else None
+                state = self._live_state(conn, wanted if isinstance(wanted, str) else None)
+                before = self._copy_small(state)
+                try:
+                    outcome = run_action(self.engine, state, when, action, args)
+                except QueueError as err:  # the engine refuses before changing anything
+                    response: dict[str, Any] = {"ok": False, "error": err.as_dict()}
+                    events: list[dict[str, Any]] = []
+                else:
+                    self._save(conn, before, state, outcome.events)
+                    events = self._append_events(conn, outcome.events)
+                    response = {"ok": True, "result": outcome.result}
+                if request_id is not None:
+                    response = {"id": request_id, **response}
+                    conn.execute("INSERT INTO requests VALUES (?, ?, ?, ?)",
+                                 (request_id, action[:64], json.dumps(response, ensure_ascii=False), _ts(when)))
+        except BaseException:
+            self._cache = None  # memory may now differ from the file: read it again next time
+            raise
+        self._forget_finished(state)
         return Reply(response, events)
 
     def _append_events(self, conn: sqlite3.Connection, events: list[Any]) -> list[dict[str, Any]]:

@@ -1,0 +1,54 @@
+"""Durable tickets per second and command latency on the SQLite store (synchronous=FULL).
+
+Run: python bench/bench_store.py [--tickets 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hub.store import Store  # noqa: E402
+from tests.factories import make_site  # noqa: E402
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tickets", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "bench.sqlite3", make_site(end=99999))
+        issue_ms: list[float] = []
+        start = time.perf_counter()
+        for i in range(args.tickets):
+            t0 = time.perf_counter()
+            reply = store.run("issue_ticket", {"service": ("tu-phap", "chung-thuc")[i % 2]}, request_id=f"b{i}")
+            issue_ms.append((time.perf_counter() - t0) * 1000)
+            assert reply.ok
+        elapsed = time.perf_counter() - start
+        call_ms: list[float] = []
+        for i in range(min(500, args.tickets)):
+            t0 = time.perf_counter()
+            store.run("call_next", {"counter": str(1 + i % 3)}, request_id=f"c{i}")
+            call_ms.append((time.perf_counter() - t0) * 1000)
+    print(f"store: {args.tickets} durable issue_ticket commands (WAL, synchronous=FULL)")
+    print(f"  tickets/s            {args.tickets / elapsed:10.0f}   (goal >= 500)")
+    print(f"  issue latency median {statistics.median(issue_ms):10.2f} ms")
+    print(f"  issue latency p99    {percentile(issue_ms, 99):10.2f} ms")
+    print(f"  call_next median     {statistics.median(call_ms):10.2f} ms   (queue of {args.tickets} waiting)")
+    print(f"  call_next p99        {percentile(call_ms, 99):10.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
