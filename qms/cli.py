@@ -1,0 +1,161 @@
+"""The ``qms`` command: one entry point for every service and tool (ARCHITECTURE.md §3)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from qms.config import ConfigError
+from qms.context import AppContext
+
+Handler = Callable[[AppContext, argparse.Namespace], int]
+
+COUNTER_ACTIONS = {
+    "next": "call_next", "recall": "recall", "complete": "complete", "no-show": "no_show",
+    "pause": "pause", "resume": "resume", "transfer": "transfer", "call": "call_ticket", "sign-in": "sign_in",
+}
+
+
+class CliError(Exception):
+    """A failure the user can fix; printed as one line, exit code ``code``."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def print_json(value: Any) -> None:
+    """JSON on stdout, Vietnamese kept readable."""
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def run_on_store(ctx: AppContext, action: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Run one action on the store; a refusal becomes a ``CliError`` with the core's message."""
+    with ctx.open_store() as store:
+        reply = store.run(action, args)
+    if not reply.ok:
+        error = reply.response["error"]
+        raise CliError(f"{error['message']} [{error['code']}]")
+    return reply.response["result"]
+
+
+# ---------------------------------------------------------------------------------------- verbs
+def cmd_config_check(ctx: AppContext, ns: argparse.Namespace) -> int:
+    cfg = ctx.config
+    site = ctx.site
+    procedures = sum(len(s.procedures) for s in cfg.services)
+    print(f"✓ {ctx.config_path}: {site.name} ({site.site})")
+    print(f"  {len(site.services)} services, {procedures} procedures, {len(site.counters)} counters, "
+          f"policy {site.policy.kind}, time zone {cfg.site.timezone}")
+    return 0
+
+
+def cmd_ticket_issue(ctx: AppContext, ns: argparse.Namespace) -> int:
+    if ns.any_time:
+        ctx.overrides["ignore_hours"] = True
+    args: dict[str, Any] = {"service": ns.service, "priority": ns.priority}
+    if ns.procedure:
+        args["procedure"] = ns.procedure
+    print_json(run_on_store(ctx, "issue_ticket", args)["ticket"])
+    return 0
+
+
+def cmd_ticket_rate(ctx: AppContext, ns: argparse.Namespace) -> int:
+    print_json(run_on_store(ctx, "rate", {"ticket": ns.ticket, "score": ns.score})["ticket"])
+    return 0
+
+
+def cmd_counter(ctx: AppContext, ns: argparse.Namespace) -> int:
+    action = COUNTER_ACTIONS[ns.action]
+    args: dict[str, Any] = {"counter": ns.counter}
+    extra = {"transfer": "service", "call": "number", "sign-in": "officer"}.get(ns.action)
+    if extra:
+        if ns.argument is None:
+            raise CliError(f"'qms counter {ns.counter} {ns.action}' needs a {extra.upper()}", code=2)
+        args[extra] = ns.argument
+    elif ns.argument is not None:
+        raise CliError(f"'qms counter {ns.counter} {ns.action}' takes no argument", code=2)
+    result = run_on_store(ctx, action, args)
+    print_json(result.get("ticket") if "ticket" in result else result["counter"])
+    return 0
+
+
+def cmd_status(ctx: AppContext, ns: argparse.Namespace) -> int:
+    with ctx.open_store() as store:
+        snap = store.snapshot()
+    print_json({k: snap[k] for k in ("site", "services", "counters")})
+    return 0
+
+
+def cmd_demo(ctx: AppContext, ns: argparse.Namespace) -> int:
+    from qms.demo import run_demo
+
+    return run_demo(ctx, ns)
+
+
+# --------------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every verb."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", help="site config file (env QMS_CONFIG; default: the commune center)")
+    common.add_argument("--data-dir", help="where the store and logs live (env QMS_DATA_DIR)")
+    common.add_argument("--broker", help="mqtt://[user:pass@]host:port or 'embedded' (env QMS_BROKER)")
+    common.add_argument("--printer", help="this device's printer URL, e.g. serial:///dev/ttyUSB0?baudrate=9600 "
+                                          "(env QMS_PRINTER)")
+    parser = argparse.ArgumentParser(prog="qms", description="Queue-numbering appliance for commune centers.",
+                                     parents=[common])
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    def verb(sub: Any, name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_, parents=[common])
+        p.set_defaults(handler=handler)
+        return p
+
+    config = verbs.add_parser("config", help="check the site config").add_subparsers(dest="sub", required=True)
+    verb(config, "check", cmd_config_check, "validate the site config and print a summary")
+
+    ticket = verbs.add_parser("ticket", help="issue or rate a ticket").add_subparsers(dest="sub", required=True)
+    issue = verb(ticket, "issue", cmd_ticket_issue, "issue a ticket for SERVICE and print it as JSON")
+    issue.add_argument("service", metavar="SERVICE")
+    issue.add_argument("--priority", default="normal", metavar="KIND", help="normal, elderly, disabled, ...")
+    issue.add_argument("--procedure", metavar="ID", help="the procedure the citizen chose")
+    issue.add_argument("--any-time", action="store_true", help="issue even outside opening hours")
+    rate = verb(ticket, "rate", cmd_ticket_rate, "record a satisfaction rating (1..5) for a served ticket")
+    rate.add_argument("ticket", metavar="TICKET_ID")
+    rate.add_argument("score", type=int, choices=range(1, 6), metavar="SCORE")
+
+    counter = verb(verbs, "counter", cmd_counter, "act at a counter and print the ticket (or null) as JSON")
+    counter.add_argument("counter", metavar="ID")
+    counter.add_argument("action", choices=list(COUNTER_ACTIONS))
+    counter.add_argument("argument", nargs="?", metavar="SERVICE|NUMBER|NAME",
+                         help="transfer SERVICE, call NUMBER, sign-in NAME")
+
+    verb(verbs, "status", cmd_status, "print every service and counter state as JSON")
+    demo = verb(verbs, "demo", cmd_demo, "run the whole appliance on this machine for a first look")
+    demo.add_argument("--walkthrough", action="store_true", help="only a scripted CLI walk-through, no windows")
+    demo.add_argument("--fresh", action="store_true", help="start from an empty demo store")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``qms`` console script."""
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    ctx = AppContext.resolve(ns.config, ns.data_dir, ns.broker, ns.printer)
+    try:
+        return ns.handler(ctx, ns)
+    except ConfigError as err:
+        print(f"qms: the config file has problems:\n{err}", file=sys.stderr)
+        return 3
+    except CliError as err:
+        print(f"qms: {err}", file=sys.stderr)
+        return err.code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
