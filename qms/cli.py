@@ -99,14 +99,21 @@ def cmd_demo(ctx: AppContext, ns: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every verb."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", help="site config file (env QMS_CONFIG; default: the commune center)")
-    common.add_argument("--data-dir", help="where the store and logs live (env QMS_DATA_DIR)")
-    common.add_argument("--broker", help="mqtt://[user:pass@]host:port or 'embedded' (env QMS_BROKER)")
-    common.add_argument("--printer", help="this device's printer URL, e.g. serial:///dev/ttyUSB0?baudrate=9600 "
-                                          "(env QMS_PRINTER)")
+    def options(default: Any) -> argparse.ArgumentParser:
+        """The options every verb takes; after the verb they must not reset values given before it."""
+        p = argparse.ArgumentParser(add_help=False)
+        p.add_argument("--config", default=default, help="site config file (env QMS_CONFIG; default: the commune "
+                                                         "center)")
+        p.add_argument("--data-dir", default=default, help="where the store and logs live (env QMS_DATA_DIR)")
+        p.add_argument("--broker", default=default, help="mqtt://[user:pass@]host:port or 'embedded' "
+                                                         "(env QMS_BROKER)")
+        p.add_argument("--printer", default=default, help="this device's printer URL, e.g. "
+                                                          "serial:///dev/ttyUSB0?baudrate=9600 (env QMS_PRINTER)")
+        return p
+
+    top, common = options(None), options(argparse.SUPPRESS)
     parser = argparse.ArgumentParser(prog="qms", description="Queue-numbering appliance for commune centers.",
-                                     parents=[common])
+                                     parents=[top])
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     def verb(sub: Any, name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
@@ -148,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return ns.handler(ctx, ns)
     except ConfigError as err:
-        print(f"qms: the config file has problems:\n{err}", file=sys.stderr)
+        print(f"qms: the config file {ctx.config_path} has problems:\n{err}", file=sys.stderr)
         return 3
     except CliError as err:
         print(f"qms: {err}", file=sys.stderr)
