@@ -29,8 +29,11 @@ __all__ = ["build_pack", "check_pack", "main"]
 def check_pack(directory: Path) -> list[str]:
     """Problems of a pack folder (missing clips, unreadable or off-format WAVs); empty when fine."""
     pack = load_pack(directory)
-    problems = [f"no clip for token {t!r}" for t in pack.missing()]
+    missing = pack.missing()
+    problems = [f"no clip for token {t!r}" for t in missing]
     for token in pack.clips:
+        if token in missing:
+            continue
         try:
             fmt, _ = load_clip(pack, token)
             if fmt != FORMAT:
