@@ -14,6 +14,7 @@ from .player import (
     KivySoundBackend,
     NullBackend,
     PlaybackBackend,
+    make_backend,
 )
 from .render import render_announcement, render_tokens
 from .sequence import PAUSE, announcement_tokens, spell
@@ -35,6 +36,7 @@ __all__ = [
     "digit_words",
     "join_words",
     "load_pack",
+    "make_backend",
     "number_words",
     "render_announcement",
     "render_tokens",

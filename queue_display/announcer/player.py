@@ -119,28 +119,27 @@ class KivySoundBackend:
 
     name = "kivy"
 
-    def _load(self, wav: bytes) -> tuple[Any, Path]:
+    def _load(self, wav: bytes, path: Path) -> Any:
         from kivy.core.audio import SoundLoader  # optional dependency, imported only when used
 
-        with tempfile.NamedTemporaryFile(prefix="qms-announce-", suffix=".wav", delete=False) as f:
-            f.write(wav)
-        return SoundLoader.load(f.name), Path(f.name)
+        path.write_bytes(wav)
+        return SoundLoader.load(str(path))
 
     def probe(self) -> None:
         """Unusable when Kivy has no audio provider or reports a zero length (no device)."""
-        try:
-            sound, path = self._load(wav_bytes(FORMAT, silence(FORMAT, 200)))
-        except Exception as exc:
-            raise AudioUnavailable(f"Kivy audio unavailable: {exc}") from None
-        path.unlink(missing_ok=True)
-        if sound is None or not sound.length:
-            raise AudioUnavailable("Kivy SoundLoader reports no audio output (length 0)")
-        sound.unload()
+        with tempfile.TemporaryDirectory(prefix="qms-announce-") as tmp:
+            try:
+                sound = self._load(wav_bytes(FORMAT, silence(FORMAT, 200)), Path(tmp) / "probe.wav")
+            except Exception as exc:
+                raise AudioUnavailable(f"Kivy audio unavailable: {exc}") from None
+            if sound is None or not sound.length:
+                raise AudioUnavailable("Kivy SoundLoader reports no audio output (length 0)")
+            sound.unload()
 
     def play(self, wav: bytes, label: str) -> None:
         """Play and sleep until the sound has ended."""
-        sound, path = self._load(wav)
-        try:
+        with tempfile.TemporaryDirectory(prefix="qms-announce-") as tmp:
+            sound = self._load(wav, Path(tmp) / "announcement.wav")
             if sound is None:
                 raise RuntimeError(f"Kivy could not load announcement {label}")
             sound.play()
@@ -150,8 +149,20 @@ class KivySoundBackend:
                 time.sleep(0.05)
             sound.stop()
             sound.unload()
-        finally:
-            path.unlink(missing_ok=True)
+
+
+def make_backend(spec: str) -> PlaybackBackend:
+    """A backend from a config string: ``aplay``, ``aplay:hw:0,3``, ``paplay``, ``kivy``, ``file:DIR``, ``null``."""
+    kind, _, arg = spec.partition(":")
+    if kind in ("aplay", "paplay"):
+        return AplayBackend(device=arg or None, command=shutil.which(kind))
+    if kind == "kivy":
+        return KivySoundBackend()
+    if kind == "file" and arg:
+        return FileSinkBackend(arg)
+    if kind == "null":
+        return NullBackend()
+    raise ValueError(f"unknown audio backend {spec!r}: use aplay[:DEVICE], paplay, kivy, file:DIR or null")
 
 
 class Announcer:

@@ -14,7 +14,9 @@ from queue_display.announcer.player import (
     AplayBackend,
     AudioUnavailable,
     FileSinkBackend,
+    KivySoundBackend,
     NullBackend,
+    make_backend,
 )
 from queue_display.announcer.render import render_tokens
 from queue_display.announcer.sequence import announcement_tokens
@@ -196,3 +198,47 @@ def test_counter_label_hook(pack):
         ann.announce(called(1, "A1", "c-7"))
         ann.wait_idle(10)
     assert backend.labels == ["1_A1_counter7"]
+
+
+def test_make_backend_from_config_strings(tmp_path):
+    assert isinstance(make_backend("null"), NullBackend)
+    assert make_backend(f"file:{tmp_path}").folder == tmp_path
+    assert make_backend("aplay:hw:0,3").device == "hw:0,3"
+    assert isinstance(make_backend("kivy"), KivySoundBackend)
+    with pytest.raises(ValueError, match="unknown audio backend"):
+        make_backend("bluetooth")
+
+
+class FakeSound:
+    def __init__(self, length):
+        self.length, self.state, self.events = length, "stop", []
+
+    def play(self):  # like SDL2: the state flips back to "stop" when the sound has ended
+        self.state = "play"
+        self.events.append("play")
+        threading.Timer(self.length, self.stop).start()
+
+    def stop(self):
+        self.state = "stop"
+
+    def unload(self):
+        self.events.append("unload")
+
+
+def test_kivy_backend_length_zero_means_no_audio(monkeypatch):
+    monkeypatch.setattr(KivySoundBackend, "_load", lambda self, wav, path: FakeSound(0))
+    with pytest.raises(AudioUnavailable, match="length 0"):
+        KivySoundBackend().probe()
+    monkeypatch.setattr(KivySoundBackend, "_load", lambda self, wav, path: None)
+    with pytest.raises(AudioUnavailable):
+        KivySoundBackend().probe()
+
+
+def test_kivy_backend_blocks_for_the_sound_length(monkeypatch, pack):
+    wav = render_tokens(["a", "hai", "ba"], pack)
+    sound = FakeSound(duration_s(wav) + 0.1)
+    monkeypatch.setattr(KivySoundBackend, "_load", lambda self, wav, path: sound)
+    start = time.monotonic()
+    KivySoundBackend().play(wav, "x")
+    assert duration_s(wav) + 0.1 <= time.monotonic() - start < duration_s(wav) + 1
+    assert sound.events == ["play", "unload"]
