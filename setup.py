@@ -1,12 +1,14 @@
 """Packaging for the commune queue-numbering appliance (`qms`)."""
 
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 setup(
     name="qms-commune",
     version="0.1.0",
     description="Queue-numbering appliance for Vietnamese commune public administration service centers",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11,<3.14",
