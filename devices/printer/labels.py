@@ -1,0 +1,46 @@
+"""Ticket labels in Vietnamese and English (the only place ticket wording lives)."""
+
+from __future__ import annotations
+
+LABELS: dict[str, dict[str, str]] = {
+    "vi": {
+        "number": "Số thứ tự",
+        "counters": "Mời đến: {counters}",
+        "ahead": "Số người chờ trước bạn: {n}",
+        "wait": "Thời gian chờ dự kiến: khoảng {duration}",
+        "wait_short": "Thời gian chờ dự kiến: dưới 1 phút",
+        "minutes": "{m} phút",
+        "hours": "{h} giờ {m} phút",
+        "documents": "Giấy tờ cần mang:",
+        "scan": "Quét mã để theo dõi lượt của bạn",
+    },
+    "en": {
+        "number": "Your number",
+        "counters": "Please go to: {counters}",
+        "ahead": "People ahead of you: {n}",
+        "wait": "Estimated wait: about {duration}",
+        "wait_short": "Estimated wait: under 1 min",
+        "minutes": "{m} min",
+        "hours": "{h} h {m} min",
+        "documents": "Documents to bring:",
+        "scan": "Scan to follow your turn",
+    },
+}
+
+
+def label(lang: str, key: str, **values: object) -> str:
+    """One label in `lang` ("vi" or "en"; anything else falls back to "vi"), formatted."""
+    table = LABELS.get(lang, LABELS["vi"])
+    return table[key].format(**values)
+
+
+def wait_text(seconds: int, lang: str) -> str:
+    """The estimated-wait line, e.g. "Thời gian chờ dự kiến: khoảng 15 phút"."""
+    if seconds < 60:
+        return label(lang, "wait_short")
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        duration = label(lang, "minutes", m=minutes)
+    else:
+        duration = label(lang, "hours", h=minutes // 60, m=minutes % 60)
+    return label(lang, "wait", duration=duration)

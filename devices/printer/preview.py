@@ -1,0 +1,74 @@
+"""PNG preview of lowered ops: image lines exactly, native text and QR approximated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import qrcode
+from PIL import Image, ImageDraw
+
+from .codepages import decode, encode
+from .layout import QR, Cut, Encoded, Feed, NativeText, Number, Op, Raster
+from .raster import font
+from .render import CELL, NUMBER_SCALE, RenderConfig
+
+LINE_GAP = 6  # native line spacing beyond the 24-dot cell (printer default is about 30 dots)
+
+
+def _native(text: str, scale: int, bold: bool) -> Image.Image:
+    """Native font A look-alike: DejaVu squeezed into 12x24-dot cells per character."""
+    size = 22 * scale
+    f = font(size, bold)
+    w = max(1, int(f.getlength(text)))
+    img = Image.new("L", (w, 24 * scale), 255)
+    ImageDraw.Draw(img).text((0, 24 * scale - 4 * scale), text, font=f, fill=0, anchor="ls")
+    return img.resize((max(1, len(text) * CELL * scale), 24 * scale), Image.LANCZOS)
+
+
+def _qr(data: str, size: int) -> Image.Image:
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=size, border=0)
+    code.add_data(data)
+    code.make(fit=True)
+    return code.make_image().get_image().convert("L")
+
+
+def preview(ops: Sequence[Op], cfg: RenderConfig) -> Image.Image:
+    """Paper-white image `cfg.width` dots wide showing what `ops` (lowered) print."""
+    width = cfg.width
+    canvas = Image.new("L", (width, 8000), 255)
+    y = 8
+
+    def put(img: Image.Image, where: str) -> None:
+        nonlocal y
+        x = (width - img.width) // 2 if where == "center" else 0
+        canvas.paste(img.convert("L"), (x, y))
+        y += img.height
+
+    for op in ops:
+        if isinstance(op, Feed):
+            y += op.dots
+        elif isinstance(op, Raster):
+            y += op.top
+            image = op.image.resize((op.printed_width, op.image.height)) if op.xscale > 1 else op.image
+            put(image, op.align)
+            y += op.bottom
+        elif isinstance(op, NativeText):
+            text = decode(encode(op.text, cfg.encoding), cfg.encoding) if cfg.mode == "text" else op.text
+            put(_native(text, op.scale, op.bold), op.align)
+            y += LINE_GAP * op.scale
+        elif isinstance(op, Number):
+            put(_native(op.text, NUMBER_SCALE, True), "center")
+            y += LINE_GAP
+        elif isinstance(op, QR):
+            put(_qr(op.data, cfg.qr_size), "center")
+            y += 4
+        elif isinstance(op, Encoded):
+            put(_native(decode(encode(op.text, op.encoding), op.encoding), 1, False), "left")
+            y += LINE_GAP
+        elif isinstance(op, Cut):
+            y += 24
+            draw = ImageDraw.Draw(canvas)
+            for x in range(0, width, 16):
+                draw.line((x, y, x + 8, y), fill=128, width=2)
+            y += 8
+    return canvas.crop((0, 0, width, min(y, canvas.height)))

@@ -1,0 +1,205 @@
+"""The REAL python-escpos Serial class against a fake ESC/POS printer on a pseudo-terminal.
+
+The fake sits behind a symlink (like /dev/serial/by-id/...), records what it receives and
+answers DLE EOT 1/2/4 from a switchable state. Unplugging closes the pty; plugging in again
+makes a new pty behind the same symlink, and the service must reopen it by path.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import threading
+import time
+import tty
+from pathlib import Path
+
+import pytest
+from escpos.printer import Serial
+
+from devices.printer import PrinterMonitor, PrinterService, PrinterUnavailable
+from devices.printer.sample import reference_ticket
+from devices.printer.status import query_status
+
+REPLIES = {  # state -> DLE EOT n -> status byte
+    "ok": {1: 0x12, 2: 0x12, 3: 0x12, 4: 0x12},
+    "paper_low": {1: 0x12, 2: 0x12, 3: 0x12, 4: 0x1E},
+    "paper_out": {1: 0x1A, 2: 0x32, 3: 0x12, 4: 0x7E},
+    "cover_open": {1: 0x1A, 2: 0x16, 3: 0x12, 4: 0x12},
+}
+
+
+class FakePrinter:
+    """ESC/POS printer on a pty: records bytes, answers DLE EOT unless state == "silent"."""
+
+    def __init__(self, link: Path) -> None:
+        self.link = link
+        self.state = "ok"
+        self.received = bytearray()
+        self.queries: list[int] = []
+        self._master = self._slave = -1
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def plug(self) -> FakePrinter:
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._master)
+        tty.setraw(self._slave)
+        tmp = self.link.with_suffix(".new")
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(os.ttyname(self._slave))
+        tmp.replace(self.link)  # atomically, like udev
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        return self
+
+    def unplug(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(2)
+        for fd in (self._master, self._slave):
+            if fd >= 0:
+                os.close(fd)
+        self._master = self._slave = -1
+        self.link.unlink(missing_ok=True)
+
+    def _serve(self) -> None:
+        pending = b""
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._master], [], [], 0.02)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self._master, 4096)
+            except OSError:
+                continue
+            self.received += chunk
+            pending += chunk
+            while (i := pending.find(b"\x10\x04")) >= 0 and len(pending) > i + 2:
+                n = pending[i + 2]
+                pending = pending[i + 3:]
+                self.queries.append(n)
+                reply = REPLIES.get(self.state, {}).get(n)
+                if reply is not None:
+                    os.write(self._master, bytes([reply]))
+            pending = pending[-2:]
+
+    def wait_for(self, needle: bytes, timeout: float = 3.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.received:
+                return True
+            time.sleep(0.01)
+        return False
+
+
+@pytest.fixture
+def fake(tmp_path):
+    printer = FakePrinter(tmp_path / "ttyPRINTER").plug()
+    yield printer
+    printer.unplug()
+
+
+@pytest.fixture
+def service(fake):
+    svc = PrinterService(f"serial://{fake.link}?baudrate=115200&profile=TM-T20II&timeout=0.2")
+    yield svc
+    svc.close()
+
+
+def _wait_state(events: list[dict], state: str, timeout: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if events and events[-1]["state"] == state:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_service_uses_the_real_escpos_serial_class(service):
+    service.open()
+    assert type(service.printer) is Serial
+    assert service.printer.device.is_open
+
+
+def test_print_ticket_over_the_pty(fake, service):
+    assert service.open()["state"] == "ok"
+    sent = service.print_ticket(reference_ticket())
+    assert fake.wait_for(b"\x1dV")  # the cut arrived
+    data = bytes(fake.received)
+    assert b"\x1b@" in data and b"A012\n" in data
+    assert b"\x1d(k" in data and b"https://dahuoai.example.vn/q/A012" in data  # native QR
+    assert b"\x1dv0" in data  # image lines
+    assert len(data) >= sent  # plus the status queries
+    assert 1 in fake.queries and 4 in fake.queries
+
+
+def test_query_status_on_the_escpos_object(fake, service):
+    service.open()
+    assert query_status(service.printer)["state"] == "ok"
+    fake.state = "paper_low"
+    assert query_status(service.printer)["state"] == "paper_low"
+    fake.state = "cover_open"
+    got = query_status(service.printer)
+    assert got["state"] == "error" and "cover" in got["detail"]
+
+
+def test_paper_out_is_detected_and_reported(fake, service):
+    events: list[dict] = []
+    with PrinterMonitor(service, on_status=events.append, interval=0.05):
+        assert _wait_state(events, "ok")
+        fake.state = "paper_out"
+        assert _wait_state(events, "paper_out")
+        with pytest.raises(PrinterUnavailable) as err:
+            service.print_ticket(reference_ticket())
+        assert err.value.status["state"] == "paper_out"
+        assert b"A012" not in fake.received  # nothing printed into an empty printer
+        fake.state = "ok"
+        assert _wait_state(events, "ok")
+        assert service.reprint_last() > 0  # the same ticket, after the paper change
+    assert fake.wait_for(b"A012\n")
+    assert [e["state"] for e in events] == ["ok", "paper_out", "ok"]
+    assert all(set(e) == {"kind", "state", "detail", "ts"} and e["kind"] == "printer" for e in events)
+
+
+def test_no_reply_is_offline_never_paper_ok(fake, service):
+    service.open()
+    fake.state = "silent"  # printer switched off, adapter still there
+    t0 = time.monotonic()
+    got = service.status()
+    assert got["state"] == "offline" and "no reply" in got["detail"]
+    assert time.monotonic() - t0 < 1.0
+    fake.state = "ok"
+    assert service.status()["state"] == "ok"  # same open port, printer back on
+
+
+def test_unplug_and_replug_reopens_by_path(fake, service):
+    events: list[dict] = []
+    with PrinterMonitor(service, on_status=events.append, interval=0.05):
+        assert _wait_state(events, "ok")
+        old_tty = os.readlink(fake.link)
+        fake.unplug()
+        assert _wait_state(events, "offline")
+        with pytest.raises(PrinterUnavailable):
+            service.print_ticket(reference_ticket())
+        spare = os.openpty()  # so the new pty gets another /dev/pts number
+        try:
+            fake.plug()  # a new pty behind the same path
+            assert os.readlink(fake.link) != old_tty
+            assert _wait_state(events, "ok")
+        finally:
+            for fd in spare:
+                os.close(fd)
+        service.reprint_last()
+        assert fake.wait_for(b"A012\n")
+    assert [e["state"] for e in events] == ["ok", "offline", "ok"]
+
+
+def test_missing_port_is_reported_at_open(tmp_path):
+    svc = PrinterService(f"serial://{tmp_path}/ttyUSB9")
+    with pytest.raises(PrinterUnavailable) as err:
+        svc.open()
+    message = str(err.value)
+    assert f"{tmp_path}/ttyUSB9" in message and "qms ports" in message
+    assert svc.status()["state"] == "offline"
