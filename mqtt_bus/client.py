@@ -32,6 +32,7 @@ from .url import BrokerAddress, parse_broker_url
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str, dict], None]
+RawHandler = Callable[[str, bytes], None]
 ResponseCallback = Callable[[Any], None]  # gets the response dict or an exception
 
 
@@ -104,6 +105,13 @@ def encode_payload(obj: dict) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
+@dataclass(frozen=True)
+class _Sub:
+    handler: Callable[[str, Any], None]
+    qos: int
+    raw: bool  # True: handler gets the payload bytes undecoded
+
+
 @dataclass
 class _Pending:
     action: str
@@ -148,7 +156,7 @@ class BusClient:
         self._keepalive = keepalive
         self._lock = threading.RLock()
         self._connected = threading.Event()
-        self._subs: dict[str, list[tuple[Handler, int]]] = {}
+        self._subs: dict[str, list[_Sub]] = {}
         self._pending: dict[str, _Pending] = {}
         self._started = self._closed = self._unreachable_warned = False
         self._reported = False  # last state given to on_connection_change
@@ -237,17 +245,27 @@ class BusClient:
 
         The subscription is made now if connected and again on every reconnect.
         """
+        self._add_sub(topic_filter, _Sub(handler, qos, raw=False))
+
+    def subscribe_raw(self, topic_filter: str, handler: RawHandler, qos: int = 1) -> None:
+        """Call ``handler(topic, payload_bytes)`` for every matching message, undecoded.
+
+        For the hub, which must answer even a malformed request with ``ok: false``.
+        """
+        self._add_sub(topic_filter, _Sub(handler, qos, raw=True))
+
+    def _add_sub(self, topic_filter: str, sub: _Sub) -> None:
         if not topic_filter:
             raise ValueError("topic filter must not be empty")
         with self._lock:
-            self._subs.setdefault(topic_filter, []).append((handler, qos))
+            self._subs.setdefault(topic_filter, []).append(sub)
         if self._connected.is_set():
-            self._mqtt.subscribe(topic_filter, qos)
+            self._mqtt.subscribe(topic_filter, sub.qos)
 
-    def unsubscribe(self, topic_filter: str, handler: Handler | None = None) -> None:
-        """Remove *handler* (or all handlers) of *topic_filter*."""
+    def unsubscribe(self, topic_filter: str, handler: Handler | RawHandler | None = None) -> None:
+        """Remove *handler* (or all handlers, JSON and raw) of *topic_filter*."""
         with self._lock:
-            entries = [e for e in self._subs.get(topic_filter, []) if handler is not None and e[0] != handler]
+            entries = [e for e in self._subs.get(topic_filter, []) if handler is not None and e.handler != handler]
             if entries:
                 self._subs[topic_filter] = entries
                 return
@@ -380,7 +398,7 @@ class BusClient:
                 return
             with self._lock:  # set first: a subscribe() racing with us either is seen here or subscribes itself
                 self._connected.set()
-                filters = {f: max(q for _, q in hs) for f, hs in self._subs.items()}
+                filters = {f: max(sub.qos for sub in subs) for f, subs in self._subs.items() if subs}
             if self._rpc_used:
                 filters.setdefault(self.response_topic, 1)
             if filters:
@@ -412,20 +430,30 @@ class BusClient:
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         try:
             topic = msg.topic
+            with self._lock:
+                subs = [sub for f, fs in self._subs.items() if mqtt.topic_matches_sub(f, topic) for sub in fs]
+            for sub in subs:
+                if sub.raw:
+                    self._call_handler(sub, topic, msg.payload)
+            cooked = [sub for sub in subs if not sub.raw]
+            if not cooked and topic != self.response_topic:
+                return
             payload = decode_payload(topic, msg.payload)
             if payload is None:
                 return
             if topic == self.response_topic:
                 self._handle_response(payload)
-            with self._lock:
-                matches = [h for f, hs in self._subs.items() if mqtt.topic_matches_sub(f, topic) for h, _ in hs]
-            for handler in matches:
-                try:
-                    handler(topic, payload)
-                except Exception:
-                    log.exception("handler %r failed on %s", handler, topic)
+            for sub in cooked:
+                self._call_handler(sub, topic, payload)
         except Exception:
             log.exception("on_message failed")
+
+    @staticmethod
+    def _call_handler(sub: _Sub, topic: str, payload: object) -> None:
+        try:
+            sub.handler(topic, payload)
+        except Exception:
+            log.exception("handler %r failed on %s", sub.handler, topic)
 
     def _set_connected(self, connected: bool) -> None:
         with self._lock:

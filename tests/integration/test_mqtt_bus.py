@@ -142,7 +142,7 @@ def test_device_that_boots_before_the_broker_comes_up(tmp_path, make_client):
         assert not c.wait_connected(0.6)
         b.start()
         assert c.wait_connected(5)
-        assert changes == [True]
+        assert wait_until(lambda: changes == [True], 1)  # the callback runs just after the flag is set
     finally:
         b.stop()
 
@@ -210,6 +210,28 @@ def test_malformed_payloads_are_dropped_and_loop_survives(shared_broker, make_cl
     finally:
         raw.disconnect()
         raw.loop_stop()
+
+
+def test_raw_handlers_get_every_payload_undecoded(shared_broker, make_client, site):
+    hub = make_client(shared_broker.url, "hub", "hub")
+    raw: list[tuple[str, bytes]] = []
+    cooked = Inbox()
+    hub.subscribe_raw(hub.topics.requests_all, lambda t, b: raw.append((t, b)))
+    hub.subscribe(hub.topics.requests_all, cooked)
+    assert hub.wait_connected(3)
+    time.sleep(0.1)
+    pad = make_client(shared_broker.url, "counter-1", "counter")
+    assert pad.wait_connected(3)
+    pad._mqtt.publish(Topics(site).request("counter-1"), b"{broken", qos=1)
+    pad.publish_json(Topics(site).request("counter-1"), {"id": "x", "action": "snapshot", "args": {}})
+    cooked.wait_for(lambda t, p: p["id"] == "x")
+    assert wait_until(lambda: len(raw) == 2)
+    assert raw[0] == (Topics(site).request("counter-1"), b"{broken")
+    assert len(cooked.items) == 1
+    hub.unsubscribe(hub.topics.requests_all)  # removes JSON and raw handlers
+    pad.publish_json(Topics(site).request("counter-1"), {"id": "y", "action": "snapshot", "args": {}})
+    time.sleep(0.2)
+    assert len(raw) == 2 and len(cooked.items) == 1
 
 
 def test_raising_handler_and_callback_do_not_kill_the_loop(shared_broker, make_client, caplog):
