@@ -32,8 +32,11 @@ def _qr(data: str, size: int) -> Image.Image:
     return code.make_image().get_image().convert("L")
 
 
-def preview(ops: Sequence[Op], cfg: RenderConfig) -> Image.Image:
-    """Paper-white image `cfg.width` dots wide showing what `ops` (lowered) print."""
+def preview(ops: Sequence[Op], cfg: RenderConfig, decorate: bool = True) -> Image.Image:
+    """Paper-white image `cfg.width` dots wide showing what `ops` (lowered) print.
+
+    `decorate` adds the paper edge and the cut line (off for mode=raster, which prints this).
+    """
     width = cfg.width
     canvas = Image.new("L", (width, 8000), 255)
     y = 8
@@ -65,10 +68,13 @@ def preview(ops: Sequence[Op], cfg: RenderConfig) -> Image.Image:
         elif isinstance(op, Encoded):
             put(_native(decode(encode(op.text, op.encoding), op.encoding), 1, False), "left")
             y += LINE_GAP
-        elif isinstance(op, Cut):
+        elif isinstance(op, Cut) and decorate:
             y += 24
             draw = ImageDraw.Draw(canvas)
             for x in range(0, width, 16):
                 draw.line((x, y, x + 8, y), fill=128, width=2)
             y += 8
-    return canvas.crop((0, 0, width, min(y, canvas.height)))
+    page = canvas.crop((0, 0, width, min(y, canvas.height)))
+    if decorate:
+        ImageDraw.Draw(page).rectangle((0, 0, width - 1, page.height - 1), outline=200)
+    return page

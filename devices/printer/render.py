@@ -4,6 +4,8 @@ Modes:
 - hybrid: lines with Vietnamese letters become TTF images cropped to ink (`GS v 0`), ASCII
   lines and the ticket number stay native text, the QR is native `GS ( k` (or an image).
 - text: every line is text in one code page (`ESC t n`), encoded by `codepages.encode`.
+- raster: the whole ticket as one image (the preview), for printers that can do nothing else;
+  about 40 KB, so never over slow serial.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class RenderConfig:
     """How one printer wants its tickets (built from the printer URL)."""
 
     width: int = 576
-    mode: Literal["hybrid", "text"] = "hybrid"
+    mode: Literal["hybrid", "text", "raster"] = "hybrid"
     encoding: str = "ascii"
     codepage: int | None = None
     qr_native: bool = True
@@ -221,5 +223,13 @@ def render_bytes(ops: Sequence[Op], cfg: RenderConfig) -> bytes:
     """The exact bytes `ops` produce for `cfg` (lowered first), via python-escpos' Dummy."""
     p = Dummy(profile=cfg.profile)
     p.profile = make_profile(cfg.profile, cfg.width)
-    emit(p, lower(ops, cfg), cfg)
+    if cfg.mode == "raster":
+        from .preview import preview  # preview imports this module
+
+        page = preview(lower(ops, cfg), cfg, decorate=False).convert("1", dither=Image.Dither.NONE)
+        p.hw("INIT")
+        p.image(page, impl="bitImageRaster", center=False)
+        p.cut()
+    else:
+        emit(p, lower(ops, cfg), cfg)
     return p.output

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .layout import PrintableTicket
+from .layout import PrintableTicket, ticket_ops
 
 
 def reference_ticket(lang: str = "vi") -> PrintableTicket:
@@ -25,3 +27,23 @@ def reference_ticket(lang: str = "vi") -> PrintableTicket:
         footer="Xin cảm ơn quý khách!",
         lang=lang,
     )
+
+
+def save_previews(directory: str | Path) -> list[Path]:
+    """Write ticket-preview-80mm.png and ticket-preview-58mm.png (hybrid) into `directory`."""
+    from .preview import preview
+    from .render import lower
+    from .url import parse_printer_url
+
+    out = []
+    for name, url in (("80mm", "dummy://?profile=TM-T20II"), ("58mm", "dummy://?profile=POS-5890&qr=native")):
+        cfg = parse_printer_url(url).render
+        path = Path(directory) / f"ticket-preview-{name}.png"
+        preview(lower(ticket_ops(reference_ticket()), cfg), cfg).save(path, optimize=True)
+        out.append(path)
+    return out
+
+
+if __name__ == "__main__":  # python -m devices.printer.sample docs/
+    for written in save_previews(sys.argv[1] if len(sys.argv) > 1 else "."):
+        print(written)

@@ -17,6 +17,7 @@ from .transport import VirtualPrinter, write_job
 from .url import PrinterSpec, parse_printer_url
 
 SAMPLE = "Đăng ký khai sinh — Tư pháp–Hộ tịch — Quầy số 2"
+BY_ID = Path("/dev/serial/by-id")
 WELL_KNOWN = {"tcvn3": {30, 31}, "cp1258": {52, 94}}  # Epson numbers, and a common clone slot
 
 
@@ -79,8 +80,7 @@ def list_ports() -> list[dict[str, Any]]:
     from serial.tools import list_ports as lp
 
     by_id: dict[str, list[str]] = {}
-    links = Path("/dev/serial/by-id")
-    for link in sorted(links.iterdir()) if links.is_dir() else []:
+    for link in sorted(BY_ID.iterdir()) if BY_ID.is_dir() else []:
         by_id.setdefault(os.path.realpath(link), []).append(str(link))
     ports: list[dict[str, Any]] = []
     for p in sorted(lp.comports(), key=lambda p: p.device):

@@ -111,6 +111,8 @@ def open_printer(spec: PrinterSpec) -> Any:
 
     Raises PrinterUnavailable with a message that says what to check.
     """
+    if spec.scheme == "none":
+        raise PrinterUnavailable("no printer configured (none://): tickets are shown on screen only")
     printer = _create(spec)
     printer.profile = make_profile(spec.profile, spec.width)  # width checks need the pixel width
     try:

@@ -2,10 +2,10 @@
 
     serial:///dev/ttyUSB0?baudrate=115200&flow=none|xonxoff|rtscts&profile=TM-T20II
     tcp://10.0.0.9:9100        usb://04b8:0e15        file:///tmp/out.bin
-    virtual:///tmp/tickets     dummy://
+    virtual:///tmp/tickets     dummy://        none://   (no printer: tickets only on screen)
 
 Options for every scheme: profile (python-escpos profile, default TM-T20II = 80 mm),
-width (576 | 384 | 80mm | 58mm), mode (hybrid | text), encoding (tcvn3 | cp1258 | ascii, text
+width (576 | 384 | 80mm | 58mm), mode (hybrid | text | raster), encoding (tcvn3 | cp1258 | ascii, text
 mode), codepage (ESC t number, default from the profile), qr (native | image),
 center (esc | pad), density (full | half: image lines bold at half horizontal resolution,
 about half the bytes, for slow serial links), timeout (status reply timeout in seconds, default 0.2), status (dle | none:
@@ -14,7 +14,10 @@ for printers that never answer DLE EOT; they are then assumed ready while the po
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
@@ -29,6 +32,7 @@ SCHEMES = {
     "file": "file:///tmp/out.bin",
     "virtual": "virtual:///tmp/tickets",
     "dummy": "dummy://",
+    "none": "none://",
 }
 COMMON = {"profile", "width", "mode", "encoding", "codepage", "qr", "center", "timeout", "status", "density"}
 EXTRA = {"serial": {"baudrate", "flow"}, "usb": {"interface", "in_ep", "out_ep"}}
@@ -86,8 +90,16 @@ def _width(url: str, scheme: str, value: str) -> int:
     return width
 
 
+def default_virtual_dir() -> str:
+    """Where `virtual://` (no path) saves tickets: $QMS_DATA_DIR/tickets, else a temp dir."""
+    base = os.environ.get("QMS_DATA_DIR")
+    return os.path.join(base, "tickets") if base else os.path.join(tempfile.gettempdir(), "qms-tickets")
+
+
 def _target(url: str, scheme: str, parts: SplitResult) -> dict[str, object]:
     netloc, path = parts.netloc, parts.path
+    if scheme == "virtual" and not netloc and path in ("", "/"):
+        return {"path": default_virtual_dir()}
     if scheme in ("serial", "file", "virtual"):
         if netloc and not (scheme == "serial" and re.fullmatch(r"COM\d+", netloc, re.I)):
             raise _bad(url, f"the path must be absolute (three slashes: {scheme}:///...)", scheme)
@@ -111,8 +123,12 @@ def _target(url: str, scheme: str, parts: SplitResult) -> dict[str, object]:
     return {}
 
 
-def parse_printer_url(url: str) -> PrinterSpec:
-    """Parse and validate `url`; raises ValueError naming what is wrong, with an example."""
+def parse_printer_url(url: str, defaults: Mapping[str, str] | None = None) -> PrinterSpec:
+    """Parse and validate `url`; raises ValueError naming what is wrong, with an example.
+
+    `defaults` are query options (e.g. from the site config: {"width": "58mm", "mode": "text"})
+    used when the URL does not set them.
+    """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
@@ -122,7 +138,8 @@ def parse_printer_url(url: str) -> PrinterSpec:
         raise _bad(url, f"unknown scheme {parts.scheme + '://' if scheme else '(none)'}; use one of {known}")
     fields: dict[str, object] = {"url": url, "scheme": scheme}
     fields.update(_target(url, scheme, parts))
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query = {k: v for k, v in (defaults or {}).items() if v is not None and k in COMMON | EXTRA.get(scheme, set())}
+    query.update(parse_qsl(parts.query, keep_blank_values=True))
     unknown = set(query) - COMMON - EXTRA.get(scheme, set())
     if unknown:
         allowed = ", ".join(sorted(COMMON | EXTRA.get(scheme, set())))
@@ -162,8 +179,8 @@ def parse_printer_url(url: str) -> PrinterSpec:
 def _render_config(url: str, scheme: str, profile: str, width: int, query: dict[str, str]) -> RenderConfig:
     get = query.get
     mode = get("mode", "hybrid").lower()
-    if mode not in ("hybrid", "text"):
-        raise _bad(url, f"mode={mode} is not hybrid or text", scheme)
+    if mode not in ("hybrid", "text", "raster"):
+        raise _bad(url, f"mode={mode} is not hybrid, text or raster", scheme)
     prof = make_profile(profile, width)
     encoding = get("encoding", "").lower()
     if not encoding:

@@ -1,0 +1,61 @@
+"""Bytes per ticket for each print mode, and the time they take on a serial line.
+
+    python bench/bench_printer.py
+
+Serial time = bytes x 10 bits (8N1) / baud rate; the printer's own print speed is not counted.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from devices.printer.layout import ticket_ops
+from devices.printer.render import render_bytes
+from devices.printer.sample import reference_ticket
+from devices.printer.url import parse_printer_url
+
+BAUDS = (9600, 19200, 115200)
+MODES = {
+    "hybrid": "",
+    "hybrid, density=half": "&density=half",
+    "text (TCVN-3)": "&mode=text&encoding=tcvn3&codepage=30",
+    "full raster": "&mode=raster",
+}
+PAPERS = {"80 mm": "profile=TM-T20II", "58 mm": "profile=POS-5890&qr=native"}
+
+
+def tickets() -> dict[str, object]:
+    full = reference_ticket()
+    return {
+        "reference (vi)": full,
+        "short (vi): no priority, documents, QR": replace(full, priority_label=None, documents=(), qr_data=None),
+        "reference (en)": replace(full, lang="en", center_name="Da Huoai Public Administration Center",
+                                  service_name="Civil status", procedure_name="Birth registration",
+                                  counters="Counter 2", priority_label="Priority: elderly",
+                                  documents=("Birth certificate", "Parent's ID card"), footer="Thank you!"),
+    }
+
+
+def main() -> None:
+    header = f"{'ticket':40} {'paper':6} {'mode':22} {'bytes':>7} " + " ".join(f"{b:>8}" for b in BAUDS)
+    print(header + "   (seconds on the wire)")
+    print("-" * len(header))
+    for name, ticket in tickets().items():
+        for paper, popts in PAPERS.items():
+            for mode, mopts in MODES.items():
+                cfg = parse_printer_url(f"dummy://?{popts}{mopts}").render
+                t0 = time.perf_counter()
+                data = render_bytes(ticket_ops(ticket), cfg)
+                ms = (time.perf_counter() - t0) * 1000
+                secs = " ".join(f"{len(data) * 10 / b:8.2f}" for b in BAUDS)
+                print(f"{name:40} {paper:6} {mode:22} {len(data):7d} {secs}   render {ms:.0f} ms")
+        print()
+
+
+if __name__ == "__main__":
+    main()
