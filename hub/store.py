@@ -272,20 +272,25 @@ class Store:
         with self._transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    def snapshot(self) -> dict[str, Any]:
-        """``{"site", "services", "counters"}``: the retained state payloads, consistent with one ``seq``."""
+    def snapshot(self, counters: set[str] | None = None, services: set[str] | None = None) -> dict[str, Any]:
+        """``{"site", "seq", "services", "counters"}``: retained state payloads consistent with one ``seq``.
+
+        ``counters`` / ``services`` limit the payloads to those ids (all when None).
+        """
         with self._lock:
             self._conn.execute("BEGIN")
             try:
-                state = self._load(self._conn)
+                state = self._live_state(self._conn, None)
                 seq = self._conn.execute("SELECT MAX(seq) FROM outbox").fetchone()[0] or 0
             finally:
                 self._conn.execute("COMMIT")
         return {
             "site": self.site.site,
             "seq": seq,
-            "services": [{**service_view(self.site, state, s), "seq": seq} for s in self.site.services],
-            "counters": [{**counter_view(self.site, state, c), "seq": seq} for c in self.site.counters],
+            "services": [{**service_view(self.site, state, s), "seq": seq} for s in self.site.services
+                         if services is None or s in services],
+            "counters": [{**counter_view(self.site, state, c), "seq": seq} for c in self.site.counters
+                         if counters is None or c in counters],
         }
 
     def ticket(self, ticket_id: str) -> Ticket | None:

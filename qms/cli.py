@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from mqtt_bus.broker import BrokerUnavailable
+from qms.broker import BrokerNotFound
 from qms.config import ConfigError
 from qms.context import AppContext
 
@@ -90,6 +92,14 @@ def cmd_status(ctx: AppContext, ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hub(ctx: AppContext, ns: argparse.Namespace) -> int:
+    from hub.run import run_hub
+    from qms.logs import setup_logging
+
+    setup_logging(ctx.data_dir, "hub")
+    return run_hub(ctx)
+
+
 def cmd_demo(ctx: AppContext, ns: argparse.Namespace) -> int:
     from qms.demo import run_demo
 
@@ -140,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     counter.add_argument("argument", nargs="?", metavar="SERVICE|NUMBER|NAME",
                          help="transfer SERVICE, call NUMBER, sign-in NAME")
 
+    verb(verbs, "hub", cmd_hub, "serve the queue over MQTT (answers requests, publishes events and state)")
     verb(verbs, "status", cmd_status, "print every service and counter state as JSON")
     demo = verb(verbs, "demo", cmd_demo, "run the whole appliance on this machine for a first look")
     demo.add_argument("--walkthrough", action="store_true", help="only a scripted CLI walk-through, no windows")
@@ -160,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as err:
         print(f"qms: {err}", file=sys.stderr)
         return err.code
+    except (BrokerUnavailable, BrokerNotFound) as err:
+        print(f"qms: {err}", file=sys.stderr)
+        return 4
     except KeyboardInterrupt:
         return 130
 

@@ -102,8 +102,8 @@ class PolicyDef:
     """How priority citizens are mixed with the others.
 
     - ``strict``: any priority citizen before any normal one.
-    - ``ratio``: at most ``ratio_normal`` normal calls in a row at a counter while a
-      priority citizen waits; normal citizens are never starved either.
+    - ``ratio``: a waiting priority citizen is called first, then at most ``ratio_normal``
+      normal calls follow at that counter before the next priority call, so neither class starves.
     - ``ageing``: the longest effective wait first, a priority citizen counting as having
       waited ``ageing_bonus_s`` seconds more.
     """
@@ -219,4 +219,6 @@ class QueueState:
     @classmethod
     def initial(cls, site: SiteDef) -> QueueState:
         """A fresh state: counters in their configured status, no tickets."""
-        return cls(counters={c.id: CounterState(c.id, c.initial_status) for c in site.counters.values()})
+        streak = site.policy.ratio_normal  # a priority citizen waiting at opening is called first
+        return cls(counters={c.id: CounterState(c.id, c.initial_status, normal_streak=streak)
+                             for c in site.counters.values()})

@@ -8,18 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def always_open_config(tmp_path) -> Path:
-    text = (ROOT / "config" / "commune.yaml").read_text(encoding="utf-8")
-    assert "enforce: true" in text
-    path = tmp_path / "site.yaml"
-    path.write_text(text.replace("enforce: true", "enforce: false", 1), encoding="utf-8")
-    return path
 
 
 def qms(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -205,19 +205,20 @@ def test_ahead_and_estimated_wait_use_history_and_open_counters():
 @settings(max_examples=60, deadline=None)
 @given(n=st.integers(1, 4), priority_stream=st.integers(5, 40))
 def test_ratio_never_starves_normal_citizens(n, priority_stream):
-    """A steady stream of priority citizens still lets a normal citizen through within n+1 calls."""
+    """Priority first, yet a steady stream of priority citizens lets normal ones through every n+1 calls."""
     _, engine, state = fresh(policy="ratio", ratio_normal=n)
     now = local(2026, 11, 23)
     normal = issue(engine, state, now, "chung-thuc")
     for i in range(priority_stream):
         issue(engine, state, now + timedelta(seconds=i + 1), "chung-thuc", "elderly")
-    # the earliest normal ticket comes first: the counter's streak of normal calls is empty
-    assert engine.call_next(state, now, "3").result["ticket"]["id"] == normal["id"]
-    # now keep issuing normal tickets, priority citizens must get through every n+1 calls
-    for i in range(10):
+    first_two = [engine.call_next(state, now, "3").result["ticket"] for _ in range(2)]
+    assert first_two[0]["priority"] == "elderly" and first_two[1]["id"] == normal["id"]
+    for i in range(3 * (n + 1)):
         issue(engine, state, now + timedelta(minutes=1, seconds=i), "chung-thuc")
     pattern = [engine.call_next(state, now, "3").result["ticket"]["priority"] for _ in range(2 * (n + 1))]
-    assert "elderly" in pattern[: n + 1] and "normal" in pattern[: n + 1]
+    for start in range(len(pattern) - n):
+        window = pattern[start:start + n + 1]
+        assert "elderly" in window and ("normal" in window or n == 0), pattern
 
 
 @settings(max_examples=40, deadline=None)

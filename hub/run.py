@@ -1,0 +1,48 @@
+"""``qms hub``: the store, the broker connection and the hub threads, until a stop signal."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from mqtt_bus.client import BusClient
+from qms.broker import start_embedded
+from qms.context import AppContext
+
+from .server import Hub
+
+log = logging.getLogger(__name__)
+
+HUB_CLIENT_ID = "hub"
+
+
+def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25) -> Hub:
+    """Open the store and start serving (returns at once)."""
+    store = ctx.open_store()
+    bus = BusClient(broker_url, ctx.site.site, HUB_CLIENT_ID, "hub")
+    return Hub(store, bus, poll_interval=poll_interval).start()
+
+
+def run_hub(ctx: AppContext, stop: threading.Event | None = None) -> int:
+    """Run until SIGINT/SIGTERM (or ``stop`` is set)."""
+    stop = stop or threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    broker = None
+    url = ctx.broker_url
+    if url == "embedded":
+        broker = start_embedded(ctx.data_dir)
+        url = broker.url
+        log.info("embedded mosquitto listening on %s", url)
+    hub = start_hub(ctx, url)
+    log.info("hub for %s serving on %s with store %s", ctx.site.site, url, ctx.store_path)
+    try:
+        stop.wait()
+    finally:
+        hub.stop()
+        hub.store.close()
+        if broker is not None:
+            broker.stop()
+        log.info("hub stopped")
+    return 0

@@ -1,0 +1,157 @@
+"""The hub on a real mosquitto: every action, idempotent retries, retained state, bursts, bad input."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from hub.run import start_hub
+from mqtt_bus.client import BusClient
+from qms.context import AppContext
+from tests.integration.hub_helpers import SITE, Watcher, comparable_state, wait_for
+
+
+@pytest.fixture
+def ctx(tmp_path, always_open_config) -> AppContext:
+    return AppContext(config_path=always_open_config, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def hub(ctx, broker):
+    h = start_hub(ctx, broker.url, poll_interval=0.05)
+    assert h.bus.wait_connected(5)
+    yield h
+    h.stop()
+    h.store.close()
+
+
+@pytest.fixture
+def client(broker, make_client) -> BusClient:
+    c = make_client(broker.url, "counter-2", "counter", site=SITE)
+    assert c.wait_connected(5)
+    return c
+
+
+def ok(response: dict) -> dict:
+    assert response["ok"] is True, response
+    return response["result"]
+
+
+def test_every_action_of_the_contract(hub, client):
+    t1 = ok(client.request("issue_ticket", {"service": "tu-phap", "priority": "elderly",
+                                            "procedure": "khai-sinh", "lang": "vi"}))["ticket"]
+    assert t1["number"] == "A001" and t1["priority"] == "elderly" and t1["procedure"] == "khai-sinh"
+    t2 = ok(client.request("issue_ticket", {"service": "tu-phap"}))["ticket"]
+    ok(client.request("issue_ticket", {"service": "tu-phap"}))
+    assert ok(client.request("call_next", {"counter": "2"}))["ticket"]["id"] == t1["id"]
+    assert ok(client.request("recall", {"counter": "2"}))["ticket"]["call_count"] == 2
+    done = ok(client.request("complete", {"counter": "2"}))["ticket"]
+    assert done["status"] == "done"
+    rated = ok(client.request("rate", {"ticket": t1["id"], "score": 5}))["ticket"]
+    assert rated["rating"] == 5
+    assert ok(client.request("call_ticket", {"counter": "2", "number": "A003"}))["ticket"]["number"] == "A003"
+    assert ok(client.request("no_show", {"counter": "2"}))["ticket"]["status"] == "no_show"
+    ok(client.request("call_next", {"counter": "2"}))
+    moved = ok(client.request("transfer", {"counter": "2", "service": "chung-thuc"}))["ticket"]
+    assert moved["id"] == t2["id"] and moved["service"] == "chung-thuc" and moved["status"] == "waiting"
+    assert ok(client.request("pause", {"counter": "2"}))["counter"]["status"] == "paused"
+    refused = client.request("call_next", {"counter": "2"})
+    assert refused["ok"] is False and refused["error"]["code"] == "counter_paused"
+    assert ok(client.request("resume", {"counter": "2"}))["counter"]["status"] == "open"
+    assert ok(client.request("call_next", {"counter": "6"}))["ticket"] is None or True
+    snap = ok(client.request("snapshot", {}))
+    assert set(snap) == {"site", "services", "counters"} and snap["site"] == SITE
+    assert {s["service"] for s in snap["services"]} >= {"tu-phap", "chung-thuc"}
+
+
+def test_same_request_id_twice_calls_one_citizen(hub, client):
+    for _ in range(3):
+        ok(client.request("issue_ticket", {"service": "chung-thuc"}))
+    first = client.request("call_next", {"counter": "3"}, request_id="pad3-0001")
+    again = client.request("call_next", {"counter": "3"}, request_id="pad3-0001")
+    assert again == first
+    waiting = [t.number for t in hub.store.tickets("status = 'waiting'")]
+    assert waiting == ["B002", "B003"]
+
+
+def test_nobody_waiting_gives_null(hub, client):
+    assert ok(client.request("call_next", {"counter": "1"})) == {"ticket": None}
+
+
+def test_late_display_sees_retained_state_at_once(hub, client, broker, make_client):
+    for i in range(20):
+        ok(client.request("issue_ticket", {"service": ("tu-phap", "chung-thuc")[i % 2]}))
+    for i in range(20):
+        ok(client.request("call_next", {"counter": str(1 + i % 6)}))
+    wait_for(lambda: hub.published_seq == hub.store.last_seq())
+    display = make_client(broker.url, "display-1", "display", site=SITE, start=False)
+    watcher = Watcher(display)
+    t0 = time.monotonic()
+    display.start()
+    expected = comparable_state(hub.store.snapshot())
+    assert wait_for(lambda: comparable_state(watcher.state()) == expected, timeout=3), (
+        comparable_state(watcher.state()), expected)
+    assert time.monotonic() - t0 < 1.5
+
+
+def test_burst_of_1000_issues_from_5_clients_arrives_in_order(hub, broker, make_client):
+    display = make_client(broker.url, "display-9", "display", site=SITE, start=False)
+    watcher = Watcher(display)
+    display.start()
+    assert display.wait_connected(5)
+    kiosks = [make_client(broker.url, f"kiosk-{i}", "kiosk", site=SITE) for i in range(5)]
+    errors: list[BaseException] = []
+
+    def burst(c: BusClient) -> None:
+        try:
+            for i in range(200):  # numbers go to 999 per service: two services
+                ok(c.request("issue_ticket", {"service": ("tu-phap", "chung-thuc")[i % 2]}, timeout=5))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=burst, args=(k,)) for k in kiosks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors[:3]
+    assert wait_for(lambda: len(watcher.seqs()) >= 1000, timeout=15)
+    seqs = watcher.seqs()
+    assert seqs == list(range(1, 1001)), "events must arrive in seq order without gaps"
+    for prefix in "AB":
+        numbers = sorted(int(t.number[1:]) for t in hub.store.tickets() if t.number[0] == prefix)
+        assert numbers == list(range(1, 501))
+    assert wait_for(lambda: comparable_state(watcher.state()) == comparable_state(hub.store.snapshot()), 3)
+
+
+def test_hostile_payloads_never_stop_the_hub_nor_change_the_store(hub, client, broker):
+    ok(client.request("issue_ticket", {"service": "tu-phap"}))
+    before = (hub.store.last_seq(), [t.id for t in hub.store.tickets()])
+    answers: list[dict] = []
+    client.subscribe(client.topics.response("counter-2"), lambda t, p: answers.append(p))
+    payloads = [
+        b"", b"{", b"null", b"[]", b"42", b'"x"', b"\xff\xfe", b"{" * 5000, b"x" * 70000,
+        json.dumps({"action": "call_next"}).encode(),
+        json.dumps({"id": 5, "action": "call_next"}).encode(),
+        json.dumps({"id": "a", "action": 7}).encode(),
+        json.dumps({"id": "b", "action": "explode", "args": {}}).encode(),
+        json.dumps({"id": "c", "action": "call_next", "args": []}).encode(),
+        json.dumps({"id": "d", "action": "call_next", "args": {"counter": "99"}}).encode(),
+        json.dumps({"id": "e", "action": "issue_ticket", "args": {"service": "nope"}}).encode(),
+        json.dumps({"id": "f", "action": "issue_ticket", "args": {"service": None}}).encode(),
+        json.dumps({"id": "g", "action": "rate", "args": {"ticket": "x", "score": 1e309}}).encode(),
+        json.dumps({"id": "h" * 300, "action": "snapshot"}).encode(),
+    ]
+    topic = client.topics.request("counter-2")
+    for i in range(1000):
+        client._mqtt.publish(topic, payloads[i % len(payloads)], qos=1)
+    assert wait_for(lambda: hub.handled >= 1001, timeout=20)
+    assert all(a["ok"] is False for a in answers if a.get("id") != "snapshot")
+    codes = {a["error"]["code"] for a in answers if not a["ok"]}
+    assert {"bad_json", "bad_request", "payload_too_large", "unknown_action", "unknown_counter",
+            "unknown_service"} <= codes
+    assert (hub.store.last_seq(), [t.id for t in hub.store.tickets()]) == before
+    assert ok(client.request("issue_ticket", {"service": "tu-phap"}))["ticket"]["number"] == "A002"
