@@ -1,0 +1,125 @@
+"""The hub under faults: SIGKILL mid-burst, mosquitto restart mid-burst."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from hub.run import start_hub
+from hub.store import Store
+from mqtt_bus.client import BusClient
+from qms.config import load_config, to_site_def
+from qms.context import AppContext
+from tests.integration.hub_helpers import SITE, Watcher, comparable_state, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def hub_process(config: Path, data_dir: Path, url: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "qms.cli", "--config", str(config), "--data-dir", str(data_dir),
+                             "--broker", url, "hub"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+
+
+def burst(client: BusClient, count: int, results: list, errors: list, services=("tu-phap", "chung-thuc")) -> None:
+    try:
+        for i in range(count):
+            response = client.request("issue_ticket", {"service": services[i % len(services)]},
+                                      timeout=0.5, retries=40)
+            assert response["ok"], response
+            results.append(response["result"]["ticket"])
+    except BaseException as exc:
+        errors.append(exc)
+
+
+def test_sigkill_hub_mid_burst(tmp_path, broker, make_client, always_open_config):
+    data = tmp_path / "data"
+    hub = hub_process(always_open_config, data, broker.url)
+    display = make_client(broker.url, "display-1", "display", site=SITE, start=False)
+    watcher = Watcher(display)
+    display.start()
+    kiosks = [make_client(broker.url, f"kiosk-{i}", "kiosk", site=SITE) for i in range(3)]
+    assert kiosks[0].request("snapshot", {}, timeout=10)["ok"]
+    results: list[dict] = []
+    errors: list[BaseException] = []
+    threads = [threading.Thread(target=burst, args=(k, 150, results, errors)) for k in kiosks]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(2):
+            time.sleep(0.8)
+            hub.send_signal(signal.SIGKILL)
+            hub.wait(5)
+            time.sleep(0.3)
+            hub = hub_process(always_open_config, data, broker.url)
+        for t in threads:
+            t.join(120)
+        assert not errors, errors[:3]
+        assert len(results) == 450
+        store = Store(data / "queue.sqlite3", to_site_def(load_config(always_open_config)))
+        stored = {t.id: t.number for t in store.tickets()}
+        assert len(stored) == 450, "a retried request must not issue a second ticket"
+        for ticket in results:
+            assert stored[ticket["id"]] == ticket["number"], "acknowledged ticket lost"
+        for prefix in "AB":
+            numbers = sorted(int(n[1:]) for n in stored.values() if n[0] == prefix)
+            assert numbers == list(range(1, len(numbers) + 1))
+        last = store.last_seq()
+        assert last == 450
+        assert wait_for(lambda: set(watcher.seqs()) == set(range(1, last + 1)), timeout=5), "seq must continue"
+        assert wait_for(lambda: comparable_state(watcher.state()) == comparable_state(store.snapshot()), 3)
+        store.close()
+    finally:
+        hub.send_signal(signal.SIGTERM)
+        assert hub.wait(10) == 0
+
+
+def test_broker_restart_mid_burst_converges_within_3s(tmp_path, broker, make_client, always_open_config):
+    ctx = AppContext(config_path=always_open_config, data_dir=tmp_path / "data")
+    hub = start_hub(ctx, broker.url, poll_interval=0.05)
+    display = make_client(broker.url, "display-1", "display", site=SITE, start=False)
+    watcher = Watcher(display)
+    display.start()
+    kiosks = [make_client(broker.url, f"kiosk-{i}", "kiosk", site=SITE) for i in range(3)]
+    pad = make_client(broker.url, "counter-2", "counter", site=SITE)
+    try:
+        assert all(c.wait_connected(5) for c in [*kiosks, pad, display])
+        results: list[dict] = []
+        errors: list[BaseException] = []
+        threads = [threading.Thread(target=burst, args=(k, 100, results, errors)) for k in kiosks]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        broker.restart()
+        for t in threads:
+            t.join(120)
+        restarted = time.monotonic()
+        assert not errors, errors[:3]
+        pad.request("call_next", {"counter": "2"}, timeout=1, retries=10)
+        expected = lambda: comparable_state(hub.store.snapshot())  # noqa: E731
+        assert wait_for(lambda: comparable_state(watcher.state()) == expected(), timeout=3), "no convergence"
+        assert time.monotonic() - restarted < 3 + 1
+        assert len({t["id"] for t in results}) == 300 == len(hub.store.tickets())
+        assert wait_for(lambda: set(watcher.seqs()) >= set(range(1, hub.store.last_seq() + 1)), timeout=3)
+    finally:
+        hub.stop()
+        hub.store.close()
+
+
+def test_hub_started_before_broker_comes_up(tmp_path, broker, make_client, always_open_config):
+    broker.kill()
+    ctx = AppContext(config_path=always_open_config, data_dir=tmp_path / "data")
+    hub = start_hub(ctx, broker.url, poll_interval=0.05)
+    try:
+        time.sleep(0.5)
+        broker.start()
+        client = make_client(broker.url, "kiosk-1", "kiosk", site=SITE)
+        response = client.request("issue_ticket", {"service": "tu-phap"}, timeout=1, retries=5)
+        assert response["ok"] and response["result"]["ticket"]["number"] == "A001"
+    finally:
+        hub.stop()
+        hub.store.close()
