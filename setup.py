@@ -13,7 +13,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.11,<3.14",
     packages=find_packages(include=[
-        "queue_core*", "hub*", "qms*", "mqtt_bus*", "kiosk*", "queue_display*", "counter*", "devices*",
+        "queue_core*", "hub*", "qms*", "mqtt_bus*", "kiosk*", "queue_display*", "counter*", "devices*", "ui_kit*",
     ]),
     include_package_data=True,
     package_data={"": ["*.kv", "*.json", "*.yaml"]},

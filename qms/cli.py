@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -14,6 +15,13 @@ from qms.config import ConfigError
 from qms.context import AppContext
 
 Handler = Callable[[AppContext, argparse.Namespace], int]
+
+APPS = (  # verb, module with run(ctx, ns), help
+    ("kiosk", "kiosk.main", "the citizen kiosk (touchscreen, ticket printer)"),
+    ("display", "queue_display.main", "the hall display with voice announcements"),
+    ("counter-pad", "counter.main", "a staff counter pad (touch screen or USB keypad)"),
+    ("rating", "counter.rating", "a satisfaction rating screen facing the citizen"),
+)
 
 COUNTER_ACTIONS = {
     "next": "call_next", "recall": "recall", "complete": "complete", "no-show": "no_show",
@@ -100,6 +108,16 @@ def cmd_hub(ctx: AppContext, ns: argparse.Namespace) -> int:
     return run_hub(ctx)
 
 
+def cmd_app(ctx: AppContext, ns: argparse.Namespace) -> int:
+    """Run one of the Kivy apps (kiosk, display, counter pad, rating): ``<package>.main.run(ctx, ns)``."""
+    import importlib
+
+    from qms.logs import setup_logging
+
+    setup_logging(ctx.data_dir, ns.app_role)
+    return importlib.import_module(ns.app_module).run(ctx, ns)
+
+
 def cmd_demo(ctx: AppContext, ns: argparse.Namespace) -> int:
     from qms.demo import run_demo
 
@@ -151,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="transfer SERVICE, call NUMBER, sign-in NAME")
 
     verb(verbs, "hub", cmd_hub, "serve the queue over MQTT (answers requests, publishes events and state)")
+    for name, module, help_ in APPS:
+        app = verb(verbs, name, cmd_app, help_)
+        app.set_defaults(app_module=module, app_role=name)
+        importlib.import_module(module.split(".", 1)[0] + ".cli_args").add_arguments(app, name)
     verb(verbs, "status", cmd_status, "print every service and counter state as JSON")
     demo = verb(verbs, "demo", cmd_demo, "run the whole appliance on this machine for a first look")
     demo.add_argument("--walkthrough", action="store_true", help="only a scripted CLI walk-through, no windows")
