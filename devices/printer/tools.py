@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .codepages import profile_codepages, strip_diacritics
+from .errors import PrinterUnavailable
 from .layout import LEFT, QR, SMALL, Cut, Encoded, Feed, NativeText, Op, Rule, Style, Text
 from .preview import preview
 from .profiles import make_profile
@@ -62,8 +63,11 @@ def print_test_page(url: str) -> dict[str, Any]:
     ops = lower(test_page_ops(spec), cfg)
     data = render_bytes(ops, cfg)
     with PrinterService(spec) as service:
-        service.open()
-        write_job(service.printer, spec, data)
+        service.open()  # a missing port raises here; a silent printer still gets the page
+        try:
+            write_job(service.printer, spec, data)
+        except Exception as exc:
+            raise PrinterUnavailable(f"test page not sent to {spec.where}: {exc}") from exc
         if isinstance(service.printer, VirtualPrinter):
             service.printer.end_job("test-page", preview(ops, cfg))
         return {"url": url, "bytes": len(data), "status": service.status()}

@@ -70,14 +70,14 @@ class VirtualPrinter(Dummy):
 def _unavailable(spec: PrinterSpec, reason: str) -> PrinterUnavailable:
     where = spec.where
     if spec.scheme == "serial":
-        hint = ("check the cable and the printer's power; `qms ports` lists serial ports "
-                "(prefer a /dev/serial/by-id/... path)")
-        if os.path.exists(spec.path) and not os.access(spec.path, os.R_OK | os.W_OK):
-            hint = ("permission denied: add this user to the 'dialout' group "
-                    "(sudo usermod -aG dialout $USER, then log in again)")
-        elif not os.path.exists(spec.path):
-            hint = f"{spec.path} does not exist: " + hint
-        return PrinterUnavailable(f"cannot open printer port {where}: {hint} [{reason}]")
+        check = ("check the cable and the printer's power; `qms ports` lists serial ports "
+                 "(prefer a /dev/serial/by-id/... path)")
+        if not os.path.exists(spec.path):
+            return PrinterUnavailable(f"cannot open printer port {where}: it does not exist; {check}")
+        if not os.access(spec.path, os.R_OK | os.W_OK):
+            return PrinterUnavailable(f"cannot open printer port {where}: permission denied; add this user "
+                                      "to the 'dialout' group (sudo usermod -aG dialout $USER, then log in again)")
+        return PrinterUnavailable(f"cannot open printer port {where}: {reason}; {check}")
     if spec.scheme == "tcp":
         return PrinterUnavailable(f"cannot connect to printer at {where}: check its power, network cable "
                                   f"and IP address (the self-test page shows it) [{reason}]")
