@@ -18,8 +18,8 @@ Where = Callable[[Loc], str]
 """Describes a location for a message, e.g. ``services[1], line 40``."""
 
 
-def _suggest(value: str, valid: list[str]) -> str:
-    close = get_close_matches(value, valid, n=1, cutoff=0.6)
+def _suggest(value: str, valid: list[str], cutoff: float = 0.6) -> str:
+    close = get_close_matches(value, valid, n=1, cutoff=cutoff)
     return f'did you mean "{close[0]}"? ' if close else ""
 
 
@@ -119,7 +119,7 @@ def cross_check(cfg: SiteConfig, where: Where) -> list[tuple[Loc, str]]:
                     (
                         (*loc, key),
                         f"language {quoted(key)} is not in site.languages ({', '.join(langs)}); "
-                        f"{_suggest(key, langs)}add it there or fix this key",
+                        f"{_suggest(key, langs, 0.5)}add it there or fix this key",
                     )
                 )
     return out

@@ -16,7 +16,8 @@ def format_path(loc: Loc) -> str:
         if isinstance(part, int) and not isinstance(part, bool):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(part))
+            out += f".{text}" if out else text
     return out or "(top level)"
 
 

@@ -21,6 +21,11 @@ def fail(message: str) -> PydanticCustomError:
     return PydanticCustomError("qms", "{msg}", {"msg": message})
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x0e``), so a message stays on one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def quoted(value: Any) -> str:
     """A value as the technician wrote it, for messages: ``"abc"``, ``12``, ``true``, ``a list``."""
     if value is None:
@@ -29,7 +34,7 @@ def quoted(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         short = value if len(value) <= 60 else value[:57] + "..."
-        return '"' + short.replace('"', '\\"') + '"'
+        return '"' + printable(short).replace('"', '\\"') + '"'
     if isinstance(value, dict):
         return "a mapping (key: value lines)"
     if isinstance(value, list | tuple):

@@ -15,12 +15,12 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from .errors import ConfigError, Loc, Problem, Problems, format_path
-from .fields import Text, TextList, quoted
+from .fields import Text, TextList, printable, quoted
 from .schema import SiteConfig
 
 FILE_PATH = "(file)"
@@ -65,7 +65,8 @@ def parse_document(text: str, source_name: str = "<string>") -> CommentedMap:
     except MarkedYAMLError as e:
         raise ConfigError([_syntax_problem(e)], source_name) from None
     except (YAMLError, ValueError, TypeError, RecursionError) as e:
-        raise ConfigError([Problem(FILE_PATH, None, f"YAML syntax error: {e}")], source_name) from None
+        what = re.sub(r"\s+", " ", printable(str(e))).strip()
+        raise ConfigError([Problem(FILE_PATH, None, f"YAML syntax error: {what}")], source_name) from None
     if doc is None:
         raise ConfigError(
             [Problem(FILE_PATH, None, "the file is empty; start from config/commune.yaml")], source_name
@@ -112,7 +113,7 @@ def _syntax_problem(e: MarkedYAMLError) -> Problem:
     line = mark.line + 1 if mark is not None else None
     col = f", column {mark.column + 1}" if mark is not None else ""
     what = (e.problem or e.context or "unreadable YAML").strip()
-    what = re.sub(r"\s+", " ", what)
+    what = re.sub(r"\s+", " ", printable(what))
     dup = re.match(r'found duplicate key "(.*?)" with value', what)
     if dup:
         what = f'key "{dup.group(1)}" appears twice in the same section'
@@ -137,6 +138,8 @@ def _plain(node: Any, _stack: frozenset[int] = frozenset()) -> Any:
         if isinstance(node, dict):
             return {_key(k): _plain(v, inner) for k, v in node.items()}
         return [_plain(v, inner) for v in node]
+    if isinstance(node, TaggedScalar):  # an unknown "!tag value": keep the value
+        return None if node.value is None else str(node.value)
     if isinstance(node, ScalarBoolean):
         return bool(node)
     if isinstance(node, bool) or node is None:
