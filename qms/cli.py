@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from devices.printer.errors import PrinterUnavailable
 from mqtt_bus.broker import BrokerUnavailable
 from qms.broker import BrokerNotFound
 from qms.config import ConfigError
@@ -100,6 +101,31 @@ def cmd_status(ctx: AppContext, ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_printer_test(ctx: AppContext, ns: argparse.Namespace) -> int:
+    from devices.printer.tools import print_test_page
+
+    print_json(print_test_page(ctx.printer_url))
+    return 0
+
+
+def cmd_printer_status(ctx: AppContext, ns: argparse.Namespace) -> int:
+    from devices.printer.tools import printer_status
+
+    status = printer_status(ctx.printer_url)
+    print_json(status)
+    return 0 if status["state"] in ("ok", "paper_low") else 1
+
+
+def cmd_ports(ctx: AppContext, ns: argparse.Namespace) -> int:
+    from devices.printer.tools import list_ports
+
+    ports = list_ports()
+    print_json(ports)
+    if not ports:
+        print("qms: no serial or USB printer port found; check the cable and `dmesg | tail`", file=sys.stderr)
+    return 0
+
+
 def cmd_hub(ctx: AppContext, ns: argparse.Namespace) -> int:
     from hub.run import run_hub
     from qms.logs import setup_logging
@@ -168,6 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     counter.add_argument("argument", nargs="?", metavar="SERVICE|NUMBER|NAME",
                          help="transfer SERVICE, call NUMBER, sign-in NAME")
 
+    printer = verbs.add_parser("printer", help="test the ticket printer").add_subparsers(dest="sub", required=True)
+    verb(printer, "test", cmd_printer_test, "print the test page: one Vietnamese line in every mode")
+    verb(printer, "status", cmd_printer_status, "query paper and online state (no reply = offline)")
+    verb(verbs, "ports", cmd_ports, "list serial/USB ports with their stable by-id names")
     verb(verbs, "hub", cmd_hub, "serve the queue over MQTT (answers requests, publishes events and state)")
     for name, module, help_ in APPS:
         app = verb(verbs, name, cmd_app, help_)
@@ -193,6 +223,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as err:
         print(f"qms: {err}", file=sys.stderr)
         return err.code
+    except PrinterUnavailable as err:
+        print(f"qms: printer {ctx.printer_url}: {err}", file=sys.stderr)
+        return 5
+    except ValueError as err:  # a bad URL or option value: the message says what is wrong
+        print(f"qms: {err}", file=sys.stderr)
+        return 2
     except (BrokerUnavailable, BrokerNotFound) as err:
         print(f"qms: {err}", file=sys.stderr)
         return 4

@@ -79,3 +79,14 @@ def test_demo_walkthrough_runs(tmp_path):
     out = qms("--data-dir", str(tmp_path / "demo"), "demo", "--walkthrough", "--fresh")
     assert out.returncode == 0, out.stderr
     assert "A001" in out.stdout and "no_show" in out.stdout
+
+
+def test_printer_test_page_on_virtual_printer_and_status_of_missing_port(tmp_path):
+    out = qms("--printer", f"virtual://{tmp_path}", "printer", "test")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["status"]["state"] == "ok"
+    assert list(tmp_path.glob("*.png")), "the virtual printer saves a PNG preview"
+    missing = qms("--printer", "serial:///dev/ttyQMS-missing?baudrate=9600", "printer", "status")
+    assert missing.returncode == 1 and json.loads(missing.stdout)["state"] == "offline"
+    bad = qms("--printer", "bogus://x", "printer", "status")
+    assert bad.returncode == 2 and "serial://" in bad.stderr
