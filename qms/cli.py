@@ -207,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = verb(verbs, "demo", cmd_demo, "run the whole appliance on this machine for a first look")
     demo.add_argument("--walkthrough", action="store_true", help="only a scripted CLI walk-through, no windows")
     demo.add_argument("--fresh", action="store_true", help="start from an empty demo store")
+    demo.add_argument("--duration", type=float, default=0, metavar="S", help="stop by itself after S seconds")
     return parser
 
 

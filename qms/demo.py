@@ -1,21 +1,40 @@
-"""``qms demo``: the appliance on one machine for a newcomer's first look.
+"""``qms demo``: the whole appliance on one machine for a newcomer's first look.
 
-For now a scripted walk-through on a private demo store: tickets issued at the kiosk, called at
-the counters, transferred, rated — printed as the JSON the devices exchange.
+A private mosquitto, the hub, and (when there is a screen) the kiosk, the hall display and a
+counter pad as separate windows, with a virtual printer that saves each ticket as a PNG.
+Without a screen, or with ``--walkthrough``, a scripted morning at the center runs through the
+hub over MQTT and prints what the devices exchange. Ctrl-C stops everything cleanly.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
 from typing import Any
 
+from mqtt_bus.client import BusClient
+from qms.broker import start_embedded
 from qms.context import AppContext
+from ui_kit.boot import headless_requested
+
+Runner = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+WINDOWS = (  # (module that must exist, qms verb and options)
+    ("kiosk.main", ["kiosk", "--windowed"]),
+    ("queue_display.main", ["display", "--windowed"]),
+    ("counter.main", ["counter-pad", "--counter", "1", "--windowed"]),
+)
 
 
 def _say(text: str) -> None:
-    print(f"\n\033[1m▶ {text}\033[0m")
+    print(f"\n\033[1m▶ {text}\033[0m", flush=True)
 
 
 def _show(reply: dict[str, Any]) -> dict[str, Any]:
@@ -34,46 +53,99 @@ def _show(reply: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def run_walkthrough(ctx: AppContext) -> int:
+def run_walkthrough(ctx: AppContext, run: Runner) -> None:
     """Drive the queue through a morning at the center and print what happens."""
-    store = ctx.open_store()
     cfg = ctx.config
     first, second = cfg.services[1].id, cfg.services[2].id
     counter = next(c.id for c in cfg.counters if first in c.services)
     _say(f"{ctx.site.name}: citizens take numbers at the kiosk")
-    tickets = [_show(store.run("issue_ticket", {"service": first}).response)["ticket"] for _ in range(3)]
-    _show(store.run("issue_ticket", {"service": first, "priority": "elderly"}).response)
-    _show(store.run("issue_ticket", {"service": second}).response)
-    _say(f"Counter {counter} calls the next citizen (priority policy: {ctx.site.policy.kind})")
-    _show(store.run("call_next", {"counter": counter}).response)
-    _say("Nobody comes: recall, then mark as no-show")
-    _show(store.run("recall", {"counter": counter}).response)
-    _show(store.run("no_show", {"counter": counter}).response)
-    _say("Next citizen, served, then rates the service 5/5")
-    called = _show(store.run("call_next", {"counter": counter}).response)["ticket"]
-    _show(store.run("complete", {"counter": counter}).response)
-    _show(store.run("rate", {"ticket": called["id"], "score": 5}).response)
+    for _ in range(3):
+        _show(run("issue_ticket", {"service": first}))
+    _show(run("issue_ticket", {"service": first, "priority": "elderly"}))
+    _show(run("issue_ticket", {"service": second}))
+    _say(f"Counter {counter} calls the next citizen (policy: {ctx.site.policy.kind}: a waiting priority "
+         "citizen first)")
+    _show(run("call_next", {"counter": counter}))
+    _say("Next: nobody comes; recall, then mark as no-show")
+    _show(run("call_next", {"counter": counter}))
+    _show(run("recall", {"counter": counter}))
+    _show(run("no_show", {"counter": counter}))
+    _say("Next citizen, served, then rates the service 5/5 (Rất hài lòng)")
+    called = _show(run("call_next", {"counter": counter}))["ticket"]
+    _show(run("complete", {"counter": counter}))
+    _show(run("rate", {"ticket": called["id"], "score": 5}))
     _say(f"The next citizen needs another service: transfer to {second}")
-    _show(store.run("call_next", {"counter": counter}).response)
-    _show(store.run("transfer", {"counter": counter, "service": second}).response)
+    _show(run("call_next", {"counter": counter}))
+    _show(run("transfer", {"counter": counter, "service": second}))
     _say("What the hall display sees (retained state):")
-    snap = store.snapshot()
+    snap = run("snapshot", {})["result"]
     for s in snap["services"]:
         if s["waiting"] or s["last_called"]:
             print(f"  {s['name']:<40} waiting={s['waiting']}  last called={s['last_called']}")
-    _say(f"Events in the store's outbox: {snap['seq']} (site-wide seq); the first one:")
-    print(json.dumps(store.events_after(0, 1)[0], ensure_ascii=False, indent=2))
-    store.close()
-    print(f"\nDemo store: {ctx.store_path}\nTry: qms --data-dir {ctx.data_dir} status"
-          f"\n     qms --data-dir {ctx.data_dir} counter {counter} next\n     ({len(tickets)} tickets above)")
-    return 0
+    busy = [c for c in snap["counters"] if c["ticket"]]
+    print("  " + json.dumps(busy[0] if busy else snap["counters"][0], ensure_ascii=False)[:300] + " …")
+
+
+def _spawn_windows(ctx: AppContext, broker_url: str) -> list[subprocess.Popen[bytes]]:
+    common = [sys.executable, "-m", "qms.cli", "--config", str(ctx.config_path), "--data-dir", str(ctx.data_dir),
+              "--broker", broker_url, "--printer", f"virtual://{ctx.data_dir / 'tickets'}"]
+    children = []
+    for module, verb in WINDOWS:
+        if importlib.util.find_spec(module) is None:
+            continue
+        children.append(subprocess.Popen([*common, *verb], start_new_session=True))
+    return children
 
 
 def run_demo(ctx: AppContext, ns: argparse.Namespace) -> int:
     """Entry of ``qms demo``."""
-    ctx.overrides["ignore_hours"] = True
+    from hub.run import start_hub
+
+    ctx.overrides["ignore_hours"] = True  # the demo works at any hour
     if ns.data_dir is None and ctx.data_dir.name != "demo":
         ctx.data_dir = ctx.data_dir / "demo"
     if ns.fresh and ctx.data_dir.exists():
         shutil.rmtree(ctx.data_dir)
-    return run_walkthrough(ctx)
+    ctx.data_dir.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    broker = start_embedded(ctx.data_dir)
+    hub = start_hub(ctx, broker.url)
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        print(f"qms demo: mosquitto on {broker.url}, hub serving site {ctx.site.site}, store {ctx.store_path}")
+        if ns.walkthrough or headless_requested():
+            if not ns.walkthrough:
+                print("qms demo: no screen here, so a scripted walk-through instead of windows "
+                      "(run under a desktop or `xvfb-run` to see the screens)")
+            with BusClient(broker.url, ctx.site.site, "demo-walkthrough", "counter") as bus:
+                bus.wait_connected(5)
+                run_walkthrough(ctx, lambda action, args: bus.request(action, args, timeout=5))
+            print(f"\nTickets, events and state live in {ctx.store_path}; try "
+                  f"`qms --data-dir {ctx.data_dir} status`.")
+            return 0
+        children = _spawn_windows(ctx, broker.url)
+        print(f"qms demo: {len(children)} windows started; tickets are saved as PNG in {ctx.data_dir / 'tickets'}"
+              "\nPress Ctrl-C to stop.")
+        while not stop.wait(0.5):
+            if ns.duration and ns.duration > 0:
+                ns.duration -= 0.5
+                if ns.duration <= 0:
+                    break
+            if children and all(c.poll() is not None for c in children):
+                break
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(5)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        hub.stop()
+        hub.store.close()
+        broker.stop()
+        print("qms demo: stopped")
