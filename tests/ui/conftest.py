@@ -6,7 +6,7 @@ import os
 
 os.environ["QMS_HEADLESS"] = "1"
 
-from ui_kit.boot import prepare  # noqa: E402
+from ui_kit.boot import prepare
 
 prepare(size=(1280, 800))
 
