@@ -1,0 +1,126 @@
+"""Spoken guidance: whole sentences through espeak-ng, played on a worker thread.
+
+``say()`` never blocks: it leaves the prompt in a one-place mailbox, so a newer prompt replaces
+one not yet started (a citizen who taps quickly hears the current screen, not a backlog).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from queue_display.announcer import AudioUnavailable, NullBackend, PlaybackBackend, make_backend
+from queue_display.announcer.tts import synthesize
+from queue_display.announcer.wavio import wav_bytes
+
+log = logging.getLogger(__name__)
+
+Synth = Callable[[str, str], bytes]
+ESPEAK_VOICES = {"vi": "vi", "en": "en"}  # other languages are read with the Vietnamese voice
+SPEED = 135  # words per minute: unhurried, for elderly listeners
+CACHE = 32
+
+
+def espeak_wav(text: str, lang: str) -> bytes:
+    """One prompt as a WAV file (bytes)."""
+    fmt, frames = synthesize(text, ESPEAK_VOICES.get(lang, "vi"), speed=SPEED)
+    return wav_bytes(fmt, frames)
+
+
+def pick_backend(specs: tuple[str, ...] = ("aplay", "paplay", "kivy")) -> PlaybackBackend:
+    """The first audio backend that works here, else a silent one."""
+    for spec in specs:
+        try:
+            backend = make_backend(spec)
+            backend.probe()
+            return backend
+        except (AudioUnavailable, ValueError, OSError) as exc:
+            log.info("audio backend %s unusable: %s", spec, exc)
+    log.warning("no audio output: voice guidance is silent")
+    return NullBackend()
+
+
+class Speaker:
+    """``SpeakerPort``: the newest prompt wins; synthesis and playback off the UI thread."""
+
+    def __init__(self, backend: PlaybackBackend | Callable[[], PlaybackBackend] | None = None,
+                 synth: Synth = espeak_wav) -> None:
+        self._backend_source = backend or pick_backend
+        self.backend: PlaybackBackend | None = None
+        self.synth = synth
+        self.spoken: list[str] = []  # texts played, newest last (bounded; for tests and the admin screen)
+        self._pending: tuple[str, str] | None = None
+        self._cache: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._cond = threading.Condition()
+        self._busy = False
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="kiosk-voice", daemon=True)
+        self._thread.start()
+
+    def say(self, text: str, lang: str) -> None:
+        """Speak ``text`` soon; replaces a prompt still waiting."""
+        with self._cond:
+            self._pending = (text, lang)
+            self._cond.notify()
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Block until nothing is pending or playing (tests)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._pending is None and not self._busy, timeout)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop the worker (a prompt being played finishes)."""
+        with self._cond:
+            self._stopped = True
+            self._pending = None
+            self._cond.notify_all()
+        self._thread.join(timeout)
+
+    def _wav(self, text: str, lang: str) -> bytes:
+        key = (text, lang)
+        wav = self._cache.get(key)
+        if wav is None:
+            wav = self._cache[key] = self.synth(text, lang)
+            while len(self._cache) > CACHE:
+                self._cache.popitem(last=False)
+        self._cache.move_to_end(key)
+        return wav
+
+    def _run(self) -> None:
+        if self.backend is None:
+            source = self._backend_source
+            self.backend = source if hasattr(source, "play") else source()  # type: ignore[operator,assignment]
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._pending is not None or self._stopped)
+                if self._stopped:
+                    return
+                text, lang = self._pending  # type: ignore[misc]
+                self._pending = None
+                self._busy = True
+            try:
+                assert self.backend is not None
+                self.backend.play(self._wav(text, lang), f"kiosk-{lang}")
+                self.spoken = [*self.spoken[-19:], text]
+            except Exception:
+                log.exception("prompt not spoken: %r", text)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+
+class SilentSpeaker:
+    """``SpeakerPort`` for ``--no-voice`` / ``kiosk.voice: false``: remembers, says nothing."""
+
+    def __init__(self) -> None:
+        self.spoken: list[str] = []
+
+    def say(self, text: str, lang: str) -> None:
+        """Keep the text only."""
+        self.spoken = [*self.spoken[-19:], text]
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Nothing to stop."""
