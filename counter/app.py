@@ -1,0 +1,72 @@
+"""What both counter apps share: options → Kivy boot, catalog, the MQTT link, a minimal App."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from mqtt_bus.client import BusClient
+from qms.broker import resolve_url
+from qms.context import AppContext
+
+from .catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+
+class UsageError(Exception):
+    """Bad option value: printed as one line, exit code 2."""
+
+
+def catalog_for(ctx: AppContext, ns: argparse.Namespace) -> Catalog:
+    """The counter named by ``--counter`` (UsageError naming the valid ones)."""
+    try:
+        return Catalog.from_config(ctx.config, str(ns.counter))
+    except KeyError as exc:
+        raise UsageError(exc.args[0]) from None
+
+
+def language(ctx: AppContext, ns: argparse.Namespace) -> str:
+    """``--lang``, else the site's first language."""
+    return ns.lang or ctx.config.default_language
+
+
+def make_client(ctx: AppContext, client_id: str, role: str = "counter") -> BusClient:
+    """This device's MQTT client (not started)."""
+    return BusClient(resolve_url(ctx.broker_url, ctx.data_dir), ctx.site.site, client_id, role)
+
+
+def boot_kivy(ctx: AppContext, ns: argparse.Namespace) -> None:
+    """Kivy settings before its first import, then the ``Body`` font."""
+    from ui_kit.boot import prepare
+
+    prepare(kiosk=bool(getattr(ns, "fullscreen", False)), size=tuple(ns.size), kivy_home=ctx.data_dir / "kivy")
+    from ui_kit.fonts import register_fonts
+
+    register_fonts()
+
+
+def run_app(title: str, build: Callable[[], Any], on_stop: Callable[[], None]) -> int:
+    """Run a Kivy App whose root is ``build()``; ``on_stop`` closes the link."""
+    from kivy.app import App
+
+    class CounterApp(App):
+        def build(self) -> Any:
+            self.title = title
+            return build()
+
+        def on_stop(self) -> None:
+            on_stop()
+
+    CounterApp().run()
+    return 0
+
+
+def report_usage(err: UsageError) -> int:
+    """Print a usage error the way ``qms`` does."""
+    import sys
+
+    print(f"qms: {err}", file=sys.stderr)
+    return 2

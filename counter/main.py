@@ -1,0 +1,54 @@
+"""``qms counter-pad --counter ID``: the staff counter pad (touch screen and/or USB keypad)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+from qms.context import AppContext
+
+from .app import UsageError, boot_kivy, catalog_for, language, make_client, report_usage, run_app
+
+log = logging.getLogger(__name__)
+
+
+def load_keymap(ns: argparse.Namespace) -> Any:
+    """``--keymap FILE`` or the default map (UsageError when the file is bad)."""
+    from devices.keypad import KeyMap, KeyMapError
+
+    if not ns.keymap:
+        return KeyMap()
+    try:
+        return KeyMap.from_file(ns.keymap)
+    except KeyMapError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def run(ctx: AppContext, ns: argparse.Namespace) -> int:
+    """Build and run the pad until the window closes (or Ctrl-C with ``--no-screen``)."""
+    try:
+        catalog = catalog_for(ctx, ns)
+        keymap = load_keymap(ns) if (ns.keypad or ns.no_screen) else None
+    except UsageError as err:
+        return report_usage(err)
+    lang = language(ctx, ns)
+    client = make_client(ctx, f"counter-{catalog.counter_id}")
+    if ns.no_screen:
+        from .headless import run_headless
+
+        return run_headless(catalog, client, lang, keymap, ns)
+    boot_kivy(ctx, ns)
+    from .pad_app import build_pad, connect
+
+    def build() -> Any:
+        root = build_pad(catalog, lang, rating=not ns.no_rating, rating_timeout=ns.rating_timeout,
+                         officer=ns.officer)
+        connect(root, client)
+        if keymap is not None:
+            from .pad_app import attach_keypad
+
+            attach_keypad(root, keymap, ns.beep)
+        return root
+
+    return run_app(f"{catalog.name(lang)} — QMS", build, client.close)

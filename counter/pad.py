@@ -1,0 +1,221 @@
+"""The counter pad's screens: officer sign-in, the pad itself (with transfer and call-number
+panels) and the rating shown to the citizen after Xong. Layout lives in ``pad.kv``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
+
+from ui_kit.i18n import tr
+
+from .rating_view import RatingView
+from .rating_vm import RatingViewModel
+from .viewmodel import CounterViewModel
+from .widgets import Overlay
+
+KV = Path(__file__).with_name("pad.kv")
+
+
+class SignInScreen(Screen):
+    """Officer names from the config as buttons, a free-text name, or skip."""
+
+    vm = ObjectProperty(None, allownone=True)
+    lang = StringProperty("vi")
+    waiting_for_answer = BooleanProperty(False)
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self._fill()
+
+    def _fill(self) -> None:
+        grid = self.ids.officers
+        grid.clear_widgets()
+        vm = self.vm
+        if vm is None:
+            return
+        for i, name in enumerate(vm.catalog.officers):
+            button = Factory.OfficerButton(text=name, qid=f"officer-{i}")
+            button.bind(on_release=lambda b: self.choose(b.text))
+            vm.bind(can_act=lambda _vm, ok, b=button: setattr(b, "disabled", not ok))
+            button.disabled = not vm.can_act
+            grid.add_widget(button)
+        vm.bind(on_result=self._answered)
+
+    def choose(self, name: str) -> None:
+        """Sign ``name`` in; the pad opens when the hub has recorded it."""
+        if name.strip() and self.vm.sign_in(name):
+            self.waiting_for_answer = True
+
+    def _answered(self, _vm: Any, action: str, ok: bool, _text: str) -> None:
+        if action == "sign_in" and self.waiting_for_answer:
+            self.waiting_for_answer = False
+            if ok and self.manager is not None:
+                self.manager.current = "pad"
+
+    def skip(self) -> None:
+        """Work without signing in."""
+        self.manager.current = "pad"
+
+
+class PadScreen(Screen):
+    """The officer's pad."""
+
+    vm = ObjectProperty(None, allownone=True)
+    lang = StringProperty("vi")
+
+    def open_transfer(self) -> TransferOverlay | None:
+        """Show the list of services to move the current ticket to."""
+        if not self.vm or not self.vm.ticket:
+            return None
+        panel = TransferOverlay(vm=self.vm, lang=self.lang)
+        self.add_widget(panel)
+        return panel
+
+    def open_number(self) -> NumberOverlay:
+        """Show the on-screen keypad to call a waiting number."""
+        panel = NumberOverlay(vm=self.vm, lang=self.lang)
+        self.add_widget(panel)
+        return panel
+
+    def overlay(self) -> Overlay | None:
+        """The panel shown over the pad, if any."""
+        return next((w for w in self.children if isinstance(w, Overlay)), None)
+
+
+class TransferOverlay(Overlay):
+    """Buttons for every other service; one tap transfers and closes."""
+
+    vm = ObjectProperty(None)
+    lang = StringProperty("vi")
+    number = StringProperty("")
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        ticket = self.vm.ticket or {}
+        self.number = str(ticket.get("number", ""))
+        catalog = self.vm.catalog
+        for service in catalog.transfer_targets(ticket.get("service")):
+            button = Factory.TargetButton(text=catalog.service_name(service, self.lang), qid=f"transfer-{service}")
+            button.bind(on_release=lambda _b, s=service: self.pick(s))
+            self.ids.targets.add_widget(button)
+
+    def pick(self, service: str) -> None:
+        """Transfer to ``service``."""
+        self.vm.transfer(service)
+        self.dismiss()
+
+
+class NumberOverlay(Overlay):
+    """Choose the service letter, type the digits, press Gọi."""
+
+    vm = ObjectProperty(None)
+    lang = StringProperty("vi")
+    digits = StringProperty("")
+    service = StringProperty("")
+    display = StringProperty("")
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        catalog = self.vm.catalog
+        self.service = catalog.counter_services[0]
+        self._prefix_buttons = {}
+        for service in catalog.counter_services:
+            info = catalog.services[service]
+            button = Factory.PrefixButton(text=f"{info.prefix} · {catalog.service_name(service, self.lang)}",
+                                          qid=f"prefix-{service}")
+            button.bind(on_release=lambda _b, s=service: setattr(self, "service", s))
+            self._prefix_buttons[service] = button
+            self.ids.prefixes.add_widget(button)
+        for key in "123456789":
+            self._key(key, key, (0.2, 0.27, 0.36, 1))
+        self._key("⌫", "back", (0.33, 0.43, 0.48, 1))
+        self._key("0", "0", (0.2, 0.27, 0.36, 1))
+        self.go = self._key(tr("counter.call.go", self.lang), "go", (0.18, 0.49, 0.2, 1))
+        self.bind(digits=self._refresh, service=self._refresh)
+        self._refresh()
+
+    def _key(self, text: str, name: str, color: tuple[float, ...]) -> Any:
+        button = Factory.PadButton(text=text, qid=f"key-{name}", base_color=color)
+        button.bind(on_release=lambda _b: self.press(name))
+        self.ids.keypad_grid.add_widget(button)
+        return button
+
+    def _refresh(self, *_: Any) -> None:
+        info = self.vm.catalog.services[self.service]
+        self.display = info.number(self.digits) if self.digits else info.prefix + "_" * info.pad
+        for service, button in self._prefix_buttons.items():
+            button.base_color = (0.95, 0.65, 0.1, 1) if service == self.service else (0.22, 0.29, 0.67, 1)
+        self.go.disabled = not self.digits
+
+    def press(self, key: str) -> None:
+        """A key of the on-screen keypad."""
+        if key == "back":
+            self.digits = self.digits[:-1]
+        elif key == "go":
+            if self.digits:
+                self.vm.call_number(self.display)
+                self.dismiss()
+        elif len(self.digits) < self.vm.catalog.services[self.service].pad + 1:
+            self.digits += key
+
+
+class RatingScreen(Screen):
+    """The rating, shown on the pad turned toward the citizen."""
+
+    def __init__(self, rating_vm: RatingViewModel, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.view = RatingView(vm=rating_vm)
+        self.add_widget(self.view)
+
+
+class PadRoot(ScreenManager):
+    """The pad app's root: sign-in → pad ⇄ rating."""
+
+    def __init__(self, vm: CounterViewModel, rating_vm: RatingViewModel | None, lang: str = "vi",
+                 officer: str | None = None, **kw: Any) -> None:
+        super().__init__(transition=NoTransition(), **kw)
+        self.vm, self.rating_vm = vm, rating_vm
+        self.signin = SignInScreen(name="signin", vm=vm, lang=lang)
+        self.pad = PadScreen(name="pad", vm=vm, lang=lang)
+        self.add_widget(self.signin)
+        self.add_widget(self.pad)
+        if rating_vm is not None:
+            self.add_widget(RatingScreen(rating_vm, name="rating"))
+            vm.bind(on_completed=lambda _vm, ticket: self.ask_rating(ticket))
+            rating_vm.bind(on_finished=lambda *_: self._rating_done())
+        if officer:
+            self.current = "pad"
+            self._auto_officer = officer
+            vm.bind(can_act=self._sign_in_when_ready)
+            self._sign_in_when_ready(vm, vm.can_act)
+        else:
+            self.current = "signin"
+
+    def _sign_in_when_ready(self, vm: CounterViewModel, ready: bool) -> None:
+        if ready and self._auto_officer and vm.sign_in(self._auto_officer):
+            self._auto_officer = None
+            vm.unbind(can_act=self._sign_in_when_ready)
+
+    def ask_rating(self, ticket: dict[str, Any]) -> None:
+        """Turn the pad toward the citizen."""
+        if self.rating_vm is not None:
+            self.rating_vm.start(ticket)
+            self.current = "rating"
+
+    def _rating_done(self) -> None:
+        if self.current == "rating":
+            self.current = "pad"
+
+
+def load_kv() -> None:
+    """Load the rules once per process."""
+    if str(KV) not in Builder.files:
+        Builder.load_file(str(KV))
+
+
+load_kv()

@@ -1,0 +1,49 @@
+"""Assemble the pad: view-models, screens, the MQTT link and the optional USB keypad."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mqtt_bus.client import BusClient
+from ui_kit.bridge import UiBus
+
+from .catalog import Catalog
+from .pad import PadRoot
+from .rating_vm import RatingViewModel
+from .viewmodel import CounterViewModel
+
+
+def build_pad(catalog: Catalog, lang: str = "vi", *, rating: bool = True, rating_timeout: float = 20.0,
+              officer: str | None = None, **vm_options: Any) -> PadRoot:
+    """The pad's root widget (not yet connected: see :func:`connect`)."""
+    vm = CounterViewModel(catalog, lang, **vm_options)
+    rating_vm = RatingViewModel(catalog, None, lang, timeout_s=rating_timeout) if rating else None
+    return PadRoot(vm, rating_vm, lang=lang, officer=officer)
+
+
+def connect(root: PadRoot, client: BusClient) -> UiBus:
+    """Wire the view-models to ``client`` and start it."""
+    bus = UiBus(client, on_connection=root.vm.set_connected)
+    root.vm.attach(bus, connected=bus.connected)
+    if root.rating_vm is not None:
+        root.rating_vm.bus = bus
+    root.bus = bus
+    return bus.start()
+
+
+def attach_keypad(root: PadRoot, keymap: Any, beep: str = "bell") -> Any:
+    """USB keypad keys of the window act on the pad (not while a text field has focus)."""
+    from kivy.core.window import Window
+    from kivy.uix.textinput import TextInput
+
+    from devices.keypad import KeyDecoder
+    from devices.keypad.feedback import Beeper
+    from devices.keypad.sources import KivyKeySource
+
+    from .keypad_link import KeypadLink
+
+    link = KeypadLink(root.vm, KeyDecoder(keymap), Beeper(beep))
+    focused = lambda: any(isinstance(w, TextInput) and w.focus for w in root.walk())  # noqa: E731
+    root.keypad = KivyKeySource(Window, link.key, enabled=lambda: not focused())
+    root.keypad_link = link
+    return link

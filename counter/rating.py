@@ -1,0 +1,52 @@
+"""``qms rating --counter ID``: a tablet facing the citizen that asks for a rating after Xong.
+
+It listens to ``event/ticket_completed`` of its counter and sends ``rate`` (it connects with the
+``counter`` role: the ACL lets a ``display`` publish nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from mqtt_bus.client import BusClient
+from qms.context import AppContext
+
+from .app import UsageError, boot_kivy, catalog_for, language, make_client, report_usage, run_app
+from .catalog import Catalog
+
+
+def build_rating(catalog: Catalog, lang: str = "vi", *, rating_timeout: float = 20.0, thanks_s: float = 4.0) -> Any:
+    """The tablet's root widget (a :class:`RatingView` with its view-model as ``.vm``)."""
+    from .rating_view import RatingView
+    from .rating_vm import RatingViewModel
+
+    return RatingView(vm=RatingViewModel(catalog, None, lang, timeout_s=rating_timeout, thanks_s=thanks_s))
+
+
+def connect(root: Any, client: BusClient) -> Any:
+    """Listen to completed tickets of the counter and send ratings through ``client``."""
+    from ui_kit.bridge import UiBus
+
+    bus = UiBus(client)
+    root.vm.bus = bus
+    bus.subscribe(bus.topics.event("ticket_completed"), root.vm.on_ticket_completed)
+    return bus.start()
+
+
+def run(ctx: AppContext, ns: argparse.Namespace) -> int:
+    """Build and run the rating tablet until its window closes."""
+    try:
+        catalog = catalog_for(ctx, ns)
+    except UsageError as err:
+        return report_usage(err)
+    lang = language(ctx, ns)
+    client = make_client(ctx, f"rating-{catalog.counter_id}", "counter")
+    boot_kivy(ctx, ns)
+
+    def build() -> Any:
+        root = build_rating(catalog, lang, rating_timeout=ns.rating_timeout)
+        connect(root, client)
+        return root
+
+    return run_app(f"{catalog.name(lang)} — đánh giá", build, client.close)

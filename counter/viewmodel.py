@@ -1,0 +1,270 @@
+"""The counter pad's state and actions, as Kivy properties: screens bind to it, tests drive it.
+
+It talks to the hub only through a bus with ``subscribe(topic, handler)`` and
+``request(action, args, done, request_id=...)`` whose callbacks arrive on the UI thread
+(:class:`ui_kit.bridge.UiBus`, or a fake in tests).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from kivy.event import EventDispatcher
+from kivy.properties import (
+    AliasProperty,
+    BooleanProperty,
+    DictProperty,
+    ListProperty,
+    ObjectProperty,
+    StringProperty,
+)
+
+from ui_kit.i18n import tr
+
+from .catalog import Catalog
+from .present import describe_ticket, done_text, error_text
+
+log = logging.getLogger(__name__)
+
+HUB_CLIENT_ID = "hub"
+
+
+class Bus(Protocol):
+    """What the view-models need of :class:`ui_kit.bridge.UiBus`."""
+
+    topics: Any
+
+    def subscribe(self, topic_filter: str, handler: Callable[[str, dict], None]) -> None: ...
+
+    def request(self, action: str, args: dict[str, Any], done: Callable[[Any], None],
+                request_id: str | None = None, timeout: float = 3.0, retries: int = 2) -> str: ...
+
+
+class CounterViewModel(EventDispatcher):
+    """One counter: its retained state, the waiting counts, the link, and the officer's actions.
+
+    Events: ``on_result(action, ok, text)`` after every answer (for beeps and logs) and
+    ``on_completed(ticket)`` when ``complete`` succeeded (the pad then asks for a rating).
+    """
+
+    lang = StringProperty("vi")
+    counter_name = StringProperty("")
+    officer = StringProperty("")
+    status = StringProperty("")  # open / paused / closed; "" until the state arrives
+    ticket = ObjectProperty(None, allownone=True)  # TICKET payload of the citizen being served
+    waiting = DictProperty()  # service id -> waiting count
+    busy = BooleanProperty(False)
+    connected = BooleanProperty(False)
+    hub_online = BooleanProperty(False)
+    message = StringProperty("")
+    message_is_error = BooleanProperty(False)
+    waiting_rows = ListProperty()  # [(service name, count)] in the counter's order
+
+    # ticket card texts
+    number_text = StringProperty("")
+    detail_text = StringProperty("")
+    priority_text = StringProperty("")
+    since_text = StringProperty("")
+    calls_text = StringProperty("")
+
+    __events__ = ("on_result", "on_completed")
+
+    def __init__(self, catalog: Catalog, lang: str = "vi", *, request_timeout: float = 3.0, retries: int = 2,
+                 repeat_guard_s: float = 0.8, clock: Callable[[], float] = time.monotonic, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.catalog = catalog
+        self.counter_id = catalog.counter_id
+        self.request_timeout, self.retries = request_timeout, retries
+        self.repeat_guard_s = repeat_guard_s
+        self._clock = clock
+        self._pressed: dict[str, float] = {}
+        self._unanswered: tuple[str, str] | None = None  # (action+args key, request id) of a timed-out request
+        self._seq = {"counter": -1}
+        self.bus: Bus | None = None
+        self.bind(lang=self._refresh_texts, ticket=self._refresh_texts, waiting=self._refresh_texts)
+        self.lang = lang
+        self._refresh_texts()
+
+    # -- derived -----------------------------------------------------------------------------------
+    def _get_can_act(self) -> bool:
+        return self.connected and self.hub_online and not self.busy
+
+    can_act = AliasProperty(_get_can_act, bind=("connected", "hub_online", "busy"), cache=True)
+
+    def _get_banner(self) -> str:
+        if not self.connected:
+            return tr("counter.banner.offline", self.lang)
+        if not self.hub_online:
+            return tr("counter.banner.hub_offline", self.lang)
+        return ""
+
+    banner = AliasProperty(_get_banner, bind=("connected", "hub_online", "lang"), cache=True)
+
+    def _refresh_texts(self, *_: Any) -> None:
+        lang = self.lang
+        self.counter_name = self.catalog.name(lang)
+        t = describe_ticket(self.ticket, self.catalog, lang)
+        self.number_text, self.detail_text, self.priority_text = t.number, t.detail, t.priority
+        self.since_text, self.calls_text = t.since, t.calls
+        self.waiting_rows = [(self.catalog.service_name(s, lang), int(self.waiting.get(s, 0)))
+                             for s in self.catalog.counter_services]
+
+    # -- the link ----------------------------------------------------------------------------------
+    def attach(self, bus: Bus, connected: bool = False) -> None:
+        """Listen to this counter's state, its services' waiting counts and the hub's presence."""
+        self.bus = bus
+        t = bus.topics
+        bus.subscribe(t.state_counter(self.counter_id), self.on_counter_state)
+        for service in self.catalog.counter_services:
+            bus.subscribe(t.state_service(service), self.on_service_state)
+        bus.subscribe(t.status(HUB_CLIENT_ID), self.on_hub_status)
+        self.connected = connected
+
+    def set_connected(self, connected: bool) -> None:
+        """The broker link went up or down."""
+        self.connected = connected
+
+    def on_counter_state(self, _topic: str, payload: dict[str, Any]) -> None:
+        """Retained ``state/counter/{id}``: status, officer, current ticket."""
+        if payload.get("counter") != self.counter_id or not self._fresh("counter", payload):
+            return
+        self.apply_counter(payload)
+
+    def apply_counter(self, counter: dict[str, Any]) -> None:
+        """Show a COUNTER payload (from the retained state or a pause/resume/sign_in answer)."""
+        self.status = str(counter.get("status") or "")
+        self.officer = str(counter.get("officer") or "")
+        if "ticket" in counter:
+            self.ticket = counter["ticket"]
+
+    def on_service_state(self, _topic: str, payload: dict[str, Any]) -> None:
+        """Retained ``state/service/{id}``: how many wait."""
+        service = payload.get("service")
+        if service in self.catalog.counter_services and self._fresh(service, payload):
+            self.waiting[service] = int(payload.get("waiting") or 0)
+
+    def on_hub_status(self, _topic: str, payload: dict[str, Any]) -> None:
+        """Retained ``status/hub``: is anybody answering requests?"""
+        self.hub_online = bool(payload.get("online"))
+
+    def _fresh(self, key: str, payload: dict[str, Any]) -> bool:
+        seq = payload.get("seq")
+        if not isinstance(seq, int):
+            return True
+        if seq < self._seq.get(key, -1):
+            return False
+        self._seq[key] = seq
+        return True
+
+    # -- actions -----------------------------------------------------------------------------------
+    def call_next(self) -> bool:
+        """Gọi tiếp."""
+        return self.send("call_next")
+
+    def recall(self) -> bool:
+        """Gọi lại."""
+        return self.send("recall")
+
+    def no_show(self) -> bool:
+        """Vắng mặt."""
+        return self.send("no_show")
+
+    def complete(self) -> bool:
+        """Xong (then the citizen may rate)."""
+        return self.send("complete")
+
+    def transfer(self, service: str) -> bool:
+        """Chuyển the current ticket to ``service``."""
+        return self.send("transfer", {"service": service})
+
+    def call_number(self, number: str) -> bool:
+        """Gọi số: call a waiting ticket by its number (``A012``)."""
+        return self.send("call_ticket", {"number": number})
+
+    def toggle_pause(self) -> bool:
+        """Tạm dừng / Tiếp tục."""
+        return self.send("resume" if self.status in ("paused", "closed") else "pause")
+
+    def sign_in(self, officer: str | None) -> bool:
+        """Record who works here (None signs out)."""
+        name = (officer or "").strip()
+        return self.send("sign_in", {"officer": name} if name else {})
+
+    def send(self, action: str, extra: dict[str, Any] | None = None) -> bool:
+        """Send one request for this counter; False when refused locally (busy, offline, repeated tap).
+
+        A request that timed out is sent again with the SAME id when the officer repeats it, so the
+        hub answers the first attempt instead of calling a second citizen.
+        """
+        if self.busy:
+            return False
+        if self.bus is None or not (self.connected and self.hub_online):
+            self._say(self.banner or error_text("offline", "", self.lang), error=True)
+            self.dispatch("on_result", action, False, self.message)
+            return False
+        now = self._clock()
+        if now - self._pressed.get(action, float("-inf")) < self.repeat_guard_s:
+            log.info("%s ignored: pressed again within %.1f s", action, self.repeat_guard_s)
+            return False
+        self._pressed[action] = now
+        args = {"counter": self.counter_id, **(extra or {})}
+        key = json.dumps([action, args], sort_keys=True)
+        rid = self._unanswered[1] if self._unanswered and self._unanswered[0] == key else uuid.uuid4().hex
+        self.busy = True
+        try:
+            self.bus.request(action, args, lambda answer: self._answered(action, args, key, rid, answer),
+                             request_id=rid, timeout=self.request_timeout, retries=self.retries)
+        except Exception as exc:  # closed bus, id still pending: never leave the pad stuck
+            log.warning("%s not sent: %s", action, exc)
+            self.busy = False
+            self._say(error_text("offline", "", self.lang), error=True)
+            self.dispatch("on_result", action, False, self.message)
+            return False
+        return True
+
+    def _answered(self, action: str, args: dict[str, Any], key: str, rid: str, answer: Any) -> None:
+        self.busy = False
+        if isinstance(answer, Exception):
+            self._unanswered = (key, rid)
+            self._say(error_text("timeout", str(answer), self.lang), error=True)
+            self.dispatch("on_result", action, False, self.message)
+            return
+        self._unanswered = None
+        if not answer.get("ok"):
+            err = answer.get("error") or {}
+            self._say(error_text(str(err.get("code")), str(err.get("message") or ""), self.lang,
+                                 number=args.get("number", ""), counter=self.counter_id), error=True)
+            self.dispatch("on_result", action, False, self.message)
+            return
+        result = answer.get("result") or {}
+        self._apply_result(action, result)
+        self._say(done_text(action, result, self.catalog, self.lang))
+        self.dispatch("on_result", action, True, self.message)
+        if action == "complete" and result.get("ticket"):
+            self.dispatch("on_completed", result["ticket"])
+
+    def _apply_result(self, action: str, result: dict[str, Any]) -> None:
+        if "counter" in result:
+            self.apply_counter(result["counter"])
+        elif action in ("call_next", "call_ticket", "recall"):
+            self.ticket = result.get("ticket")  # None: nobody waiting (call_next finished the last one)
+        elif action in ("complete", "no_show", "transfer"):
+            self.ticket = None
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message, self.message_is_error = text, error
+
+    def say(self, text: str, error: bool = False) -> None:
+        """Show a message of our own (e.g. the digits typed on a keypad)."""
+        self._say(text, error)
+
+    def on_result(self, action: str, ok: bool, text: str) -> None:
+        """Default handler (Kivy needs one per event)."""
+
+    def on_completed(self, ticket: dict[str, Any]) -> None:
+        """Default handler."""

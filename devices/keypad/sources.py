@@ -1,0 +1,129 @@
+"""Where key presses come from: a Kivy window, or a terminal / pipe (stdin), as key names.
+
+Both call ``on_key(name)`` with names :func:`~devices.keypad.keymap.normalize_key` understands.
+The stdin source calls it from its reader thread: hand it to the UI thread if needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable
+from typing import IO, Any
+
+log = logging.getLogger(__name__)
+
+KeyHandler = Callable[[str], None]
+
+#: Kivy key codes of the numeric keypad and the keys the default map uses.
+KIVY_KEYS: dict[int, str] = {
+    8: "backspace", 13: "enter", 27: "esc", 127: "backspace", 271: "enter",
+    266: ".", 267: "/", 268: "*", 269: "-", 270: "+",
+    **{256 + d: str(d) for d in range(10)},
+    **{48 + d: str(d) for d in range(10)},
+}
+_CHARS = set("0123456789+-*/.,")
+
+
+def kivy_key_name(key: int, codepoint: str | None) -> str | None:
+    """Key name from a Kivy ``on_key_down`` (key code, text typed), or None for other keys."""
+    if key in KIVY_KEYS:
+        return KIVY_KEYS[key]
+    if codepoint and codepoint in _CHARS:
+        return codepoint
+    return None
+
+
+def char_key_name(ch: str) -> str | None:
+    """Key name of one character read from a terminal or pipe, or None (ignored)."""
+    if ch in ("\r", "\n"):
+        return "enter"
+    if ch in ("\x7f", "\b"):
+        return "backspace"
+    if ch == "\x1b":
+        return "esc"
+    return ch if ch in _CHARS else None
+
+
+class KivyKeySource:
+    """Key presses of the Kivy window (a USB keypad is a keyboard to it).
+
+    ``enabled()`` returning False lets keys through untouched (e.g. while a text field has focus).
+    """
+
+    def __init__(self, window: Any, on_key: KeyHandler, enabled: Callable[[], bool] = lambda: True) -> None:
+        self.window = window
+        self.on_key = on_key
+        self.enabled = enabled
+        window.bind(on_key_down=self._key_down)
+
+    def _key_down(self, _window: Any, key: int, _scancode: int, codepoint: str | None, modifiers: list) -> bool:
+        if not self.enabled() or any(m in ("ctrl", "alt", "meta") for m in modifiers or []):
+            return False
+        name = kivy_key_name(key, codepoint)
+        if name is None:
+            return False
+        self.on_key(name)
+        return True
+
+    def stop(self) -> None:
+        """Stop listening."""
+        self.window.unbind(on_key_down=self._key_down)
+
+
+class StdinKeySource:
+    """Key presses typed on a terminal (one at a time, no Enter needed) or lines from a pipe.
+
+    On a terminal (e.g. the Pi's console with only a USB keypad plugged in) the terminal is put in
+    cbreak mode so each key arrives at once, and restored by :meth:`stop`.
+    """
+
+    def __init__(self, on_key: KeyHandler, stream: IO[str] | None = None) -> None:
+        self.on_key = on_key
+        self.stream = stream or sys.stdin
+        self._saved: Any = None
+        self._thread = threading.Thread(target=self._read, name="keypad-stdin", daemon=True)
+        self.finished = threading.Event()
+
+    def start(self) -> StdinKeySource:
+        """Start the reader thread."""
+        self._cbreak()
+        self._thread.start()
+        return self
+
+    def _cbreak(self) -> None:
+        with contextlib.suppress(Exception):
+            fd = self.stream.fileno()
+            if os.isatty(fd):
+                import termios
+                import tty
+
+                self._saved = termios.tcgetattr(fd)
+                tty.setcbreak(fd)
+
+    def _read(self) -> None:
+        try:
+            while True:
+                ch = self.stream.read(1)
+                if not ch:
+                    return
+                name = char_key_name(ch)
+                if name is not None:
+                    try:
+                        self.on_key(name)
+                    except Exception:
+                        log.exception("key handler failed on %r", name)
+        finally:
+            self.finished.set()
+
+    def stop(self) -> None:
+        """Restore the terminal (the reader thread is a daemon and ends with the process)."""
+        if self._saved is not None:
+            import termios
+
+            with contextlib.suppress(Exception):
+                termios.tcsetattr(self.stream.fileno(), termios.TCSADRAIN, self._saved)
+            self._saved = None
