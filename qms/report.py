@@ -1,0 +1,323 @@
+"""``qms report``: what happened at the center between two local dates, for its manager.
+
+Per day, arrival hour, service, counter and officer: tickets issued, served (``done``) and
+no-shows, waiting time (``called_at − issued_at``, every called ticket) and service time
+(``finished_at − called_at``, served tickets only) as mean and 90th percentile, the ratings
+1..5 and the satisfaction score 0–100. Dates and hours are the center's local time.
+
+The computation is pure (:func:`compute_report` over ticket records); the store only loads them.
+Output: a text table (default), CSV for Excel (``--csv``) and a PNG dashboard (``--png``,
+:mod:`qms.report_charts`). docs/reports.md explains every column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import re
+import sys
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from pathlib import Path
+from statistics import fmean
+from typing import Any, Protocol
+
+from queue_core import SiteDef
+from queue_core.rating import satisfaction_score
+
+GROUPINGS: dict[str, str] = {  # grouping -> Vietnamese section title
+    "total": "Tổng cộng",
+    "day": "Theo ngày",
+    "hour": "Theo giờ đến",
+    "service": "Theo lĩnh vực",
+    "counter": "Theo quầy",
+    "officer": "Theo cán bộ",
+}
+NOT_CALLED = "(chưa gọi)"  # counter of a ticket nobody called
+NO_OFFICER = "(không đăng nhập)"  # officer of a ticket called while nobody was signed in
+WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
+
+Labels = Mapping[str, Mapping[str, str]]
+"""grouping -> {key: display name}, e.g. ``{"service": {"tu-phap": "Tư pháp – Hộ tịch"}}``."""
+
+
+class TicketRecord(Protocol):
+    """What a report needs of a ticket (``queue_core.Ticket`` has it all)."""
+
+    day: date
+    service: str
+    status: str
+    issued_at: datetime
+    called_at: datetime | None
+    finished_at: datetime | None
+    counter: str | None
+    officer: str | None
+    rating: int | None
+
+
+@dataclass(frozen=True)
+class Stats:
+    """The figures of one group (one day, hour, service, counter or officer)."""
+
+    grouping: str
+    key: str
+    label: str
+    issued: int
+    served: int
+    no_show: int
+    wait_avg_s: float | None
+    wait_p50_s: float | None
+    wait_p90_s: float | None
+    service_avg_s: float | None
+    service_p90_s: float | None
+    ratings: tuple[int, int, int, int, int]
+    satisfaction: float | None
+
+    @property
+    def rated(self) -> int:
+        """How many tickets were rated."""
+        return sum(self.ratings)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every grouping's rows for one period."""
+
+    start: date
+    end: date
+    tz: str
+    title: str
+    sections: dict[str, list[Stats]]
+
+    @property
+    def total(self) -> Stats:
+        """The whole period in one row."""
+        return self.sections["total"][0]
+
+
+# ------------------------------------------------------------------------------------ computation
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least ``q``% of the values ≤ it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def wait_seconds(t: TicketRecord) -> float | None:
+    """Seconds from issue to (last) call; None when never called."""
+    return None if t.called_at is None else (t.called_at - t.issued_at).total_seconds()
+
+
+def service_seconds(t: TicketRecord) -> float | None:
+    """Seconds from call to completion, for served tickets only."""
+    if t.status != "done" or t.called_at is None or t.finished_at is None:
+        return None
+    return (t.finished_at - t.called_at).total_seconds()
+
+
+def group_stats(grouping: str, key: str, label: str, tickets: Sequence[TicketRecord]) -> Stats:
+    """The figures of one group of tickets."""
+    waits = [w for t in tickets if (w := wait_seconds(t)) is not None]
+    services = [s for t in tickets if (s := service_seconds(t)) is not None]
+    scores = [t.rating for t in tickets if t.rating is not None]
+    return Stats(
+        grouping=grouping, key=key, label=label, issued=len(tickets),
+        served=sum(t.status == "done" for t in tickets), no_show=sum(t.status == "no_show" for t in tickets),
+        wait_avg_s=fmean(waits) if waits else None, wait_p50_s=percentile(waits, 50),
+        wait_p90_s=percentile(waits, 90),
+        service_avg_s=fmean(services) if services else None, service_p90_s=percentile(services, 90),
+        ratings=(scores.count(1), scores.count(2), scores.count(3), scores.count(4), scores.count(5)),
+        satisfaction=satisfaction_score(scores),
+    )
+
+
+def _keyers(tz: tzinfo) -> dict[str, Callable[[TicketRecord], str]]:
+    return {
+        "total": lambda t: "",
+        "day": lambda t: t.day.isoformat(),
+        "hour": lambda t: f"{t.issued_at.astimezone(tz).hour:02d}",
+        "service": lambda t: t.service,
+        "counter": lambda t: t.counter or "",
+        "officer": lambda t: t.officer or "",
+    }
+
+
+def default_label(grouping: str, key: str) -> str:
+    """A readable name for a group without a configured name."""
+    if grouping == "total":
+        return "Tất cả"
+    if grouping == "day":
+        d = date.fromisoformat(key)
+        return f"{WEEKDAYS[d.weekday()]} {d:%d/%m/%Y}"
+    if grouping == "hour":
+        return f"{int(key)}h–{int(key) + 1}h"
+    if not key:
+        return NOT_CALLED if grouping == "counter" else NO_OFFICER
+    return key
+
+
+def compute_report(tickets: Iterable[TicketRecord], start: date, end: date, tz: tzinfo,
+                   labels: Labels | None = None, title: str = "") -> Report:
+    """Group the tickets of local days ``start``..``end`` (inclusive) every way and compute the figures.
+
+    Rows follow the order of ``labels`` for services and counters (the config order), then key order;
+    days and hours are chronological; a group with no ticket gets no row.
+    """
+    chosen = [t for t in tickets if start <= t.day <= end]
+    labels = labels or {}
+    sections: dict[str, list[Stats]] = {}
+    for grouping, keyer in _keyers(tz).items():
+        groups: dict[str, list[TicketRecord]] = {}
+        for t in chosen:
+            groups.setdefault(keyer(t), []).append(t)
+        if grouping == "total":
+            groups.setdefault("", [])
+        known = list(labels.get(grouping, {}))
+        order = sorted(groups, key=lambda k: (k == "", known.index(k) if k in known else len(known), k))
+        sections[grouping] = [
+            group_stats(grouping, k, labels.get(grouping, {}).get(k) or default_label(grouping, k), groups[k])
+            for k in order
+        ]
+    return Report(start, end, str(tz), title, sections)
+
+
+def site_labels(site: SiteDef) -> dict[str, dict[str, str]]:
+    """Display names of the site's services and counters, in config order."""
+    return {"service": {s.id: s.name for s in site.services.values()},
+            "counter": {c.id: c.name for c in site.counters.values()}}
+
+
+def load_tickets(store: Any, start: date, end: date) -> list[Any]:
+    """The tickets of local days ``start``..``end`` from a :class:`hub.store.Store`."""
+    return store.tickets("day BETWEEN ? AND ?", (start.isoformat(), end.isoformat()))
+
+
+# --------------------------------------------------------------------------------------- output
+COLUMNS = (  # (CSV/text header, Stats attribute or computed name)
+    ("Cấp số", "issued"), ("Đã phục vụ", "served"), ("Vắng mặt", "no_show"),
+    ("Chờ TB (phút)", "wait_avg_s"), ("Chờ P90 (phút)", "wait_p90_s"),
+    ("Phục vụ TB (phút)", "service_avg_s"), ("Phục vụ P90 (phút)", "service_p90_s"),
+    ("Số đánh giá", "rated"), ("Điểm hài lòng (0-100)", "satisfaction"),
+)
+RATING_COLUMNS = tuple(f"Đánh giá {n}★" for n in range(1, 6))
+
+
+def minutes(seconds: float | None) -> float | None:
+    """Seconds as minutes with one decimal."""
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def _value(row: Stats, attr: str) -> float | int | None:
+    value = getattr(row, attr)
+    return minutes(value) if attr.endswith("_s") else value
+
+
+def _width(text: str) -> int:
+    return sum(0 if unicodedata.combining(c) else 1 for c in text)
+
+
+def _fit(text: str, width: int) -> str:
+    while _width(text) > width:
+        text = text[:-2] + "…"
+    return text + " " * (width - _width(text))
+
+
+def _cell(value: float | int | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+def render_text(report: Report) -> str:
+    """The report as aligned text tables, one per grouping."""
+    short = ("Cấp", "Xong", "Vắng", "Chờ TB", "Chờ P90", "PV TB", "PV P90", "Đ.giá", "Hài lòng")
+    widths = [max(len(h), 5) for h in short]
+    name_w = 26
+    lines = [f"BÁO CÁO CẤP SỐ THỨ TỰ — {report.title}".rstrip(" —"),
+             f"Từ {report.start:%d/%m/%Y} đến {report.end:%d/%m/%Y} (giờ {report.tz}); thời gian tính bằng phút",
+             "Cấp: số phiếu cấp · Xong: đã phục vụ · Vắng: vắng mặt · Chờ/PV: thời gian chờ/phục vụ, "
+             "TB = trung bình, P90 = 90% không quá · Đ.giá: số lượt 1★·2★·3★·4★·5★"]
+    for grouping, rows in report.sections.items():
+        header = _fit(GROUPINGS[grouping], name_w) + "  " + "  ".join(
+            h.rjust(w) for h, w in zip(short, widths, strict=True)) + "  1·2·3·4·5"
+        lines += ["", header, "─" * _width(header)]
+        for row in rows:
+            cells = [_cell(_value(row, attr)) for _, attr in COLUMNS]
+            lines.append(_fit(row.label, name_w) + "  " + "  ".join(
+                c.rjust(w) for c, w in zip(cells, widths, strict=True)) + "  " + "·".join(map(str, row.ratings)))
+    return "\n".join(lines) + "\n"
+
+
+def csv_rows(report: Report, decimal_comma: bool = False) -> list[list[str]]:
+    """One table for Excel: a row per group, the grouping in the first column (filter on it)."""
+    def fmt(value: float | int | None) -> str:
+        text = _cell(value) if value is not None else ""
+        return text.replace(".", ",") if decimal_comma else text
+
+    header = ["Nhóm theo", "Mã", "Tên", *(h for h, _ in COLUMNS[:-1]), *RATING_COLUMNS, COLUMNS[-1][0]]
+    rows = [header]
+    for grouping, stats in report.sections.items():
+        for row in stats:
+            values = [_value(row, attr) for _, attr in COLUMNS]
+            rows.append([GROUPINGS[grouping], row.key, row.label, *map(fmt, values[:-1]),
+                         *map(str, row.ratings), fmt(values[-1])])
+    return rows
+
+
+def write_csv(report: Report, path: Path, decimal_comma: bool = False) -> None:
+    """UTF-8 with BOM (Excel then reads Vietnamese right); ``;`` and decimal commas with ``decimal_comma``."""
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f, delimiter=";" if decimal_comma else ",").writerows(csv_rows(report, decimal_comma))
+
+
+# ------------------------------------------------------------------------------------------ CLI
+def parse_day(text: str) -> date:
+    """``2025-03-31``, ``31/03/2025`` or ``31-03-2025``."""
+    text = text.strip()
+    try:
+        if m := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text):
+            return date(int(m[3]), int(m[2]), int(m[1]))
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD or DD/MM/YYYY") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``qms report``."""
+    parser.add_argument("--from", dest="start", type=parse_day, metavar="DATE",
+                        help="first local day (YYYY-MM-DD or DD/MM/YYYY; default: 1st of --to's month)")
+    parser.add_argument("--to", dest="end", type=parse_day, metavar="DATE", help="last local day (default: today)")
+    parser.add_argument("--csv", type=Path, metavar="FILE", help="also write a CSV table for Excel")
+    parser.add_argument("--png", type=Path, metavar="FILE", help="also write a PNG dashboard of charts")
+    parser.add_argument("--decimal-comma", action="store_true",
+                        help="CSV with ';' and decimal commas (Excel with Vietnamese regional settings)")
+
+
+def run(ctx: Any, ns: argparse.Namespace) -> int:
+    """Print the report; write the CSV and PNG when asked."""
+    site = ctx.site
+    end = ns.end or datetime.now(site.tz).date()
+    start = ns.start or end.replace(day=1)
+    if start > end:
+        print(f"qms: --from {start} is after --to {end}", file=sys.stderr)
+        return 2
+    if not ctx.store_path.exists():
+        print(f"qms: no store at {ctx.store_path}; check --data-dir (or $QMS_DATA_DIR)", file=sys.stderr)
+        return 1
+    with ctx.open_store() as store:
+        tickets = load_tickets(store, start, end)
+    report = compute_report(tickets, start, end, site.tz, site_labels(site), site.name)
+    print(render_text(report), end="")
+    if ns.csv:
+        write_csv(report, ns.csv, ns.decimal_comma)
+        print(f"\n✓ CSV: {ns.csv}")
+    if ns.png:
+        from qms.report_charts import render_dashboard
+
+        render_dashboard(report, ns.png)
+        print(f"✓ PNG: {ns.png}")
+    return 0

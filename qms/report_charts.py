@@ -1,0 +1,136 @@
+"""The report's PNG dashboard (matplotlib, Agg backend, DejaVu Sans for Vietnamese).
+
+Four panels a manager reads at a glance: arrivals by hour, waiting time per service (median and
+90th percentile), satisfaction per counter, tickets issued vs served per day.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+
+from qms.report import Report, Stats, minutes
+
+BLUE, LIGHT, ORANGE, GREEN, RED, GREY = "#1f5fa8", "#9cc1e8", "#e8892b", "#2e9e5b", "#c8423b", "#777777"
+
+
+def _bar_labels(ax: Axes, bars: Any, texts: list[str]) -> None:
+    ax.bar_label(bars, labels=texts, padding=3, fontsize=9, color=GREY)
+
+
+def _empty(ax: Axes, title: str) -> None:
+    ax.set_title(title, loc="left", fontweight="bold")
+    ax.text(0.5, 0.5, "Không có dữ liệu", ha="center", va="center", color=GREY, transform=ax.transAxes)
+    ax.set_axis_off()
+
+
+def _style(ax: Axes, title: str, subtitle: str) -> None:
+    ax.set_title(f"{title}\n", loc="left", fontweight="bold", fontsize=13)
+    ax.text(0, 1.02, subtitle, transform=ax.transAxes, fontsize=9, color=GREY)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def arrivals_panel(ax: Axes, rows: list[Stats]) -> None:
+    """Bars of tickets issued per arrival hour."""
+    title = "Lượt đến theo giờ"
+    if not rows:
+        return _empty(ax, title)
+    hours = [int(r.key) for r in rows]
+    span = list(range(min(hours), max(hours) + 1))
+    counts = {int(r.key): r.issued for r in rows}
+    bars = ax.bar([f"{h}h" for h in span], [counts.get(h, 0) for h in span], color=BLUE, width=0.7)
+    _bar_labels(ax, bars, [str(counts.get(h, "")) for h in span])
+    _style(ax, title, "Số phiếu cấp trong mỗi giờ (tổng cả kỳ báo cáo)")
+    ax.set_ylabel("phiếu")
+    ax.margins(y=0.15)
+
+
+def waiting_panel(ax: Axes, rows: list[Stats]) -> None:
+    """Horizontal bars: median and 90th percentile waiting time per service."""
+    title = "Thời gian chờ theo lĩnh vực"
+    rows = [r for r in rows if r.wait_p90_s is not None]
+    if not rows:
+        return _empty(ax, title)
+    rows = rows[::-1]  # first service on top
+    y = range(len(rows))
+    p90 = [minutes(r.wait_p90_s) or 0 for r in rows]
+    p50 = [minutes(r.wait_p50_s) or 0 for r in rows]
+    b90 = ax.barh(y, p90, color=LIGHT, height=0.7, label="90% số người chờ không quá (P90)")
+    b50 = ax.barh(y, p50, color=BLUE, height=0.4, label="Trung vị: một nửa chờ ít hơn")
+    ax.bar_label(b90, labels=[f"{v:.0f} phút" for v in p90], padding=3, fontsize=9, color=GREY)
+    wide = max(p90) * 0.08
+    ax.bar_label(b50, labels=[f"{v:.0f}" if v >= wide else "" for v in p50], label_type="center", fontsize=9,
+                 color="white")
+    ax.set_yticks(list(y), [r.label for r in rows])
+    ax.set_xlabel("phút")
+    ax.margins(x=0.15)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=9, frameon=False, ncols=2)
+    _style(ax, title, "Từ lúc lấy số đến lúc được gọi")
+
+
+def satisfaction_panel(ax: Axes, rows: list[Stats]) -> None:
+    """Horizontal bars: satisfaction score 0–100 per counter, coloured by level."""
+    title = "Mức độ hài lòng theo quầy"
+    rows = [r for r in rows if r.satisfaction is not None]
+    if not rows:
+        return _empty(ax, title)
+    rows = rows[::-1]
+    y = range(len(rows))
+    scores = [r.satisfaction or 0.0 for r in rows]
+    colors = [GREEN if s >= 75 else ORANGE if s >= 50 else RED for s in scores]
+    bars = ax.barh(y, scores, color=colors, height=0.6)
+    ax.bar_label(bars, labels=[f"{s:.0f}  ({r.rated} lượt)" for s, r in zip(scores, rows, strict=True)],
+                 padding=3, fontsize=9, color=GREY)
+    ax.set_yticks(list(y), [r.label for r in rows])
+    ax.set_xlim(0, 118)
+    ax.set_xticks([0, 25, 50, 75, 100])
+    ax.set_xlabel("điểm 0–100 (1★ = 0, 5★ = 100)")
+    _style(ax, title, "Theo đánh giá của người dân · xanh: từ 75 · cam: 50–74 · đỏ: dưới 50")
+
+
+def daily_panel(ax: Axes, rows: list[Stats]) -> None:
+    """Bars per day: tickets issued, with the served ones in front."""
+    title = "Cấp số và đã phục vụ theo ngày"
+    if not rows:
+        return _empty(ax, title)
+    x = range(len(rows))
+    ax.bar(x, [r.issued for r in rows], color=LIGHT, width=0.8, label="Cấp số")
+    ax.bar(x, [r.served for r in rows], color=BLUE, width=0.5, label="Đã phục vụ")
+    step = max(1, round(len(rows) / 16))
+    ax.set_xticks(list(x)[::step], [r.label.split(" ", 1)[-1][:5] for r in rows][::step],
+                  rotation=45 if len(rows) > 10 else 0, ha="right" if len(rows) > 10 else "center",
+                  rotation_mode="anchor", fontsize=9)
+    ax.set_ylabel("phiếu")
+    ax.legend(loc="upper left", fontsize=9, frameon=False, ncols=2)
+    ax.margins(y=0.18)
+    _style(ax, title, "Phần còn lại là vắng mặt hoặc chưa phục vụ xong")
+
+
+def render_dashboard(report: Report, path: Path, dpi: int = 100) -> Path:
+    """Write the four-panel dashboard as a PNG; returns ``path``."""
+    plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 10})
+    fig, axes = plt.subplots(2, 2, figsize=(16, 10), layout="constrained")
+    total = report.total
+    served = f"{total.served}/{total.issued}"
+    score = "–" if total.satisfaction is None else f"{total.satisfaction:.0f}/100"
+    wait = "–" if total.wait_avg_s is None else f"{minutes(total.wait_avg_s):.0f} phút"
+    fig.suptitle(f"{report.title or 'Báo cáo cấp số thứ tự'}\n"
+                 f"{report.start:%d/%m/%Y} – {report.end:%d/%m/%Y}   ·   đã phục vụ {served}   ·   "
+                 f"vắng mặt {total.no_show}   ·   chờ trung bình {wait}   ·   hài lòng {score}",
+                 fontsize=15, fontweight="bold")
+    arrivals_panel(axes[0][0], report.sections["hour"])
+    waiting_panel(axes[0][1], report.sections["service"])
+    satisfaction_panel(axes[1][0], report.sections["counter"])
+    daily_panel(axes[1][1], report.sections["day"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
