@@ -102,6 +102,13 @@ class Catalog:
         """Names of the counters that serve a service, in config order."""
         return [c.name.text(lang) for c in self.config.counters_for_service(service_id)]
 
+    def hours_text(self, service_id: str) -> str:
+        """Opening periods of a service ("07:30–11:30, 13:30–17:00"), "" when always open."""
+        hours = self.config.service(service_id).hours or self.config.hours
+        if hours is None:
+            return ""
+        return ", ".join(f"{a:%H:%M}–{b:%H:%M}" for a, b in hours.periods)
+
     @property
     def guidance_service(self) -> str | None:
         """The service of the "Not sure" button, if configured."""

@@ -7,3 +7,11 @@ import argparse
 
 def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
     """Add the options of ``qms VERB`` (this package may serve several verbs)."""
+    parser.add_argument("--client-id", default="kiosk-1", metavar="ID",
+                        help="this kiosk's MQTT client id (and state/device/ID for its printer); default kiosk-1")
+    parser.add_argument("--windowed", action="store_true",
+                        help="a normal window instead of full screen kiosk mode (for a desk or a laptop)")
+    parser.add_argument("--portrait", action="store_true",
+                        help="portrait screen: a portrait window with --windowed; in full screen, turn the "
+                             "picture 90° for a landscape panel mounted upright (leave off if the OS rotates it)")
+    parser.add_argument("--no-voice", action="store_true", help="no spoken guidance (also kiosk.voice: false)")

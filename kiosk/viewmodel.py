@@ -129,8 +129,9 @@ class KioskViewModel(EventDispatcher):
         return not self.busy and self.clock.now() - self._changed_at >= self.settings.tap_guard_s
 
     def touched(self) -> None:
-        """Any touch on the screen: the citizen is still there."""
-        self._arm_timer()
+        """Any touch on the screen: the citizen is still there (the request watchdog stays armed)."""
+        if not self.busy:
+            self._arm_timer()
 
     def choose_language(self, code: str) -> None:
         """A language button on the welcome screen."""

@@ -1,0 +1,45 @@
+"""``qms kiosk``: the citizen kiosk on this device's touchscreen and ticket printer."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from qms.broker import resolve_url
+from qms.context import AppContext
+
+log = logging.getLogger(__name__)
+WINDOW = {False: (1280, 720), True: (720, 1280)}  # --windowed sizes: landscape, portrait
+
+
+def run(ctx: AppContext, ns: argparse.Namespace) -> int:
+    """Run the kiosk until the technician quits it; ``restart`` re-executes this process."""
+    from ui_kit.boot import prepare
+
+    windowed = bool(getattr(ns, "windowed", False))
+    portrait = bool(getattr(ns, "portrait", False))
+    prepare(kiosk=not windowed, size=WINDOW[portrait] if windowed else None)
+    if portrait and not windowed:
+        from kivy.config import Config
+
+        Config.set("graphics", "rotation", "90")
+    from ui_kit.fonts import register_fonts
+
+    register_fonts()
+    from .app import DEFAULT_CLIENT_ID, KioskApp, build_kiosk
+
+    ctx.config  # noqa: B018  (a bad config stops here with the loader's message)
+    broker = resolve_url(ctx.broker_url, ctx.data_dir)
+    kiosk = build_kiosk(ctx, broker, client_id=getattr(ns, "client_id", None) or DEFAULT_CLIENT_ID,
+                        voice=not getattr(ns, "no_voice", False))
+    app = KioskApp(kiosk, kiosk_mode=not windowed)
+    try:
+        app.run()
+    finally:
+        kiosk.close()
+    if app.exit_request == "restart":
+        log.warning("restarting the kiosk")
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+    return 0

@@ -1,0 +1,1 @@
+"""The kiosk's Kivy screens: thin widgets over :class:`kiosk.viewmodel.KioskViewModel`."""

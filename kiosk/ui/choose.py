@@ -1,0 +1,121 @@
+"""The citizen's path: welcome, field (lĩnh vực), procedure (thủ tục), priority."""
+
+from __future__ import annotations
+
+from kivy.uix.anchorlayout import AnchorLayout
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
+
+from ..catalog import Item
+from ..wording import t
+from .frame import Env, header, nav_bar, page, tile_grid
+from .theme import AMBER, AMBER_DARK, GREEN, NAVY, NAVY_DARK, PAPER, RED, WHITE
+from .widgets import LongPress, Tile, bar, paint, text
+
+ADMIN_LONG_PRESS_S = 3.0
+
+
+def welcome(env: Env) -> Widget:
+    """Center name (long press: technician), time, the one big button, languages."""
+    vm, m = env.vm, env.m
+    top = bar(m.header_h * (1.6 if m.portrait else 1.25), NAVY, padding=[m.px(36), m.px(16)], spacing=m.px(24),
+              orientation="vertical" if m.portrait else "horizontal")
+    door = LongPress(ADMIN_LONG_PRESS_S, vm.open_admin, orientation="vertical")
+    door.qid = "center_name"
+    door.add_widget(text(vm.catalog.center_name(vm.lang), m.px(46), WHITE, bold=True,
+                         halign="center" if m.portrait else "left"))
+    top.add_widget(door)
+    clock = text("", m.px(40), WHITE, size_hint_x=None if not m.portrait else 1, width=m.px(420),
+                 size_hint_y=0.55 if m.portrait else 1)
+    env.hooks["clock"] = clock
+    top.add_widget(clock)
+
+    body = BoxLayout(orientation="vertical", padding=[m.px(60), m.px(30)], spacing=m.px(30))
+    body.add_widget(text(env.t("welcome.greeting"), m.px(72), NAVY, bold=True, size_hint_y=0.6))
+    holder = AnchorLayout(size_hint_y=1.6)
+    holder.add_widget(Tile(env.t("welcome.take"), "ticket", m.px(100), qid="take", on_tap=vm.take_number,
+                           bg=AMBER, fg=NAVY_DARK, pressed_bg=AMBER_DARK, horizontal=not m.portrait,
+                           icon_share=0.3 if not m.portrait else 0.5, radius=m.px(40),
+                           size_hint=(0.9 if m.portrait else 0.66, None), height=m.px(560 if m.portrait else 360)))
+    body.add_widget(holder)
+    body.add_widget(text(env.t("welcome.hint"), m.px(44), NAVY, size_hint_y=0.45))
+    notice = _notice(env)
+    if notice is not None:
+        body.add_widget(notice)
+    return page(env, top, body, _languages(env))
+
+
+def _notice(env: Env) -> Widget | None:
+    vm, m = env.vm, env.m
+    if not vm.connected or vm.hub_online is False:
+        key, color = "welcome.offline_notice", NAVY_DARK
+    elif not vm.printer_ready:
+        key, color = "welcome.printer_notice", RED
+    else:
+        return None
+    band = BoxLayout(size_hint_y=0.45, padding=[m.px(24), m.px(8)])
+    paint(band, color, radius=m.px(16))
+    band.add_widget(text(env.t(key), m.px(40), WHITE, bold=True))
+    band.qid = "notice"
+    return band
+
+
+def _languages(env: Env) -> Widget:
+    vm, m = env.vm, env.m
+    row = bar(m.nav_h + m.px(100), WHITE, orientation="vertical", padding=[m.px(30), m.px(12)],
+              spacing=m.px(8))
+    row.add_widget(text(env.t("welcome.language"), m.px(34), NAVY, size_hint_y=0.35))
+    buttons = BoxLayout(spacing=m.px(24))
+    buttons.add_widget(Widget(size_hint_x=0.05))
+    for code in vm.catalog.languages:
+        chosen = code == vm.lang
+        buttons.add_widget(Tile(t("lang_name", code), "globe" if chosen else None, m.px(46), qid=f"lang-{code}",
+                                on_tap=lambda c=code: vm.choose_language(c), bg=NAVY if chosen else WHITE,
+                                fg=WHITE if chosen else NAVY, pressed_bg=PAPER if not chosen else NAVY_DARK,
+                                border=None if chosen else NAVY, horizontal=True, icon_share=0.2,
+                                radius=m.px(20)))
+    buttons.add_widget(Widget(size_hint_x=0.05))
+    row.add_widget(buttons)
+    return row
+
+
+def _body_height(env: Env, header_scale: float = 1.0) -> float:
+    m = env.m
+    return m.height - m.header_h * header_scale - (m.nav_h + m.px(40))
+
+
+def _not_sure(env: Env) -> Widget:
+    m = env.m
+    if not env.vm.catalog.guidance_service:
+        return Widget()
+    return Tile(env.t("not_sure"), "question", m.px(40), qid="not_sure", on_tap=env.vm.not_sure,
+                bg=AMBER, fg=NAVY_DARK, pressed_bg=AMBER_DARK, horizontal=True, icon_share=0.2,
+                radius=m.px(20), subtitle=env.t("not_sure.hint") if not m.portrait else "")
+
+
+def field(env: Env) -> Widget:
+    """Choose the service (lĩnh vực): every service as a tile."""
+    vm = env.vm
+    grid = tile_grid(env, vm.catalog.services(vm.lang), vm.choose_service, "service-", _body_height(env))
+    return page(env, header(env, env.t("field.title"), "touch"), grid, nav_bar(env, middle=_not_sure(env)))
+
+
+def procedure(env: Env) -> Widget:
+    """Choose the procedure (thủ tục) of the chosen service."""
+    vm = env.vm
+    items = vm.catalog.procedures(vm.service, vm.lang)
+    grid = tile_grid(env, items, vm.choose_procedure, "procedure-", _body_height(env, 1.45), font=40)
+    top = header(env, env.t("procedure.title"), "touch", subtitle=vm.catalog.service_name(vm.service, vm.lang))
+    return page(env, top, grid, nav_bar(env, middle=_not_sure(env)))
+
+
+def priority(env: Env) -> Widget:
+    """Priority citizens (elderly, disability, pregnant), and a clear "No"."""
+    vm = env.vm
+    items = [*vm.catalog.priorities(vm.lang), Item("normal", env.t("priority.no"), "person")]
+
+    def style(item: Item) -> dict:
+        return {"bg": GREEN, "pressed_bg": NAVY_DARK} if item.id == "normal" else {}
+
+    grid = tile_grid(env, items, vm.choose_priority, "priority-", _body_height(env), font=44, style=style)
+    return page(env, header(env, env.t("priority.title"), "question"), grid, nav_bar(env))

@@ -1,0 +1,89 @@
+"""The kiosk's root widget: shows the view-model's screen, rebuilt when what it shows changes."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+from kivy.clock import Clock
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
+
+from ..viewmodel import KioskViewModel
+from ..wording import t
+from . import admin, choose, results
+from .frame import Env
+from .theme import Metrics
+from .widgets import Tile
+
+BUILDERS = {
+    "welcome": choose.welcome, "field": choose.field, "procedure": choose.procedure,
+    "priority": choose.priority, "issuing": results.issuing, "ticket": results.ticket,
+    "hub_down": results.failure, "refused": results.failure, "pin": admin.pin, "admin": admin.admin,
+}
+# besides screen, lang and size: what else each screen shows
+DEPENDS = {
+    "welcome": {"printer_state", "connected", "hub_online"},
+    "ticket": {"print_state", "ticket"},
+    "pin": {"pin", "pin_message"},
+    "admin": {"printer_state", "printer_detail", "connected", "hub_online", "admin_message", "last_number",
+              "info"},
+}
+WATCHED = ("screen", "lang", *sorted({p for props in DEPENDS.values() for p in props}))
+
+
+class KioskRoot(BoxLayout):
+    """Fills the window; every touch tells the view-model the citizen is still there."""
+
+    def __init__(self, vm: KioskViewModel, tz: tzinfo | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.vm = vm
+        self.tz = tz or ZoneInfo("Asia/Ho_Chi_Minh")
+        self.env: Env | None = None
+        self.builds = 0
+        self._rebuild = Clock.create_trigger(lambda _dt: self.rebuild(), -1)
+        for prop in WATCHED:
+            vm.fbind(prop, self._changed, prop)
+        vm.bind(busy=lambda *_: self._apply_busy())
+        self.bind(size=lambda *_: self._rebuild())
+        self._ticker = Clock.schedule_interval(lambda _dt: self._tick(), 1.0)
+        self.rebuild()
+
+    def _changed(self, prop: str, *_: object) -> None:
+        if prop in ("screen", "lang") or prop in DEPENDS.get(self.vm.screen, ()):
+            self._rebuild()
+
+    def rebuild(self) -> None:
+        """Build the current screen for the current size (now)."""
+        self.clear_widgets()
+        self.env = Env(self.vm, Metrics(*self.size))
+        self.add_widget(BUILDERS[self.vm.screen](self.env))
+        self.builds += 1
+        self._apply_busy()
+        self._tick()
+
+    def _apply_busy(self) -> None:
+        """Every button of the screen is disabled while a request is in flight."""
+        for w in self.walk(restrict=True):
+            if isinstance(w, Tile):
+                w.disabled = self.vm.busy
+
+    def _tick(self) -> None:
+        label = self.env.hooks.get("clock") if self.env else None
+        if label is None:
+            return
+        now = datetime.now(self.tz)
+        sep = "  ·  " if self.env and self.env.m.portrait else "\n"
+        label.text = f"{now:%H:%M}{sep}{t(f'weekday.{now.weekday()}', self.vm.lang)}, {now:%d/%m/%Y}"
+
+    def on_touch_down(self, touch: object) -> bool:
+        self.vm.touched()
+        return super().on_touch_down(touch)
+
+    def stop(self) -> None:
+        """Stop the clock tick (the app is closing)."""
+        self._ticker.cancel()
+
+    def current(self) -> Widget:
+        """The screen shown now."""
+        return self.children[0]
