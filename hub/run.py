@@ -17,11 +17,11 @@ log = logging.getLogger(__name__)
 HUB_CLIENT_ID = "hub"
 
 
-def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25) -> Hub:
+def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25, check_clients: bool = True) -> Hub:
     """Open the store and start serving (returns at once)."""
     store = ctx.open_store()
     bus = BusClient(broker_url, ctx.site.site, HUB_CLIENT_ID, "hub")
-    return Hub(store, bus, poll_interval=poll_interval).start()
+    return Hub(store, bus, poll_interval=poll_interval, check_clients=check_clients).start()
 
 
 def run_hub(ctx: AppContext, stop: threading.Event | None = None) -> int:

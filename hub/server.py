@@ -17,7 +17,9 @@ from typing import Any
 
 from mqtt_bus.client import BusClient
 from queue_core import QueueError
+from queue_core.actions import check_action
 
+from .authz import refusal
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -34,8 +36,10 @@ def error_response(request_id: Any, code: str, message: str) -> dict[str, Any]:
 class Hub:
     """Serve one site's queue over MQTT."""
 
-    def __init__(self, store: Store, bus: BusClient, poll_interval: float = 0.25, batch: int = 200) -> None:
+    def __init__(self, store: Store, bus: BusClient, poll_interval: float = 0.25, batch: int = 200,
+                 check_clients: bool = True) -> None:
         self.store = store
+        self.check_clients = check_clients
         self.bus = bus
         self.topics = bus.topics
         self.poll_interval = poll_interval
@@ -130,6 +134,14 @@ class Hub:
         if not isinstance(action, str):
             return error_response(request_id, "bad_request", "request needs an 'action' string")
         args = request.get("args", {})
+        try:
+            check_action(action)
+        except QueueError as err:
+            return {"id": request_id, "ok": False, "error": err.as_dict()}
+        why_not = refusal(client_id, action, args) if self.check_clients else None
+        if why_not:
+            log.warning("refused %s from %s: %s", action, client_id, why_not)
+            return error_response(request_id, "forbidden", why_not)
         if action == "snapshot":
             snap = self.store.snapshot()
             return {"id": request_id, "ok": True,

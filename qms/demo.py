@@ -119,7 +119,7 @@ def run_demo(ctx: AppContext, ns: argparse.Namespace) -> int:
             if not ns.walkthrough:
                 print("qms demo: no screen here, so a scripted walk-through instead of windows "
                       "(run under a desktop or `xvfb-run` to see the screens)")
-            with BusClient(broker.url, ctx.site.site, "demo-walkthrough", "counter") as bus:
+            with BusClient(broker.url, ctx.site.site, "monitor-demo", "counter") as bus:
                 bus.wait_connected(5)
                 run_walkthrough(ctx, lambda action, args: bus.request(action, args, timeout=5))
             print(f"\nTickets, events and state live in {ctx.store_path}; try "

@@ -29,11 +29,18 @@ MUTATING_ACTIONS = frozenset(ARG_SPECS)
 """Every action above changes the store; ``snapshot`` (handled by callers) does not."""
 
 
-def check_args(action: str, args: Any) -> dict[str, Any]:
-    """Validate ``args`` for ``action``; raise ``QueueError('bad_request')`` naming the problem."""
-    if action not in ARG_SPECS:
+def check_action(action: str) -> None:
+    """Raise ``QueueError('unknown_action')`` listing the valid actions unless ``action`` is one."""
+    if action != "snapshot" and action not in ARG_SPECS:
         valid = ", ".join([*ARG_SPECS, "snapshot"])
         raise QueueError("unknown_action", f"unknown action {action!r}; valid actions: {valid}")
+
+
+def check_args(action: str, args: Any) -> dict[str, Any]:
+    """Validate ``args`` for ``action``; raise ``QueueError('bad_request')`` naming the problem."""
+    check_action(action)
+    if action not in ARG_SPECS:
+        raise QueueError("bad_request", f"{action} is not a command")
     if not isinstance(args, dict):
         raise QueueError("bad_request", f"{action}: 'args' must be a JSON object")
     required, optional = ARG_SPECS[action]

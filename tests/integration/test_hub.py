@@ -35,6 +35,14 @@ def client(broker, make_client) -> BusClient:
     return c
 
 
+@pytest.fixture
+def monitor(broker, make_client) -> BusClient:
+    """A technician's tool: may act for any counter."""
+    c = make_client(broker.url, "monitor-test", "monitor", site=SITE)
+    assert c.wait_connected(5)
+    return c
+
+
 def ok(response: dict) -> dict:
     assert response["ok"] is True, response
     return response["result"]
@@ -61,31 +69,32 @@ def test_every_action_of_the_contract(hub, client):
     refused = client.request("call_next", {"counter": "2"})
     assert refused["ok"] is False and refused["error"]["code"] == "counter_paused"
     assert ok(client.request("resume", {"counter": "2"}))["counter"]["status"] == "open"
-    assert ok(client.request("call_next", {"counter": "6"}))["ticket"] is None or True
+    forbidden = client.request("call_next", {"counter": "6"})  # pad 2 may act only for counter 2
+    assert forbidden["ok"] is False and forbidden["error"]["code"] == "forbidden"
     snap = ok(client.request("snapshot", {}))
     assert set(snap) == {"site", "services", "counters"} and snap["site"] == SITE
     assert {s["service"] for s in snap["services"]} >= {"tu-phap", "chung-thuc"}
 
 
-def test_same_request_id_twice_calls_one_citizen(hub, client):
+def test_same_request_id_twice_calls_one_citizen(hub, monitor):
     for _ in range(3):
-        ok(client.request("issue_ticket", {"service": "chung-thuc"}))
-    first = client.request("call_next", {"counter": "3"}, request_id="pad3-0001")
-    again = client.request("call_next", {"counter": "3"}, request_id="pad3-0001")
+        ok(monitor.request("issue_ticket", {"service": "chung-thuc"}))
+    first = monitor.request("call_next", {"counter": "3"}, request_id="pad3-0001")
+    again = monitor.request("call_next", {"counter": "3"}, request_id="pad3-0001")
     assert again == first
     waiting = [t.number for t in hub.store.tickets("status = 'waiting'")]
     assert waiting == ["B002", "B003"]
 
 
 def test_nobody_waiting_gives_null(hub, client):
-    assert ok(client.request("call_next", {"counter": "1"})) == {"ticket": None}
+    assert ok(client.request("call_next", {"counter": "2"})) == {"ticket": None}
 
 
-def test_late_display_sees_retained_state_at_once(hub, client, broker, make_client):
+def test_late_display_sees_retained_state_at_once(hub, monitor, broker, make_client):
     for i in range(20):
-        ok(client.request("issue_ticket", {"service": ("tu-phap", "chung-thuc")[i % 2]}))
+        ok(monitor.request("issue_ticket", {"service": ("tu-phap", "chung-thuc")[i % 2]}))
     for i in range(20):
-        ok(client.request("call_next", {"counter": str(1 + i % 6)}))
+        ok(monitor.request("call_next", {"counter": str(1 + i % 6)}))
     wait_for(lambda: hub.published_seq == hub.store.last_seq())
     display = make_client(broker.url, "display-1", "display", site=SITE, start=False)
     watcher = Watcher(display)
@@ -151,7 +160,20 @@ def test_hostile_payloads_never_stop_the_hub_nor_change_the_store(hub, client, b
     assert wait_for(lambda: hub.handled >= 1001, timeout=20)
     assert all(a["ok"] is False for a in answers if a.get("id") != "snapshot")
     codes = {a["error"]["code"] for a in answers if not a["ok"]}
-    assert {"bad_json", "bad_request", "payload_too_large", "unknown_action", "unknown_counter",
+    assert {"bad_json", "bad_request", "payload_too_large", "unknown_action", "forbidden",
             "unknown_service"} <= codes
     assert (hub.store.last_seq(), [t.id for t in hub.store.tickets()]) == before
     assert ok(client.request("issue_ticket", {"service": "tu-phap"}))["ticket"]["number"] == "A002"
+
+
+def test_devices_may_only_do_their_job(hub, broker, make_client):
+    kiosk = make_client(broker.url, "kiosk-1", "kiosk", site=SITE)
+    display = make_client(broker.url, "display-1", "display", site=SITE)
+    stranger = make_client(broker.url, "laptop", "counter", site=SITE)
+    assert ok(kiosk.request("issue_ticket", {"service": "tu-phap"}))["ticket"]["number"] == "A001"
+    for c, action, args in [(kiosk, "call_next", {"counter": "1"}), (display, "issue_ticket", {"service": "tu-phap"}),
+                            (stranger, "snapshot", {})]:
+        refused = c.request(action, args)
+        assert refused["ok"] is False and refused["error"]["code"] == "forbidden", refused
+    assert ok(display.request("snapshot", {}))["site"] == SITE
+    assert len(hub.store.tickets()) == 1
