@@ -7,7 +7,8 @@ Rights per role, all under ``qms/v1/{site}``:
   ``event/#``; write its own ``status/{id}``; read others' ``status/+`` (to show "hub offline").
   A kiosk may also write ``state/device/{id}`` (its printer's state: device id == kiosk id).
 - ``display``: read ``state/#``, ``event/#``, ``status/+``; write only its own ``status/{id}``.
-- ``monitor``: read everything (``qms doctor``, a technician's laptop); write its own status.
+- ``monitor``: read everything (``qms doctor``, a technician's laptop); write its own status and
+  its own ``request/{id}`` (the hub lets ``monitor-*`` act for any counter).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def _rules(t: Topics, client_id: str, role: str) -> list[tuple[str, str]]:
     if role == "hub":
         return [("readwrite", t.all)]
     if role == "monitor":
-        return [("read", t.all), own_status]
+        return [("read", t.all), ("write", t.request(client_id)), own_status]
     if role == "display":
         return watch
     if role in ("kiosk", "counter"):

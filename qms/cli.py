@@ -24,6 +24,10 @@ APPS = (  # verb, module with run(ctx, ns), help
     ("rating", "counter.rating", "a satisfaction rating screen facing the citizen"),
 )
 
+TOOLS = (  # verb, module with add_arguments(parser) and run(ctx, ns), help
+    ("credentials", "qms.credentials", "generate broker logins, the mosquitto password file and ACL"),
+)
+
 COUNTER_ACTIONS = {
     "next": "call_next", "recall": "recall", "complete": "complete", "no-show": "no_show",
     "pause": "pause", "resume": "resume", "transfer": "transfer", "call": "call_ticket", "sign-in": "sign_in",
@@ -144,6 +148,11 @@ def cmd_app(ctx: AppContext, ns: argparse.Namespace) -> int:
     return importlib.import_module(ns.app_module).run(ctx, ns)
 
 
+def cmd_tool(ctx: AppContext, ns: argparse.Namespace) -> int:
+    """Run a technician's tool: ``<module>.run(ctx, ns)``."""
+    return importlib.import_module(ns.tool_module).run(ctx, ns)
+
+
 def cmd_demo(ctx: AppContext, ns: argparse.Namespace) -> int:
     from qms.demo import run_demo
 
@@ -203,6 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
         app = verb(verbs, name, cmd_app, help_)
         app.set_defaults(app_module=module, app_role=name)
         importlib.import_module(module.split(".", 1)[0] + ".cli_args").add_arguments(app, name)
+    for name, module, help_ in TOOLS:
+        tool = verb(verbs, name, cmd_tool, help_)
+        tool.set_defaults(tool_module=module)
+        importlib.import_module(module).add_arguments(tool)
     verb(verbs, "status", cmd_status, "print every service and counter state as JSON")
     demo = verb(verbs, "demo", cmd_demo, "run the whole appliance on this machine for a first look")
     demo.add_argument("--walkthrough", action="store_true", help="only a scripted CLI walk-through, no windows")
