@@ -1,0 +1,182 @@
+"""The board's view-model: Kivy properties computed from the pure reducer's ``BoardState``.
+
+Feed it on the UI thread (``UiBus`` does): :meth:`BoardViewModel.apply_state`,
+:meth:`~BoardViewModel.apply_event`, :meth:`~BoardViewModel.set_connected`,
+:meth:`~BoardViewModel.set_hub_status`. A call that is news fires ``on_call(event)`` and
+makes the current call flash for ``flash_seconds``. No widgets here: tests use it without a window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.event import EventDispatcher
+from kivy.properties import BooleanProperty, DictProperty, ListProperty, NumericProperty, StringProperty
+
+from ui_kit.i18n import tr
+
+from . import board as b
+from .settings import DisplaySettings, pick
+
+FLASH_SECONDS = 6.0
+FLASH_PERIOD = 0.5
+LABEL_KEYS = ("calling", "recalling", "no_calls", "counters.title", "counters.counter", "counters.number",
+              "counters.status", "recent.title", "recent.number", "recent.counter", "waiting.title")
+
+
+class BoardViewModel(EventDispatcher):
+    """Everything the hall display shows, as bindable properties."""
+
+    __events__ = ("on_call",)
+
+    lang = StringProperty("vi")
+    texts = DictProperty()  # fixed labels in ``lang`` (key without the "display." prefix)
+    site_name = StringProperty("")
+    date_text = StringProperty("")
+    time_text = StringProperty("")
+    notice = StringProperty("")
+    hero_number = StringProperty("")  # "" until the first call
+    hero_caption = StringProperty("")
+    hero_counter = StringProperty("")
+    hero_seq = NumericProperty(-1)
+    flashing = BooleanProperty(False)  # a fresh call is being shown
+    flash_on = BooleanProperty(False)  # the blinking phase while flashing
+    counters = ListProperty()  # [{"id", "name", "short", "number", "status", "status_text"}]
+    recent = ListProperty()  # [{"number", "counter", "recall", "note"}]
+    waiting = ListProperty()  # [{"id", "name", "prefix", "waiting"}]
+    connected = BooleanProperty(False)
+    hub_online = BooleanProperty(True)
+    alert = StringProperty("")  # "" when all is well
+
+    def __init__(self, settings: DisplaySettings, lang: str = "vi", *, flash_seconds: float = FLASH_SECONDS,
+                 now: Callable[[], datetime] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.flash_seconds = flash_seconds
+        self._now = now or settings.now
+        self.board = b.BoardState(history=settings.history)
+        self._flash_ev: Any = None
+        self._flash_end: Any = None
+        self._clock_ev: Any = None
+        self.bind(lang=lambda *_: self.refresh())
+        self.lang = lang
+        self.refresh()
+
+    # ------------------------------------------------------------------ inputs (UI thread)
+    def apply_state(self, kind: str, payload: dict[str, Any]) -> None:
+        """A retained ``state/counter`` or ``state/service`` payload."""
+        self._set(b.apply_state(self.board, kind, payload))
+
+    def apply_event(self, event: dict[str, Any]) -> None:
+        """An ``event/{type}`` payload; a call that is news flashes and fires ``on_call``."""
+        call = b.fresh_call(self.board, event)
+        self._set(b.apply_event(self.board, event))
+        if call is not None:
+            if self.board.current is not None and self.board.current.key == call.key:
+                self.flash()
+            self.dispatch("on_call", event)
+
+    def set_connected(self, connected: bool) -> None:
+        """The broker connection went up or down."""
+        self._set(b.set_connected(self.board, connected))
+
+    def set_hub_status(self, payload: dict[str, Any]) -> None:
+        """The hub's retained ``status/hub`` payload."""
+        self._set(b.set_hub_status(self.board, payload))
+
+    def on_call(self, event: dict[str, Any]) -> None:
+        """Default handler of the ``on_call`` event (bind to announce)."""
+
+    # ------------------------------------------------------------------ clock and flashing
+    def start(self) -> None:
+        """Update the date and time every second."""
+        self.tick()
+        if self._clock_ev is None:
+            self._clock_ev = Clock.schedule_interval(self.tick, 1.0)
+
+    def stop(self) -> None:
+        """Stop the timers."""
+        for ev in (self._clock_ev, self._flash_ev, self._flash_end):
+            if ev is not None:
+                ev.cancel()
+        self._clock_ev = self._flash_ev = self._flash_end = None
+
+    def tick(self, *_: Any) -> None:
+        """Refresh the date and time texts."""
+        now = self._now()
+        self.time_text = now.strftime("%H:%M")
+        weekday = tr(f"display.weekday.{now.weekday()}", self.lang)
+        self.date_text = tr("display.date", self.lang, weekday=weekday, day=now.day, month=now.month,
+                            year=now.year)
+
+    def flash(self) -> None:
+        """Blink the current call for ``flash_seconds``."""
+        self.flashing = self.flash_on = True
+        if self._flash_ev is None:
+            self._flash_ev = Clock.schedule_interval(self._blink, FLASH_PERIOD)
+        if self._flash_end is not None:
+            self._flash_end.cancel()
+        self._flash_end = Clock.schedule_once(self._end_flash, self.flash_seconds)
+
+    def _blink(self, *_: Any) -> None:
+        self.flash_on = not self.flash_on
+
+    def _end_flash(self, *_: Any) -> None:
+        if self._flash_ev is not None:
+            self._flash_ev.cancel()
+        self._flash_ev = self._flash_end = None
+        self.flashing = self.flash_on = False
+
+    # ------------------------------------------------------------------ derived properties
+    def _set(self, board: b.BoardState) -> None:
+        if board is not self.board:
+            self.board = board
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute every shown property from the board and the language."""
+        lang, s, board = self.lang, self.settings, self.board
+        self.texts = {k: tr(f"display.{k}", lang) for k in LABEL_KEYS}
+        self.site_name = pick(s.site_name, lang)
+        self.notice = pick(s.notice, lang)
+        self.tick()
+        self._refresh_hero()
+        ids = list(dict.fromkeys([*s.counters, *sorted(board.counters)]))
+        rows = []
+        for ident in ids:
+            row = board.counters.get(ident)
+            status = row.status if row is not None and row.status_seq >= 0 else ""
+            rows.append({"id": ident, "name": s.counter_name(ident, lang, row.name if row else ""),
+                         "short": s.counter_short(ident, lang), "number": (row.number if row else None) or "",
+                         "status": status, "status_text": tr(f"display.status.{status}", lang) if status else ""})
+        self.counters = rows
+        self.recent = [{"number": c.number, "counter": s.counter_short(c.counter, lang) if c.counter else "",
+                        "recall": c.recall, "note": tr("display.recent.recall", lang) if c.recall else ""}
+                       for c in board.recent]
+        sids = list(dict.fromkeys([*s.services, *sorted(board.services)]))
+        self.waiting = [{"id": sid, "name": s.service_name(sid, lang, svc.name if svc else ""),
+                         "prefix": (svc.prefix if svc else "") or s.prefixes.get(sid, ""),
+                         "waiting": svc.waiting if svc else None}
+                        for sid in sids for svc in [board.services.get(sid)]]
+        self.connected = board.connected
+        self.hub_online = board.hub_online is not False
+        if not board.connected:
+            self.alert = tr("display.disconnected", lang)
+        else:
+            self.alert = "" if self.hub_online else tr("display.hub_offline", lang)
+
+    def _refresh_hero(self) -> None:
+        call, lang = self.board.current, self.lang
+        if call is None:
+            self.hero_number, self.hero_counter, self.hero_seq = "", "", -1
+            self.hero_caption = tr("display.no_calls", lang)
+            return
+        row = self.board.counters.get(call.counter or "")
+        name = self.settings.counter_name(call.counter, lang, row.name if row else "") if call.counter else ""
+        self.hero_number = call.number
+        self.hero_counter = tr("display.go_to", lang, counter=name) if name else ""
+        self.hero_caption = tr("display.recalling" if call.recall else "display.calling", lang)
+        self.hero_seq = -1 if call.seq is None else call.seq

@@ -1,0 +1,155 @@
+"""The hall display board on a real (offscreen) window: layout, languages, marks; docs screenshots."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from qms.config import load_config
+from queue_display.screen import BoardScreen
+from queue_display.settings import DisplaySettings
+from queue_display.viewmodel import BoardViewModel
+from tests.ui.harness import find_by_id, pump, pump_until, screenshot, show, window
+from ui_kit.fonts import register_fonts
+
+ROOT = Path(__file__).resolve().parents[2]
+MORNING = datetime(2026, 11, 23, 9, 41, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))  # a Monday
+SERVICE_OF = {"1": "huong-dan", "2": "tu-phap", "3": "chung-thuc", "4": "dat-dai", "5": "xa-hoi", "6": "kinh-te"}
+
+
+@pytest.fixture(scope="module")
+def settings() -> DisplaySettings:
+    register_fonts()
+    return DisplaySettings.from_config(load_config(ROOT / "config" / "commune.yaml"))
+
+
+def morning(vm: BoardViewModel, settings: DisplaySettings) -> None:
+    """A busy morning: every counter open, ten calls, counter 5 paused, counter 6 closed."""
+    for c in settings.counters:
+        vm.apply_state("counter", {"counter": c, "name": settings.counters[c]["vi"], "status": "open",
+                                   "ticket": None, "seq": 0})
+    for i, s in enumerate(settings.services):
+        vm.apply_state("service", {"service": s, "name": settings.services[s]["vi"], "prefix": settings.prefixes[s],
+                                   "waiting": (i * 5 + 3) % 14, "seq": 0})
+    counts: dict[str, int] = {}
+    for seq, c in enumerate(["1", "2", "3", "4", "5", "6", "2", "3", "1", "4"], start=1):
+        service = SERVICE_OF[c]
+        counts[service] = counts.get(service, 11) + 1
+        number = f"{settings.prefixes[service]}{counts[service]:03d}"
+        vm.apply_event({"seq": seq, "ts": f"2026-11-23T09:{10 + seq:02d}:00.000+07:00", "type": "ticket_called",
+                        "counter": c, "ticket": {"id": f"t{seq}", "number": number, "service": service,
+                                                 "call_count": 1, "status": "called"}})
+    vm.apply_event({"seq": 11, "type": "counter_paused", "counter": "5", "status": "paused",
+                    "ticket": {"id": "t5", "number": "D012", "service": "xa-hoi", "call_count": 1}})
+    vm.apply_state("counter", {"counter": "6", "name": "Quầy số 6", "status": "closed", "ticket": None, "seq": 12})
+    vm.set_hub_status({"online": True})
+
+
+def board(settings, lang="vi", connected=True, size=(1920, 1080)):
+    window()  # the event loop needs its window before the clock is pumped
+    vm = BoardViewModel(settings, lang, now=lambda: MORNING, flash_seconds=0.3)
+    morning(vm, settings)
+    vm.set_connected(connected)
+    pump_until(lambda: not vm.flashing, 2)
+    screen = show(BoardScreen(vm), size=size)
+    pump(0.3)
+    return vm, screen
+
+
+def texts(screen, ident):
+    return find_by_id(screen, ident).text
+
+
+def test_landscape_vietnamese(settings):
+    vm, screen = board(settings)
+    try:
+        assert texts(screen, "hero-number") == "C013"
+        assert texts(screen, "hero-counter") == "đến Quầy số 4"
+        assert texts(screen, "hero-caption") == "MỜI CÔNG DÂN CÓ SỐ"
+        assert texts(screen, "clock") == "09:41" and vm.date_text == "Thứ Hai, 23/11/2026"
+        row = find_by_id(screen, "counter-5")
+        assert (row.name, row.number, row.status_text) == ("Quầy số 5", "D012", "Tạm dừng")
+        assert find_by_id(screen, "counter-6").status_text == "Đóng"
+        assert [find_by_id(screen, f"recent-{i}").number for i in range(6)] == [
+            "G013", "B013", "A013", "E012", "D012", "C012"]
+        assert find_by_id(screen, "waiting-tu-phap").count == "8"
+        assert find_by_id(screen, "alert").opacity == 0
+        assert screen.marquee.text.startswith("Giờ làm việc")
+        hero = find_by_id(screen, "hero-number")
+        assert hero.font_size > 200, "the number just called is huge"
+        screenshot(screen, "display-landscape-vi")
+    finally:
+        screen.close()
+
+
+def test_portrait_vietnamese(settings):
+    _vm, screen = board(settings, size=(1080, 1920))
+    try:
+        assert screen.portrait and screen.recent_cols == 1
+        hero = find_by_id(screen, "hero-number")
+        assert hero.width > 900 and hero.font_size > 200
+        screenshot(screen, "display-portrait-vi")
+    finally:
+        screen.close()
+
+
+def test_landscape_english_and_live_language_switch(settings):
+    vm, screen = board(settings, lang="en")
+    try:
+        assert texts(screen, "hero-counter") == "to Counter 4"
+        assert find_by_id(screen, "counter-5").status_text == "Paused"
+        assert vm.date_text == "Monday 23/11/2026"
+        screenshot(screen, "display-landscape-en")
+        vm.lang = "vi"
+        pump(0.1)
+        assert texts(screen, "hero-counter") == "đến Quầy số 4"
+        assert screen.counters_panel.heading.text == "Các quầy"
+    finally:
+        screen.close()
+
+
+def test_disconnected_and_hub_offline_marks(settings):
+    vm, screen = board(settings, connected=False)
+    try:
+        alert = find_by_id(screen, "alert")
+        assert alert.text == "Mất kết nối — đang kết nối lại" and alert.opacity == 1
+        assert texts(screen, "hero-number") == "C013", "the board keeps the last known numbers"
+        screenshot(screen, "display-disconnected-vi")
+        vm.set_connected(True)
+        vm.set_hub_status({"online": False, "role": "hub"})
+        pump(0.1)
+        assert alert.text.startswith("Máy chủ tạm ngừng")
+        vm.set_hub_status({"online": True, "role": "hub"})
+        pump(0.1)
+        assert alert.opacity == 0
+    finally:
+        screen.close()
+
+
+def test_fresh_call_flashes_then_settles(settings):
+    vm = BoardViewModel(settings, "vi", now=lambda: MORNING, flash_seconds=0.6)
+    calls = []
+    vm.bind(on_call=lambda _vm, event: calls.append(event["seq"]))
+    screen = show(BoardScreen(vm), size=(1920, 1080))
+    try:
+        assert texts(screen, "hero-caption") == "Chưa có lượt gọi" and texts(screen, "hero-number") == ""
+        event = {"seq": 5, "ts": "2026-11-23T09:00:00+07:00", "type": "ticket_called", "counter": "2",
+                 "ticket": {"id": "x", "number": "A007", "call_count": 1}}
+        vm.apply_event(event)
+        vm.apply_event(event)  # a duplicate neither flashes again nor fires again
+        assert calls == [5] and vm.flashing
+        phases = set()
+        pump_until(lambda: phases.add(vm.flash_on) or len(phases) == 2, 2)
+        assert phases == {True, False}
+        assert pump_until(lambda: not vm.flashing, 2) and not vm.flash_on
+        assert texts(screen, "hero-number") == "A007"
+        vm.apply_event({**event, "seq": 6, "type": "ticket_recalled", "ticket": {**event["ticket"], "call_count": 2}})
+        assert calls == [5, 6] and vm.flashing
+        pump(0.05)
+        assert texts(screen, "hero-caption") == "GỌI LẠI SỐ"
+    finally:
+        vm.stop()
+        screen.close()
