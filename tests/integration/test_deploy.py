@@ -1,0 +1,56 @@
+"""The Raspberry Pi install: shell scripts pass shellcheck, systemd units pass systemd-analyze verify."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = [ROOT / "deploy" / "install-pi.sh", ROOT / "scripts" / "setup", ROOT / "scripts" / "test",
+           ROOT / "scripts" / "demo", ROOT / ".ci" / "run"]
+UNITS = sorted((ROOT / "config" / "systemd").glob("qms-*.service"))
+
+
+def need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.skip(f"!!! {tool} is not installed: scripts/setup installs it (apt-get install {tool})")
+    return path
+
+
+def test_shell_scripts_pass_shellcheck():
+    out = subprocess.run([need("shellcheck"), "--severity=info", *map(str, SCRIPTS)], capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stdout
+
+
+def test_units_pass_systemd_analyze_verify(tmp_path):
+    tool = need("systemd-analyze")
+    assert {u.name for u in UNITS} == {"qms-hub.service", "qms-kiosk.service", "qms-display.service",
+                                       "qms-counter@.service"}
+    checked = []
+    for unit in UNITS:
+        text = unit.read_text()
+        assert "Restart=always" in text and "User=qms" in text
+        # verify checks that the program and user exist: point them at ones this machine has
+        text = (text.replace("/opt/qms/.venv/bin/qms", shutil.which("true") or "/bin/true")
+                .replace("User=qms", "User=root").replace("Group=qms", "Group=root")
+                .replace("EnvironmentFile=/etc/qms/qms.env", "EnvironmentFile=-/etc/qms/qms.env"))
+        name = unit.name.replace("@.service", "@3.service")
+        (tmp_path / unit.name).write_text(text)
+        if name != unit.name:
+            (tmp_path / name).write_text(text)
+        checked.append(str(tmp_path / name))
+    out = subprocess.run([tool, "verify", *checked], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "qms-" not in out.stderr, out.stderr  # no warnings about our units
+
+
+def test_kiosk_units_run_on_kmsdrm_with_device_groups():
+    for name in ("qms-kiosk.service", "qms-display.service"):
+        text = (ROOT / "config" / "systemd" / name).read_text()
+        assert "SDL_VIDEODRIVER=kmsdrm" in text
+        assert "SupplementaryGroups=video render input" in text
