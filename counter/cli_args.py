@@ -25,7 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
     parser.add_argument("--counter", required=True, metavar="ID", help="the counter id from the config, e.g. 2")
     parser.add_argument("--lang", metavar="CODE", help="screen language (default: the site's first language)")
     parser.add_argument("--size", type=_size, default=(800, 480), metavar="WxH", help="window size (default 800x480)")
-    parser.add_argument("--fullscreen", action="store_true", help="fullscreen kiosk mode, no cursor (the Pi)")
+    screen = parser.add_mutually_exclusive_group()
+    screen.add_argument("--fullscreen", dest="fullscreen", action="store_true", default=False,
+                        help="fullscreen kiosk mode, no cursor (the Pi)")
+    screen.add_argument("--windowed", dest="fullscreen", action="store_false",
+                        help="a normal window (the default: an officer's PC, the demo)")
     parser.add_argument("--rating-timeout", type=_seconds, default=20.0, metavar="S",
                         help="seconds the citizen has to rate before the screen moves on (default 20)")
     if verb != "counter-pad":

@@ -45,7 +45,16 @@ def run_headless(catalog: Catalog, client: BusClient, lang: str, keymap: Any, ns
     bus = UiBus(client, on_connection=vm.set_connected)
     vm.attach(bus)
     link = KeypadLink(vm, KeyDecoder(keymap), Beeper(ns.beep, stream=sys.stderr), echo=say)
-    vm.bind(banner=lambda _vm, text: say(text or f"✓ {catalog.name(lang)}"))
+    shown = [""]
+
+    def show_link(*_: Any) -> None:  # settled state only: no "hub offline" flash while connecting
+        text = vm.banner or f"✓ {catalog.name(lang)}"
+        if text != shown[0]:
+            shown[0] = text
+            say(text)
+
+    settle = Clock.create_trigger(show_link, 0.5)
+    vm.bind(banner=lambda *_: settle())
     vm.bind(number_text=lambda _vm, number: number and say(f"→ {number}"))
     officer = [ns.officer] if ns.officer else []
 

@@ -46,7 +46,7 @@ class KeypadLink:
             vm.say("")
             return False
         if action == "unknown":
-            vm.say(tr("counter.error.unknown_key", lang, key=arg), error=True)
+            vm.say(tr("counter.error.unknown_key", lang, name=arg), error=True)
             self.beeper.error()
             return False
         if vm.busy:

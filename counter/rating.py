@@ -18,9 +18,12 @@ from .catalog import Catalog
 
 def build_rating(catalog: Catalog, lang: str = "vi", *, rating_timeout: float = 20.0, thanks_s: float = 4.0) -> Any:
     """The tablet's root widget (a :class:`RatingView` with its view-model as ``.vm``)."""
+    from ui_kit.fonts import register_fonts
+
     from .rating_view import RatingView
     from .rating_vm import RatingViewModel
 
+    register_fonts()
     return RatingView(vm=RatingViewModel(catalog, None, lang, timeout_s=rating_timeout, thanks_s=thanks_s))
 
 

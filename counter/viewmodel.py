@@ -82,7 +82,7 @@ class CounterViewModel(EventDispatcher):
         self.request_timeout, self.retries = request_timeout, retries
         self.repeat_guard_s = repeat_guard_s
         self._clock = clock
-        self._pressed: dict[str, float] = {}
+        self._last_sent: tuple[str, float] = ("", float("-inf"))  # action, when
         self._unanswered: tuple[str, str] | None = None  # (action+args key, request id) of a timed-out request
         self._seq = {"counter": -1}
         self.bus: Bus | None = None
@@ -208,10 +208,10 @@ class CounterViewModel(EventDispatcher):
             self.dispatch("on_result", action, False, self.message)
             return False
         now = self._clock()
-        if now - self._pressed.get(action, float("-inf")) < self.repeat_guard_s:
-            log.info("%s ignored: pressed again within %.1f s", action, self.repeat_guard_s)
+        if self._last_sent[0] == action and now - self._last_sent[1] < self.repeat_guard_s:
+            log.info("%s ignored: the same action again within %.1f s (a double tap)", action, self.repeat_guard_s)
             return False
-        self._pressed[action] = now
+        self._last_sent = (action, now)
         args = {"counter": self.counter_id, **(extra or {})}
         key = json.dumps([action, args], sort_keys=True)
         rid = self._unanswered[1] if self._unanswered and self._unanswered[0] == key else uuid.uuid4().hex

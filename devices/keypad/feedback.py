@@ -13,6 +13,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import wave
 from pathlib import Path
 from typing import IO
@@ -69,8 +70,9 @@ class Beeper:
     def _beep(self, kind: str, bell: str) -> None:
         try:
             if self.mode == "aplay" and self._aplay:
-                subprocess.Popen([self._aplay, "-q", str(self._sounds[kind])], stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                proc = subprocess.Popen([self._aplay, "-q", str(self._sounds[kind])], stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                threading.Thread(target=proc.wait, daemon=True).start()  # reap it, never block the UI
             elif self.mode == "bell":
                 self.stream.write(bell)
                 self.stream.flush()
