@@ -176,6 +176,9 @@ class RatingScreen(Screen):
 class PadRoot(ScreenManager):
     """The pad app's root: sign-in → pad ⇄ rating."""
 
+    bus: Any = None  # the UiBus, once connected
+    keypad: Any = None  # the USB keypad source, when attached
+
     def __init__(self, vm: CounterViewModel, rating_vm: RatingViewModel | None, lang: str = "vi",
                  officer: str | None = None, **kw: Any) -> None:
         super().__init__(transition=NoTransition(), **kw)

@@ -145,7 +145,7 @@ class CounterViewModel(EventDispatcher):
     def on_service_state(self, _topic: str, payload: dict[str, Any]) -> None:
         """Retained ``state/service/{id}``: how many wait."""
         service = payload.get("service")
-        if service in self.catalog.counter_services and self._fresh(service, payload):
+        if service in self.catalog.counter_services and self._fresh(f"service/{service}", payload):
             self.waiting[service] = int(payload.get("waiting") or 0)
 
     def on_hub_status(self, _topic: str, payload: dict[str, Any]) -> None:

@@ -6,12 +6,14 @@ The stdin source calls it from its reader thread: hand it to the UI thread if ne
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import io
 import logging
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,38 @@ def kivy_key_name(key: int, codepoint: str | None) -> str | None:
     if codepoint and codepoint in _CHARS:
         return codepoint
     return None
+
+
+#: Escape sequences a terminal sends for keypad keys: application keypad mode (``ESC O x``) and,
+#: with NumLock off, the navigation keys printed on the keypad (7 Home, 8 Up, ..., . Del).
+KEY_SEQUENCES: dict[str, str] = {
+    **{f"\x1bO{chr(ord('p') + d)}": str(d) for d in range(10)},
+    "\x1bOM": "enter", "\x1bOk": "+", "\x1bOm": "-", "\x1bOj": "*", "\x1bOo": "/", "\x1bOn": ".",
+    "\x1b[2~": "0", "\x1b[F": "1", "\x1b[4~": "1", "\x1bOF": "1", "\x1b[B": "2", "\x1b[6~": "3",
+    "\x1b[D": "4", "\x1b[E": "5", "\x1b[G": "5", "\x1b[C": "6", "\x1b[H": "7", "\x1b[1~": "7",
+    "\x1bOH": "7", "\x1b[A": "8", "\x1b[5~": "9", "\x1b[3~": ".",
+}
+
+
+def decode_chars(text: str) -> list[str]:
+    """Key names in a chunk read from a terminal or pipe (escape sequences included)."""
+    names: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] == "\x1b" and i + 1 < len(text) and text[i + 1] in "[O":
+            end = i + 2
+            while end < len(text) and not ("@" <= text[end] <= "~"):
+                end += 1
+            seq = text[i:end + 1]
+            if seq in KEY_SEQUENCES:
+                names.append(KEY_SEQUENCES[seq])
+            i = end + 1
+            continue
+        name = char_key_name(text[i])
+        if name is not None:
+            names.append(name)
+        i += 1
+    return names
 
 
 def char_key_name(ch: str) -> str | None:
@@ -104,18 +138,30 @@ class StdinKeySource:
                 self._saved = termios.tcgetattr(fd)
                 tty.setcbreak(fd)
 
+    def _chunks(self) -> Iterator[str]:
+        """What arrives, as it arrives (an escape sequence comes in one chunk from a terminal)."""
+        try:
+            fd = self.stream.fileno()
+        except (OSError, ValueError, io.UnsupportedOperation):
+            fd = None
+        if fd is None:
+            while chunk := self.stream.read(64):
+                yield chunk
+            return
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
+        while data := os.read(fd, 64):
+            yield decoder.decode(data)
+
     def _read(self) -> None:
         try:
-            while True:
-                ch = self.stream.read(1)
-                if not ch:
-                    return
-                name = char_key_name(ch)
-                if name is not None:
+            for chunk in self._chunks():
+                for name in decode_chars(chunk):
                     try:
                         self.on_key(name)
                     except Exception:
                         log.exception("key handler failed on %r", name)
+        except OSError as exc:
+            log.warning("keypad input ended: %s", exc)
         finally:
             self.finished.set()
 

@@ -10,7 +10,7 @@ import pytest
 
 from devices.keypad import Command, KeyDecoder, KeyMap, KeyMapError, normalize_key
 from devices.keypad.feedback import Beeper, tone_wav
-from devices.keypad.sources import StdinKeySource, char_key_name, kivy_key_name
+from devices.keypad.sources import StdinKeySource, char_key_name, decode_chars, kivy_key_name
 
 
 def feed(decoder: KeyDecoder, keys: list[str], t0: float = 0.0, step: float = 0.1) -> list[Command | None]:
@@ -108,6 +108,26 @@ def test_kivy_and_terminal_key_names():
     assert kivy_key_name(263, "7") == "7" and kivy_key_name(13, "") == "enter"
     assert kivy_key_name(97, "a") is None and kivy_key_name(61, "+") == "+"
     assert [char_key_name(c) for c in "1+\n\x7fa"] == ["1", "+", "enter", "backspace", None]
+
+
+def test_terminal_escape_sequences_of_keypad_keys_are_decoded():
+    # NumLock off: 7 = Home, 2 = Down, . = Del; application keypad mode: ESC O x
+    assert decode_chars("\x1b[H\x1b[B\x1b[3~") == ["7", "2", "."]
+    assert decode_chars("\x1bOq\x1bOr\x1bOM\x1bOk") == ["1", "2", "enter", "+"]
+    assert decode_chars("\x1b[15~1\x1b") == ["1", "esc"]  # F5 ignored, lone Esc kept
+
+
+def test_stdin_source_reads_a_real_pipe():
+    import os
+
+    r, w = os.pipe()
+    got: list[str] = []
+    with open(r, encoding="utf-8") as stream:
+        src = StdinKeySource(got.append, stream).start()
+        os.write(w, b"+4\x1b[D\n")
+        os.close(w)
+        assert src.finished.wait(2)
+    assert got == ["+", "4", "4", "enter"]
 
 
 def test_stdin_source_feeds_the_decoder_from_a_pipe():
