@@ -26,6 +26,7 @@ APPS = (  # verb, module with run(ctx, ns), help
 
 TOOLS = (  # verb, module with add_arguments(parser) and run(ctx, ns), help
     ("credentials", "qms.credentials", "generate broker logins, the mosquitto password file and ACL"),
+    ("setup", "qms.setup_wizard", "guided set-up of this board: roles, printer (finds the baud rate), hub"),
 )
 
 COUNTER_ACTIONS = {

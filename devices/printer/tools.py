@@ -34,6 +34,14 @@ def codepage_candidates(spec: PrinterSpec) -> list[tuple[str, int]]:
     return out
 
 
+def test_page_choices(spec: PrinterSpec) -> list[tuple[str, str]]:
+    """The samples of the test page as (label, printer URL options): what a technician picks from."""
+    choices = [("1", "mode=hybrid")]
+    choices += [(str(i), f"mode=text&encoding={enc}&codepage={page}")
+                for i, (enc, page) in enumerate(codepage_candidates(spec), start=2)]
+    return [*choices, ("ascii", "mode=text&encoding=ascii")]
+
+
 def test_page_ops(spec: PrinterSpec | str = "dummy://") -> list[Op]:
     """The test page: SAMPLE in every mode, each under an ASCII label naming the URL options."""
     spec = parse_printer_url(spec) if isinstance(spec, str) else spec
@@ -44,13 +52,16 @@ def test_page_ops(spec: PrinterSpec | str = "dummy://") -> list[Op]:
         Rule(),
         Text("Which sample below reads correctly? Use its options in the printer URL.", left),
         Feed(12),
-        Text("[1] mode=hybrid (image, default)", Style(SMALL.size, bold=True, align="left")),
-        Text(SAMPLE, LEFT),
     ]
-    for i, (enc, page) in enumerate(codepage_candidates(spec), start=2):
-        ops += [Feed(8), Text(f"[{i}] mode=text&encoding={enc}&codepage={page}", left),
-                Encoded(SAMPLE, enc, page)]
-    ops += [Feed(8), Text("[ascii] mode=text&encoding=ascii (no accents)", left), Encoded(SAMPLE, "ascii", 0)]
+    for label, options in test_page_choices(spec):
+        if options == "mode=hybrid":
+            ops += [Text(f"[{label}] {options} (image, default)", Style(SMALL.size, bold=True, align="left")),
+                    Text(SAMPLE, LEFT)]
+            continue
+        query = dict(part.split("=") for part in options.split("&"))
+        ops += [Feed(8), Text(f"[{label}] {options}" + (" (no accents)" if query["encoding"] == "ascii" else ""),
+                              left),
+                Encoded(SAMPLE, query["encoding"], int(query.get("codepage", 0)))]
     ops += [Rule(), Text("qr=native (GS ( k):", left), QR("QMS TEST 0123456789", native=True),
             Text("qr=image:", left), QR("QMS TEST 0123456789", native=False), Cut()]
     return ops
