@@ -16,12 +16,12 @@ from ui_kit.i18n import tr
 from .rating_view import RatingView
 from .rating_vm import RatingViewModel
 from .viewmodel import CounterViewModel
-from .widgets import Overlay
+from .widgets import PadOverlay
 
 KV = Path(__file__).with_name("pad.kv")
 
 
-class SignInScreen(Screen):
+class PadSignInScreen(Screen):
     """Officer names from the config as buttons, a free-text name, or skip."""
 
     vm = ObjectProperty(None, allownone=True)
@@ -39,7 +39,7 @@ class SignInScreen(Screen):
         if vm is None:
             return
         for i, name in enumerate(vm.catalog.officers):
-            button = Factory.OfficerButton(text=name, qid=f"officer-{i}")
+            button = Factory.PadOfficerButton(text=name, qid=f"officer-{i}")
             button.bind(on_release=lambda b: self.choose(b.text))
             vm.bind(can_act=lambda _vm, ok, b=button: setattr(b, "disabled", not ok))
             button.disabled = not vm.can_act
@@ -68,26 +68,26 @@ class PadScreen(Screen):
     vm = ObjectProperty(None, allownone=True)
     lang = StringProperty("vi")
 
-    def open_transfer(self) -> TransferOverlay | None:
+    def open_transfer(self) -> PadTransferOverlay | None:
         """Show the list of services to move the current ticket to."""
         if not self.vm or not self.vm.ticket:
             return None
-        panel = TransferOverlay(vm=self.vm, lang=self.lang)
+        panel = PadTransferOverlay(vm=self.vm, lang=self.lang)
         self.add_widget(panel)
         return panel
 
-    def open_number(self) -> NumberOverlay:
+    def open_number(self) -> PadNumberOverlay:
         """Show the on-screen keypad to call a waiting number."""
-        panel = NumberOverlay(vm=self.vm, lang=self.lang)
+        panel = PadNumberOverlay(vm=self.vm, lang=self.lang)
         self.add_widget(panel)
         return panel
 
-    def overlay(self) -> Overlay | None:
+    def overlay(self) -> PadOverlay | None:
         """The panel shown over the pad, if any."""
-        return next((w for w in self.children if isinstance(w, Overlay)), None)
+        return next((w for w in self.children if isinstance(w, PadOverlay)), None)
 
 
-class TransferOverlay(Overlay):
+class PadTransferOverlay(PadOverlay):
     """Buttons for every other service; one tap transfers and closes."""
 
     vm = ObjectProperty(None)
@@ -100,7 +100,7 @@ class TransferOverlay(Overlay):
         self.number = str(ticket.get("number", ""))
         catalog = self.vm.catalog
         for service in catalog.transfer_targets(ticket.get("service")):
-            button = Factory.TargetButton(text=catalog.service_name(service, self.lang), qid=f"transfer-{service}")
+            button = Factory.PadTargetButton(text=catalog.service_name(service, self.lang), qid=f"transfer-{service}")
             button.bind(on_release=lambda _b, s=service: self.pick(s))
             self.ids.targets.add_widget(button)
 
@@ -110,7 +110,7 @@ class TransferOverlay(Overlay):
         self.dismiss()
 
 
-class NumberOverlay(Overlay):
+class PadNumberOverlay(PadOverlay):
     """Choose the service letter, type the digits, press Gọi."""
 
     vm = ObjectProperty(None)
@@ -126,7 +126,7 @@ class NumberOverlay(Overlay):
         self._prefix_buttons = {}
         for service in catalog.counter_services:
             info = catalog.services[service]
-            button = Factory.PrefixButton(text=f"{info.prefix} · {catalog.service_name(service, self.lang)}",
+            button = Factory.PadPrefixButton(text=f"{info.prefix} · {catalog.service_name(service, self.lang)}",
                                           qid=f"prefix-{service}")
             button.bind(on_release=lambda _b, s=service: setattr(self, "service", s))
             self._prefix_buttons[service] = button
@@ -164,7 +164,7 @@ class NumberOverlay(Overlay):
             self.digits += key
 
 
-class RatingScreen(Screen):
+class PadRatingScreen(Screen):
     """The rating, shown on the pad turned toward the citizen."""
 
     def __init__(self, rating_vm: RatingViewModel, **kw: Any) -> None:
@@ -183,12 +183,12 @@ class PadRoot(ScreenManager):
                  officer: str | None = None, **kw: Any) -> None:
         super().__init__(transition=NoTransition(), **kw)
         self.vm, self.rating_vm = vm, rating_vm
-        self.signin = SignInScreen(name="signin", vm=vm, lang=lang)
+        self.signin = PadSignInScreen(name="signin", vm=vm, lang=lang)
         self.pad = PadScreen(name="pad", vm=vm, lang=lang)
         self.add_widget(self.signin)
         self.add_widget(self.pad)
         if rating_vm is not None:
-            self.add_widget(RatingScreen(rating_vm, name="rating"))
+            self.add_widget(PadRatingScreen(rating_vm, name="rating"))
             vm.bind(on_completed=lambda _vm, ticket: self.ask_rating(ticket))
             rating_vm.bind(on_finished=lambda *_: self._rating_done())
         if officer:

@@ -10,7 +10,7 @@ from kivy.properties import ObjectProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition  # noqa: F401  (used by rating.kv)
 
-from . import widgets  # noqa: F401  (registers Face, FaceButton, PadButton for the kv rules)
+from . import widgets  # noqa: F401  (registers RatingFace, RatingFaceButton, PadButton for the kv rules)
 
 KV = Path(__file__).with_name("rating.kv")
 

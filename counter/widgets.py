@@ -29,7 +29,7 @@ class PadButton(Button):
     width_ratio = NumericProperty(0.15)
 
 
-class Face(Widget):
+class RatingFace(Widget):
     """A round face drawn with Kivy graphics: the mouth bends from a frown (1) to a smile (5)."""
 
     score = NumericProperty(3)
@@ -66,7 +66,7 @@ class Face(Widget):
                      width=width, cap="round")
 
 
-class FaceButton(ButtonBehavior, BoxLayout):
+class RatingFaceButton(ButtonBehavior, BoxLayout):
     """A face and its label; the whole tile is the touch target."""
 
     score = NumericProperty(3)
@@ -74,7 +74,7 @@ class FaceButton(ButtonBehavior, BoxLayout):
     qid = StringProperty("")
 
 
-class WaitingList(GridLayout):
+class PadWaitingList(GridLayout):
     """Rows of (service name, waiting count)."""
 
     rows_data = ListProperty()
@@ -98,7 +98,7 @@ class WaitingList(GridLayout):
             label.bind(size=lambda w, s: setattr(w, "text_size", (s[0], None)))
 
 
-class Overlay(FloatLayout):
+class PadOverlay(FloatLayout):
     """A panel over the pad that takes every touch while it is shown."""
 
     def on_touch_down(self, touch: Any) -> bool:
