@@ -23,9 +23,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hub.schema import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from qms.context import AppContext
 
 LOCK_FILE = "hub.lock"
 RECENT_S = 60.0
@@ -186,7 +189,7 @@ def add_backup_arguments(parser: argparse.ArgumentParser) -> None:
                         help="backup file to write (or a folder: queue-YYYYmmdd-HHMMSS.sqlite3 inside it)")
 
 
-def run_backup(ctx: Any, ns: argparse.Namespace) -> int:
+def run_backup(ctx: AppContext, ns: argparse.Namespace) -> int:
     """``qms backup FILE``."""
     try:
         info = backup_store(ctx.store_path, ns.file)
@@ -204,7 +207,7 @@ def add_restore_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="restore even if the store looks in use")
 
 
-def run_restore(ctx: Any, ns: argparse.Namespace) -> int:
+def run_restore(ctx: AppContext, ns: argparse.Namespace) -> int:
     """``qms restore FILE [--force]``."""
     try:
         info, previous = restore_store(ns.file, ctx.store_path, ctx.data_dir, force=ns.force)

@@ -19,8 +19,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from qms.context import AppContext
 
 MIN_FREE_BYTES = 200 * 1024 * 1024
 MIN_YEAR = 2024
@@ -55,7 +58,7 @@ def _run(cmd: list[str]) -> subprocess.CompletedProcess:
 
 
 # ------------------------------------------------------------------------------------ the checks
-def check_config(ctx: Any) -> Check:
+def check_config(ctx: AppContext) -> Check:
     """The site config loads and validates."""
     from qms.config import ConfigError
 
@@ -282,7 +285,7 @@ def _skipped(name: str, why: str) -> Check:
     return Check(name, True, f"not checked: {why}", warning=True)
 
 
-def collect(ctx: Any, timeout: float = 2.0, skip: frozenset[str] = frozenset()) -> list[Check]:
+def collect(ctx: AppContext, timeout: float = 2.0, skip: frozenset[str] = frozenset()) -> list[Check]:
     """Run every check not in ``skip``, in :data:`CHECKS` order."""
     results: dict[str, Check] = {}
 
@@ -311,7 +314,7 @@ def collect(ctx: Any, timeout: float = 2.0, skip: frozenset[str] = frozenset()) 
     return list(results.values())
 
 
-def _hub(ctx: Any, site: str, timeout: float) -> Check:
+def _hub(ctx: AppContext, site: str, timeout: float) -> Check:
     try:
         url = resolve_broker(ctx.broker_url, ctx.data_dir)
     except (RuntimeError, ValueError) as exc:
@@ -341,7 +344,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"comma-separated checks this device does not need, of: {', '.join(CHECKS)}")
 
 
-def run(ctx: Any, ns: argparse.Namespace) -> int:
+def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     """Print the checklist; exit code 1 when something must be fixed."""
     skip = frozenset(s.strip() for s in ns.skip.split(",") if s.strip())
     unknown = skip - set(CHECKS)

@@ -23,10 +23,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from statistics import fmean
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from queue_core import SiteDef
+from queue_core import SiteDef, Ticket
 from queue_core.rating import satisfaction_score
+
+if TYPE_CHECKING:
+    from hub.store import Store
+    from qms.context import AppContext
 
 GROUPINGS: dict[str, str] = {  # grouping -> Vietnamese section title
     "total": "Tổng cộng",
@@ -191,7 +195,7 @@ def site_labels(site: SiteDef) -> dict[str, dict[str, str]]:
             "counter": {c.id: c.name for c in site.counters.values()}}
 
 
-def load_tickets(store: Any, start: date, end: date) -> list[Any]:
+def load_tickets(store: Store, start: date, end: date) -> list[Ticket]:
     """The tickets of local days ``start``..``end`` from a :class:`hub.store.Store`."""
     return store.tickets("day BETWEEN ? AND ?", (start.isoformat(), end.isoformat()))
 
@@ -297,7 +301,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="CSV with ';' and decimal commas (Excel with Vietnamese regional settings)")
 
 
-def run(ctx: Any, ns: argparse.Namespace) -> int:
+def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     """Print the report; write the CSV and PNG when asked."""
     site = ctx.site
     end = ns.end or datetime.now(site.tz).date()
