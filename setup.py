@@ -28,6 +28,7 @@ setup(
         "ruamel.yaml>=0.18,<0.20",
         "platformdirs>=4,<5",
         "tzdata>=2024.1",
+        "matplotlib>=3.7,<4",
     ],
     extras_require={
         "test": [

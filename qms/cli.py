@@ -27,6 +27,8 @@ APPS = (  # verb, module with run(ctx, ns), help
 TOOLS = (  # verb, module with add_arguments(parser) and run(ctx, ns), help
     ("credentials", "qms.credentials", "generate broker logins, the mosquitto password file and ACL"),
     ("setup", "qms.setup_wizard", "guided set-up of this board: roles, printer (finds the baud rate), hub"),
+    ("doctor", "qms.doctor", "check this device and say how to fix each problem"),
+    ("report", "qms.report", "figures per day, hour, service, counter and officer; CSV for Excel, PNG charts"),
 )
 
 COUNTER_ACTIONS = {
@@ -154,6 +156,18 @@ def cmd_tool(ctx: AppContext, ns: argparse.Namespace) -> int:
     return importlib.import_module(ns.tool_module).run(ctx, ns)
 
 
+def cmd_backup(ctx: AppContext, ns: argparse.Namespace) -> int:
+    from qms.backup import run_backup
+
+    return run_backup(ctx, ns)
+
+
+def cmd_restore(ctx: AppContext, ns: argparse.Namespace) -> int:
+    from qms.backup import run_restore
+
+    return run_restore(ctx, ns)
+
+
 def cmd_demo(ctx: AppContext, ns: argparse.Namespace) -> int:
     from qms.demo import run_demo
 
@@ -217,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
         tool = verb(verbs, name, cmd_tool, help_)
         tool.set_defaults(tool_module=module)
         importlib.import_module(module).add_arguments(tool)
+    backup = verb(verbs, "backup", cmd_backup, "copy the store safely, even while the hub runs")
+    importlib.import_module("qms.backup").add_backup_arguments(backup)
+    restore = verb(verbs, "restore", cmd_restore, "put a backup back (stop the hub first)")
+    importlib.import_module("qms.backup").add_restore_arguments(restore)
     verb(verbs, "status", cmd_status, "print every service and counter state as JSON")
     demo = verb(verbs, "demo", cmd_demo, "run the whole appliance on this machine for a first look")
     demo.add_argument("--walkthrough", action="store_true", help="only a scripted CLI walk-through, no windows")

@@ -281,7 +281,7 @@ class Engine:
             events.append(self._event(state, now, event_type, current, counter, status=status.value))
         return Outcome(events, {"counter": counter_view(self.site, state, counter)})
 
-    def sign_in(self, state: QueueState, now: datetime, counter: str, officer: str | None) -> Outcome:
+    def sign_in(self, state: QueueState, now: datetime, counter: str, officer: str | None = None) -> Outcome:
         """Record which officer works at the counter (None signs out)."""
         live = self._counter(state, counter)
         live.officer = officer or None
