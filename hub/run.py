@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 
 from mqtt_bus.client import BusClient
+from qms.backup import LOCK_FILE
 from qms.broker import start_embedded
 from qms.context import AppContext
 
@@ -37,9 +39,12 @@ def run_hub(ctx: AppContext, stop: threading.Event | None = None) -> int:
         log.info("embedded mosquitto listening on %s", url)
     hub = start_hub(ctx, url)
     log.info("hub for %s serving on %s with store %s", ctx.site.site, url, ctx.store_path)
+    lock = ctx.data_dir / LOCK_FILE  # `qms restore` refuses while it exists
+    lock.write_text(f"{os.getpid()}\n", encoding="utf-8")
     try:
         stop.wait()
     finally:
+        lock.unlink(missing_ok=True)
         hub.stop()
         hub.store.close()
         if broker is not None:
