@@ -104,7 +104,11 @@ def test_broker_restart_mid_burst_converges_within_3s(tmp_path, broker, make_cli
         assert wait_for(lambda: comparable_state(watcher.state()) == expected(), timeout=3), "no convergence"
         assert time.monotonic() - restarted < 3 + 1
         assert len({t["id"] for t in results}) == 300 == len(hub.store.tickets())
-        assert wait_for(lambda: set(watcher.seqs()) >= set(range(1, hub.store.last_seq() + 1)), timeout=3)
+        # events are not retained: those published while the display was cut off are missed (the
+        # retained state above covers them); what arrives is in order, and the newest arrives
+        first_seen = list(dict.fromkeys(watcher.seqs()))  # subscribers drop repeats by seq
+        assert first_seen == sorted(first_seen)
+        assert wait_for(lambda: hub.store.last_seq() in watcher.seqs(), timeout=3)
     finally:
         hub.stop()
         hub.store.close()
