@@ -22,7 +22,7 @@ HUB_CLIENT_ID = "hub"
 def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25, check_clients: bool = True) -> Hub:
     """Open the store and start serving (returns at once)."""
     store = ctx.open_store()
-    bus = BusClient(broker_url, ctx.site.site, HUB_CLIENT_ID, "hub")
+    bus = BusClient(broker_url, ctx.site.site, HUB_CLIENT_ID, "hub", keepalive=5)  # a dead hub shows in ~8 s
     return Hub(store, bus, poll_interval=poll_interval, check_clients=check_clients).start()
 
 

@@ -16,7 +16,7 @@ from qms.context import AppContext
 
 from .adapters import KivyScheduler, ThreadedPinChecker, ip_address, kivy_post, version
 from .catalog import Catalog
-from .hublink import HubLink
+from .hublink import REQUEST_TIMEOUT_S, HubLink
 from .printing import KioskPrinter, printer_defaults
 from .ui.root import KioskRoot
 from .viewmodel import KioskSettings, KioskViewModel
@@ -58,7 +58,8 @@ def settings_from(ctx: AppContext, **overrides: Any) -> KioskSettings:
 
 
 def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CLIENT_ID, voice: bool = True,
-                monitor_interval: float = 2.0, **overrides: Any) -> Kiosk:
+                monitor_interval: float = 2.0, request_timeout: float = REQUEST_TIMEOUT_S,
+                **overrides: Any) -> Kiosk:
     """Create and start the kiosk's parts (the MQTT client connects in the background)."""
     cfg = ctx.config
     catalog = Catalog(cfg)
@@ -77,7 +78,7 @@ def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CL
             vm_ref[0].set_connected(connected)
             vm_ref[0].set_hub_online(hub_online)
 
-    link = HubLink(client, on_change=connection)
+    link = HubLink(client, on_change=connection, timeout=request_timeout)
     vm = KioskViewModel(catalog, link, printer, speaker, KivyScheduler(), settings,
                         pin_checker=ThreadedPinChecker(settings.admin_pin_hash, kivy_post), info=info)
     vm_ref.append(vm)

@@ -22,9 +22,11 @@ REQUEST_RETRIES = 1  # the retry reuses the request id: never two tickets
 class HubLink:
     """``HubPort`` over a ``UiBus``; tells ``on_change(connected, hub_online)`` on the UI thread."""
 
-    def __init__(self, client: BusClient, on_change: Callable[[bool, bool | None], None] | None = None) -> None:
+    def __init__(self, client: BusClient, on_change: Callable[[bool, bool | None], None] | None = None,
+                 timeout: float = REQUEST_TIMEOUT_S, retries: int = REQUEST_RETRIES) -> None:
         self.bus = bus = UiBus(client, on_connection=self._connection_changed)
         self.on_change = on_change
+        self.timeout, self.retries = timeout, retries
         self._hub_online: bool | None = None
         self._printer_status: dict[str, str] | None = None
         self._lock = threading.Lock()
@@ -44,7 +46,7 @@ class HubLink:
         """``issue_ticket`` with this request id; a failure to send is reported like a timeout."""
         try:
             self.bus.request("issue_ticket", choice.args(), done, request_id=request_id,
-                             timeout=REQUEST_TIMEOUT_S, retries=REQUEST_RETRIES)
+                             timeout=self.timeout, retries=self.retries)
         except Exception as exc:  # closed client, duplicate id: the citizen must still get an answer
             log.warning("issue_ticket not sent: %s", exc)
             on_ui_thread(done)(exc)
