@@ -21,16 +21,21 @@ def _state_color(state: str) -> Rgba:
     return NAVY if state in WARN else RED
 
 
+def pin_dots(typed: str) -> str:
+    """What the PIN field shows: one dot per digit, never the digits."""
+    return "  ".join("●" * len(typed)) if typed else "–"
+
+
 def pin(env: Env) -> Widget:
     """A 3x4 digit pad; the PIN is checked off the UI thread."""
     vm, m = env.vm, env.m
     body = AnchorLayout()
     column = BoxLayout(orientation="vertical", spacing=m.px(16), size_hint=(None, 1), width=m.px(760),
                        padding=[0, m.px(20)])
-    shown = text("●  " * len(vm.pin) if vm.pin else "–", m.px(64), NAVY, bold=True, size_hint_y=0.18)
+    shown = env.hooks["pin_shown"] = text(pin_dots(vm.pin), m.px(64), NAVY, bold=True, size_hint_y=0.18)
     shown.qid = "pin_shown"
     column.add_widget(shown)
-    message = text(vm.pin_message, m.px(36), RED, size_hint_y=0.12)
+    message = env.hooks["pin_message"] = text(vm.pin_message, m.px(36), RED, size_hint_y=0.12)
     message.qid = "pin_message"
     column.add_widget(message)
     pad = GridLayout(cols=3, spacing=m.px(16))

@@ -25,7 +25,6 @@ BUILDERS = {
 DEPENDS = {
     "welcome": {"printer_state", "connected", "hub_online"},
     "ticket": {"print_state", "ticket"},
-    "pin": {"pin", "pin_message"},
     "admin": {"printer_state", "printer_detail", "connected", "hub_online", "admin_message", "last_number",
               "info"},
 }
@@ -44,7 +43,7 @@ class KioskRoot(BoxLayout):
         self._rebuild = Clock.create_trigger(lambda _dt: self.rebuild(), -1)
         for prop in WATCHED:
             vm.fbind(prop, self._changed, prop)
-        vm.bind(busy=lambda *_: self._apply_busy())
+        vm.bind(busy=lambda *_: self._apply_busy(), pin=lambda *_: self._live(), pin_message=lambda *_: self._live())
         self.bind(size=lambda *_: self._rebuild())
         self._ticker = Clock.schedule_interval(lambda _dt: self._tick(), 1.0)
         self.rebuild()
@@ -67,6 +66,14 @@ class KioskRoot(BoxLayout):
         for w in self.walk(restrict=True):
             if isinstance(w, Tile):
                 w.disabled = self.vm.busy
+
+    def _live(self) -> None:
+        """Texts that change while a screen is shown, updated in place (the PIN pad)."""
+        hooks = self.env.hooks if self.env else {}
+        if "pin_shown" in hooks:
+            hooks["pin_shown"].text = admin.pin_dots(self.vm.pin)
+        if "pin_message" in hooks:
+            hooks["pin_message"].text = self.vm.pin_message
 
     def _tick(self) -> None:
         label = self.env.hooks.get("clock") if self.env else None
