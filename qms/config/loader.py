@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from .errors import ConfigError, Loc, Problem, Problems, format_path
@@ -38,8 +39,18 @@ def yaml_rt() -> YAML:
     y.allow_duplicate_keys = False
     y.preserve_quotes = True
     y.indent(mapping=2, sequence=4, offset=2)
-    y.width = 110
+    y.width = 4096  # never re-wrap a long line
+    y.Representer = _Representer
     return y
+
+
+class _Representer(RoundTripRepresenter):
+    """Writes an empty value as ``null``, as the file's authors do."""
+
+
+_Representer.add_representer(
+    type(None), lambda rep, _: rep.represent_scalar("tag:yaml.org,2002:null", "null")
+)
 
 
 def load_config(path: str | os.PathLike[str]) -> SiteConfig:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import io
 from datetime import time
 from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
 
-from qms.config import ConfigError, SiteConfig, default_config_path, load_config, parse_config, to_site_def
+from qms.config import (
+    ConfigError,
+    SiteConfig,
+    default_config_path,
+    load_config,
+    parse_config,
+    parse_document,
+    to_site_def,
+    yaml_rt,
+)
 from qms.config.fields import Text, TextList, slugify
 from qms.config.pin import hash_pin, is_pin_hash, verify_pin
 from queue_core.model import CounterStatus, SiteDef
@@ -124,6 +134,12 @@ def test_round_trip_through_json_dump() -> None:
     again = SiteConfig.model_validate(cfg.model_dump(mode="json"))
     assert again == cfg
     assert cfg.model_dump(mode="json")["hours"]["periods"] == ["07:30-11:30", "13:30-17:00"]
+
+
+def test_round_trip_yaml_keeps_the_file_byte_for_byte() -> None:
+    buf = io.StringIO()
+    yaml_rt().dump(parse_document(DEFAULT), buf)
+    assert buf.getvalue() == DEFAULT
 
 
 # ---- localized text -----------------------------------------------------------------------------
@@ -360,10 +376,18 @@ def test_yaml_duplicate_key() -> None:
     assert 'key "max_recalls" appears twice' in err.problems[0].message
 
 
-@pytest.mark.parametrize(("text", "expect"), [("", "empty"), ("# only a comment\n", "empty"), ("- a\n- b\n", "at the top")])
+@pytest.mark.parametrize(
+    ("text", "expect"), [("", "empty"), ("# only a comment\n", "empty"), ("- a\n- b\n", "at the top")]
+)
 def test_not_a_config(text: str, expect: str) -> None:
     err = problems(text)
     assert expect in str(err)
+
+
+def test_windows_line_endings() -> None:
+    text = edit(DEFAULT, "voice: true", "voice: maybe")
+    line, _ = the_problem(text.replace("\n", "\r\n"), "kiosk.voice")
+    assert line == line_of(text, "voice: maybe")
 
 
 def test_all_problems_reported_sorted_by_line_one_per_line() -> None:
@@ -394,7 +418,11 @@ def test_load_config_with_bom_and_not_utf8(tmp_path) -> None:
 
 
 def test_anchors_and_aliases_work() -> None:
-    text = edit(DEFAULT, "numbers: {start: 1, end: 999, pad: 3, wrap: false}", "numbers: &std {start: 1, end: 999, pad: 3, wrap: false}")
+    text = edit(
+        DEFAULT,
+        "numbers: {start: 1, end: 999, pad: 3, wrap: false}",
+        "numbers: &std {start: 1, end: 999, pad: 3, wrap: false}",
+    )
     text = edit(text, "numbers: {start: 1, end: 999, pad: 3, wrap: false}", "numbers: *std", after="kinh-te")
     assert parse_config(text).service("kinh-te").numbers.end == 999
 
@@ -411,7 +439,10 @@ def test_plain_pydantic_validation_also_checks_references() -> None:
 
 def test_service_hours_override_and_no_center_hours() -> None:
     text = edit(
-        DEFAULT, "    hours: null", '    hours: {weekdays: [mon, wed], periods: ["08:00-10:00"]}', after="dat-dai"
+        DEFAULT,
+        "    hours: null",
+        '    hours: {weekdays: [mon, wed], periods: ["08:00-10:00"]}',
+        after="dat-dai",
     )
     start, end = text.index("hours:\n  enforce"), text.index("# --- Cách gọi")
     text = text[:start] + text[end:]
