@@ -111,6 +111,11 @@ class KioskApp(App):
         Window.bind(on_request_close=self._on_request_close)
         return self.kiosk.root()
 
+    def on_start(self) -> None:
+        from kivy.clock import Clock
+
+        Clock.schedule_once(lambda _dt: log.info("kiosk: first screen drawn (%s)", self.kiosk.vm.screen), 0)
+
     def _on_request_close(self, *_: object, **__: object) -> bool:
         """True keeps the window open: only the technician screen may close the app."""
         return self.kiosk_mode and self.exit_request is None

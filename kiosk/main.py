@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 
 from qms.broker import resolve_url
@@ -12,6 +13,16 @@ from qms.context import AppContext
 
 log = logging.getLogger(__name__)
 WINDOW = {False: (1280, 720), True: (720, 1280)}  # --windowed sizes: landscape, portrait
+
+
+def _stop_on_sigterm(app: object) -> None:
+    """``systemctl stop``: close the app cleanly (offline status, printer port released)."""
+    from kivy.clock import Clock
+
+    def stop(*_: object) -> None:
+        Clock.schedule_once(lambda _dt: app.stop(), 0)  # type: ignore[attr-defined]
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def run(ctx: AppContext, ns: argparse.Namespace) -> int:
@@ -35,6 +46,7 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     kiosk = build_kiosk(ctx, broker, client_id=getattr(ns, "client_id", None) or DEFAULT_CLIENT_ID,
                         voice=not getattr(ns, "no_voice", False))
     app = KioskApp(kiosk, kiosk_mode=not windowed)
+    _stop_on_sigterm(app)
     try:
         app.run()
     finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from kivy.uix.anchorlayout import AnchorLayout
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
@@ -29,16 +28,17 @@ def pin_dots(typed: str) -> str:
 def pin(env: Env) -> Widget:
     """A 3x4 digit pad; the PIN is checked off the UI thread."""
     vm, m = env.vm, env.m
-    body = AnchorLayout()
-    column = BoxLayout(orientation="vertical", spacing=m.px(16), size_hint=(None, 1), width=m.px(760),
-                       padding=[0, m.px(20)])
-    shown = env.hooks["pin_shown"] = text(pin_dots(vm.pin), m.px(64), NAVY, bold=True, size_hint_y=0.18)
+    body = BoxLayout(orientation="vertical" if m.portrait else "horizontal", padding=[m.px(40), m.px(20)],
+                     spacing=m.px(30))
+    typed = BoxLayout(orientation="vertical", size_hint=(1, 0.3) if m.portrait else (1, 1))
+    shown = env.hooks["pin_shown"] = text(pin_dots(vm.pin), m.px(72), NAVY, bold=True)
     shown.qid = "pin_shown"
-    column.add_widget(shown)
-    message = env.hooks["pin_message"] = text(vm.pin_message, m.px(36), RED, size_hint_y=0.12)
+    typed.add_widget(shown)
+    message = env.hooks["pin_message"] = text(vm.pin_message, m.px(40), RED, size_hint_y=0.6)
     message.qid = "pin_message"
-    column.add_widget(message)
-    pad = GridLayout(cols=3, spacing=m.px(16))
+    typed.add_widget(message)
+    body.add_widget(typed)
+    pad = GridLayout(cols=3, spacing=m.px(16), size_hint=(1, 1) if m.portrait else (None, 1), width=m.px(760))
     keys = [*"123456789", "clear", "0", "ok"]
     for key in keys:
         if key == "clear":
@@ -51,8 +51,7 @@ def pin(env: Env) -> Widget:
             tile = Tile(key, None, m.px(64), qid=f"pin-{key}", on_tap=lambda k=key: vm.pin_digit(k),
                         radius=m.px(16))
         pad.add_widget(tile)
-    column.add_widget(pad)
-    body.add_widget(column)
+    body.add_widget(pad)
     return page(env, header(env, env.t("pin.title"), "lock"), body, nav_bar(env))
 
 

@@ -97,7 +97,7 @@ def _print_band(env: Env) -> Widget:
     lines = BoxLayout(orientation="vertical")
     lines.add_widget(text(env.t(key), m.px(56), WHITE, bold=True, halign="left"))
     if state == "failed":
-        lines.add_widget(text(env.t("guidance"), m.px(40), WHITE, halign="left", size_hint_y=0.7))
+        lines.add_widget(text(env.t("ticket.still_called"), m.px(40), WHITE, halign="left", size_hint_y=0.7))
     band.add_widget(lines)
     return band
 

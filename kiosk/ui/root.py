@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -34,10 +35,12 @@ WATCHED = ("screen", "lang", *sorted({p for props in DEPENDS.values() for p in p
 class KioskRoot(BoxLayout):
     """Fills the window; every touch tells the view-model the citizen is still there."""
 
-    def __init__(self, vm: KioskViewModel, tz: tzinfo | None = None, **kwargs: object) -> None:
+    def __init__(self, vm: KioskViewModel, tz: tzinfo | None = None,
+                 now: Callable[[tzinfo], datetime] = datetime.now, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.vm = vm
         self.tz = tz or ZoneInfo("Asia/Ho_Chi_Minh")
+        self.now = now
         self.env: Env | None = None
         self.builds = 0
         self._rebuild = Clock.create_trigger(lambda _dt: self.rebuild(), -1)
@@ -79,7 +82,7 @@ class KioskRoot(BoxLayout):
         label = self.env.hooks.get("clock") if self.env else None
         if label is None:
             return
-        now = datetime.now(self.tz)
+        now = self.now(self.tz)
         sep = "  ·  " if self.env and self.env.m.portrait else "\n"
         label.text = f"{now:%H:%M}{sep}{t(f'weekday.{now.weekday()}', self.vm.lang)}, {now:%d/%m/%Y}"
 
