@@ -3,8 +3,6 @@ announcer and the LED boards in order, once each, and a broker restart mid-way h
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from devices.led import FakeTransport, GenericAscii7Seg, LedBoards
@@ -82,11 +80,9 @@ def test_ten_calls_with_a_broker_restart_in_the_middle(ctx, broker, hub, display
     called: list[str] = []
     for i, counter in enumerate(CALLS):
         if i == 5:
-            restarted = time.monotonic()
             broker.restart()
+            assert pump_until(lambda: False in connection_seen, 2), "the board noticed the lost connection"
             assert pump_until(lambda: board_matches(display, hub.store.snapshot()), 3), "healed within 3 s"
-            assert time.monotonic() - restarted < 3.5
-            assert False in connection_seen, "the board noticed the lost connection"
             assert wait_for(lambda: all(p.is_connected for p in pads.values()), 5)
         reply = pads[counter].request("call_next", {"counter": counter}, timeout=3)
         assert reply["ok"] and reply["result"]["ticket"], (i, counter, called, reply)
@@ -108,3 +104,31 @@ def test_ten_calls_with_a_broker_restart_in_the_middle(ctx, broker, hub, display
     want = {c["counter"]: (c["ticket"] or {}).get("number", "") for c in snapshot["counters"]}
     assert wait_for(lambda: display.leds.shown == want, 3), (display.leds.shown, want)
     pump(0.05)
+
+
+def test_commands_made_while_the_broker_is_down_reach_the_board(ctx, broker, hub, display, make_client):
+    vm = display.vm
+    site = ctx.site.site
+    kiosk, pad = make_client(broker.url, "kiosk-1", "kiosk", site=site), make_client(broker.url, "counter-2",
+                                                                                       "counter", site=site)
+    for _ in range(3):
+        assert kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=3)["ok"]
+    assert pad.request("call_next", {"counter": "2"}, timeout=3)["result"]["ticket"]["number"] == "A001"
+    assert pump_until(lambda: vm.hero_number == "A001" and vm.connected, 3)
+
+    broker.kill()  # a power cut of the broker; the CLI keeps working on the store meanwhile
+    assert pump_until(lambda: not vm.connected, 3)
+    assert vm.alert == "Mất kết nối — đang kết nối lại"
+    with ctx.open_store() as store:
+        assert store.run("call_next", {"counter": "2"}).ok
+        assert store.run("pause", {"counter": "3"}).ok
+    broker.start()
+    assert pump_until(lambda: board_matches(display, hub.store.snapshot()), 3), "converged within 3 s"
+    assert vm.hero_number == "A002" and vm.alert == ""
+    assert [r["status"] for r in vm.counters if r["id"] == "3"] == ["paused"]
+    assert display.voice.wait_ready(5) and display.voice.wait_idle(30)
+    spoken = [p.name.split("_")[1] for p in display.sink.written]
+    assert spoken in (["A001"], ["A001", "A002"]), "nothing twice (A002 only if its event came after reconnecting)"
+
+    hub.stop()  # the hub's retained status says offline
+    assert pump_until(lambda: vm.alert.startswith("Máy chủ tạm ngừng"), 3)
