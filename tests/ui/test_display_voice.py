@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from qms.config import load_config
-from queue_display.announcer import FileSinkBackend, PackError, render_tokens
+from queue_display.announcer import AudioUnavailable, FileSinkBackend, PackError, render_tokens
 from queue_display.announcer.fake import make_tone_pack
 from queue_display.announcer.sequence import PAUSE
 from queue_display.settings import DisplaySettings, spoken_counter
@@ -121,3 +121,27 @@ def test_spoken_counter_label():
     assert spoken_counter("quay-a", "Quầy số 7") == "7"
     assert spoken_counter("tiep-nhan", "Quầy tiếp nhận") is None
     assert spoken_counter("B", "Quầy B") == "B"
+
+
+class NoDevice:
+    name = "nodevice"
+
+    def probe(self):
+        raise AudioUnavailable("`aplay -l` lists no sound card (empty)")
+
+    def play(self, wav, label):
+        raise AssertionError("nothing is played without a device")
+
+
+def test_no_audio_device_is_one_log_line_and_the_board_keeps_working(settings, pack, caplog):
+    with caplog.at_level(logging.WARNING):
+        voice = Voice(settings, NoDevice(), lambda: pack).start()
+        assert voice.wait_ready(5)
+        vm = BoardViewModel(settings, "vi")
+        vm.bind(on_call=lambda _vm, event: voice.announce(event))
+        for seq in range(1, 4):
+            vm.apply_event(call(seq, f"A00{seq}", "2"))
+        voice.stop()
+    assert vm.hero_number == "A003"
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(lines) == 1 and lines[0].startswith("no audio device: announcements disabled"), lines
