@@ -12,7 +12,7 @@ Malformed payloads never raise: the board is returned unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 CALL_TYPES = ("ticket_called", "ticket_recalled")
@@ -114,6 +114,12 @@ def _when(text: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError:
         return datetime.min
+
+
+def call_day(call: Call, tz: tzinfo) -> date | None:
+    """The date of the call in the center's time zone (None when its time is unknown)."""
+    when = _when(call.at)
+    return when.astimezone(tz).date() if when.tzinfo else None
 
 
 def _order(call: Call) -> tuple[Any, ...]:

@@ -61,6 +61,7 @@ class BoardViewModel(EventDispatcher):
         self._flash_ev: Any = None
         self._flash_end: Any = None
         self._clock_ev: Any = None
+        self._today = self._now().date()
         self.bind(lang=lambda *_: self.refresh())
         self.lang = lang
         self.refresh()
@@ -75,7 +76,7 @@ class BoardViewModel(EventDispatcher):
         call = b.fresh_call(self.board, event)
         self._set(b.apply_event(self.board, event))
         if call is not None:
-            if self.board.current is not None and self.board.current.key == call.key:
+            if self.hero_seq == call.seq:  # it is the newest call of today (an old replay does not flash)
                 self.flash()
             self.dispatch("on_call", event)
 
@@ -105,8 +106,12 @@ class BoardViewModel(EventDispatcher):
         self._clock_ev = self._flash_ev = self._flash_end = None
 
     def tick(self, *_: Any) -> None:
-        """Refresh the date and time texts."""
+        """Refresh the date and time texts (and everything at midnight: yesterday's calls go)."""
         now = self._now()
+        if now.date() != self._today:
+            self._today = now.date()
+            self.refresh()
+            return
         self.time_text = now.strftime("%H:%M")
         weekday = tr(f"display.weekday.{now.weekday()}", self.lang)
         self.date_text = tr("display.date", self.lang, weekday=weekday, day=now.day, month=now.month,
@@ -143,7 +148,8 @@ class BoardViewModel(EventDispatcher):
         self.site_name = pick(s.site_name, lang)
         self.notice = pick(s.notice, lang)
         self.tick()
-        self._refresh_hero()
+        calls = self.todays_calls()
+        self._refresh_hero(calls[0] if calls else None)
         ids = list(dict.fromkeys([*s.counters, *sorted(board.counters)]))
         rows = []
         for ident in ids:
@@ -155,7 +161,7 @@ class BoardViewModel(EventDispatcher):
         self.counters = rows
         self.recent = [{"number": c.number, "counter": s.counter_short(c.counter, lang) if c.counter else "",
                         "recall": c.recall, "note": tr("display.recent.recall", lang) if c.recall else ""}
-                       for c in board.recent]
+                       for c in calls[1:1 + board.history]]
         sids = list(dict.fromkeys([*s.services, *sorted(board.services)]))
         self.waiting = [{"id": sid, "name": s.service_name(sid, lang, svc.name if svc else ""),
                          "prefix": (svc.prefix if svc else "") or s.prefixes.get(sid, ""),
@@ -168,8 +174,12 @@ class BoardViewModel(EventDispatcher):
         else:
             self.alert = "" if self.hub_online else tr("display.hub_offline", lang)
 
-    def _refresh_hero(self) -> None:
-        call, lang = self.board.current, self.lang
+    def todays_calls(self) -> list[b.Call]:
+        """The board's calls made today (the center's date), newest first."""
+        return [c for c in self.board.calls if b.call_day(c, self.settings.tz) in (self._today, None)]
+
+    def _refresh_hero(self, call: b.Call | None) -> None:
+        lang = self.lang
         if call is None:
             self.hero_number, self.hero_counter, self.hero_seq = "", "", -1
             self.hero_caption = tr("display.no_calls", lang)

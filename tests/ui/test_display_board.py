@@ -153,3 +153,15 @@ def test_fresh_call_flashes_then_settles(settings):
     finally:
         vm.stop()
         screen.close()
+
+
+def test_yesterdays_calls_leave_the_board_at_midnight(settings):
+    clock = {"now": datetime(2026, 11, 23, 23, 59, 59, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))}
+    vm = BoardViewModel(settings, "vi", now=lambda: clock["now"])
+    morning(vm, settings)
+    assert vm.hero_number == "C013" and len(vm.recent) == 6
+    clock["now"] = datetime(2026, 11, 24, 0, 0, 1, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    vm.tick()
+    assert (vm.hero_number, vm.hero_caption, vm.recent) == ("", "Chưa có lượt gọi", [])
+    assert vm.date_text == "Thứ Ba, 24/11/2026"
+    vm.stop()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,6 +20,7 @@ from queue_display.viewmodel import BoardViewModel
 from queue_display.voice import Voice
 
 ROOT = Path(__file__).resolve().parents[2]
+MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 CALL = ["kính mời công dân có số thứ tự"]
 RECALL = ["xin mời", "công dân có số thứ tự"]
 TO = ["đến quầy số"]
@@ -48,7 +51,7 @@ def test_fresh_calls_are_spoken_once_with_repeat_and_digits(settings, pack, tmp_
     sink = FileSinkBackend(tmp_path / "out")
     voice = Voice(settings, sink, lambda: pack).start()
     assert voice.wait_ready(5) and voice.announcer is not None
-    vm = BoardViewModel(settings, "vi")
+    vm = BoardViewModel(settings, "vi", now=lambda: MORNING)
     vm.bind(on_call=lambda _vm, event: voice.announce(event))
     seeded = call(3, "B001", "3")
     vm.apply_state("counter", counter_state("3", 4, seeded["ticket"]))  # retained state: shown, not spoken
@@ -137,7 +140,7 @@ def test_no_audio_device_is_one_log_line_and_the_board_keeps_working(settings, p
     with caplog.at_level(logging.WARNING):
         voice = Voice(settings, NoDevice(), lambda: pack).start()
         assert voice.wait_ready(5)
-        vm = BoardViewModel(settings, "vi")
+        vm = BoardViewModel(settings, "vi", now=lambda: MORNING)
         vm.bind(on_call=lambda _vm, event: voice.announce(event))
         for seq in range(1, 4):
             vm.apply_event(call(seq, f"A00{seq}", "2"))
