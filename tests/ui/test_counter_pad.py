@@ -128,6 +128,17 @@ def test_sign_in_next_recall_transfer_complete_and_rate(pad, hub, kiosk, watcher
     assert pump_until(lambda: stored(hub, served).rating == 5)
     assert pump_until(lambda: root.current == "pad", 3)
     assert pump_until(lambda: counter_state(watcher).get("ticket", "?") is None)
+    assert pump_until(lambda: any(e["type"] == "rating_recorded" and e["score"] == 5 for e in watcher.events))
+
+    tap(find_by_id(root, "call"))  # Gọi số: the on-screen keypad
+    panel = root.pad.overlay()
+    for key in ("key-3", "key-go"):
+        tap(find_by_id(panel, key))
+        if key == "key-3":
+            assert find_by_id(panel, "number-display").text == "A003"
+            screenshot(root, "counter-call-vi")
+    assert pump_until(lambda: stored(hub, "A003").status == "called" and root.vm.number_text == "A003")
+    assert stored(hub, "A002").status == "waiting"
 
 
 def test_double_tap_on_next_calls_one_citizen_and_english(pad, hub, kiosk, watcher):
