@@ -21,8 +21,8 @@ _RELEASES = ("ticket_completed", "ticket_no_show", "ticket_transferred")
 _STATUS_EVENTS = ("counter_paused", "counter_resumed")
 STATUSES = ("open", "paused", "closed")
 _NEVER = -1
-#: How many call-event seqs the board remembers for :func:`fresh_call` (a busy day has < 2000 calls).
-SEEN_CALLS = 4096
+#: How many call-event seqs the board remembers for :func:`fresh_call` (replays after a hub crash are recent).
+SEEN_CALLS = 256
 _EPOCH = datetime.min.isoformat()
 
 

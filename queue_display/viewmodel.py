@@ -10,16 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from kivy.clock import Clock
 from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, DictProperty, ListProperty, NumericProperty, StringProperty
 
-from ui_kit.i18n import tr
+from ui_kit.i18n import tr as _tr
 
 from . import board as b
 from .settings import DisplaySettings, pick
+
+
+@lru_cache(maxsize=512)
+def tr(key: str, lang: str, **values: Any) -> str:
+    """:func:`ui_kit.i18n.tr`, memoised (the board asks for the same few texts on every update)."""
+    return _tr(key, lang, **values)
+
 
 FLASH_SECONDS = 6.0
 FLASH_PERIOD = 0.5

@@ -1,0 +1,145 @@
+"""Hall display figures, headless:
+
+    python bench/bench_display.py [--events 20000] [--calls 100]
+
+1. reducer: microseconds per MQTT message through ``queue_display.board`` (pure Python);
+2. board update: one call event through the view-model and the Kivy screen, one frame drawn;
+3. latency: ``call_next`` from a counter client -> the number on the board, through a real mosquitto
+   and hub (median, p99; goal p99 <= 300 ms), and the process RSS afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ["QMS_HEADLESS"] = "1"
+
+from ui_kit.boot import prepare  # noqa: E402
+
+prepare(size=(1920, 1080))
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def call_event(seq: int, counter: str) -> dict:
+    return {"seq": seq, "ts": f"2026-11-23T09:{seq // 60 % 60:02d}:{seq % 60:02d}.000+07:00", "type": "ticket_called",
+            "counter": counter, "ticket": {"id": f"t{seq}", "number": f"A{seq % 1000:03d}", "service": "tu-phap",
+                                           "call_count": 1, "status": "called"}}
+
+
+def bench_reducer(n: int) -> None:
+    from queue_display.board import BoardState, apply_event, apply_state, fresh_call
+
+    board = BoardState(history=6)
+    t0 = time.perf_counter()
+    for seq in range(1, n + 1):
+        counter = str(seq % 6 + 1)
+        event = call_event(seq, counter)
+        fresh_call(board, event)
+        board = apply_event(board, event)
+        board = apply_state(board, "counter", {"counter": counter, "name": f"Quầy số {counter}", "status": "open",
+                                               "ticket": event["ticket"], "seq": seq})
+    per = (time.perf_counter() - t0) / (2 * n) * 1e6
+    print(f"reducer: {per:.1f} µs per message ({2 * n} messages: an event and its counter state each)")
+
+
+def bench_screen(n: int) -> None:
+    from kivy.base import EventLoop
+
+    from qms.config import load_config
+    from queue_display.screen import BoardScreen
+    from queue_display.settings import DisplaySettings
+    from queue_display.viewmodel import BoardViewModel
+    from ui_kit.fonts import register_fonts
+
+    register_fonts()
+    EventLoop.ensure_window()
+    settings = DisplaySettings.from_config(load_config(ROOT / "config" / "commune.yaml"))
+    vm = BoardViewModel(settings, "vi", flash_seconds=0.1)
+    screen = BoardScreen(vm)
+    EventLoop.window.add_widget(screen)
+    EventLoop.idle()
+    times = []
+    for seq in range(1, n + 1):
+        t0 = time.perf_counter()
+        vm.apply_event(call_event(seq, str(seq % 6 + 1)))
+        EventLoop.idle()
+        times.append((time.perf_counter() - t0) * 1000)
+    print(f"board update (view-model + screen + one frame, offscreen): median {statistics.median(times):.1f} ms, "
+          f"p99 {percentile(times, 99):.1f} ms over {n} calls")
+    EventLoop.window.remove_widget(screen)
+    screen.close()
+    vm.stop()
+
+
+def bench_latency(calls: int) -> None:
+    from kivy.base import EventLoop
+
+    from hub.run import start_hub
+    from mqtt_bus.broker import EmbeddedBroker
+    from mqtt_bus.client import BusClient
+    from qms.context import AppContext
+    from queue_display.app import Display
+    from queue_display.settings import DisplaySettings
+
+    with tempfile.TemporaryDirectory(prefix="qms-bench-display-") as tmp:
+        config = Path(tmp) / "site.yaml"
+        config.write_text((ROOT / "config" / "commune.yaml").read_text(encoding="utf-8")
+                          .replace("enforce: true", "enforce: false", 1), encoding="utf-8")
+        ctx = AppContext(config_path=config, data_dir=Path(tmp) / "data")
+        broker = EmbeddedBroker(Path(tmp) / "mosquitto").start()
+        hub = start_hub(ctx, broker.url, poll_interval=0.05)
+        display = Display(DisplaySettings.from_config(ctx.config),
+                          BusClient(broker.url, ctx.site.site, "display-1", "display"), "vi")
+        EventLoop.window.add_widget(display.build_screen())
+        display.start()
+        pad = BusClient(broker.url, ctx.site.site, "counter-2", "counter").start()
+        try:
+            assert pad.wait_connected(5) and hub.bus.wait_connected(5)
+            for _ in range(calls):
+                assert pad.request("issue_ticket", {"service": "tu-phap"})["ok"]
+            times = []
+            for _ in range(calls):
+                t0 = time.perf_counter()
+                number = pad.request("call_next", {"counter": "2"})["result"]["ticket"]["number"]
+                while display.vm.hero_number != number:
+                    EventLoop.idle()
+                    if time.perf_counter() - t0 > 5:
+                        raise RuntimeError(f"{number} never reached the board")
+                times.append((time.perf_counter() - t0) * 1000)
+            print(f"call_next -> number on the board (real mosquitto + hub): median {statistics.median(times):.0f} ms,"
+                  f" p99 {percentile(times, 99):.0f} ms over {calls} calls (goal p99 <= 300 ms)")
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"peak RSS of this process (board, hub and bench together): {rss:.0f} MB")
+        finally:
+            pad.close()
+            display.close()
+            hub.stop()
+            hub.store.close()
+            broker.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--calls", type=int, default=100)
+    ns = parser.parse_args()
+    bench_reducer(ns.events)
+    bench_screen(min(ns.calls * 2, 300))
+    bench_latency(ns.calls)
+
+
+if __name__ == "__main__":
+    main()
