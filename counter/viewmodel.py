@@ -150,7 +150,10 @@ class CounterViewModel(EventDispatcher):
 
     def on_hub_status(self, _topic: str, payload: dict[str, Any]) -> None:
         """Retained ``status/hub``: is anybody answering requests?"""
-        self.hub_online = bool(payload.get("online"))
+        online = bool(payload.get("online"))
+        if online and not self.hub_online:
+            self._seq.clear()  # a (re)started hub may come with a fresh store: take its state as it is
+        self.hub_online = online
 
     def _fresh(self, key: str, payload: dict[str, Any]) -> bool:
         seq = payload.get("seq")
