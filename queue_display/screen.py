@@ -220,7 +220,7 @@ class BoardScreen(BoxLayout):
         return panel, grid
 
     def _counter_head(self) -> Widget:
-        row = BoxLayout(size_hint_y=None, height=36, spacing=14)
+        row = BoxLayout(size_hint_y=None, height=36, spacing=14)  # sizes follow u in _resize
         texts = self.vm.texts
         self._heads = []
         for key, hint, align in (("counters.counter", 0.42, "left"), ("counters.number", 0.26, "center"),
@@ -248,7 +248,7 @@ class BoardScreen(BoxLayout):
         portrait = self.height > self.width * 1.1
         self.recent_cols = 1 if portrait else 2
         self.waiting_cols = 1 if portrait else 2
-        self.counter_head.height = 40 * self.u
+        self.counter_head.height, self.counter_head.spacing = 40 * self.u, 14 * self.u
         for label in self._heads:
             label.font_size = 26 * self.u
         self.marquee.font_size = 38 * self.u
