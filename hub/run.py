@@ -19,8 +19,10 @@ log = logging.getLogger(__name__)
 HUB_CLIENT_ID = "hub"
 
 
-def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25, check_clients: bool = True) -> Hub:
-    """Open the store and start serving (returns at once)."""
+def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25, check_clients: bool | None = None) -> Hub:
+    """Open the store and start serving (returns at once); ``check_clients`` defaults to the config's."""
+    if check_clients is None:
+        check_clients = ctx.config.security.check_clients
     store = ctx.open_store()
     bus = BusClient(broker_url, ctx.site.site, HUB_CLIENT_ID, "hub", keepalive=5)  # a dead hub shows in ~8 s
     return Hub(store, bus, poll_interval=poll_interval, check_clients=check_clients).start()

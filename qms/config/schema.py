@@ -290,6 +290,17 @@ DEFAULT_PRIORITIES = [
 ]
 
 
+class SecurityCfg(Model):
+    """Who may ask the hub for what."""
+
+    check_clients: bool = Field(
+        True,
+        description="true: the hub refuses requests outside a device's job, judged by its client id "
+        "(kiosk-N issues tickets, counter-ID acts only for its counter, display-N only reads, monitor-NAME "
+        "may do anything); false: any client may ask for anything (a closed test network only).",
+    )
+
+
 class SiteConfig(Model):
     """One center's config file (config/commune.yaml)."""
 
@@ -309,6 +320,7 @@ class SiteConfig(Model):
     printer: PrinterCfg = Field(default_factory=PrinterCfg, description="Ticket printer.")
     kiosk: KioskCfg = Field(default_factory=KioskCfg, description="Citizen kiosk.")
     display: DisplayCfg = Field(default_factory=DisplayCfg, description="Hall display.")
+    security: SecurityCfg = Field(default_factory=SecurityCfg, description="Who may ask the hub for what.")
 
     @model_validator(mode="after")
     def _cross_check(self, info: ValidationInfo) -> SiteConfig:
