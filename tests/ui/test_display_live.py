@@ -106,7 +106,7 @@ def test_ten_calls_with_a_broker_restart_in_the_middle(ctx, broker, hub, display
     pump(0.05)
 
 
-def test_commands_made_while_the_broker_is_down_reach_the_board(ctx, broker, hub, display, make_client):
+def test_commands_made_while_the_broker_or_hub_is_down_reach_the_board(ctx, broker, hub, display, make_client):
     vm = display.vm
     site = ctx.site.site
     kiosk, pad = make_client(broker.url, "kiosk-1", "kiosk", site=site), make_client(broker.url, "counter-2",
@@ -132,3 +132,13 @@ def test_commands_made_while_the_broker_is_down_reach_the_board(ctx, broker, hub
 
     hub.stop()  # the hub's retained status says offline
     assert pump_until(lambda: vm.alert.startswith("Máy chủ tạm ngừng"), 3)
+    with ctx.open_store() as store:  # the CLI works while the hub is down
+        assert store.run("call_next", {"counter": "2"}).ok
+    again = start_hub(ctx, broker.url, poll_interval=0.05)
+    try:
+        assert pump_until(lambda: board_matches(display, again.store.snapshot()) and vm.alert == "", 3), \
+            "a restarted hub brings the board up to date"
+        assert vm.hero_number == "A003"
+    finally:
+        again.stop()
+        again.store.close()
