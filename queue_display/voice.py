@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .announcer import Announcer, PackError, PlaybackBackend, VoicePack, make_backend
+from .announcer.tts import espeak_binary
 from .settings import DisplaySettings, spoken_counter
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,11 @@ class Voice:
         try:
             pack = self._load_pack()
             missing = pack.missing()
+            if missing and espeak_binary() is None:
+                raise PackError(f"voice pack {pack.name!r} ({pack.directory}) lacks {len(missing)} clip(s) "
+                                f"({', '.join(missing[:3])}…) and espeak-ng is not installed to build or speak them")
             if missing:
-                log.warning("voice pack %s lacks %d clip(s) (%s…); those words use espeak-ng if installed",
+                log.warning("voice pack %s lacks %d clip(s) (%s…); espeak-ng speaks those calls",
                             pack.name, len(missing), ", ".join(missing[:3]))
             announcer = Announcer(pack, self.backend, mode=self.settings.voice_mode,
                                   repeat=self.settings.announce_repeat, counter_label=self.counter_label)

@@ -148,3 +148,15 @@ def test_no_audio_device_is_one_log_line_and_the_board_keeps_working(settings, p
     assert vm.hero_number == "A003"
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(lines) == 1 and lines[0].startswith("no audio device: announcements disabled"), lines
+
+
+def test_incomplete_pack_without_espeak_disables_voice_with_one_line(settings, pack, caplog, monkeypatch):
+    monkeypatch.setattr("queue_display.voice.espeak_binary", lambda: None)
+    (pack.directory / pack.clips["hai"]).unlink()
+    with caplog.at_level(logging.WARNING):
+        voice = Voice(settings, "null", lambda: pack).start()
+        assert voice.wait_ready(5) and voice.announcer is None
+        assert voice.announce(call(1, "A002", "2")) is False
+        voice.stop()
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(lines) == 1 and "lacks 1 clip(s) (hai…) and espeak-ng is not installed" in lines[0], lines
