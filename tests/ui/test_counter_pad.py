@@ -124,6 +124,7 @@ def test_sign_in_next_recall_transfer_complete_and_rate(pad, hub, kiosk, watcher
     tap(find_by_id(root, "complete"))
     assert pump_until(lambda: root.current == "rating")
     assert stored(hub, served).status == "done"
+    assert pump_until(lambda: find_by_id(root, "rate-5").width > 100)  # laid out, as the citizen sees it
     tap(find_by_id(root, "rate-5"))
     assert pump_until(lambda: stored(hub, served).rating == 5)
     assert pump_until(lambda: root.current == "pad", 3)

@@ -48,6 +48,7 @@ def test_tablet_asks_after_complete_and_stores_the_score(tablet, kiosk, officer,
     number = serve(kiosk, officer, lang="vi")
     assert pump_until(lambda: root.vm.phase == "ask", 5)
     assert root.ids.pages.current == "ask"
+    assert pump_until(lambda: find_by_id(root, "rate-4").width > 100)  # laid out, as the citizen sees it
     assert find_by_id(root, "rating-title").text == "Ông/Bà có hài lòng với sự phục vụ?"
     assert find_by_id(root, "rate-1").text == "Rất không hài lòng" and find_by_id(root, "rate-5").text == "Rất hài lòng"
     screenshot(root, "rating-vi")
