@@ -282,10 +282,20 @@ def set_connected(board: BoardState, connected: bool) -> BoardState:
 
 
 def set_hub_status(board: BoardState, payload: dict[str, Any]) -> BoardState:
-    """Apply the hub's retained ``status/hub`` payload (``{"online": bool, ...}``)."""
+    """Apply the hub's retained ``status/hub`` payload (``{"online": bool, ...}``).
+
+    When the hub comes back after being offline, the seq guards are forgotten: the hub republishes
+    all its state on start, and that is the truth even if its store was replaced (seq restarted).
+    """
     online = payload.get("online") if isinstance(payload, dict) else None
     if not isinstance(online, bool) or online == board.hub_online:
         return board
+    if online and board.hub_online is False:
+        board = replace(
+            board, seen_calls=frozenset(),
+            counters={k: replace(r, status_seq=_NEVER, ticket_seq=_NEVER, seq=_NEVER) for k, r in board.counters.items()},
+            services={k: replace(r, seq=_NEVER) for k, r in board.services.items()},
+        )
     return replace(board, hub_online=online)
 
 

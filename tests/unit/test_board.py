@@ -242,3 +242,17 @@ def test_malformed_payloads_never_raise(payloads):
         else:
             board = apply_state(board, kind, payload)
     assert len(board.calls) <= board.history + 1
+
+
+def test_a_hub_back_with_a_new_store_is_believed():
+    _, _, _, messages = simulate([("issue_ticket", "tu-phap")] * 3 + [("call_next", "2")] * 3)
+    board = set_hub_status(fold(messages), {"online": True})
+    assert board.counters["2"].number == "A003"
+    fresh_store = [("counter", {"counter": "2", "name": "Quầy số 2", "status": "open", "ticket": None, "seq": 1})]
+    assert fold(fresh_store, board).counters["2"].number == "A003", "a lower seq is stale while the hub stays up"
+    board = set_hub_status(set_hub_status(board, {"online": False}), {"online": True})
+    board = fold(fresh_store, board)
+    assert board.counters["2"].number is None
+    event = {"seq": 2, "ts": "2026-11-23T10:00:00.000+07:00", "type": "ticket_called", "counter": "2",
+             "ticket": {"id": "new-1", "number": "A001", "call_count": 1}}
+    assert fresh_call(board, event) is not None
