@@ -59,6 +59,10 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
+    # 2: the counter a ticket was transferred away from (it is not called back there)
+    """
+    ALTER TABLE tickets ADD COLUMN transferred_from TEXT
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -68,13 +68,14 @@ def _dt(text: str | None) -> datetime | None:
 TICKET_COLUMNS = (
     "id", "number", "service", "day", "day_index", "priority", "status", "procedure", "lang", "issued_at",
     "queued_at", "called_at", "finished_at", "counter", "call_count", "transfers", "rating", "officer",
+    "transferred_from",
 )
 
 
 def _ticket_row(t: Ticket) -> tuple[Any, ...]:
     return (t.id, t.number, t.service, t.day.isoformat(), t.day_index, t.priority, t.status.value, t.procedure,
             t.lang, _ts(t.issued_at), _ts(t.queued_at), _ts(t.called_at), _ts(t.finished_at), t.counter,
-            t.call_count, t.transfers, t.rating, t.officer)
+            t.call_count, t.transfers, t.rating, t.officer, t.transferred_from)
 
 
 def _ticket_from_row(row: sqlite3.Row) -> Ticket:
@@ -86,6 +87,7 @@ def _ticket_from_row(row: sqlite3.Row) -> Ticket:
         status=TicketStatus(row["status"]), procedure=row["procedure"], lang=row["lang"],
         called_at=_dt(row["called_at"]), finished_at=_dt(row["finished_at"]), counter=row["counter"],
         call_count=row["call_count"], transfers=row["transfers"], rating=row["rating"], officer=row["officer"],
+        transferred_from=row["transferred_from"],
     )
 
 

@@ -113,6 +113,12 @@ class Engine:
         self._finish(state, now, ticket, TicketStatus.DONE)
         return [self._event(state, now, "ticket_completed", ticket, counter.id, reason="auto")]
 
+    def _sent_away_from(self, ticket: Ticket, counter: str) -> bool:
+        """A citizen transferred away from ``counter`` goes to another counter when one serves the service."""
+        if ticket.transferred_from != counter:
+            return False
+        return any(c.id != counter and ticket.service in c.services for c in self.site.counters.values())
+
     def _call(self, state: QueueState, now: datetime, counter: CounterState, ticket: Ticket) -> Event:
         ticket.status = TicketStatus.CALLED
         ticket.called_at = now
@@ -194,7 +200,8 @@ class Engine:
         definition = self.site.counters[counter]
         order = {s: i for i, s in enumerate(definition.services)}
         waiting = (t for t in state.tickets.values()
-                   if t.status == TicketStatus.WAITING and t.service in order)
+                   if t.status == TicketStatus.WAITING and t.service in order
+                   and not self._sent_away_from(t, counter))
         chosen = choose_next(self.site.policy, live, waiting, order, now)
         if chosen is None:
             return Outcome(events, {"ticket": None})
@@ -259,6 +266,7 @@ class Engine:
         ticket.status = TicketStatus.WAITING
         ticket.counter = None
         ticket.transfers += 1
+        ticket.transferred_from = counter
         live.ticket_id = None
         event = self._event(state, now, "ticket_transferred", ticket, counter, from_service=origin)
         return Outcome([event], {"ticket": ticket_view(self.site, state, ticket)})
@@ -284,8 +292,12 @@ class Engine:
     def sign_in(self, state: QueueState, now: datetime, counter: str, officer: str | None = None) -> Outcome:
         """Record which officer works at the counter (None signs out)."""
         live = self._counter(state, counter)
-        live.officer = officer or None
-        return Outcome([], {"counter": counter_view(self.site, state, counter)})
+        events = []
+        if live.officer != (officer or None):
+            live.officer = officer or None
+            current = state.tickets.get(live.ticket_id) if live.ticket_id else None
+            events.append(self._event(state, now, "officer_signed_in", current, counter, officer=live.officer))
+        return Outcome(events, {"counter": counter_view(self.site, state, counter)})
 
     def rate(self, state: QueueState, now: datetime, ticket: str, score: int) -> Outcome:
         """Attach a satisfaction rating (1..5) to a served ticket."""

@@ -16,6 +16,7 @@ EVENT_TYPES = (
     "counter_paused",
     "counter_resumed",
     "rating_recorded",
+    "officer_signed_in",
 )
 
 

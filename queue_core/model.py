@@ -159,6 +159,7 @@ class Ticket:
     counter: str | None = None
     call_count: int = 0
     transfers: int = 0
+    transferred_from: str | None = None
     rating: int | None = None
     officer: str | None = None
 

@@ -28,7 +28,8 @@ def ticket_from_view(view: dict[str, Any]) -> Ticket:
         priority=view["priority"], issued_at=issued, queued_at=queued,
         status=TicketStatus(view["status"]), procedure=view["procedure"], lang=view["lang"],
         called_at=_dt(view["called_at"]), finished_at=_dt(view["finished_at"]), counter=view["counter"],
-        call_count=view["call_count"], transfers=view["transfers"], rating=view["rating"],
+        call_count=view["call_count"], transfers=view["transfers"], transferred_from=view["transferred_from"],
+        rating=view["rating"],
         officer=view["officer"],
     )
 
@@ -39,6 +40,9 @@ def apply_event(site: SiteDef, state: QueueState, event: Event) -> None:
     counter = state.counters.get(event.counter) if event.counter else None
     if event.type in ("counter_paused", "counter_resumed") and counter is not None:
         counter.status = CounterStatus(event.extra["status"])
+        return
+    if event.type == "officer_signed_in" and counter is not None:
+        counter.officer = event.extra["officer"]
         return
     if t is None:
         return

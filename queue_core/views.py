@@ -33,6 +33,7 @@ def ticket_view(site: SiteDef, state: QueueState, ticket: Ticket) -> dict[str, A
         "lang": ticket.lang,
         "call_count": ticket.call_count,
         "transfers": ticket.transfers,
+        "transferred_from": ticket.transferred_from,
         "queued_at": iso(ticket.queued_at, site),
         "finished_at": iso(ticket.finished_at, site),
         "rating": ticket.rating,

@@ -32,6 +32,7 @@ step = st.one_of(
     st.tuples(st.just("call_ticket"), st.sampled_from(COUNTERS), st.integers(1, 30)),
     st.tuples(st.just("rate"), st.integers(0, 40), st.integers(1, 5)),
     st.tuples(st.just("wait"), st.sampled_from([1, 30, 200, 3600, 6 * 3600])),
+    st.tuples(st.just("sign_in"), st.sampled_from(COUNTERS), st.sampled_from(["Lan", "Hà", None])),
 )
 
 
@@ -48,13 +49,15 @@ def run_step(engine: Engine, state: QueueState, now, s, issued: list[str]):
         return engine.rate(state, now, issued[s[1] % len(issued)], s[2])
     if kind == "transfer":
         return engine.transfer(state, now, s[1], s[2])
+    if kind == "sign_in":
+        return engine.sign_in(state, now, s[1], s[2])
     return getattr(engine, kind)(state, now, s[1])
 
 
 def comparable(state: QueueState):
     return (
         {k: v for k, v in state.tickets.items()},
-        {k: (c.status, c.ticket_id, c.normal_streak) for k, c in state.counters.items()},
+        {k: (c.status, c.ticket_id, c.normal_streak, c.officer) for k, c in state.counters.items()},
         {k: (d.day, d.last_number, d.issued, d.last_called) for k, d in state.days.items()},
         state.recent_service_s,
     )
@@ -95,7 +98,8 @@ def test_random_command_sequences_keep_every_invariant(policy, steps):
                 serves = site.counters[event.counter].services
                 for other in before.tickets.values():
                     if (other.status == TicketStatus.WAITING and other.service in serves
-                            and other.is_priority == called.is_priority and other.id != called.id):
+                            and other.is_priority == called.is_priority and other.id != called.id
+                            and not engine._sent_away_from(other, event.counter)):
                         assert other.queued_at >= before.tickets[called.id].queued_at, "FIFO broken in a class"
             if t is not None and t["id"] in finals and event.type != "rating_recorded":
                 raise AssertionError(f"{t['number']} changed after reaching {finals[t['id']]}")

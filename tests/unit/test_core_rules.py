@@ -240,3 +240,25 @@ def test_ageing_bounds_how_often_a_normal_citizen_is_overtaken(bonus_min, gap_s)
     else:
         raise AssertionError("normal citizen starved under ageing")
     assert overtaken <= bonus_min * 60 // gap_s + 1
+
+
+def test_transferred_citizen_is_not_called_back_by_the_same_counter():
+    _, engine, state = fresh()
+    now = local(2026, 11, 23)
+    a = issue(engine, state, now)
+    b = issue(engine, state, now + timedelta(minutes=5), "chung-thuc")
+    engine.call_next(state, now, "2")  # counter 2 serves tu-phap and chung-thuc
+    engine.transfer(state, now, "2", "chung-thuc")
+    assert engine.call_next(state, now, "2").result["ticket"]["id"] == b["id"]  # not A001 again
+    assert engine.call_next(state, now, "3").result["ticket"]["id"] == a["id"]  # counter 3 takes it
+
+
+def test_sign_in_is_an_event_and_reaches_called_tickets():
+    _, engine, state = fresh()
+    now = local(2026, 11, 23)
+    issue(engine, state, now)
+    events = engine.sign_in(state, now, "2", "Nguyễn Thị Lan").events
+    assert [(e.type, e.extra) for e in events] == [("officer_signed_in", {"officer": "Nguyễn Thị Lan"})]
+    assert engine.sign_in(state, now, "2", "Nguyễn Thị Lan").events == []  # no change, no event
+    assert engine.call_next(state, now, "2").result["ticket"]["officer"] == "Nguyễn Thị Lan"
+    assert engine.sign_in(state, now, "2").result["counter"]["officer"] is None
