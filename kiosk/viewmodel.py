@@ -51,6 +51,7 @@ class KioskSettings:
     remember_s: float = 30  # longer when the number must be written down
     message_s: float = 20  # hub-down and refusal screens
     issuing_delay_s: float = 0.4  # show "please wait" only when the hub is slow
+    paper_first_s: float = 0.15  # the UI waits this long for the printer to get going
     request_watchdog_s: float = 12  # beyond the bus's own timeout and retries
     print_watchdog_s: float = 20
     tap_guard_s: float = 0.3  # taps right after a screen change belong to the previous screen
@@ -262,18 +263,19 @@ class KioskViewModel(EventDispatcher):
         if rid != self._rid:
             return  # an answer to a request we gave up on
         self._rid = None
-        self.busy = False
         for cancel in (self._later, self._timer):
             if cancel:
                 cancel()
         self._later = self._timer = None
+        if isinstance(response, dict) and response.get("ok"):
+            self._issued(response["result"]["ticket"])  # still busy until the ticket is on screen
+            return
+        self.busy = False
         if isinstance(response, Exception):
             self._fail("hub_down", type(response).__name__)
-        elif not response.get("ok"):
+        else:
             error = response.get("error") or {}
             self._fail("refused", str(error.get("code") or "internal_error"), str(error.get("message") or ""))
-        else:
-            self._issued(response["result"]["ticket"])
 
     def _fail(self, screen: str, code: str, detail: str = "") -> None:
         self.error_code, self.error_detail = code, detail
@@ -281,13 +283,31 @@ class KioskViewModel(EventDispatcher):
         self._say("say.hub_down" if screen == "hub_down" else "say.refused")
 
     def _issued(self, ticket: dict[str, Any]) -> None:
+        """Paper first: the printer renders while the UI waits (the citizen waits for paper, not pixels).
+
+        The ticket screen follows when the job is done or after ``paper_first_s``, whichever is first;
+        the buttons stay disabled meanwhile.
+        """
         self.ticket = ticket
         self.last_number = str(ticket.get("number", ""))
         self.print_state = "printing"
-        self._go("ticket")
         choice = self._choice or Choice(self.service, self.procedure, self.priority, self.lang)
         tid = ticket.get("id")
-        self.printer.print_ticket(ticket, choice, lambda result: self._printed(tid, result))
+
+        def show() -> None:
+            if self._later:
+                self._later()
+                self._later = None
+            if self.ticket is ticket and self.screen != "ticket":
+                self.busy = False
+                self._go("ticket")
+
+        def printed(result: PrintResult) -> None:
+            show()
+            self._printed(tid, result)
+
+        self._later = self.clock.schedule(show, self.settings.paper_first_s)
+        self.printer.print_ticket(ticket, choice, printed)
 
     def _printed(self, ticket_id: object, result: PrintResult) -> None:
         if result.status:

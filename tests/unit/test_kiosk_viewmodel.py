@@ -276,3 +276,26 @@ def test_no_pin_configured_means_no_technician_door():
     rig = Rig(admin_pin_hash=None)
     rig.vm.open_admin()
     assert rig.vm.screen == "welcome"
+
+
+def test_paper_first_the_screen_follows_the_printer():
+    rig = Rig()
+    rig.printer.immediate = False
+    vm = rig.vm
+    rig.to_priority()
+    rig.tap("choose_priority", "normal")
+    rig.hub.reply(ok_response(make_ticket("A003")))
+    assert vm.screen == "priority" and vm.busy  # the printer renders first; buttons stay off
+    assert rig.printer.jobs[-1][0] == "ticket:A003"
+    rig.clock.advance(vm.settings.paper_first_s)
+    assert vm.screen == "ticket" and vm.print_state == "printing" and not vm.busy
+    rig.printer.finish()
+    assert vm.print_state == "printed"
+
+
+def test_hub_status_not_yet_known_still_sends(rig):
+    rig.vm.set_hub_online(None)
+    rig.hub.hub_online = None
+    rig.to_priority()
+    rig.tap("choose_priority", "normal")
+    assert len(rig.hub.requests) == 1

@@ -1,0 +1,261 @@
+"""Kiosk figures against a real mosquitto and hub, headless:
+
+    python bench/bench_kiosk.py [--tickets 200] [--starts 3]
+
+1. cold start: `qms kiosk` launched as a process until its first screen is drawn (goal <= 3 s);
+2. memory: RSS after every 50 tickets issued by simulated taps (goal <= 150 MB, flat after 50);
+3. latency: finger lifted from the last choice -> first byte of the ticket at an ESC/POS printer
+   on a pseudo-terminal (the real python-escpos Serial path; goal median <= 150 ms), split into
+   tap -> hub answer and hub answer -> first byte.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tty
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ["QMS_HEADLESS"] = "1"
+
+from hub.run import start_hub  # noqa: E402
+from mqtt_bus.broker import EmbeddedBroker  # noqa: E402
+from qms.context import AppContext  # noqa: E402
+
+OK_REPLY = 0x12  # DLE EOT 1/2/3/4: online, no error, paper present
+
+
+class PtyPrinter:
+    """An ESC/POS printer on a pty: answers status queries, notes when a job's first byte arrives."""
+
+    def __init__(self) -> None:
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.master)
+        tty.setraw(self.slave)
+        self.path = os.ttyname(self.slave)
+        self.first_byte_at: float | None = None
+        self.bytes = 0
+        self._stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def arm(self) -> None:
+        """Wait for the next job."""
+        self.first_byte_at = None
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            if not ready:
+                continue
+            chunk = os.read(self.master, 65536)
+            now = time.perf_counter()
+            self.bytes += len(chunk)
+            rest, i = bytearray(), 0
+            while i < len(chunk):
+                if chunk[i:i + 2] == b"\x10\x04" and i + 2 < len(chunk):
+                    os.write(self.master, bytes([OK_REPLY]))
+                    i += 3
+                else:
+                    rest.append(chunk[i])
+                    i += 1
+            if rest and self.first_byte_at is None:
+                self.first_byte_at = now
+
+    def close(self) -> None:
+        self._stop.set()
+        time.sleep(0.1)
+        os.close(self.master)
+        os.close(self.slave)
+
+
+def config_file(folder: Path) -> Path:
+    text = (ROOT / "config" / "commune.yaml").read_text(encoding="utf-8")
+    path = folder / "site.yaml"
+    path.write_text(text.replace("enforce: true", "enforce: false", 1), encoding="utf-8")
+    return path
+
+
+def cold_starts(config: Path, data: Path, broker_url: str, runs: int) -> list[float]:
+    """Seconds from launching `qms kiosk` to its log line "first screen drawn"."""
+    env = dict(os.environ, QMS_HEADLESS="1", PYTHONPATH=str(ROOT))
+    times = []
+    for n in range(runs):
+        cmd = [sys.executable, "-m", "qms.cli", "--config", str(config), "--data-dir", str(data / f"start{n}"),
+               "--broker", broker_url, "--printer", f"virtual://{data}/paper-start", "kiosk", "--windowed",
+               "--no-voice", "--client-id", f"kiosk-start{n}"]
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        assert proc.stderr is not None
+        elapsed = None
+        for line in proc.stderr:
+            if "first screen drawn" in line:
+                elapsed = time.perf_counter() - t0
+                break
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if elapsed is None:
+            raise SystemExit(f"the kiosk did not start: {' '.join(cmd)}")
+        times.append(elapsed)
+    return times
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_tickets(ctx: AppContext, broker_url: str, printer: PtyPrinter, count: int) -> dict[str, list[float]]:
+    """Issue ``count`` tickets with simulated taps; latencies (s) and RSS (MB) every 50."""
+    from ui_kit.boot import prepare
+
+    prepare(size=(1080, 1920))
+    from kivy.tests.common import UnitTestTouch
+
+    from kiosk.app import build_kiosk
+    from tests.ui.harness import find_by_id, pump, pump_until, show
+    from ui_kit.fonts import register_fonts
+
+    register_fonts()
+    kiosk = build_kiosk(ctx, broker_url, client_id="kiosk-bench", voice=False, tap_guard_s=0.02)
+    root = show(kiosk.root(), (1080, 1920))
+    vm = kiosk.vm
+    if not pump_until(lambda: vm.connected and vm.hub_online and vm.printer_state == "ok", 10):
+        raise SystemExit("kiosk not ready (broker, hub or printer)")
+    pump(0.3)
+    answered: list[float] = []
+    vm.bind(ticket=lambda _vm, t: answered.append(time.perf_counter()) if t else None)
+    routes = [("tu-phap", "khai-sinh"), ("chung-thuc", "chung-thuc-chu-ky"), ("dat-dai", "phep-xay-dung"),
+              ("tra-ket-qua", None)]
+    out: dict[str, list[float]] = {"total": [], "hub": [], "print": [], "rss": [], "rss_start": [rss_mb()]}
+
+    def tap(qid: str) -> float:
+        pump(0.03)
+        w = find_by_id(root, qid)
+        touch = UnitTestTouch(*w.to_window(*w.center))
+        touch.touch_down()
+        t0 = time.perf_counter()
+        touch.touch_up()  # on_release: the choice is confirmed here
+        return t0
+
+    for n in range(1, count + 1):
+        service, procedure = routes[n % len(routes)]
+        tap("take")
+        tap(f"service-{service}")
+        if procedure:
+            tap(f"procedure-{procedure}")
+        pump(0.03)
+        printer.arm()
+        answered.clear()
+        t0 = tap("priority-normal")
+        if not pump_until(lambda: printer.first_byte_at is not None and vm.print_state == "printed", 10):
+            raise SystemExit(f"ticket {n} not printed (screen {vm.screen}, print {vm.print_state})")
+        first = printer.first_byte_at
+        assert first is not None
+        out["total"].append(first - t0)
+        if answered:
+            out["hub"].append(answered[0] - t0)
+            out["print"].append(first - answered[0])
+        tap("done")
+        if n % 50 == 0:
+            pump(0.2)
+            gc.collect()
+            out["rss"].append(rss_mb())
+            print(f"  {n:4d} tickets: RSS {out['rss'][-1]:.1f} MB", flush=True)
+    root.stop()
+    kiosk.close()
+    return out
+
+
+def child(args: argparse.Namespace) -> None:
+    """The kiosk process: taps through ``args.tickets`` tickets, prints its figures as JSON."""
+    import json
+
+    printer = PtyPrinter()
+    ctx = AppContext(config_path=Path(args.config), data_dir=Path(args.data),
+                     printer_option=f"serial://{printer.path}?baudrate=115200")
+    out = run_tickets(ctx, args.broker, printer, args.tickets)
+    printer.close()
+    print("RESULT " + json.dumps(out), flush=True)
+
+
+def in_child(config: Path, data: Path, broker_url: str, tickets: int) -> dict[str, list[float]]:
+    """Run ``child()`` in a fresh process (broker and hub stay here): RSS is the kiosk's own."""
+    import json
+
+    cmd = [sys.executable, __file__, "--child", "--tickets", str(tickets), "--config", str(config),
+           "--data", str(data), "--broker", broker_url]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=dict(os.environ, QMS_HEADLESS="1"))
+    assert proc.stdout is not None
+    result = None
+    for line in proc.stdout:
+        if line.startswith("RESULT "):
+            result = json.loads(line[7:])
+        else:
+            print(line, end="", flush=True)
+    proc.wait()
+    if result is None:
+        raise SystemExit(f"the kiosk process failed (exit {proc.returncode})")
+    return result
+
+
+def ms(values: list[float], q: float) -> str:
+    ordered = sorted(values)
+    return f"{ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000:.0f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=200)
+    parser.add_argument("--starts", type=int, default=3)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--config", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    parser.add_argument("--broker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-kiosk-") as tmp:
+        base = Path(tmp)
+        broker = EmbeddedBroker(base / "mosquitto").start()
+        config = config_file(base)
+        hub = start_hub(AppContext(config_path=config, data_dir=base / "hub"), broker.url, poll_interval=0.05)
+        try:
+            hub.bus.wait_connected(5)
+            starts = cold_starts(config, base, broker.url, args.starts)
+            print(f"cold start to first screen: first {starts[0]:.2f} s, median {statistics.median(starts):.2f} s "
+                  f"over {len(starts)} launches (goal <= 3 s)")
+            print(f"issuing {args.tickets} tickets by simulated taps (portrait 1080x1920, pty ESC/POS printer):")
+            out = in_child(config, base / "kiosk", broker.url, args.tickets)
+        finally:
+            hub.stop()
+            hub.store.close()
+            broker.stop()
+    rss = out["rss"]
+    growth = rss[-1] - rss[0] if len(rss) > 1 else 0.0
+    print(f"RSS at the first screen: {out['rss_start'][0]:.1f} MB; after {args.tickets} tickets: {rss[-1]:.1f} MB; "
+          f"growth after the first 50: {growth:+.1f} MB (goal <= 150 MB, no growth)")
+    print(f"tap -> first byte at the printer: median {ms(out['total'], 0.5)} ms, p90 {ms(out['total'], 0.9)} ms, "
+          f"max {ms(out['total'], 1.0)} ms (goal median <= 150 ms)")
+    print(f"  of which tap -> hub answer: median {ms(out['hub'], 0.5)} ms; answer -> first byte: median "
+          f"{ms(out['print'], 0.5)} ms (printer status query + rendering the ticket)")
+
+
+if __name__ == "__main__":
+    main()
