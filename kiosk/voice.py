@@ -7,13 +7,17 @@ one not yet started (a citizen who taps quickly hears the current screen, not a 
 from __future__ import annotations
 
 import logging
+import subprocess
+import tempfile
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 
-from queue_display.announcer import AudioUnavailable, NullBackend, PlaybackBackend, make_backend
+from queue_display.announcer import AplayBackend, AudioUnavailable, NullBackend, PlaybackBackend, make_backend
 from queue_display.announcer.tts import synthesize
-from queue_display.announcer.wavio import wav_bytes
+from queue_display.announcer.wavio import duration_s, wav_bytes
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +33,47 @@ def espeak_wav(text: str, lang: str) -> bytes:
     return wav_bytes(fmt, frames)
 
 
+class InterruptiblePlayer:
+    """``aplay`` / ``paplay`` that stops as soon as ``should_stop()`` is true: the next screen's
+    prompt must not wait for the previous one to finish."""
+
+    name = "interruptible"
+
+    def __init__(self, inner: AplayBackend) -> None:
+        self.inner = inner
+        self.should_stop: Callable[[], bool] = lambda: False
+
+    def probe(self) -> None:
+        """As the wrapped player."""
+        self.inner.probe()
+
+    def play(self, wav: bytes, label: str) -> None:
+        """Play until the end or an interruption."""
+        command = self.inner.command
+        assert command, "probe() first"
+        aplay = Path(command).name == "aplay"
+        cmd = [command, *(["-q"] if aplay else [])]
+        if self.inner.device:
+            cmd += ["-D", self.inner.device] if aplay else [f"--device={self.inner.device}"]
+        with tempfile.NamedTemporaryFile(prefix="qms-kiosk-", suffix=".wav") as f:
+            f.write(wav)
+            f.flush()
+            deadline = time.monotonic() + duration_s(wav) + 10
+            proc = subprocess.Popen([*cmd, f.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            while proc.poll() is None:
+                time.sleep(0.05)
+                if self.should_stop() or time.monotonic() > deadline:
+                    proc.terminate()
+                    proc.wait(2)
+
+
 def pick_backend(specs: tuple[str, ...] = ("aplay", "paplay", "kivy")) -> PlaybackBackend:
-    """The first audio backend that works here, else a silent one."""
+    """The first audio backend that works here (aplay/paplay made interruptible), else a silent one."""
     for spec in specs:
         try:
             backend = make_backend(spec)
             backend.probe()
-            return backend
+            return InterruptiblePlayer(backend) if isinstance(backend, AplayBackend) else backend
         except (AudioUnavailable, ValueError, OSError) as exc:
             log.info("audio backend %s unusable: %s", spec, exc)
     log.warning("no audio output: voice guidance is silent")
@@ -60,7 +98,7 @@ class Speaker:
         self._thread.start()
 
     def say(self, text: str, lang: str) -> None:
-        """Speak ``text`` soon; replaces a prompt still waiting."""
+        """Speak ``text`` soon: replaces a prompt still waiting (and cuts one being played by aplay)."""
         with self._cond:
             self._pending = (text, lang)
             self._cond.notify()
@@ -92,6 +130,8 @@ class Speaker:
         if self.backend is None:
             source = self._backend_source
             self.backend = source if hasattr(source, "play") else source()  # type: ignore[operator,assignment]
+        if isinstance(self.backend, InterruptiblePlayer):
+            self.backend.should_stop = lambda: self._pending is not None or self._stopped
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._pending is not None or self._stopped)

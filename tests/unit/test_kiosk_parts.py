@@ -22,6 +22,7 @@ from kiosk.printing import KioskPrinter, printable_ticket, qr_data
 from kiosk.voice import SilentSpeaker, Speaker
 from kiosk.wording import ahead_text, counters_text, spoken_number, wait_text
 from qms.config import default_config_path, load_config
+from queue_display.announcer.wavio import FORMAT, silence, wav_bytes
 from ui_kit.paths import assets_dir
 
 CONFIG = load_config(default_config_path())
@@ -210,3 +211,26 @@ def test_cli_options():
     ns = parser.parse_args(["--client-id", "kiosk-2", "--windowed", "--portrait", "--no-voice"])
     assert (ns.client_id, ns.windowed, ns.portrait, ns.no_voice) == ("kiosk-2", True, True, True)
     assert parser.parse_args([]).client_id == "kiosk-1"
+
+
+def test_a_newer_prompt_cuts_the_one_being_played(tmp_path):
+    from kiosk.voice import InterruptiblePlayer
+    from queue_display.announcer import AplayBackend
+
+    log = tmp_path / "played.txt"
+    player = tmp_path / "paplay"  # stands in for the real player: logs, then "plays" for 5 s
+    player.write_text(f"#!/bin/sh\necho start >> {log}\nsleep 5\necho end >> {log}\n")
+    player.chmod(0o755)
+    wav = wav_bytes(FORMAT, silence(FORMAT, 200))
+    speaker = Speaker(InterruptiblePlayer(AplayBackend(command=str(player))), synth=lambda text, lang: wav)
+    speaker.say("first", "vi")
+    deadline = time.monotonic() + 5
+    while not log.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    started = time.monotonic()
+    speaker.say("second", "vi")
+    while log.read_text().count("start") < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert time.monotonic() - started < 1.0  # the second did not wait 5 s
+    assert log.read_text().split() == ["start", "start"]  # the first never reached its end
+    speaker.stop(1.0)
