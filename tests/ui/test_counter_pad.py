@@ -91,7 +91,8 @@ def test_sign_in_next_recall_transfer_complete_and_rate(pad, hub, kiosk, watcher
     assert pump_until(lambda: root.current == "pad")
     assert root.vm.officer == "Lê Thị Thu Hà"
     (mine,) = [c for c in hub.store.snapshot()["counters"] if c["counter"] == "2"]
-    assert mine["officer"] == "Lê Thị Thu Hà"  # sign_in emits no event: the retained state follows the next one
+    assert mine["officer"] == "Lê Thị Thu Hà"
+    assert pump_until(lambda: counter_state(watcher).get("officer") == "Lê Thị Thu Hà")  # officer_signed_in
 
     tap(find_by_id(root, "next"))
     assert pump_until(lambda: root.vm.number_text == "A001")
@@ -119,7 +120,8 @@ def test_sign_in_next_recall_transfer_complete_and_rate(pad, hub, kiosk, watcher
 
     root.rating_vm.thanks_s = 0.2
     tap(find_by_id(root, "next"))
-    assert pump_until(lambda: root.vm.number_text != "")  # A001 again: it kept its place in the queue
+    # A002: A001 keeps its place in Chứng thực, but for another counter (3), not the one that sent it on
+    assert pump_until(lambda: root.vm.number_text == "A002")
     served = root.vm.number_text
     tap(find_by_id(root, "complete"))
     assert pump_until(lambda: root.current == "rating")
@@ -139,7 +141,7 @@ def test_sign_in_next_recall_transfer_complete_and_rate(pad, hub, kiosk, watcher
             assert find_by_id(panel, "number-display").text == "A003"
             screenshot(root, "counter-call-vi")
     assert pump_until(lambda: stored(hub, "A003").status == "called" and root.vm.number_text == "A003")
-    assert stored(hub, "A002").status == "waiting"
+    assert stored(hub, "A001").status == "waiting" and stored(hub, "A001").transferred_from == "2"
 
 
 def test_double_tap_on_next_calls_one_citizen_and_english(pad, hub, kiosk, watcher):
