@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import logging
 import os
 import select
 import statistics
@@ -228,6 +229,7 @@ def main() -> None:
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--broker", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
     if args.child:
         child(args)
         return

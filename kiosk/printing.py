@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from devices.printer import PrintableTicket, PrinterService, PrinterUnavailable
+from devices.printer.sample import reference_ticket
 from devices.printer.tools import print_test_page
 
 from .catalog import Catalog
@@ -77,6 +78,14 @@ class KioskPrinter:
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="kiosk-printer", daemon=True)
         self._thread.start()
+        self._jobs.put(self._warm_up)
+
+    def _warm_up(self) -> None:
+        """Render a sample ticket once (fonts, QR): the first citizen's paper comes out as fast as the rest."""
+        try:
+            self.service.render(reference_ticket())
+        except Exception:
+            log.exception("printer warm-up failed")
 
     @property
     def state(self) -> str:

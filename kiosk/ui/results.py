@@ -13,6 +13,8 @@ from .frame import Env, header, page
 from .theme import AMBER, GREEN, NAVY, NAVY_DARK, PAPER, RED, WHITE
 from .widgets import Tile, bar, paint, text
 
+NBSP = "\u00a0"
+
 
 def _done_bar(env: Env, label_key: str = "ticket.done") -> Widget:
     m = env.m
@@ -61,7 +63,8 @@ def ticket(env: Env) -> Widget:
     details.add_widget(text(service_line, m.px(44), NAVY, bold=True, size_hint_y=0.7))
     if proc_line:
         details.add_widget(text(proc_line, m.px(38), NAVY, size_hint_y=0.7))
-    counters = text(env.t("ticket.counters", counters=counters_text(names, lang)), m.px(56), NAVY_DARK,
+    keep_together = [n.replace(" ", NBSP) for n in names]  # wrap between counter names, not inside one
+    counters = text(env.t("ticket.counters", counters=counters_text(keep_together, lang)), m.px(56), NAVY_DARK,
                     bold=True)
     counters.qid = "counters"
     details.add_widget(counters)

@@ -79,6 +79,7 @@ class Walk:
         vm._slow(vm._rid)
         yield "issuing"
         self.hub.reply(ok_response(make_ticket("A012", ahead=4, est_wait_s=1260, priority="elderly")))
+        vm.clock.advance(vm.settings.paper_first_s)
         yield "printing"
         self.printer.finish()
         yield "ticket"
