@@ -72,6 +72,7 @@ class Hub:
             self._requests.put_nowait(None)
         for thread in self._threads:
             thread.join(timeout=5)
+        self.bus.on_connection_change = None  # closing is not losing the broker
         self.bus.close()
 
     def _connection_changed(self, connected: bool) -> None:
