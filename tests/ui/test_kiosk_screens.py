@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from kivy.base import EventLoop
 from kivy.uix.image import Image
 from PIL import Image as PILImage
 
@@ -30,7 +31,7 @@ from kiosk.ui.root import KioskRoot
 from kiosk.ui.widgets import FitLabel, Tile
 from kiosk.viewmodel import KioskSettings, KioskViewModel
 from qms.config import default_config_path, load_config
-from tests.ui.harness import SCREENS_DIR, pump, show
+from tests.ui.harness import SCREENS_DIR, show
 from ui_kit.fonts import register_fonts
 
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
@@ -111,6 +112,12 @@ class Walk:
         yield "admin"
 
 
+def settle(frames: int = 4) -> None:
+    """Run whole frames (not a time): the rebuild, then the labels' refits, then a draw."""
+    for _ in range(frames):
+        EventLoop.idle()
+
+
 def problems(root) -> list[str]:
     """Texts that overflow, buttons too small to hit, pictograms that did not load."""
     found = []
@@ -147,7 +154,7 @@ def test_every_screen_in_both_languages(orientation):
     try:
         for lang in ("vi", "en"):
             for name in walk.states(lang):
-                pump(0.03)  # the root rebuilds the screen on the next frame
+                settle()
                 shot = f"kiosk-{name}-{lang}-{orientation}"
                 bad += [f"{shot}: {p}" for p in problems(root)]
                 saved.append(grab(root, SCREENS_DIR / f"{shot}.png", pool))
