@@ -20,7 +20,7 @@ from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClient
 from qms.context import AppContext
 from tests.integration.test_printer_pty import FakePrinter
-from tests.ui.harness import find_by_id, pump, pump_until, show, tap
+from tests.ui.harness import find_by_id, pump, pump_until, show, tap, window
 from ui_kit.fonts import register_fonts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,8 +70,15 @@ def make_kiosk(world, tmp_path, request):
         kiosk = build_kiosk(ctx, broker_url or world["broker"].url, client_id=f"kiosk-t{len(_made)}",
                             voice=False, monitor_interval=0.2, **overrides)
         _made.append(kiosk)
+        before = tuple(window().size)
         root = show(kiosk.root(), size)
-        request.addfinalizer(lambda: (root.stop(), kiosk.close()))
+
+        def finish() -> None:
+            root.stop()
+            kiosk.close()
+            window().remove_widget(root)
+            window().size = before
+        request.addfinalizer(finish)
         return kiosk, root, paper
     return make
 

@@ -31,7 +31,7 @@ from kiosk.ui.root import KioskRoot
 from kiosk.ui.widgets import FitLabel, Tile
 from kiosk.viewmodel import KioskSettings, KioskViewModel
 from qms.config import default_config_path, load_config
-from tests.ui.harness import SCREENS_DIR, show
+from tests.ui.harness import SCREENS_DIR, show, window
 from ui_kit.fonts import register_fonts
 
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
@@ -148,6 +148,7 @@ def grab(widget, path: Path, pool: ThreadPoolExecutor):
 def test_every_screen_in_both_languages(orientation):
     register_fonts()
     walk = Walk()
+    before = tuple(window().size)
     root = show(KioskRoot(walk.vm, now=lambda tz: FIXED), SIZES[orientation])
     bad, saved = [], []
     pool = ThreadPoolExecutor(2)
@@ -161,6 +162,8 @@ def test_every_screen_in_both_languages(orientation):
     finally:
         root.stop()
         pool.shutdown()
+        window().remove_widget(root)
+        window().size = before  # other tests in this process expect the usual window
     saved = [f.result() for f in saved]
     assert not bad, "\n".join(bad)
     assert len(saved) == 24 and all(p.stat().st_size > 10_000 for p in saved)
