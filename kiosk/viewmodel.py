@@ -37,6 +37,7 @@ from .wording import counters_text, spoken_number, t
 
 SCREENS = ("welcome", "field", "procedure", "priority", "issuing", "ticket", "hub_down", "refused", "pin", "admin")
 CHOOSING = ("field", "procedure", "priority")
+FINISHED = ("ticket", "hub_down", "refused")  # the next touch is probably the next citizen's
 PRINTABLE = ("ok", "paper_low")
 
 
@@ -191,12 +192,12 @@ class KioskViewModel(EventDispatcher):
         elif self.screen in ("procedure", "priority"):
             self._go("field")
         else:
-            self._home(keep_lang=True)
+            self._home(keep_lang=self.screen not in FINISHED)
 
     def home(self) -> None:
-        """The Home button: start again, keeping the language."""
+        """Home: start again; the language stays mid-way, and resets once this citizen is done."""
         if self._accept():
-            self._home(keep_lang=True)
+            self._home(keep_lang=self.screen not in FINISHED)
 
     def _home(self, keep_lang: bool) -> None:
         self.service, self.procedure, self.priority = "", "", "normal"

@@ -299,3 +299,12 @@ def test_hub_status_not_yet_known_still_sends(rig):
     rig.to_priority()
     rig.tap("choose_priority", "normal")
     assert len(rig.hub.requests) == 1
+
+
+def test_done_resets_the_language_for_the_next_citizen(rig):
+    rig.tap("choose_language", "en")
+    rig.to_priority()
+    rig.tap("choose_priority", "normal")
+    rig.hub.reply(ok_response(make_ticket("A001")))
+    rig.tap("home")  # "Done"
+    assert rig.vm.screen == "welcome" and rig.vm.lang == "vi"
