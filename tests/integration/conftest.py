@@ -7,8 +7,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from hub.run import start_hub
+from hub.server import Hub
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClient
+from qms.context import AppContext
 
 
 def _start(data_dir, **kwargs) -> EmbeddedBroker:
@@ -59,3 +62,19 @@ def make_client(site) -> Iterator[Callable[..., BusClient]]:
     yield make
     for c in clients:
         c.close(timeout=1.0)
+
+
+@pytest.fixture
+def ctx(tmp_path, always_open_config) -> AppContext:
+    """The default commune center (always open) with its data in the test's folder."""
+    return AppContext(config_path=always_open_config, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def hub(ctx, broker) -> Iterator[Hub]:
+    """A running hub on the test's broker, polling its outbox quickly."""
+    h = start_hub(ctx, broker.url, poll_interval=0.05)
+    assert h.bus.wait_connected(5)
+    yield h
+    h.stop()
+    h.store.close()

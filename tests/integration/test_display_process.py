@@ -8,24 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from hub.run import start_hub
-from qms.context import AppContext
 from queue_display.announcer.fake import make_tone_pack
 from tests.integration.hub_helpers import SITE, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def hub(tmp_path, always_open_config, broker):
-    ctx = AppContext(config_path=always_open_config, data_dir=tmp_path / "data")
-    h = start_hub(ctx, broker.url, poll_interval=0.05)
-    assert h.bus.wait_connected(5)
-    yield h
-    h.stop()
-    h.store.close()
 
 
 def display_process(tmp_path, config: Path, broker_url: str, *options: str) -> subprocess.Popen:

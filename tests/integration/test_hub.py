@@ -8,24 +8,8 @@ import time
 
 import pytest
 
-from hub.run import start_hub
 from mqtt_bus.client import BusClient
-from qms.context import AppContext
 from tests.integration.hub_helpers import SITE, Watcher, comparable_state, wait_for
-
-
-@pytest.fixture
-def ctx(tmp_path, always_open_config) -> AppContext:
-    return AppContext(config_path=always_open_config, data_dir=tmp_path / "data")
-
-
-@pytest.fixture
-def hub(ctx, broker):
-    h = start_hub(ctx, broker.url, poll_interval=0.05)
-    assert h.bus.wait_connected(5)
-    yield h
-    h.stop()
-    h.store.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 
 from qms import report
-from qms.context import AppContext
 from tests.factories import local
 
 
@@ -16,11 +15,6 @@ def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     report.add_arguments(parser)
     return parser.parse_args(argv)
-
-
-@pytest.fixture
-def ctx(tmp_path, always_open_config):
-    return AppContext(config_path=always_open_config, data_dir=tmp_path / "data")
 
 
 def test_report_prints_tables_and_writes_csv(ctx, tmp_path, capsys):

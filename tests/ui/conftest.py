@@ -10,4 +10,4 @@ from ui_kit.boot import prepare
 
 prepare(size=(1280, 800))
 
-from tests.integration.conftest import broker, make_client, site  # noqa: E402,F401  (shared fixtures)
+from tests.integration.conftest import broker, ctx, hub, make_client, site  # noqa: E402,F401  (shared fixtures)

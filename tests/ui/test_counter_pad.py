@@ -7,26 +7,10 @@ import pytest
 from counter.catalog import Catalog
 from counter.pad_app import attach_keypad, build_pad, connect
 from devices.keypad import KeyMap
-from hub.run import start_hub
-from qms.context import AppContext
 from tests.integration.hub_helpers import SITE, Watcher
 from tests.ui.harness import find_by_id, pump, pump_until, screenshot, show, tap, window
 
 PAD_SIZE = (800, 480)
-
-
-@pytest.fixture
-def ctx(tmp_path, always_open_config) -> AppContext:
-    return AppContext(config_path=always_open_config, data_dir=tmp_path / "data")
-
-
-@pytest.fixture
-def hub(ctx, broker):
-    h = start_hub(ctx, broker.url, poll_interval=0.05)
-    assert h.bus.wait_connected(5)
-    yield h
-    h.stop()
-    h.store.close()
 
 
 @pytest.fixture(autouse=True)

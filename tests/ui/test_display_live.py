@@ -7,7 +7,6 @@ import pytest
 
 from devices.led import FakeTransport, GenericAscii7Seg, LedBoards
 from hub.run import start_hub
-from qms.context import AppContext
 from queue_display.announcer import FileSinkBackend
 from queue_display.announcer.fake import make_tone_pack
 from queue_display.app import Display
@@ -19,20 +18,6 @@ from ui_kit.fonts import register_fonts
 
 TICKETS = ["tu-phap"] * 4 + ["chung-thuc"] * 2 + ["dat-dai"] * 2 + ["xa-hoi", "kinh-te"]
 CALLS = ["1", "2", "4", "5", "6", "1", "3", "2", "4", "3"]  # every call finds someone waiting
-
-
-@pytest.fixture
-def ctx(tmp_path, always_open_config) -> AppContext:
-    return AppContext(config_path=always_open_config, data_dir=tmp_path / "data")
-
-
-@pytest.fixture
-def hub(ctx, broker):
-    h = start_hub(ctx, broker.url, poll_interval=0.05)
-    assert h.bus.wait_connected(5)
-    yield h
-    h.stop()
-    h.store.close()
 
 
 @pytest.fixture
