@@ -7,6 +7,9 @@
 3. latency: finger lifted from the last choice -> first byte of the ticket at an ESC/POS printer
    on a pseudo-terminal (the real python-escpos Serial path; goal median <= 150 ms), split into
    tap -> hub answer and hub answer -> first byte.
+
+``--what-if-cache`` memoises the printer's text rendering in the kiosk process, to show what a cache
+in devices/printer would give (the product does not patch it).
 """
 
 from __future__ import annotations
@@ -127,8 +130,11 @@ def run_tickets(ctx: AppContext, broker_url: str, printer: PtyPrinter, count: in
     prepare(size=(1080, 1920))
     from kivy.tests.common import UnitTestTouch
 
+    from tests.ui.harness import find_by_id, pump, pump_until, show, window
+
+    window()
+    rss_window = rss_mb()  # Python + Kivy + SDL + offscreen GL, before any kiosk code
     from kiosk.app import build_kiosk
-    from tests.ui.harness import find_by_id, pump, pump_until, show
     from ui_kit.fonts import register_fonts
 
     register_fonts()
@@ -142,7 +148,8 @@ def run_tickets(ctx: AppContext, broker_url: str, printer: PtyPrinter, count: in
     vm.bind(ticket=lambda _vm, t: answered.append(time.perf_counter()) if t else None)
     routes = [("tu-phap", "khai-sinh"), ("chung-thuc", "chung-thuc-chu-ky"), ("dat-dai", "phep-xay-dung"),
               ("tra-ket-qua", None)]
-    out: dict[str, list[float]] = {"total": [], "hub": [], "print": [], "rss": [], "rss_start": [rss_mb()]}
+    out: dict[str, list[float]] = {"total": [], "hub": [], "print": [], "rss": [], "rss_start": [rss_mb()],
+                                     "rss_window": [rss_window]}
 
     def tap(qid: str) -> float:
         pump(0.03)
@@ -182,9 +189,23 @@ def run_tickets(ctx: AppContext, broker_url: str, printer: PtyPrinter, count: in
     return out
 
 
+def what_if_render_cache() -> None:
+    """--what-if-cache: memoise the printer's text measuring and line rendering (both pure), to show
+    what such a cache in devices/printer would give. Not how the product runs."""
+    import functools
+
+    from devices.printer import render
+
+    render.text_width = functools.lru_cache(maxsize=8192)(render.text_width)
+    render._lower_text = functools.lru_cache(maxsize=1024)(render._lower_text)
+
+
 def child(args: argparse.Namespace) -> None:
     """The kiosk process: taps through ``args.tickets`` tickets, prints its figures as JSON."""
     import json
+
+    if args.what_if_cache:
+        what_if_render_cache()
 
     printer = PtyPrinter()
     ctx = AppContext(config_path=Path(args.config), data_dir=Path(args.data),
@@ -194,12 +215,12 @@ def child(args: argparse.Namespace) -> None:
     print("RESULT " + json.dumps(out), flush=True)
 
 
-def in_child(config: Path, data: Path, broker_url: str, tickets: int) -> dict[str, list[float]]:
+def in_child(config: Path, data: Path, broker_url: str, tickets: int, what_if: bool) -> dict[str, list[float]]:
     """Run ``child()`` in a fresh process (broker and hub stay here): RSS is the kiosk's own."""
     import json
 
     cmd = [sys.executable, __file__, "--child", "--tickets", str(tickets), "--config", str(config),
-           "--data", str(data), "--broker", broker_url]
+           "--data", str(data), "--broker", broker_url, *(["--what-if-cache"] if what_if else [])]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env=dict(os.environ, QMS_HEADLESS="1"))
     assert proc.stdout is not None
@@ -224,6 +245,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=200)
     parser.add_argument("--starts", type=int, default=3)
+    parser.add_argument("--what-if-cache", action="store_true",
+                        help="memoise the printer's text rendering in the kiosk process (what a cache in "
+                             "devices/printer would give)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
@@ -244,7 +268,7 @@ def main() -> None:
             print(f"cold start to first screen: first {starts[0]:.2f} s, median {statistics.median(starts):.2f} s "
                   f"over {len(starts)} launches (goal <= 3 s)")
             print(f"issuing {args.tickets} tickets by simulated taps (portrait 1080x1920, pty ESC/POS printer):")
-            out = in_child(config, base / "kiosk", broker.url, args.tickets)
+            out = in_child(config, base / "kiosk", broker.url, args.tickets, args.what_if_cache)
         finally:
             hub.stop()
             hub.store.close()
@@ -253,6 +277,7 @@ def main() -> None:
     growth = rss[-1] - rss[0] if len(rss) > 1 else 0.0
     print(f"RSS at the first screen: {out['rss_start'][0]:.1f} MB; after {args.tickets} tickets: {rss[-1]:.1f} MB; "
           f"growth after the first 50: {growth:+.1f} MB (goal <= 150 MB, no growth)")
+    print(f"  of which Python + Kivy + SDL + offscreen GL before any kiosk code: {out['rss_window'][0]:.1f} MB")
     print(f"tap -> first byte at the printer: median {ms(out['total'], 0.5)} ms, p90 {ms(out['total'], 0.9)} ms, "
           f"max {ms(out['total'], 1.0)} ms (goal median <= 150 ms)")
     print(f"  of which tap -> hub answer: median {ms(out['hub'], 0.5)} ms; answer -> first byte: median "
