@@ -31,6 +31,7 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(font_path(bold)), size)
 
 
+@lru_cache(maxsize=4096)
 def text_width(text: str, style: Style) -> int:
     """Advance width of `text` in dots."""
     return int(font(style.size, style.bold).getlength(text) + 0.999)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Literal
 
 from escpos.constants import QR_ECLEVEL_M
@@ -76,6 +77,12 @@ def lower(ops: Sequence[Op], cfg: RenderConfig) -> list[Op]:
 
 
 def _lower_text(op: Text, cfg: RenderConfig) -> list[Op]:
+    return list(_lower_text_cached(op, cfg))
+
+
+@lru_cache(maxsize=512)
+def _lower_text_cached(op: Text, cfg: RenderConfig) -> tuple[Op, ...]:
+    """Pure and slow (font rendering): the same line in the same settings is drawn once."""
     st = op.style
     if cfg.mode == "text" or is_ascii(op.text + op.hang):
         lines = _wrap(op, len, cfg.columns // st.scale)
@@ -91,7 +98,7 @@ def _lower_text(op: Text, cfg: RenderConfig) -> list[Op]:
             out.append(render_line(line.lstrip(), st, hang_w - lsb, xscale))
         else:
             out.append(render_line(line, st, xscale=xscale))
-    return out
+    return tuple(out)
 
 
 def _wrap(op: Text, measure: Callable[[str], int], room: int, hang_w: int = 0) -> list[str]:
