@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 os.environ["QMS_HEADLESS"] = "1"
 
 from ui_kit.boot import prepare
@@ -11,3 +13,12 @@ from ui_kit.boot import prepare
 prepare(size=(1280, 800))
 
 from tests.integration.conftest import broker, ctx, hub, make_client, site  # noqa: E402,F401  (shared fixtures)
+
+
+@pytest.fixture(autouse=True)
+def _window_size_restored():
+    """Tests may resize the one shared window; the next test starts from the default size."""
+    yield
+    from tests.ui.harness import window
+
+    window().size = (1280, 800)
