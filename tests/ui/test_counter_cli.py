@@ -16,7 +16,7 @@ from tests.integration.hub_helpers import SITE, wait_for
 from tests.ui import test_counter_pad as shared
 from tests.ui.test_counter_pad import stored
 
-ctx, hub, kiosk = shared.ctx, shared.hub, shared.kiosk  # fixtures
+kiosk = shared.kiosk  # fixture (ctx and hub come from the conftest)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ from tests.ui import test_counter_pad as shared
 from tests.ui.harness import find_by_id, pump_until, screenshot, show, tap
 from tests.ui.test_counter_pad import PAD_SIZE, stored
 
-ctx, hub, kiosk, keep_window_size = shared.ctx, shared.hub, shared.kiosk, shared.keep_window_size  # fixtures
+kiosk, keep_window_size = shared.kiosk, shared.keep_window_size  # fixtures (ctx and hub: conftest)
 
 
 @pytest.fixture
