@@ -23,15 +23,12 @@ import json
 import os
 import queue
 import random
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from hub.store import Store
-from mqtt_bus.client import BusClient, new_request_id
+from mqtt_bus.client import BusClient
 from qms.context import AppContext
+from tests.reliability.fleet import Answer, Device, EventLog, check_store, kiosk_plan, pad_plan
 from tests.reliability.helpers import StoreProbe, env_int, late_subscriber_state, wait_until
 from tests.reliability.hub_forkserver import HubForkServer
 
@@ -39,121 +36,6 @@ CYCLES = env_int("QMS_CRASH_CYCLES", 200)
 SEED = env_int("QMS_CRASH_SEED", 20261123)
 BURST = 18  # requests per burst: 3 kiosks x 2 tickets, 6 pads x 2 presses
 KILL_WINDOW_S = 0.1  # a burst lasts about this long here
-REQUEST_TIMEOUT_S = 0.06  # each attempt; retried with the same id until answered
-ANSWER_DEADLINE_S = 30.0
-
-
-@dataclass
-class Answer:
-    """One request a device sent, with the first answer it received."""
-
-    client: str
-    rid: str
-    action: str
-    args: dict[str, Any]
-    response: dict[str, Any]
-
-
-Plan = list[tuple[str, dict[str, Any]]]
-
-
-@dataclass
-class Device:
-    """A kiosk or a counter pad: runs its planned requests per burst on its own thread."""
-
-    client: BusClient
-    make_plan: Callable[[random.Random], Plan]
-    answers: list[Answer]
-    done: queue.Queue[str | BaseException]
-    rng: random.Random
-    todo: queue.Queue[bool | None] = field(default_factory=queue.Queue)
-    in_flight: int = 0  # > 0 while a request waits for its answer
-    thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Start the device thread."""
-        self.thread = threading.Thread(target=self._run, name=self.client.client_id, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while self.todo.get():
-            try:
-                for action, args in self.make_plan(self.rng):
-                    self.answers.append(self.ask(action, args))
-                self.done.put(self.client.client_id)
-            except BaseException as exc:  # reported by the main thread
-                self.done.put(exc)
-
-    def ask(self, action: str, args: dict[str, Any], rid: str | None = None) -> Answer:
-        """Send one request, retrying with the same id until the hub answers."""
-        rid = rid or new_request_id()
-        self.in_flight += 1
-        try:
-            response = self.client.request(action, args, timeout=REQUEST_TIMEOUT_S, request_id=rid,
-                                           retries=int(ANSWER_DEADLINE_S / REQUEST_TIMEOUT_S))
-        finally:
-            self.in_flight -= 1
-        return Answer(self.client.client_id, rid, action, args, response)
-
-
-class EventLog:
-    """A subscriber that stays connected for the whole test and records every event it receives."""
-
-    def __init__(self, client: BusClient) -> None:
-        self.lock = threading.Lock()
-        self.first: dict[int, dict[str, Any]] = {}
-        self.order: list[int] = []  # seqs in order of first sighting
-        client.subscribe(client.topics.events_all, self._event)
-
-    def _event(self, topic: str, payload: dict[str, Any]) -> None:
-        with self.lock:
-            if payload["seq"] not in self.first:
-                self.first[payload["seq"]] = payload
-                self.order.append(payload["seq"])
-
-    def has_all(self, last: int) -> bool:
-        with self.lock:
-            return len(self.first) >= last and all(s in self.first for s in range(1, last + 1))
-
-
-def kiosk_plan(services: list[str]) -> Callable[[random.Random], Plan]:
-    """Two citizens per burst take a ticket of a random service."""
-    return lambda rng: [("issue_ticket", {"service": rng.choice(services)}) for _ in range(2)]
-
-
-def pad_plan(counter: str) -> Callable[[random.Random], Plan]:
-    """Two presses per burst: mostly "next", sometimes "complete"."""
-    return lambda rng: [(rng.choices(["call_next", "complete"], [3, 1])[0], {"counter": counter}) for _ in range(2)]
-
-
-def check_store(probe: StoreProbe, answers: list[Answer], cycle: int) -> int:
-    """Invariants of the store against every answer given so far; returns the last seq."""
-    where = f"after restart {cycle}"
-    assert probe.duplicate_numbers() == [], f"{where}: a number was given twice"
-    tickets = probe.tickets()
-    issued = [a for a in answers if a.action == "issue_ticket"]
-    assert all(a.response["ok"] for a in issued), [a.response for a in issued if not a.response["ok"]][:3]
-    for a in issued:
-        mine = a.response["result"]["ticket"]
-        stored = tickets.get(mine["id"])
-        assert stored is not None, f"{where}: acknowledged ticket {mine['number']} ({mine['id']}) lost"
-        assert (stored["number"], stored["service"]) == (mine["number"], mine["service"]), f"{where}: {mine['id']}"
-    assert len(tickets) == len(issued), (
-        f"{where}: {len(tickets)} tickets in the store for {len(issued)} answered issue requests "
-        "(a retried request issued a second ticket)")
-    calls = [a for a in answers if a.action == "call_next" and a.response["ok"] and a.response["result"]["ticket"]]
-    for a in calls:
-        called = tickets[a.response["result"]["ticket"]["id"]]
-        assert called["status"] != "waiting" and called["counter"] == a.args["counter"], f"{where}: call lost {a}"
-    completed = [a for a in answers if a.action == "complete" and a.response["ok"]]
-    for a in completed:
-        assert tickets[a.response["result"]["ticket"]["id"]]["status"] == "done", f"{where}: completion lost {a}"
-    counts = probe.event_counts()
-    assert counts.get("ticket_issued", 0) == len(issued), f"{where}: {counts} vs {len(issued)} issued"
-    assert counts.get("ticket_called", 0) == len(calls), f"{where}: {counts} vs {len(calls)} calls"
-    count, low, high = probe.seq_gaps()
-    assert count == high and low == (1 if count else 0), f"{where}: outbox seq has gaps ({count} events, max {high})"
-    return high
 
 
 def test_sigkill_hub_at_random_moments(tmp_path, broker, roomy_site):
@@ -211,7 +93,7 @@ def test_sigkill_hub_at_random_moments(tmp_path, broker, roomy_site):
                 hubs.kill()
                 hubs.start()
             for _ in devices:
-                outcome = done.get(timeout=ANSWER_DEADLINE_S + 10)
+                outcome = done.get(timeout=40)
                 assert not isinstance(outcome, BaseException), f"cycle {cycle}: {outcome!r}"
             last = check_store(probe, answers, cycle)
             wait_until(lambda last=last: events.has_all(last), 5, f"events 1..{last} at the subscriber (cycle {cycle})")
