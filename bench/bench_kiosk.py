@@ -163,13 +163,13 @@ def run_tickets(ctx: AppContext, broker_url: str, printer: PtyPrinter, count: in
     for n in range(1, count + 1):
         service, procedure = routes[n % len(routes)]
         tap("take")
-        tap(f"service-{service}")
+        last = f"procedure-{procedure}" if procedure else f"service-{service}"
         if procedure:
-            tap(f"procedure-{procedure}")
+            tap(f"service-{service}")
         pump(0.03)
         printer.arm()
         answered.clear()
-        t0 = tap("priority-normal")
+        t0 = tap(last)  # the third tap confirms the choice (priority pictograms are on the welcome screen)
         if not pump_until(lambda: printer.first_byte_at is not None and vm.print_state == "printed", 10):
             raise SystemExit(f"ticket {n} not printed (screen {vm.screen}, print {vm.print_state})")
         first = printer.first_byte_at

@@ -1,4 +1,4 @@
-"""The citizen kiosk: take a number in three taps (field → procedure → priority), printed or shown.
+"""The citizen kiosk: a number in three taps (take / priority pictogram → field → procedure), printed or shown.
 
 Layers, each tested on its own:
 

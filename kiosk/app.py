@@ -53,7 +53,7 @@ def settings_from(ctx: AppContext, **overrides: Any) -> KioskSettings:
     """Kiosk settings from ``config.kiosk`` (tests and the bench shorten timings with ``overrides``)."""
     k = ctx.config.kiosk
     base = KioskSettings(idle_timeout_s=k.idle_timeout_s, ask_priority=k.ask_priority,
-                         admin_pin_hash=k.admin_pin_hash)
+                         priority_on_welcome=k.priority_on_welcome, admin_pin_hash=k.admin_pin_hash)
     return replace(base, **overrides)
 
 

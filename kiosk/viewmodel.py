@@ -47,6 +47,7 @@ class KioskSettings:
 
     idle_timeout_s: float = 45
     ask_priority: bool = True
+    priority_on_welcome: bool = False  # the config's default is true: pictograms on the welcome screen
     admin_pin_hash: str | None = None
     result_s: float = 15  # the ticket screen goes home by itself
     remember_s: float = 30  # longer when the number must be written down
@@ -142,16 +143,25 @@ class KioskViewModel(EventDispatcher):
             self._arm_timer()
             self._say("say.welcome")
 
-    def take_number(self) -> None:
-        """The big "Lấy số thứ tự" button."""
-        if self.screen == "welcome" and self._accept():
-            self._go("field")
+    @property
+    def priority_on_welcome(self) -> bool:
+        """True when the welcome screen offers the priority pictograms (no question later)."""
+        return self.settings.ask_priority and self.settings.priority_on_welcome and bool(
+            self.catalog.priorities(self.lang))
+
+    def take_number(self, priority: str = "normal") -> None:
+        """The big "Lấy số thứ tự" button, or a priority pictogram on the welcome screen."""
+        if self.screen != "welcome" or not self._accept():
+            return
+        known = {item.id for item in self.catalog.priorities(self.lang)}
+        self.priority = priority if priority in known else "normal"
+        self._go("field")
 
     def choose_service(self, service_id: str) -> None:
         """A field (lĩnh vực) button."""
         if self.screen != "field" or not self._accept():
             return
-        self.service, self.procedure, self.priority = service_id, "", "normal"
+        self.service, self.procedure = service_id, ""
         if self.catalog.needs_procedure_step(service_id):
             self._go("procedure")
         else:
@@ -168,7 +178,7 @@ class KioskViewModel(EventDispatcher):
         """ "Không biết chọn gì?": a ticket for the guidance desk at once."""
         guidance = self.catalog.guidance_service
         if guidance and self.screen in CHOOSING and self._accept():
-            self.service, self.procedure, self.priority = guidance, "", "normal"
+            self.service, self.procedure = guidance, ""
             self._issue()
 
     def choose_priority(self, priority_id: str) -> None:
@@ -178,7 +188,7 @@ class KioskViewModel(EventDispatcher):
             self._issue()
 
     def _after_procedure(self) -> None:
-        if self.settings.ask_priority and self.catalog.priorities(self.lang):
+        if self.settings.ask_priority and not self.priority_on_welcome and self.catalog.priorities(self.lang):
             self._go("priority")
         else:
             self._issue()

@@ -30,19 +30,42 @@ def welcome(env: Env) -> Widget:
     env.hooks["clock"] = clock
     top.add_widget(clock)
 
-    body = BoxLayout(orientation="vertical", padding=[m.px(60), m.px(30)], spacing=m.px(30))
-    body.add_widget(text(env.t("welcome.greeting"), m.px(72), NAVY, bold=True, size_hint_y=0.6))
+    with_priority = vm.priority_on_welcome
+    body = BoxLayout(orientation="vertical", padding=[m.px(60), m.px(24 if with_priority else 30)],
+                     spacing=m.px(20 if with_priority else 30))
+    body.add_widget(text(env.t("welcome.greeting"), m.px(72 if not with_priority else 60), NAVY, bold=True,
+                         size_hint_y=0.6))
     holder = AnchorLayout(size_hint_y=1.6)
+    tall = (480 if with_priority else 560) if m.portrait else (260 if with_priority else 360)
     holder.add_widget(Tile(env.t("welcome.take"), "ticket", m.px(100), qid="take", on_tap=vm.take_number,
                            bg=AMBER, fg=NAVY_DARK, pressed_bg=AMBER_DARK, horizontal=not m.portrait,
                            icon_share=0.3 if not m.portrait else 0.5, radius=m.px(40),
-                           size_hint=(0.9 if m.portrait else 0.66, None), height=m.px(560 if m.portrait else 360)))
+                           size_hint=(0.9 if m.portrait else 0.66, None), height=m.px(tall)))
     body.add_widget(holder)
-    body.add_widget(text(env.t("welcome.hint"), m.px(44), NAVY, size_hint_y=0.45))
+    if with_priority:
+        body.add_widget(_priority_row(env))
+    else:
+        body.add_widget(text(env.t("welcome.hint"), m.px(44), NAVY, size_hint_y=0.45))
     notice = _notice(env)
     if notice is not None:
         body.add_widget(notice)
     return page(env, top, body, _languages(env))
+
+
+def _priority_row(env: Env) -> Widget:
+    """Priority citizens start here with their own pictogram: still three taps to a ticket."""
+    vm, m = env.vm, env.m
+    box = BoxLayout(orientation="vertical", size_hint_y=None, height=m.px(300 if m.portrait else 230),
+                    spacing=m.px(10))
+    box.add_widget(text(env.t("welcome.priority"), m.px(36), NAVY, bold=True, size_hint_y=None, height=m.px(56)))
+    row = BoxLayout(spacing=m.px(24))
+    for item in vm.catalog.priorities(vm.lang):
+        row.add_widget(Tile(item.label, item.icon, m.px(34), qid=f"welcome-priority-{item.id}",
+                            on_tap=lambda pid=item.id: vm.take_number(pid), bg=GREEN, fg=WHITE,
+                            pressed_bg=NAVY_DARK, horizontal=not m.portrait, icon_share=0.35 if not m.portrait
+                            else 0.5, radius=m.px(24)))
+    box.add_widget(row)
+    return box
 
 
 def _notice(env: Env) -> Widget | None:

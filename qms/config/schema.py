@@ -259,6 +259,11 @@ class KioskCfg(Model):
     idle_timeout_s: Whole = Field(45, ge=5, le=600, description="Seconds before an unused screen goes home.")
     voice: bool = Field(True, description="Speak instructions to the citizen.")
     ask_priority: bool = Field(True, description="Ask whether the citizen has priority.")
+    priority_on_welcome: bool = Field(
+        True,
+        description="true: priority citizens tap their pictogram on the welcome screen instead of the big "
+        "button, so everyone gets a ticket in three taps; false: a priority question after the procedure.",
+    )
     admin_pin_hash: PinHash | None = Field(
         None, description="Hash of the admin PIN (python -m qms.config.pin PIN); empty = admin screen off."
     )

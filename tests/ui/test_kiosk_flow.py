@@ -102,10 +102,9 @@ def test_three_taps_give_a_printed_ticket_in_the_store(world, make_kiosk):
     kiosk, root, paper = make_kiosk()
     assert ready(kiosk)
     before = len(tickets(world))
-    press(root, "take")
-    press(root, "service-tu-phap")
-    press(root, "procedure-khai-sinh")
-    press(root, "priority-elderly")
+    press(root, "welcome-priority-elderly")  # tap 1: an elderly citizen touches their pictogram
+    press(root, "service-tu-phap")  # tap 2
+    press(root, "procedure-khai-sinh")  # tap 3
     assert pump_until(lambda: kiosk.vm.print_state == "printed", 5)
     number = kiosk.vm.ticket["number"]
     assert find_by_id(root, "number").text == number
@@ -130,8 +129,7 @@ def test_back_home_and_idle_timeout(world, make_kiosk):
     press(root, "back")
     assert pump_until(lambda: vm.screen == "field", 1)
     press(root, "service-chung-thuc")
-    press(root, "procedure-chung-thuc-chu-ky")
-    assert vm.screen == "priority"
+    assert vm.screen == "procedure"
     press(root, "home")
     assert pump_until(lambda: vm.screen == "welcome", 1) and vm.lang == "en"
     press(root, "take")
@@ -145,13 +143,12 @@ def test_double_tap_issues_one_ticket(world, make_kiosk):
     assert ready(kiosk)
     press(root, "take", 0.35)
     press(root, "service-kinh-te", 0.35)
-    press(root, "procedure-dang-ky-ho-kinh-doanh", 0.35)
     before = len(tickets(world))
     pump(0.35)
-    button = find_by_id(root, "priority-normal")
+    button = find_by_id(root, "procedure-dang-ky-ho-kinh-doanh")
     tap(button)
     tap(button)  # the same finger again, 50 ms later
-    kiosk.vm.choose_priority("normal")  # and a third time, straight at the view-model
+    kiosk.vm.choose_procedure("dang-ky-ho-kinh-doanh")  # and a third time, straight at the view-model
     assert pump_until(lambda: kiosk.vm.print_state == "printed", 5)
     pump(0.3)
     assert len(tickets(world)) == before + 1
@@ -180,8 +177,7 @@ def test_broker_gone_is_said_at_once(world, make_kiosk, tmp_path):
         assert pump_until(lambda: not kiosk.vm.connected, 5)
         assert find_by_id(root, "notice")  # the welcome screen says it is reconnecting
         press(root, "take")
-        press(root, "service-tra-ket-qua")
-        press(root, "priority-normal")
+        press(root, "service-tra-ket-qua")  # one procedure only: this tap asks for the ticket
         assert pump_until(lambda: kiosk.vm.screen == "hub_down", 1)
         assert kiosk.vm.error_code == "not_connected"
     finally:
@@ -213,7 +209,6 @@ def test_paper_out_still_issues_and_tells_the_technician(world, make_kiosk, tmp_
     press(root, "take")
     press(root, "service-tu-phap")
     press(root, "procedure-ket-hon")
-    press(root, "priority-normal")
     assert pump_until(lambda: kiosk.vm.print_state == "failed", 5)
     number = kiosk.vm.ticket["number"]
     assert tickets(world, number), "the ticket must be issued even without paper"

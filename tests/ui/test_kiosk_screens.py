@@ -8,6 +8,7 @@ loaded.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -46,7 +47,8 @@ class Walk:
         cfg = load_config(default_config_path())
         self.hub, self.printer = FakeHub(), FakePrinter(immediate=False)
         self.vm = KioskViewModel(Catalog(cfg), self.hub, self.printer, RecordingSpeaker(), ManualClock(),
-                                 KioskSettings(admin_pin_hash=cfg.kiosk.admin_pin_hash, tap_guard_s=0),
+                                 KioskSettings(admin_pin_hash=cfg.kiosk.admin_pin_hash, tap_guard_s=0,
+                                               priority_on_welcome=True),
                                  pin_checker=lambda pin, done: done(pin == "2468"),
                                  info={"ip": "192.168.1.20", "client_id": "kiosk-1", "version": "0.1.0",
                                        "broker": "mqtt://192.168.1.10:1883"})
@@ -54,7 +56,8 @@ class Walk:
         self.vm.set_hub_online(True)
         self.vm.set_printer_status({"state": "ok", "detail": "ready"})
 
-    def restart(self, lang: str) -> None:
+    def restart(self, lang: str, priority_on_welcome: bool = False) -> None:
+        self.vm.settings = replace(self.vm.settings, priority_on_welcome=priority_on_welcome)
         self.vm._home(keep_lang=True)
         self.vm.lang = lang
         self.printer.state = "ok"
@@ -68,8 +71,9 @@ class Walk:
 
     def states(self, lang: str):
         vm = self.vm
-        self.restart(lang)
+        self.restart(lang, priority_on_welcome=True)  # the default: priority pictograms on the welcome screen
         yield "welcome"
+        vm.settings = replace(vm.settings, priority_on_welcome=False)  # the other way: a question after
         vm.take_number()
         yield "field"
         vm.choose_service("tu-phap")

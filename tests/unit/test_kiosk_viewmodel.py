@@ -308,3 +308,20 @@ def test_done_resets_the_language_for_the_next_citizen(rig):
     rig.hub.reply(ok_response(make_ticket("A001")))
     rig.tap("home")  # "Done"
     assert rig.vm.screen == "welcome" and rig.vm.lang == "vi"
+
+
+def test_priority_pictograms_on_the_welcome_screen_keep_everyone_at_three_taps():
+    for first_tap, expected in ((("take_number",), "normal"), (("take_number", "pregnant"), "pregnant")):
+        rig = Rig(priority_on_welcome=True)
+        rig.tap(*first_tap)
+        rig.tap("choose_service", "tu-phap")
+        rig.tap("choose_procedure", "khai-sinh")
+        assert rig.vm.screen != "priority"
+        choice = rig.hub.requests[-1][0]
+        assert choice.args() == {"service": "tu-phap", "priority": expected, "lang": "vi", "procedure": "khai-sinh"}
+
+
+def test_unknown_priority_from_the_welcome_screen_counts_as_normal():
+    rig = Rig(priority_on_welcome=True)
+    rig.tap("take_number", "astronaut")
+    assert rig.vm.screen == "field" and rig.vm.priority == "normal"
