@@ -103,9 +103,8 @@ def pad_plan(counter: str) -> Callable[[random.Random], Plan]:
     return lambda rng: [(rng.choices(["call_next", "complete"], [3, 1])[0], {"counter": counter}) for _ in range(2)]
 
 
-def check_store(probe: StoreProbe, answers: list[Answer], cycle: int) -> int:
+def check_store(probe: StoreProbe, answers: list[Answer], where: str) -> int:
     """Invariants of the store against every answer given so far; returns the last seq."""
-    where = f"after restart {cycle}"
     assert probe.duplicate_numbers() == [], f"{where}: a number was given twice"
     tickets = probe.tickets()
     issued = [a for a in answers if a.action == "issue_ticket"]

@@ -95,7 +95,7 @@ def test_sigkill_hub_at_random_moments(tmp_path, broker, roomy_site):
             for _ in devices:
                 outcome = done.get(timeout=40)
                 assert not isinstance(outcome, BaseException), f"cycle {cycle}: {outcome!r}"
-            last = check_store(probe, answers, cycle)
+            last = check_store(probe, answers, f"after restart {cycle}")
             wait_until(lambda last=last: events.has_all(last), 5, f"events 1..{last} at the subscriber (cycle {cycle})")
             with events.lock:
                 assert events.order == sorted(events.order), f"cycle {cycle}: events first seen out of order"
