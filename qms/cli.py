@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -256,6 +257,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as err:
         print(f"qms: {err}", file=sys.stderr)
         return err.code
+    except sqlite3.OperationalError as err:  # disk full, read-only, locked for too long
+        print(f"qms: the store {ctx.store_path} cannot be used: {err}; check free space (`df -h "
+              f"{ctx.data_dir}`) and permissions, then try again", file=sys.stderr)
+        return 6
     except PrinterUnavailable as err:
         print(f"qms: printer {ctx.printer_url}: {err}", file=sys.stderr)
         return 5

@@ -7,7 +7,7 @@ Commands validate everything before changing anything, so a command that raises
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from .errors import QueueError
@@ -149,8 +149,9 @@ class Engine:
         if self.site.enforce_hours and hours is not None and not hours.is_open(local):
             raise QueueError("service_closed",
                              f"{definition.name} is closed now; opening hours: {hours.describe()}")
-        today = local.date()
         day = state.days.get(service)
+        # a clock set back across midnight must not restart yesterday's numbering: the day never goes back
+        today = max(local.date(), day.day) if day is not None else local.date()
         day = day.copy() if day is not None and day.day == today else ServiceDay(service, today)
         if definition.daily_quota is not None and day.issued >= definition.daily_quota:
             raise QueueError("quota_reached",
@@ -165,11 +166,19 @@ class Engine:
             id=f"{today:%Y%m%d}-{service}-{day.issued}",
             number=definition.format_number(number),
             service=service, day=today, day_index=day.issued, priority=priority,
-            issued_at=now, queued_at=now, procedure=procedure, lang=lang,
+            issued_at=now, queued_at=self._queue_time(state, now), procedure=procedure, lang=lang,
         )
         state.tickets[ticket.id] = ticket
         events.append(self._event(state, now, "ticket_issued", ticket, None))
         return Outcome(events, {"ticket": ticket_view(self.site, state, ticket)})
+
+    @staticmethod
+    def _queue_time(state: QueueState, now: datetime) -> datetime:
+        """``now``, but after every waiting citizen: a clock set back never puts anyone ahead of them."""
+        latest = max((t.queued_at for t in state.tickets.values() if t.status not in FINAL_STATUSES), default=None)
+        if latest is None or now > latest:
+            return now
+        return latest + timedelta(milliseconds=1)
 
     def _next_number(self, state: QueueState, day: ServiceDay) -> int:
         definition = self.site.services[day.service]

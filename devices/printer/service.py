@@ -164,6 +164,9 @@ class PrinterService:
             return PrinterUnavailable(f"printer offline: {exc}", current)
         if isinstance(self._printer, VirtualPrinter):
             self._printer.end_job(ticket.number, preview(ops, cfg))
+        after = self._last_status = self._query()  # paper may run out mid-ticket (no flow control)
+        if after["state"] not in PRINTABLE:
+            return PrinterUnavailable(f"printer {after['state']} during the ticket: {after['detail']}", after)
         return len(data)
 
 

@@ -262,3 +262,20 @@ def test_sign_in_is_an_event_and_reaches_called_tickets():
     assert engine.sign_in(state, now, "2", "Nguyễn Thị Lan").events == []  # no change, no event
     assert engine.call_next(state, now, "2").result["ticket"]["officer"] == "Nguyễn Thị Lan"
     assert engine.sign_in(state, now, "2").result["counter"]["officer"] is None
+
+
+def test_clock_set_back_keeps_the_order_of_arrival():
+    _, engine, state = fresh()
+    first = issue(engine, state, local(2026, 11, 23, 10, 0))
+    later = issue(engine, state, local(2026, 11, 23, 9, 50))  # NTP moved the clock back 10 minutes
+    assert later["number"] == "A002" and later["ahead"] == 1
+    called = [engine.call_next(state, local(2026, 11, 23, 9, 51), "2").result["ticket"]["id"] for _ in range(2)]
+    assert called == [first["id"], later["id"]]
+
+
+def test_clock_set_back_across_midnight_repeats_no_number():
+    _, engine, state = fresh()
+    after_midnight = issue(engine, state, local(2026, 11, 24, 0, 1))
+    back = issue(engine, state, local(2026, 11, 23, 23, 58))  # the clock jumps back into yesterday
+    assert back["id"].startswith("20261124") and back["number"] == "A002"
+    assert back["id"] != after_midnight["id"]
