@@ -1,8 +1,8 @@
 """Faults around the hub: the broker restarting under load, the printer failing mid-ticket, a full disk,
 and the clock jumping back (an NTP correction).
 
-Tests marked ``xfail(strict=True)`` state the correct behaviour and fail today because of a bug
-reported in docs/reliability.md; they turn into failures (XPASS) once it is fixed, so the mark goes.
+The clock, paper-out-without-flow-control and full-disk CLI tests found bugs that are fixed since
+(docs/reliability.md); they stay as regression tests.
 """
 
 from __future__ import annotations
@@ -276,18 +276,24 @@ def test_paper_runs_out_during_a_print(stalling_printer, kiosk_store):
         service.close()
 
 
-@pytest.mark.xfail(strict=True, reason="PrinterService does not ask the status after a job: paper running out "
-                   "mid-ticket on a printer without flow control reads as printed (see docs/reliability.md)")
 def test_paper_out_mid_ticket_without_flow_control_is_reported(stalling_printer, kiosk_store):
+    """Without flow control the printer swallows the rest of the job: only its status tells."""
     store, ctx = kiosk_store
     fake = stalling_printer
     service = PrinterService(f"serial://{fake.link}?baudrate=115200&profile=TM-T20II&timeout=0.2")
     try:
         assert service.open()["state"] == "ok"
-        _, paper = _issue_and_render(store, ctx)
+        ticket, paper = _issue_and_render(store, ctx)
+        job = service.render(paper)
         fake.arm(2048, "paper_out", stall=False)  # the rest of the job falls on the floor
-        with pytest.raises(PrinterUnavailable):
+        with pytest.raises(PrinterUnavailable) as err:
             service.print_ticket(paper)
+        assert err.value.status["state"] == "paper_out"
+        _ticket_still_waiting(store, ticket)
+        fake.recover()  # paper changed
+        mark = len(fake.received)
+        assert service.reprint_last() == len(job)
+        assert wait_for(lambda: job in bytes(fake.received[mark:]), timeout=5)
     finally:
         service.close()
 
@@ -369,8 +375,6 @@ def _cli(ctx: AppContext, *args: str) -> subprocess.CompletedProcess[str]:
                            str(ctx.data_dir), *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.xfail(strict=True, reason="qms/cli.py main() does not catch sqlite3.OperationalError: a full disk "
-                   "prints a traceback instead of one line (see docs/reliability.md)")
 def test_cli_on_a_full_disk_says_so_in_one_line(tiny_fs, roomy_site):
     ctx = AppContext(config_path=roomy_site, data_dir=tiny_fs / "data")
     assert _cli(ctx, "ticket", "issue", "tu-phap").returncode == 0
@@ -379,6 +383,7 @@ def test_cli_on_a_full_disk_says_so_in_one_line(tiny_fs, roomy_site):
     filler.unlink()
     assert full.returncode != 0
     assert full.stderr.startswith("qms: ") and len(full.stderr.strip().splitlines()) == 1, full.stderr
+    assert "space" in full.stderr, "the line says what to do"
 
 
 def test_file_size_limit_while_writing(tmp_path):
@@ -447,8 +452,6 @@ def test_clock_back_10_minutes_mid_day_keeps_numbers(tmp_path):
         assert [e["ticket"]["number"] for e in store.events_after(0)] == numbers
 
 
-@pytest.mark.xfail(strict=True, reason="queue_core/policy.py fifo_key orders by queued_at (wall clock): after the "
-                   "clock goes back, later tickets are called first (see docs/reliability.md)")
 def test_clock_back_10_minutes_mid_day_keeps_call_order(tmp_path):
     clock = JumpingClock(local(2026, 11, 23, 10, 0))
     with Store(tmp_path / "q.sqlite3", make_site(end=999), clock=clock) as store:
@@ -472,9 +475,6 @@ def test_clock_forward_then_back_within_a_day_keeps_everything(tmp_path):
         assert len(store.tickets()) == 9
 
 
-@pytest.mark.xfail(strict=True, reason="queue_core/engine.py issue_ticket restarts numbering for any day other "
-                   "than the stored one, and hub/store.py _save uses INSERT OR REPLACE: a clock going back across "
-                   "midnight repeats yesterday's numbers and overwrites yesterday's tickets (docs/reliability.md)")
 def test_clock_back_across_midnight_repeats_no_number_and_loses_no_ticket(tmp_path):
     clock = JumpingClock(local(2026, 11, 23, 23, 57))
     with Store(tmp_path / "q.sqlite3", make_site(end=999), clock=clock) as store:
