@@ -25,6 +25,8 @@ import queue
 import random
 import time
 
+import pytest
+
 from hub.store import Store
 from mqtt_bus.client import BusClient
 from qms.context import AppContext
@@ -38,6 +40,7 @@ BURST = 18  # requests per burst: 3 kiosks x 2 tickets, 6 pads x 2 presses
 KILL_WINDOW_S = 0.1  # a burst lasts about this long here
 
 
+@pytest.mark.timeout(max(300, 120 + CYCLES))  # about 0.3 s a cycle here
 def test_sigkill_hub_at_random_moments(tmp_path, broker, roomy_site):
     rng = random.Random(SEED)
     ctx = AppContext(config_path=roomy_site, data_dir=tmp_path / "data")

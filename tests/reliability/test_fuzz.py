@@ -237,6 +237,7 @@ def fuzz_ctx(tmp_path, roomy_site) -> Iterator[AppContext]:
 # -------------------------------------------------------------------- the two paths
 
 
+@pytest.mark.timeout(max(300, 60 + EXAMPLES // 100))  # about 3 ms a case here
 def test_fuzz_hub_answer(fuzz_ctx):
     store = Store(fuzz_ctx.store_path, fuzz_ctx.site)
     hub = Hub(store, BusClient("mqtt://127.0.0.1:9", fuzz_ctx.site.site, "hub", "hub"))  # never connected
@@ -305,6 +306,7 @@ topic_ids = st.text(st.characters(whitelist_categories=("L", "N", "P", "S", "Zs"
                     min_size=1, max_size=24)
 
 
+@pytest.mark.timeout(max(300, 60 + EXAMPLES // 40))  # about 8 ms a case here
 def test_fuzz_requests_through_the_broker(fuzz_ctx, broker, tmp_path):
     fingerprint = Fingerprint(fuzz_ctx.store_path)
     hubs = HubForkServer(fuzz_ctx.config_path, fuzz_ctx.data_dir, broker.url, tmp_path / "hub.log")
