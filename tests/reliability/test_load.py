@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from types import ModuleType
 
 from tests.reliability.helpers import ROOT, env_int
 
 
-def _bench_load():
+def _bench_load() -> ModuleType:
+    """bench/bench_load.py as a module (bench/ is not a package)."""
     spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "bench_load.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
