@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import queue
+import sqlite3
 import threading
 from typing import Any
 
@@ -26,6 +27,15 @@ log = logging.getLogger(__name__)
 
 MAX_PAYLOAD_BYTES = 16 * 1024
 PUBLISHED_SEQ_KEY = "published_seq"
+
+
+def encodable(text: str) -> bool:
+    """True unless ``text`` holds lone surrogates (valid JSON, but no UTF-8 answer could carry it)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def error_response(request_id: Any, code: str, message: str) -> dict[str, Any]:
@@ -123,13 +133,13 @@ class Hub:
                                   f"request is {len(raw)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
         try:
             request = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            log.warning("malformed JSON request from %s refused: %s", client_id, exc)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: absurd nesting
+            log.warning("malformed JSON request from %s refused: %s", client_id, type(exc).__name__)
             return error_response(None, "bad_json", f"request is not UTF-8 JSON: {exc}")
         if not isinstance(request, dict):
             return error_response(None, "bad_request", "request must be a JSON object")
         request_id = request.get("id")
-        if not isinstance(request_id, str) or not 0 < len(request_id) <= 128:
+        if not isinstance(request_id, str) or not 0 < len(request_id) <= 128 or not encodable(request_id):
             return error_response(None, "bad_request", "request needs an 'id': a string of 1..128 characters")
         action = request.get("action")
         if not isinstance(action, str):
@@ -151,6 +161,10 @@ class Hub:
             reply = self.store.run(action, args, request_id=f"{client_id}/{request_id}")
         except QueueError as err:  # pragma: no cover - the store turns these into replies
             return {"id": request_id, "ok": False, "error": err.as_dict()}
+        except sqlite3.OperationalError as exc:  # disk full, read-only: not a bug, tell the device
+            log.error("store unavailable for %s from %s: %s", action, client_id, exc)
+            return error_response(request_id, "store_unavailable",
+                                  f"the hub cannot write its store ({exc}); tell the technician (qms doctor)")
         except Exception:
             log.exception("action %s from %s failed", action, client_id)
             return error_response(request_id, "internal_error", "the hub failed; see its log (qms doctor)")

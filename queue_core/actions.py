@@ -58,6 +58,8 @@ def check_args(action: str, args: Any) -> dict[str, Any]:
                              f"{action}: argument {name!r} must be {kind.__name__}, got {type(value).__name__}")
         if isinstance(value, str) and not (0 < len(value) <= 200):
             raise QueueError("bad_request", f"{action}: argument {name!r} must be 1..200 characters")
+        if isinstance(value, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise QueueError("bad_request", f"{action}: argument {name!r} is not valid text (lone surrogate)")
         clean[name] = value
     unknown = sorted(set(args) - set(required) - set(optional))
     if unknown:
