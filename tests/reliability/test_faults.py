@@ -349,7 +349,7 @@ def test_disk_full_under_the_hub(tiny_fs, broker, make_client, roomy_site, caplo
         failed = [kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2, request_id="full-1"),
                   pad.request("call_next", {"counter": "2"}, timeout=2, request_id="full-2")]
         for response in failed:
-            assert response["ok"] is False and response["error"]["code"] == "internal_error", response
+            assert response["ok"] is False and response["error"]["code"] == "store_unavailable", response
             assert "log" in response["error"]["message"]
         assert any("disk is full" in (r.exc_text or "") or "disk is full" in str(r.exc_info and r.exc_info[1])
                    for r in caplog.records), "the hub's log must say the disk is full"
