@@ -293,8 +293,11 @@ def set_hub_status(board: BoardState, payload: dict[str, Any]) -> BoardState:
     if online and board.hub_online is False:
         board = replace(
             board, seen_calls=frozenset(),
-            counters={k: replace(r, status_seq=_NEVER, ticket_seq=_NEVER, seq=_NEVER) for k, r in board.counters.items()},
-            services={k: replace(r, seq=_NEVER) for k, r in board.services.items()},
+            # 0, not _NEVER: what is shown stays shown (the republished state may arrive before this
+            # status), yet any republished payload, whatever its seq, replaces it
+            counters={k: replace(r, status_seq=min(r.status_seq, 0), ticket_seq=min(r.ticket_seq, 0),
+                                 seq=min(r.seq, 0)) for k, r in board.counters.items()},
+            services={k: replace(r, seq=min(r.seq, 0)) for k, r in board.services.items()},
         )
     return replace(board, hub_online=online)
 
