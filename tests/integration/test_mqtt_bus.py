@@ -155,7 +155,11 @@ def test_resubscribes_after_broker_restart(broker, make_client, how):
     sub.subscribe(sub.topics.events_all, inbox)
     pub = make_client(broker.url, "hub", "hub")
     assert sub.wait_connected(3) and pub.wait_connected(3)
-    pub.publish_json(pub.topics.event("ticket_called"), {"seq": 1})
+    # connected comes before the broker has acknowledged the subscription: publish until it is in place
+    deadline = time.monotonic() + 3
+    while not inbox.items and time.monotonic() < deadline:
+        pub.publish_json(pub.topics.event("ticket_called"), {"seq": 1})
+        time.sleep(0.1)
     inbox.wait_for(lambda t, p: p["seq"] == 1)
 
     if how == "restart":
