@@ -64,7 +64,7 @@ def test_backups_taken_while_another_process_writes_are_consistent_and_restore_b
         proc.wait()
     counts = [consistent(c.path) for c in copies]
     assert counts == [c.tickets for c in copies] and counts == sorted(counts) and counts[0] >= 30
-    assert counts[2] >= counts[0] + 40
+    assert counts[0] < counts[1] < counts[2]  # the writer kept writing between the backups
     for c in copies:  # one self-contained file each
         assert not Path(f"{c.path}-wal").exists() and not Path(f"{c.path}.part").exists()
     live = consistent(store_path)
