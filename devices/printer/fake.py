@@ -72,16 +72,20 @@ class FakePrinter:
                 continue
             if not self._speed_matches():
                 continue  # wrong speed: the printer sees noise
-            self.received += chunk
-            pending += chunk
-            while (i := pending.find(b"\x10\x04")) >= 0 and len(pending) > i + 2:
-                n = pending[i + 2]
-                pending = pending[i + 3:]
-                self.queries.append(n)
-                reply = REPLIES.get(self.state, {}).get(n)
-                if reply is not None:
-                    os.write(self._master, bytes([reply]))
-            pending = pending[-2:]
+            pending = self.take(pending, chunk)
+
+    def take(self, pending: bytes, chunk: bytes) -> bytes:
+        """Record ``chunk`` and answer the DLE EOT queries in it; returns the bytes kept for the next chunk."""
+        self.received += chunk
+        pending += chunk
+        while (i := pending.find(b"\x10\x04")) >= 0 and len(pending) > i + 2:
+            n = pending[i + 2]
+            pending = pending[i + 3:]
+            self.queries.append(n)
+            reply = REPLIES.get(self.state, {}).get(n)
+            if reply is not None:
+                os.write(self._master, bytes([reply]))
+        return pending[-2:]
 
     def wait_for(self, needle: bytes, timeout: float = 3.0) -> bool:
         deadline = time.monotonic() + timeout

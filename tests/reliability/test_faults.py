@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from devices.printer import PrinterService, PrinterUnavailable
-from devices.printer.fake import REPLIES, FakePrinter
+from devices.printer.fake import FakePrinter
 from hub.run import start_hub
 from hub.store import Store
 from kiosk.catalog import Catalog
@@ -160,16 +160,7 @@ class StallingPrinter(FakePrinter):
                 chunk = os.read(self._master, 1024)
             except OSError:
                 continue
-            self.received += chunk
-            pending += chunk
-            while (i := pending.find(b"\x10\x04")) >= 0 and len(pending) > i + 2:
-                n = pending[i + 2]
-                pending = pending[i + 3:]
-                self.queries.append(n)
-                reply = REPLIES.get(self.state, {}).get(n)
-                if reply is not None:
-                    os.write(self._master, bytes([reply]))
-            pending = pending[-2:]
+            pending = self.take(pending, chunk)
 
 
 @pytest.fixture
