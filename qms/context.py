@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 
 import platformdirs
 
+from hub.clock import ClockGuard, ClockPolicy
 from hub.store import Store
 from qms.config import SiteConfig, default_config_path, load_config, to_site_def
+from qms.config.schema import ClockCfg
 from queue_core import SiteDef
 
 STORE_FILE = "queue.sqlite3"
@@ -23,6 +26,12 @@ STORE_FILE = "queue.sqlite3"
 def default_data_dir() -> Path:
     """The per-user data dir (``/var/lib/qms`` is set by the system services)."""
     return platformdirs.user_data_path("qms", appauthor=False)
+
+
+def clock_policy(cfg: ClockCfg) -> ClockPolicy:
+    """The config's ``clock`` section as the store's tolerances."""
+    return ClockPolicy(timedelta(seconds=cfg.max_step_s), timedelta(seconds=cfg.max_back_s),
+                       timedelta(days=cfg.max_gap_days))
 
 
 @dataclass
@@ -76,5 +85,5 @@ class AppContext:
         return self.data_dir / STORE_FILE
 
     def open_store(self) -> Store:
-        """Open (and create or migrate) the store."""
-        return Store(self.store_path, self.site)
+        """Open (and create or migrate) the store, judging the board's clock (hub/clock.py)."""
+        return Store(self.store_path, self.site, guard=ClockGuard(clock_policy(self.config.clock)))
