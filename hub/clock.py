@@ -9,6 +9,9 @@ disagrees with it is a jump. :func:`judge` is the pure decision; :func:`read_boo
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,24 +23,30 @@ UPTIME_FILE = Path("/proc/uptime")
 CLOCK_REF_KEY = "clock_ref"
 """The ``meta`` key of the store's :class:`ClockRef`."""
 
+TIME_ERROR = 5
+"""``adjtimex`` result while the clock is not synchronised (``STA_UNSYNC``)."""
 CLOCK_FLOOR = datetime(2025, 1, 1, tzinfo=UTC)
 """No clock earlier than this is right (a board that boots at 1970-01-01)."""
 
 
 @dataclass(frozen=True)
 class BootReading:
-    """Which boot this is and the seconds since it (None where unknown)."""
+    """Which boot this is, the seconds since it (None where unknown), and whether NTP set the clock."""
 
     boot_id: str | None
     uptime_s: float | None
+    synced: bool = False
+    """The kernel says a time service (chrony) synchronised the clock (``adjtimex`` is not TIME_ERROR)."""
 
 
 @dataclass(frozen=True)
 class ClockRef:
     """The trusted time of the store's newest event and the boot clock at that instant.
 
-    ``exact`` is False when ``wall`` is only a lower bound (it came from the store, not from a clock
-    that was believed): then only the generous ``max_gap`` rule limits a later clock.
+    ``exact`` is False when ``wall`` is only a lower bound (the clock was plausible but nothing
+    confirmed it: after a reboot before NTP, a 1970 boot): then only the generous ``max_gap`` rule
+    limits a later clock, so the first sync after a boot is accepted. A reference is exact when the
+    kernel reports the clock synchronised, after ``qms clock trust``, and along one boot from either.
     """
 
     wall: datetime
@@ -99,7 +108,7 @@ def judge(wall: datetime, boot: BootReading, ref: ClockRef | None, policy: Clock
         return Verdict(False, max(wall, floor), f"the board's clock reads {_fmt(wall)}: its date is not set",
                        exact=False)
     if ref is None:
-        return Verdict(True, wall)
+        return Verdict(True, wall, exact=boot.synced)
     same_boot = (ref.boot_id is not None and ref.boot_id == boot.boot_id
                  and ref.uptime_s is not None and boot.uptime_s is not None and boot.uptime_s >= ref.uptime_s)
     elapsed = timedelta(seconds=boot.uptime_s - ref.uptime_s) if same_boot else timedelta(0)  # type: ignore[operator]
@@ -117,13 +126,31 @@ def judge(wall: datetime, boot: BootReading, ref: ClockRef | None, policy: Clock
     elif wall > known + policy.max_gap:
         return Verdict(False, known, f"the board's clock reads {_fmt(wall)}, implausibly far past the newest "
                                      f"event ({_fmt(ref.wall)})", exact=False)
-    if wall < ref.wall:  # a small step back: time does not go back, and the wall is not a good reference
-        return Verdict(True, ref.wall, exact=False)
-    return Verdict(True, wall)
+    exact = (same_boot and ref.exact) or boot.synced
+    if wall < ref.wall:  # a small step back (an NTP correction): time is held at the newest event
+        return Verdict(True, ref.wall, exact=exact)
+    return Verdict(True, wall, exact=exact)
+
+
+@functools.cache
+def _adjtimex() -> Callable[[ctypes.Array[ctypes.c_char]], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).adjtimex
+    except (OSError, AttributeError):
+        return None
+
+
+def kernel_clock_synced() -> bool:
+    """True when the kernel's clock status is synchronised (``adjtimex`` read-only call; False if unknown)."""
+    adjtimex = _adjtimex()
+    if adjtimex is None:
+        return False
+    timex = ctypes.create_string_buffer(512)  # struct timex (~208 bytes) with modes = 0: only read
+    return 0 <= adjtimex(timex) < TIME_ERROR
 
 
 def read_boot() -> BootReading:
-    """This boot's id and uptime from ``/proc`` (None where unreadable, e.g. not Linux)."""
+    """This boot's id and uptime from ``/proc`` (None where unreadable, e.g. not Linux) and the sync status."""
     try:
         boot_id: str | None = BOOT_ID_FILE.read_text(encoding="ascii").strip() or None
     except OSError:
@@ -132,7 +159,7 @@ def read_boot() -> BootReading:
         uptime_s: float | None = float(UPTIME_FILE.read_text(encoding="ascii").split()[0])
     except (OSError, ValueError, IndexError):
         uptime_s = None
-    return BootReading(boot_id, uptime_s)
+    return BootReading(boot_id, uptime_s, kernel_clock_synced())
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
+from hub.clock import kernel_clock_synced
 from qms.context import AppContext
 
 
@@ -31,6 +32,7 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     assert verdict is not None  # ctx.open_store always judges the clock
     print(f"board time:   {show(wall)}")
     print(f"newest event: {show(ref.wall) if ref else 'none yet'}")
+    print(f"NTP synced:   {'yes' if kernel_clock_synced() else 'no (the kernel has not been told the time is right)'}")
     if verdict.trusted:
         print("issuing:      allowed")
         return 0

@@ -23,9 +23,10 @@ def later(seconds: float, boot: str = BOOT) -> BootReading:
     return BootReading(boot, 1000.0 + seconds)
 
 
-def test_a_new_store_believes_a_sane_clock():
+def test_a_new_store_believes_a_sane_clock_exactly_once_ntp_set_it():
     verdict = judge(T0, later(0), None, POLICY)
-    assert verdict.trusted and verdict.now == T0
+    assert verdict.trusted and verdict.now == T0 and not verdict.exact
+    assert judge(T0, BootReading(BOOT, 1000.0, synced=True), None, POLICY).exact
 
 
 def test_a_1970_clock_is_never_trusted_and_time_stays_at_the_newest_event():
@@ -53,7 +54,9 @@ def test_same_boot_small_step_forward_within_tolerance_is_trusted():
 
 def test_a_little_behind_is_clamped_to_the_newest_event():
     verdict = judge(T0 - timedelta(minutes=5), later(30), ref(), POLICY)
-    assert verdict.trusted and verdict.now == T0 and not verdict.exact
+    assert verdict.trusted and verdict.now == T0 and verdict.exact, "the same boot keeps its exact chain"
+    after_reboot = judge(T0 - timedelta(minutes=5), BootReading("boot-b", 30.0), ref(), POLICY)
+    assert after_reboot.trusted and after_reboot.now == T0 and not after_reboot.exact
 
 
 def test_far_behind_the_newest_event_is_refused():
@@ -70,7 +73,8 @@ def test_same_boot_jump_back_after_a_long_idle_is_refused():
 
 def test_after_a_reboot_a_plausible_gap_is_trusted_and_an_implausible_one_is_not():
     overnight = judge(T0 + timedelta(days=3), BootReading("boot-b", 30.0), ref(), POLICY)
-    assert overnight.trusted and overnight.now == T0 + timedelta(days=3) and overnight.exact
+    assert overnight.trusted and overnight.now == T0 + timedelta(days=3) and not overnight.exact
+    assert judge(T0 + timedelta(days=3), BootReading("boot-b", 30.0, synced=True), ref(), POLICY).exact
     far = judge(T0 + timedelta(days=20), BootReading("boot-b", 30.0), ref(), POLICY)
     assert not far.trusted and "implausibly far" in far.reason and far.now == T0 and not far.exact
 
@@ -82,6 +86,19 @@ def test_a_lower_bound_reference_accepts_the_time_sync_after_a_bad_boot():
     assert verdict.trusted and verdict.now == T0 + timedelta(hours=14)
 
 
+def test_after_a_reboot_the_first_ntp_step_is_accepted_then_jumps_are_caught():
+    """fake-hwclock restores last evening's time at boot; chrony steps it to the morning; later a bad jump."""
+    restored = judge(T0 + timedelta(minutes=30), BootReading("boot-b", 20.0), ref(), POLICY)
+    assert restored.trusted and not restored.exact
+    boot_b = restored.next_ref(BootReading("boot-b", 20.0))
+    synced_boot = BootReading("boot-b", 620.0, synced=True)
+    step = judge(T0 + timedelta(hours=14), synced_boot, boot_b, POLICY)
+    assert step.trusted and step.exact, "the boot's first sync is not a jump"
+    jump = judge(T0 + timedelta(days=1, hours=14), BootReading("boot-b", 680.0, synced=True),
+                 step.next_ref(synced_boot), POLICY)
+    assert not jump.trusted and jump.now == T0 + timedelta(hours=14, seconds=60)
+
+
 def test_uptime_going_backwards_means_another_boot():
     verdict = judge(T0 + timedelta(days=1), BootReading(BOOT, 10.0), ref(), POLICY)
     assert verdict.trusted, "not the same boot (uptime went back), so a day's gap is plausible"
@@ -90,7 +107,8 @@ def test_uptime_going_backwards_means_another_boot():
 def test_reference_round_trips_through_json():
     original = ClockRef(T0, BOOT, 1234.56, exact=True)
     assert ClockRef.from_json(original.to_json()) == original
-    assert judge(T0, later(0), None, POLICY).next_ref(later(0)) == ClockRef(T0, BOOT, 1000.0, True)
+    synced = BootReading(BOOT, 1000.0, synced=True)
+    assert judge(T0, synced, None, POLICY).next_ref(synced) == ClockRef(T0, BOOT, 1000.0, True)
 
 
 def test_read_boot_reads_this_machine():
