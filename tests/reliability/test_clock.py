@@ -211,12 +211,19 @@ def test_cli_technician_confirms_a_clock_that_really_moved(tmp_path):
 # --------------------------------------------------------------------------- the hub under a lying clock
 
 
+def set_offset(clock_file: Path, offset: int) -> None:
+    """Move the hub's clock: replace the file libfaketime re-reads (atomically: never seen half-written)."""
+    tmp = clock_file.with_suffix(".tmp")
+    tmp.write_text(f"{offset:+d}\n")
+    os.replace(tmp, clock_file)
+
+
 @pytest.fixture
 def hub_process(tmp_path, broker) -> Iterator[tuple[Center, Path, BusClient, BusClient]]:
     """``qms hub`` whose clock follows a file, a kiosk and a counter pad on a real mosquitto."""
     center = Center(tmp_path)
     clock_file = tmp_path / "faketime"
-    clock_file.write_text(f"{offset_to(9):+d}\n")
+    set_offset(clock_file, offset_to(9))
     center.install(offset_to(9))
     log = (tmp_path / "hub.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "qms.cli", "--config", str(center.config), "--data-dir",
@@ -247,14 +254,14 @@ def test_hub_clock_a_day_ahead_and_back(hub_process):
     today = issued[0]["id"][:8]
 
     morning = int(clock_file.read_text())
-    clock_file.write_text(f"{morning + DAY:+d}\n")  # the hub's clock jumps a day ahead
+    set_offset(clock_file, morning + DAY)  # the hub's clock jumps a day ahead
     refused = kiosk.request("issue_ticket", {"service": "tu-phap"})
     assert refused["ok"] is False and refused["error"]["code"] == "clock_untrusted"
     assert "qms clock trust" in refused["error"]["message"]
     called = pad.request("call_next", {"counter": "2"})
     assert called["ok"] and called["result"]["ticket"]["number"] == "A0001"
 
-    clock_file.write_text(f"{morning:+d}\n")  # and is corrected
+    set_offset(clock_file, morning)  # and is corrected
     again = kiosk.request("issue_ticket", {"service": "tu-phap"})
     assert again["ok"] and again["result"]["ticket"]["number"] == "A0004"
     assert again["result"]["ticket"]["id"].startswith(today)
