@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -260,7 +260,8 @@ class Store:
         """The trusted time of the newest event (a store from before trusted time: its newest event's ts)."""
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (CLOCK_REF_KEY,)).fetchone()
         if row is not None:
-            return ClockRef.from_json(row["value"])
+            with suppress(ValueError, KeyError, TypeError):  # unreadable: judge against the newest event
+                return ClockRef.from_json(row["value"])
         newest = conn.execute("SELECT ts FROM outbox ORDER BY seq DESC LIMIT 1").fetchone()
         return None if newest is None else ClockRef(datetime.fromisoformat(newest["ts"]))
 

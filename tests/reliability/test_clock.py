@@ -316,3 +316,12 @@ def test_call_by_number_while_the_clock_is_behind_the_stores_day(tmp_path):
         called = store.run("call_ticket", {"counter": "2", "number": "A004"})
         assert called.ok, called.response
         assert called.response["result"]["ticket"]["id"] == "20261124-tu-phap-4"
+
+
+def test_an_unreadable_reference_falls_back_to_the_newest_event(tmp_path):
+    wall = {"now": local(2026, 11, 23, 9, 0)}
+    with Store(tmp_path / "q.sqlite3", make_site(), clock=lambda: wall["now"]) as store:
+        store.run("issue_ticket", {"service": "tu-phap"})
+        store.set_meta("clock_ref", "{not json")
+        ref = store.clock_ref()
+        assert ref is not None and ref.wall == local(2026, 11, 23, 9, 0) and not ref.exact

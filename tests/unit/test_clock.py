@@ -124,3 +124,4 @@ def test_time_never_goes_back_before_the_newest_event(wall_offset_s, elapsed_s, 
     assert verdict.now >= T0
     if verdict.trusted:
         assert verdict.now == max(T0, T0 + timedelta(seconds=wall_offset_s))
+
