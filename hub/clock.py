@@ -109,9 +109,10 @@ def judge(wall: datetime, boot: BootReading, ref: ClockRef | None, policy: Clock
                        exact=False)
     if ref is None:
         return Verdict(True, wall, exact=boot.synced)
+    then, now_s = ref.uptime_s, boot.uptime_s
     same_boot = (ref.boot_id is not None and ref.boot_id == boot.boot_id
-                 and ref.uptime_s is not None and boot.uptime_s is not None and boot.uptime_s >= ref.uptime_s)
-    elapsed = timedelta(seconds=boot.uptime_s - ref.uptime_s) if same_boot else timedelta(0)  # type: ignore[operator]
+                 and then is not None and now_s is not None and now_s >= then)
+    elapsed = timedelta(seconds=now_s - then) if same_boot and now_s is not None and then is not None else timedelta(0)
     known = ref.wall + elapsed  # the real time is at least this (exactly this when ref.exact on this boot)
     if wall < ref.wall - policy.max_back:
         return Verdict(False, known, f"the board's clock reads {_fmt(wall)}, earlier than the newest event "
