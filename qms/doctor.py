@@ -18,7 +18,7 @@ import subprocess
 import textwrap
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -191,7 +191,8 @@ def check_broker(ctx: AppContext, site: str, timeout: float = 2.0) -> tuple[Chec
                      f"{START_HUB} (the hub starts the embedded mosquitto); or {fix_url}"), None
     except ValueError as exc:
         return Check("broker", False, str(exc), fix_url), None
-    address = parse_broker_url(login.url)
+    login_address = parse_broker_url(login.url)
+    address = replace(login_address, username=None, password=None)  # shown: who logs in is said apart
     try:
         socket.create_connection((address.host, address.port), timeout=timeout).close()
     except OSError as exc:
@@ -209,7 +210,7 @@ def check_broker(ctx: AppContext, site: str, timeout: float = 2.0) -> tuple[Chec
         connected = client.wait_connected(timeout)
     finally:
         client.close(timeout=1.0)
-    who = f"as {login.client_id}" if address.username else "without a login"
+    who = f"as {login.client_id}" if login_address.username else "without a login"
     if not connected:
         return Check("broker", False, f"{address} is reachable but refused the MQTT connection {who}",
                      f"check the password in {ctx.secrets_dir / login.client_id if ctx.secrets_dir else 'the URL'} "
@@ -599,7 +600,7 @@ HEADER_LABELS = {"env file": "tệp cài đặt / env file", "config": "cấu h�
 
 def _wrap(text: str, indent: str) -> list[str]:
     return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
-                         break_on_hyphens=False) or [indent]
+                         break_on_hyphens=False, break_long_words=False) or [indent]
 
 
 def render(checks: list[Check], head: dict[str, str] | None = None) -> str:
