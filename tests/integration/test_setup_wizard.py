@@ -187,3 +187,84 @@ def test_an_unwritable_env_file_is_one_line_naming_it_and_sudo(unwritable):
     assert out.stderr.count("\n") == 1 and str(unwritable) in out.stderr and "sudo qms setup" in out.stderr
     assert "Traceback" not in out.stderr and out.stdout == ""  # refused before asking anything
     assert read_env(unwritable)["QMS_ROLES"] == "kiosk"
+
+
+class Terminal:
+    """``qms setup`` on a real pseudo-terminal (its controlling tty), as a technician types at it."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        import fcntl
+        import termios
+
+        self.master, slave = os.openpty()
+        self.proc = subprocess.Popen([sys.executable, "-m", "qms.cli", "setup", *args], cwd=ROOT, env=env,
+                                     stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+                                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+        os.close(slave)
+        self.screen = b""
+
+    def expect(self, text: str, timeout: float = 30) -> None:
+        """Read the screen until ``text`` shows (or the program ends)."""
+        import select
+        import time
+
+        deadline = time.monotonic() + timeout
+        while text.encode() not in self.screen:
+            ready, _, _ = select.select([self.master], [], [], max(0.0, deadline - time.monotonic()))
+            assert ready, f"timed out waiting for {text!r}; screen:\n{self.screen.decode(errors='replace')}"
+            try:
+                chunk = os.read(self.master, 4096)
+            except OSError:  # EIO: the program ended
+                chunk = b""
+            assert chunk, f"the program ended before {text!r}; screen:\n{self.screen.decode(errors='replace')}"
+            self.screen += chunk
+
+    def type(self, line: str) -> None:
+        os.write(self.master, line.encode() + b"\n")
+
+    def close(self) -> int:
+        try:
+            code = self.proc.wait(timeout=30)
+        finally:
+            self.proc.kill()
+            os.close(self.master)
+        return code
+
+
+def test_on_a_terminal_the_password_is_not_echoed(tmp_path, secured):
+    env_file = board_env(tmp_path)
+    term = Terminal("broker", "--no-restart", env={**os.environ, "QMS_ENV_FILE": str(env_file)})
+    try:
+        term.expect("Hub address")
+        term.type(f"127.0.0.1:{secured.port}")
+        term.expect("login id")
+        term.type("kiosk-1")
+        term.expect("Password")
+        term.type(PASSWORD)
+        term.expect("qms doctor")
+    finally:
+        code = term.close()
+    screen = term.screen.decode(errors="replace")
+    assert code == 0, screen
+    assert f"127.0.0.1:{secured.port}" in screen and "kiosk-1" in screen  # answers are echoed as typed ...
+    assert PASSWORD not in screen and "Mật-khẩu" not in screen  # ... the password is not
+    assert "✓ đã kết nối / connected" in screen
+    assert (tmp_path / "secrets" / "kiosk-1").read_text(encoding="utf-8") == PASSWORD + "\n"
+    assert read_env(env_file)["QMS_BROKER"] == f"mqtt://127.0.0.1:{secured.port}"  # QMS_ENV_FILE chose the file
+
+
+def test_ctrl_c_at_the_hidden_password_prompt(tmp_path):
+    env_file = board_env(tmp_path)
+    term = Terminal("broker", "--env-file", str(env_file), "--no-restart")
+    try:
+        term.expect("Hub address")
+        term.type("127.0.0.1")
+        term.expect("login id")
+        term.type("kiosk-1")
+        term.expect("Password")
+        os.write(term.master, b"\x03")  # Ctrl-C typed at the terminal
+        term.expect(CANCELLED)
+    finally:
+        code = term.close()
+    assert code == 130 and "Traceback" not in term.screen.decode(errors="replace")
+    assert not (tmp_path / "secrets").exists() and "QMS_BROKER" not in read_env(env_file)
