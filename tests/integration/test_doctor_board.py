@@ -189,3 +189,24 @@ def test_an_unexpected_failure_becomes_a_line_not_a_traceback():
 
     check = doctor.guarded("printer", broken)
     assert not check.ok and "KeyError" in check.detail and "boom" in check.detail
+
+
+def test_a_login_file_of_another_owner_is_named_with_the_chown(tmp_path):
+    secrets = tmp_path / "secrets"
+    secrets.mkdir(mode=0o700)
+    path = secrets / "kiosk-1"
+    path.write_text("pw\n", encoding="utf-8")
+    path.chmod(0o600)
+    owner = "nobody" if os.geteuid() == 0 else "root"  # a user that does not own the file
+    check = doctor.check_login_file(secrets, "kiosk-1", owner)
+    assert not check.ok and f"not to {owner}" in check.detail and check.fix == f"sudo chown {owner} {path}"
+    assert "not set" in doctor.check_login_file(None, "kiosk-1").detail
+
+
+def test_roles_choose_the_checks_and_the_logins(tmp_path, always_open_config):
+    ctx = AppContext(always_open_config, tmp_path / "data", broker_option="mqtt://127.0.0.1:1",
+                     secrets_dir=tmp_path / "secrets")
+    board = doctor.Board(tmp_path / "qms.env", roles=("kiosk", "counter@3"))
+    names = [c.name for c in doctor.collect(ctx, timeout=0.3, board=board)]
+    assert "login kiosk-1" in names and "login counter-3" in names and "login hub" not in names
+    assert "printer" in names and "store" not in names and "audio" not in names
