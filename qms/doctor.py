@@ -1,8 +1,13 @@
-"""``qms doctor``: a technician's checklist of this device, each problem with its fix.
+"""``qms doctor``: a technician's checklist of this board as its services see it, each problem with its fix.
 
-Every check is a small function returning a :class:`Check`; :func:`collect` runs them in order
-(later checks are skipped when what they need failed) and :func:`run` prints ✓ / ! / ✗ lines.
-The exit code is 1 when any check failed (warnings don't count), so scripts can use it.
+It reads the board's settings like every verb (``$QMS_ENV_FILE`` or /etc/qms/qms.env, see
+``qms.context``), prints what it checks (env file, config, data dir, broker without password, roles),
+then one ✓ / ! / ✗ line per check, Vietnamese first with English. It logs in to the broker as
+``monitor-technician`` (password in ``$QMS_SECRETS_DIR/monitor-technician``), never as a service: with
+``use_username_as_clientid`` that would disconnect the service. Per role it checks the service's login
+file (0600, owned by the service user), and it compares this board's clock with the hub's (``clock``
+request). Every check is wrapped: an unexpected exception is a ✗ line, never a traceback. The exit code
+is 1 when any check failed (warnings don't count), so scripts can use it.
 """
 
 from __future__ import annotations
@@ -594,7 +599,7 @@ def header(ctx: AppContext, board: Board) -> dict[str, str]:
 
 
 HEADER_LABELS = {"env file": "tệp cài đặt / env file", "config": "cấu hình / config",
-                 "data dir": "dữ liệu / data dir", "broker": "broker", "secrets dir": "mật khẩu / secrets",
+                 "data dir": "dữ liệu / data dir", "broker": "máy chủ tin nhắn / broker", "secrets dir": "mật khẩu / secrets",
                  "roles": "vai trò / roles"}
 
 

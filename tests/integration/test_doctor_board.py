@@ -115,7 +115,7 @@ def test_healthy_board_is_all_green_and_names_what_it_checked(board):
     assert f"tệp cài đặt / env file: {board.env_file}" in text
     assert f"cấu hình / config: {board.root / 'site.yaml'}" in text
     assert f"dữ liệu / data dir: {board.root / 'data'}" in text
-    assert f"broker: mqtt://127.0.0.1:{board.broker.port}" in text and "vai trò / roles: hub" in text
+    assert f"máy chủ tin nhắn / broker: mqtt://127.0.0.1:{board.broker.port}" in text and "vai trò / roles: hub" in text
     assert f"✓ máy chủ tin nhắn (broker) / broker: mqtt://127.0.0.1:{board.broker.port}: connected as " \
            "monitor-technician" in text, out.stdout
     assert f"✓ đăng nhập / login hub: {board.secrets / 'hub'} (0600" in text
