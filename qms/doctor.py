@@ -247,7 +247,7 @@ def check_hub(url: str, site: str, timeout: float = 2.0, client_id: str = MONITO
     return Check("hub", True, f"online since {seen.get('ts', '?')}")
 
 
-CLOCK_FIX = ("check time sync on this board: `chronyc sources` (the hub board is the center's time source); "
+CLOCK_FIX = ("kiểm tra đồng bộ giờ / check time sync on this board: `chronyc sources` (the hub board is the center's time source); "
              "check the hub board's time too (`date`, `chronyc tracking` there); then restart the services")
 
 

@@ -99,7 +99,7 @@ class Prompter:
             answer = self.ask(question, str(default))
             if answer.isdigit() and 1 <= int(answer) <= len(options):
                 return int(answer) - 1
-            self.say(f"  please type a number from 1 to {len(options)}")
+            self.say(f"  gõ một số từ 1 đến {len(options)} / type a number from 1 to {len(options)}")
 
 
 # ------------------------------------------------------------------------------------------ steps
@@ -118,14 +118,14 @@ def step_roles(p: Prompter, env: dict[str, str]) -> dict[str, str]:
 def find_baud(port: str, p: Prompter, status: Callable[[str], dict[str, str]] = printer_status) -> int | None:
     """The baud rate at which the printer answers a status query; None when it never answers."""
     for baud in BAUD_RATES:
-        p.say(f"  trying {baud} baud ...")
+        p.say(f"  thử / trying {baud} baud ...")
         try:
             state = status(f"serial://{port}?baudrate={baud}&timeout=0.3")["state"]
         except (PrinterUnavailable, ValueError, OSError) as exc:
-            p.say(f"  cannot open {port}: {exc}")
+            p.say(f"  không mở được / cannot open {port}: {exc}")
             return None
         if state != "offline":
-            p.say(f"  the printer answered at {baud} baud (state: {state})")
+            p.say(f"  máy in đã trả lời / the printer answered at {baud} baud (state: {state})")
             return baud
     return None
 
@@ -141,24 +141,25 @@ def confirm_baud_by_printing(port: str, p: Prompter) -> int | None:
                 service.open()
                 service.printer.text(f"QMS {baud} baud 0123456789\n\n\n")
         except (PrinterUnavailable, OSError) as exc:
-            p.say(f"  cannot print at {baud}: {exc}")
+            p.say(f"  không in được / cannot print at {baud}: {exc}")
             continue
-        if p.yes(f"Did the printer print a clean line 'QMS {baud} baud 0123456789'?", default=False):
+        if p.yes(f"Máy in có in rõ dòng / Did the printer print a clean line 'QMS {baud} baud 0123456789'?",
+                 default=False):
             return baud
     return None
 
 
 def step_printer(p: Prompter, env: dict[str, str]) -> dict[str, str]:
     """Port, baud rate and printing mode of this board's printer."""
-    p.say("\n== Ticket printer ==")
+    p.say("\n== Máy in phiếu / Ticket printer ==")
     ports = list_ports()
     options = [f"{(port['by_id'] or [port['device']])[0]}  ({port['description']})" for port in ports]
-    options += ["another port (type its path)", "no printer on this board"]
-    pick = p.choose("Which port is the printer on", options)
+    options += ["cổng khác / another port (type its path)", "không có máy in / no printer on this board"]
+    pick = p.choose("Máy in cắm ở cổng nào / Which port is the printer on", options)
     if pick == len(options) - 1:
         return {"QMS_PRINTER": "none://"}
     if pick == len(options) - 2:
-        port = p.ask("Port path, e.g. /dev/serial/by-id/usb-...")
+        port = p.ask("Đường dẫn cổng / Port path, e.g. /dev/serial/by-id/usb-...")
     else:
         port = (ports[pick]["by_id"] or [ports[pick]["device"]])[0]
     if port.startswith("/dev/usb/lp"):
@@ -166,18 +167,20 @@ def step_printer(p: Prompter, env: dict[str, str]) -> dict[str, str]:
     else:
         baud = find_baud(port, p)
         if baud is None:
-            p.say("  no status answer at any speed; printing a short line at each speed instead")
+            p.say("  không tốc độ nào trả lời / no status answer at any speed; printing a short line at each speed instead")
             baud = confirm_baud_by_printing(port, p)
             if baud is None:
-                raise SystemExit("setup: the printer did not print at any speed: check cable, power and paper")
+                raise NotSaved("setup: không lưu gì / nothing saved: the printer did not print at any speed: check cable, "
+                               "power and paper")
             base = f"serial://{port}?baudrate={baud}&status=none"
         else:
             base = f"serial://{port}?baudrate={baud}"
     result = print_test_page(base)
-    p.say(f"  test page sent ({result['bytes']} bytes). Look at it: which sample reads correctly?")
+    p.say(f"  đã gửi trang in thử / test page sent ({result['bytes']} bytes). "
+          "Mẫu nào đọc đúng? / Which sample reads correctly?")
     spec = parse_printer_url(base)
     choices = test_page_choices(spec)
-    index = p.choose("Sample number", [f"[{label}] {opts}" for label, opts in choices])
+    index = p.choose("Số mẫu / Sample number", [f"[{label}] {opts}" for label, opts in choices])
     options = choices[index][1]
     url = f"{base}{'&' if '?' in base else '?'}{options}"
     parse_printer_url(url)  # validated before it is written
