@@ -252,8 +252,10 @@ CLOCK_FIX = ("kiểm tra đồng bộ giờ / check time sync on this board: `ch
 
 
 def describe_offset(offset_s: float) -> str:
-    """``"5.0 min ahead of"`` / ``"0.2 s behind"`` the hub."""
+    """``"5.0 min ahead of"`` / ``"0.2 s behind"`` / ``"in step with"`` the hub."""
     size = abs(offset_s)
+    if size < 0.05:
+        return "in step with"
     amount = f"{size / 60:.1f} min" if size >= 120 else f"{size:.1f} s"
     return f"{amount} {'ahead of' if offset_s > 0 else 'behind'}"
 

@@ -4,6 +4,7 @@ own secret file."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -125,6 +126,9 @@ def test_healthy_board_is_all_green_and_names_what_it_checked(board):
     long_lines = [line for line in out.stdout.splitlines() if len(line) > 80 and " " in line.strip()]
     assert long_lines == [], "only a single long path may pass 80 columns"
     assert not any(pw in out.stdout for pw in PASSWORDS.values())
+    report = json.loads(board.doctor("--json").stdout)
+    assert report["ok"] is True and report["board"]["env file"] == str(board.env_file)
+    assert report["board"]["roles"] == "hub" and "login hub" in [c["name"] for c in report["checks"]]
     assert takeovers(board, "hub") == []  # doctor never logged in as the hub
     assert board.hub.poll() is None
 
