@@ -55,6 +55,8 @@ def test_roles_step_refuses_unknown_roles_then_saves(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "not a role: printer" in out.stdout
     assert read_env(env_file)["QMS_ROLES"] == "kiosk counter@3"
+    assert env_file.stat().st_mode & 0o777 == 0o640  # a new env file is not every user's business
+    assert "re-run the installer" in out.stdout and "deploy/install-pi.sh" in out.stdout
 
 
 CANCELLED = "đã hủy, không lưu gì / cancelled, nothing saved"
