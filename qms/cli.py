@@ -249,7 +249,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qms`` console script."""
     parser = build_parser()
     ns = parser.parse_args(argv)
-    ctx = AppContext.resolve(ns.config, ns.data_dir, ns.broker, ns.printer)
+    try:
+        ctx = AppContext.resolve(ns.config, ns.data_dir, ns.broker, ns.printer)
+    except ValueError as err:  # the board's env file cannot be read: one line, no traceback
+        print(f"qms: {err}", file=sys.stderr)
+        return 2
     try:
         return ns.handler(ctx, ns)
     except ConfigError as err:
