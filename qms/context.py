@@ -54,6 +54,9 @@ def board_settings(env: dict[str, str] | None = None) -> dict[str, str]:
         except PermissionError:
             raise ValueError(f"cannot read the board settings {path}: run as the service user "
                              f"(sudo -u qms qms ...) or as root") from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ValueError(f"cannot read the board settings {path} ({exc}); fix the file or point "
+                             f"QMS_ENV_FILE at the right one") from None
     settings.update({k: v for k, v in env.items() if k in BOARD_KEYS and v})
     return settings
 

@@ -61,3 +61,8 @@ def test_login_url_keeps_an_explicit_login(tmp_path: Path) -> None:
     ctx = AppContext(config_path=tmp_path / "x.yaml", data_dir=tmp_path,
                      broker_option="mqtt://hub:given@127.0.0.1:1883", secrets_dir=tmp_path)
     assert parse_broker_url(ctx.login_url("hub")).password == "given"
+
+
+def test_an_unreadable_env_file_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="cannot read the board settings"):
+        board_settings({"QMS_ENV_FILE": str(tmp_path)})  # a directory, not a file
