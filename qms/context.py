@@ -14,6 +14,7 @@ from pathlib import Path
 import platformdirs
 
 from hub.store import Store
+from hub.store_guard import open_checked
 from qms.config import SiteConfig, default_config_path, load_config, to_site_def
 from queue_core import SiteDef
 
@@ -76,5 +77,5 @@ class AppContext:
         return self.data_dir / STORE_FILE
 
     def open_store(self) -> Store:
-        """Open (and create or migrate) the store."""
-        return Store(self.store_path, self.site)
+        """Open (and create or migrate) the store; raises ``StoreFault`` for a missing, damaged or foreign one."""
+        return open_checked(self.store_path, self.data_dir, self.site.site, lambda: Store(self.store_path, self.site))
