@@ -165,7 +165,7 @@ class Hub:
             return error_response(request_id, "forbidden", why_not)
         store = self.store
         if store is None or self.fault is not None:
-            fault = self.fault or StoreFault("store_fault", "the hub has no store")
+            fault = self.fault or StoreFault("store_fault", "the hub has no store", "see its log (qms doctor)")
             log.error("refused %s from %s: store fault %s", action, client_id, fault.code)
             return error_response(request_id, "store_fault", fault.message)
         if action == "snapshot":

@@ -31,10 +31,10 @@ IDENTITY_KEYS = ("site", "store_uuid", "created_at")
 class StoreFault(RuntimeError):
     """The store cannot be used; ``code`` is stable (``store_missing``, ``store_corrupt``, ``store_foreign``)."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+    def __init__(self, code: str, problem: str, fix: str) -> None:
+        self.code, self.problem, self.fix = code, problem, fix
+        self.message = f"{problem}: {fix}"
+        super().__init__(self.message)
 
     def as_dict(self) -> dict[str, str]:
         """``{"code", "message"}`` as in a response's ``error`` and the hub status's ``fault``."""
@@ -122,8 +122,8 @@ def check_file(store_path: Path, data_dir: Path) -> StoreIdentity | None:
     if size is None or size == 0:
         state = "is missing" if size is None else "is empty"
         raise StoreFault("store_missing",
-                         f"the store {store_path} {state} but this board had one (created {marker.created_day}): "
-                         f"{restore_hint(data_dir)}")
+                         f"the store {store_path} {state} but this board had one (created {marker.created_day})",
+                         restore_hint(data_dir))
     return marker
 
 
@@ -146,8 +146,16 @@ def check_header(store_path: Path, data_dir: Path) -> None:
 
 def corrupt(store_path: Path, data_dir: Path, why: object) -> StoreFault:
     """The fault for a file SQLite cannot read."""
-    return StoreFault("store_corrupt", f"the store {store_path} is damaged ({why}); it is left as it is: "
-                                       f"{restore_hint(data_dir)}")
+    return StoreFault("store_corrupt", f"the store {store_path} is damaged ({why}); it is left as it is",
+                      restore_hint(data_dir))
+
+
+def foreign(found: StoreIdentity, marker: StoreIdentity, store_path: Path) -> str | None:
+    """Why the store is not the one the marker remembers (None: it is)."""
+    if found.store_uuid == marker.store_uuid:
+        return None
+    return (f"the store {store_path} (created {found.created_day}) is not the one this board created on "
+            f"{marker.created_day}")
 
 
 def check_identity(conn: sqlite3.Connection, store_path: Path, data_dir: Path, site: str,
@@ -155,13 +163,11 @@ def check_identity(conn: sqlite3.Connection, store_path: Path, data_dir: Path, s
     """Compare the store's identity with the config's site and the marker; stamp a store that has none."""
     found = read_identity(conn)
     if found is not None and found.site != site:
-        raise StoreFault("store_foreign", f"the store {store_path} belongs to site {found.site!r}, not {site!r}: "
-                                          f"check --config, or {restore_hint(data_dir)}")
-    if found is not None and marker is not None and found.store_uuid != marker.store_uuid:
-        raise StoreFault("store_foreign",
-                         f"the store {store_path} (created {found.created_day}) is not the one this board "
-                         f"created on {marker.created_day}: {restore_hint(data_dir)} (`qms restore` also "
-                         f"accepts another board's store on purpose)")
+        raise StoreFault("store_foreign", f"the store {store_path} belongs to site {found.site!r}, not {site!r}",
+                         f"check --config, or {restore_hint(data_dir)}")
+    if found is not None and marker is not None and (why := foreign(found, marker, store_path)):
+        raise StoreFault("store_foreign", why, f"{restore_hint(data_dir)} (`qms restore` also takes another "
+                                               "board's store on purpose)")
     if found is None:
         found = marker if marker is not None and marker.site == site else StoreIdentity.new(site)
         conn.execute("BEGIN IMMEDIATE")

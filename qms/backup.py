@@ -319,7 +319,8 @@ def _prepare(part: Path, carried_seq: int, site: str | None, data_dir: Path) -> 
     return identity
 
 
-def _identity_of(path: Path) -> StoreIdentity | None:
+def identity_of(path: Path) -> StoreIdentity | None:
+    """The identity in a store or backup file (None when it has none)."""
     with _connect(path, readonly=True) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         return read_identity(conn) if "meta" in tables else None
@@ -334,7 +335,7 @@ def restore_store(backup: Path, store_path: Path, data_dir: Path, *, force: bool
     the check for numbers handed out today; ``say`` gets the notes (a stale lock was removed, ...).
     """
     inspect(backup)
-    theirs = _identity_of(backup)
+    theirs = identity_of(backup)
     if site is not None and theirs is not None and theirs.site != site:
         raise BackupError(f"{backup} is a store of site {theirs.site!r}, not {site!r}: choose a backup of this center")
     lock = hub_lock(store_path, data_dir)
