@@ -103,7 +103,8 @@ class CounterViewModel(EventDispatcher):
         if not self.hub_online:
             return tr("counter.banner.hub_offline", self.lang)
         if self.hub_fault:
-            return tr("counter.banner.store_fault", self.lang, message=self.hub_fault.get("message", ""))
+            return tr("counter.banner.store_fault", self.lang, code=self.hub_fault.get("code", ""),
+                      fix=self.hub_fault.get("fix") or self.hub_fault.get("message", ""))
         return ""
 
     banner = AliasProperty(_get_banner, bind=("connected", "hub_online", "hub_fault", "lang"), cache=True)
@@ -155,8 +156,7 @@ class CounterViewModel(EventDispatcher):
         """Retained ``status/hub``: is anybody answering requests?"""
         online = bool(payload.get("online"))
         fault = payload.get("fault") if online else None
-        fault = {"code": str(fault.get("code", "")), "message": str(fault.get("message", ""))} \
-            if isinstance(fault, dict) else None
+        fault = {k: str(fault.get(k, "")) for k in ("code", "message", "fix")} if isinstance(fault, dict) else None
         if online and (not self.hub_online or (self.hub_fault and not fault)):
             self._seq.clear()  # a (re)started hub or a restored store: take its state as it is
         self.hub_online = online

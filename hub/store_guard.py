@@ -37,8 +37,8 @@ class StoreFault(RuntimeError):
         super().__init__(self.message)
 
     def as_dict(self) -> dict[str, str]:
-        """``{"code", "message"}`` as in a response's ``error`` and the hub status's ``fault``."""
-        return {"code": self.code, "message": self.message}
+        """``{"code", "message", "fix"}``: the hub status's ``fault`` (``fix``: the command that repairs it)."""
+        return {"code": self.code, "message": self.message, "fix": self.fix}
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ def test_counter_pad_shows_the_hub_fault_with_its_fix_until_the_store_is_restore
         assert pump_until(lambda: root.vm.hub_fault is not None, 5)
         pump(0.1)
         banner = root.vm.banner
-        assert banner.startswith("Máy chủ lỗi dữ liệu") and "qms restore" in banner and not root.vm.can_act
+        assert banner.startswith("Máy chủ lỗi dữ liệu (store_missing)") and "qms restore" in banner and not root.vm.can_act
         screenshot(root, "counter-store-fault-vi", SHOTS or tmp_path)
         restore_store(saved.path, ctx.store_path, ctx.data_dir, site=SITE)
         assert pump_until(lambda: root.vm.can_act, 10), root.vm.banner
