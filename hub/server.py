@@ -238,6 +238,13 @@ class Hub:
                     self.publish_state()
                 while self.drain_once():
                     pass
+            except sqlite3.OperationalError:
+                log.exception("publishing failed; will retry")
+                self._stop.wait(1.0)
+            except sqlite3.DatabaseError as exc:  # damaged under the running hub
+                store = self.store
+                if store is not None:
+                    self._set_fault(corrupt(store.path, store.path.parent, exc))
             except Exception:
                 log.exception("publishing failed; will retry")
                 self._stop.wait(1.0)

@@ -51,6 +51,9 @@ if TYPE_CHECKING:
 LOCK_FILE = "hub.lock"
 RECENT_S = 60.0
 DEFAULT_KEEP = 14
+#: How far ``seq`` jumps when the replaced store is unreadable (its newest seq is unknown): more events than
+#: a center makes between two automatic backups, so devices that saw the lost events still take the new ones.
+SEQ_JUMP_UNKNOWN = 1_000_000
 PUBLISHED_SEQ_KEY = "published_seq"  # the hub's (hub/server.py): restored old events are not sent again
 
 
@@ -121,7 +124,7 @@ def inspect(path: Path) -> StoreInfo:
                 raise BackupError(f"{path} has schema version {schema}, newer than this program's "
                                   f"{SCHEMA_VERSION}: upgrade qms first")
             tickets = conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
-            last_seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0]
+            last_seq = conn.execute(NEWEST_SEQ).fetchone()[0] or 0
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"{path} is not a readable qms store ({exc})") from exc
     return StoreInfo(path, tickets, last_seq, schema, path.stat().st_size)
@@ -300,11 +303,16 @@ def _save_previous(store_path: Path, readable: bool) -> Path | None:
     return previous
 
 
-def _prepare(part: Path, carried_seq: int, site: str | None, data_dir: Path) -> StoreIdentity | None:
-    """In the copy about to become the store: keep ``seq`` growing, skip resending its events, set its identity."""
+def _prepare(part: Path, carried_seq: int | None, site: str | None, data_dir: Path) -> StoreIdentity | None:
+    """In the copy about to become the store: keep ``seq`` growing, skip resending its events, set its identity.
+
+    ``carried_seq`` is the replaced store's newest seq; None when it could not be read (seq then jumps).
+    """
     with _connect(part) as conn:
         conn.execute("BEGIN IMMEDIATE")
         restored = conn.execute(NEWEST_SEQ).fetchone()[0] or 0
+        if carried_seq is None:
+            carried_seq = restored + SEQ_JUMP_UNKNOWN
         carry = "UPDATE sqlite_sequence SET seq = ? WHERE name = 'outbox'"
         if carried_seq > restored and not conn.execute(carry, (carried_seq,)).rowcount:
             conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('outbox', ?)", (carried_seq,))
@@ -356,7 +364,9 @@ def restore_store(backup: Path, store_path: Path, data_dir: Path, *, force: bool
     part = store_path.with_name(store_path.name + ".restoring")
     try:
         copy_database(backup, part)
-        identity = _prepare(part, current.last_seq if current else 0, site, data_dir)
+        # a damaged, emptied or lost store (this board had one): its newest seq is unknown
+        unknown = current is None and (store_path.exists() or read_marker(data_dir) is not None)
+        identity = _prepare(part, current.last_seq if current else None if unknown else 0, site, data_dir)
         if current is None:  # nothing readable to keep coherent: put the file in place (never write into it)
             for path in store_files(store_path):
                 path.unlink()
