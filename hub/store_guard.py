@@ -29,7 +29,8 @@ IDENTITY_KEYS = ("site", "store_uuid", "created_at")
 
 
 class StoreFault(RuntimeError):
-    """The store cannot be used; ``code`` is stable (``store_missing``, ``store_corrupt``, ``store_foreign``)."""
+    """The store cannot be used; ``code`` is stable: ``store_missing``, ``store_corrupt``, ``store_foreign``,
+    ``store_newer`` (written by a newer qms)."""
 
     def __init__(self, code: str, problem: str, fix: str) -> None:
         self.code, self.problem, self.fix = code, problem, fix
@@ -193,6 +194,9 @@ def open_checked(store_path: Path, data_dir: Path, site: str, opener: Callable[[
         raise  # locked, disk full, read-only: the file is fine, the caller says what to check
     except sqlite3.DatabaseError as exc:
         raise corrupt(store_path, data_dir, exc) from exc
+    except RuntimeError as exc:  # hub/schema.py: written by a newer qms ("...; upgrade qms or ...")
+        problem, _, fix = str(exc).partition("; ")
+        raise StoreFault("store_newer", f"{problem} ({store_path})", fix or "upgrade qms") from exc
     try:
         conn = store.connection
         conn.execute("SELECT COUNT(*) FROM tickets").fetchone()  # reads the table's pages: catches torn files

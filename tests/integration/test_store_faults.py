@@ -118,6 +118,15 @@ def test_a_store_of_another_site_is_refused(env, tmp_path, always_open_config):
     assert done.returncode == 7 and "[store_foreign]" in done.stderr and "'xa-da-huoai'" in done.stderr
 
 
+def test_a_store_from_a_newer_qms_is_refused_in_one_line(env):
+    issue(env)
+    with closing(sqlite3.connect(store_of(env))) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    done = qms(env, "status")
+    assert done.returncode == 7 and "[store_newer]" in done.stderr and "upgrade qms" in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
 def test_auto_backups_keep_the_newest(env, tmp_path):
     issue(env)
     made = []
