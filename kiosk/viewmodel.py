@@ -289,6 +289,8 @@ class KioskViewModel(EventDispatcher):
         self.busy = False
         if isinstance(response, Exception):
             self._fail("hub_down", type(response).__name__)
+        elif (response.get("error") or {}).get("code") == "store_fault":  # up but cannot serve: as if down
+            self._fail("hub_down", "store_fault")
         else:
             error = response.get("error") or {}
             self._fail("refused", str(error.get("code") or "internal_error"), str(error.get("message") or ""))

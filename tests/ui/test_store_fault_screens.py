@@ -12,6 +12,7 @@ from counter.pad_app import build_pad, connect
 from hub.run import start_hub
 from kiosk.catalog import Catalog
 from kiosk.fakes import FakeHub, FakePrinter, ManualClock, RecordingSpeaker
+from kiosk.hublink import HubLink
 from kiosk.ui.root import KioskRoot
 from kiosk.viewmodel import KioskSettings, KioskViewModel
 from qms.backup import backup_store, restore_store
@@ -82,10 +83,14 @@ def test_counter_pad_shows_the_hub_fault_with_its_fix_until_the_store_is_restore
     root = None
     try:
         assert hub.store is None and hub.fault is not None and hub.fault.code == "store_missing"
+        faults: list[dict | None] = []
+        link = HubLink(make_client(broker.url, "kiosk-1", "kiosk", site=SITE, start=False), on_fault=faults.append)
+        link.start()
         root = build_pad(CounterCatalog.from_config(ctx.config, "2"), "vi")
         connect(root, make_client(broker.url, "counter-2", "counter", site=SITE, start=False))
         show(root, size=(800, 480))
-        assert pump_until(lambda: root.vm.hub_fault is not None, 5)
+        assert pump_until(lambda: root.vm.hub_fault is not None and bool(faults), 5)
+        assert faults[-1] is not None and faults[-1]["code"] == "store_missing" and link.hub_fault == faults[-1]
         pump(0.1)
         banner = root.vm.banner
         assert banner.startswith("Máy chủ lỗi dữ liệu (store_missing)") and "qms restore" in banner and not root.vm.can_act
@@ -93,6 +98,7 @@ def test_counter_pad_shows_the_hub_fault_with_its_fix_until_the_store_is_restore
         restore_store(saved.path, ctx.store_path, ctx.data_dir, site=SITE)
         assert pump_until(lambda: root.vm.can_act, 10), root.vm.banner
         assert root.vm.banner == "" and hub.fault is None and hub.store is not None
+        assert pump_until(lambda: faults[-1] is None, 5)  # the kiosk's take-a-number button comes back
     finally:
         if root is not None:
             window().remove_widget(root)
