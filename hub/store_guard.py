@@ -10,6 +10,7 @@ file SQLite cannot read. It never writes to a file it refused.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import uuid
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .store import Store
+
+log = logging.getLogger(__name__)
 
 MARKER_FILE = "store.id"
 BACKUP_DIR = "backups"
@@ -179,7 +182,10 @@ def check_identity(conn: sqlite3.Connection, store_path: Path, data_dir: Path, s
             conn.execute("ROLLBACK")
             raise
     if marker != found:
-        write_marker(data_dir, found)
+        try:
+            write_marker(data_dir, found)
+        except OSError as exc:  # e.g. a technician's read-only look: the hub (user qms) writes it next time
+            log.warning("cannot write %s: %s", marker_path(data_dir), exc)
     return found
 
 

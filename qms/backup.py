@@ -188,14 +188,20 @@ class HubLock:
     note: str = ""
 
 
-def _is_qms_hub(pid: int) -> bool:
-    """True when process ``pid`` lives and is ``qms hub`` (by its command line on Linux)."""
+def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        pass  # alive, another user's
+        return True  # alive, another user's
+    return True
+
+
+def _is_qms_hub(pid: int) -> bool:
+    """True when process ``pid`` lives and is ``qms hub`` (by its command line on Linux)."""
+    if not _alive(pid):
+        return False
     try:
         args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
     except OSError:
@@ -223,24 +229,14 @@ def hub_lock(store_path: Path, data_dir: Path) -> HubLock:
         gone = "is gone" if pid is None or not _alive(pid) else "is not a qms hub"
         return HubLock(pid, "stale", f"{lock} is stale (process {pid if pid is not None else text!r} {gone}, "
                                      "e.g. after a power cut); removing it")
-    if any(f"process {pid} " in r for r in _holders(store_files(store_path))):
-        return HubLock(pid, "serving")
+    if not os.path.isdir("/proc") or any(f"process {pid} " in r for r in _holders(store_files(store_path))):
+        return HubLock(pid, "serving")  # without /proc nobody can tell a waiting hub: assume it serves
     return HubLock(pid, "waiting", f"the hub (process {pid}) is waiting for a usable store; "
                                    "it takes the restored one within seconds")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def in_use_reasons(store_path: Path, data_dir: Path, recent_s: float = RECENT_S, *, check_recent: bool = True,
-                   ignore_pid: int | None = None) -> list[str]:
+def in_use_reasons(store_path: Path, data_dir: Path, recent_s: float = RECENT_S, *,
+                   check_recent: bool = True) -> list[str]:
     """Why the store looks in use right now (empty: safe to restore); a stale ``hub.lock`` is no reason."""
     reasons = []
     lock = hub_lock(store_path, data_dir)
