@@ -120,15 +120,18 @@ def restore_hint(data_dir: Path) -> str:
 def check_file(store_path: Path, data_dir: Path) -> StoreIdentity | None:
     """Refuse a missing or empty store where the marker says one existed; return the marker."""
     marker = read_marker(data_dir)
-    if marker is None:
-        return None
     size = store_path.stat().st_size if store_path.exists() else None
-    if size is None or size == 0:
-        state = "is missing" if size is None else "is empty"
+    if size:
+        return marker
+    state = "is missing" if size is None else "is empty"
+    if marker is not None:
         raise StoreFault("store_missing",
                          f"the store {store_path} {state} but this board had one (created {marker.created_day})",
                          restore_hint(data_dir))
-    return marker
+    if newest_backup(data_dir) is not None:  # the marker went too, but the backups say there was a store
+        raise StoreFault("store_missing", f"the store {store_path} {state} but {data_dir / BACKUP_DIR} holds "
+                                          "automatic backups of one", restore_hint(data_dir))
+    return None
 
 
 def check_header(store_path: Path, data_dir: Path) -> None:

@@ -107,6 +107,15 @@ def test_a_missing_store_is_refused_once_the_board_had_one(env):
     done = qms(env, "ticket", "issue", "tu-phap")
     assert done.returncode == 7 and "is missing but this board had one" in done.stderr, done.stderr
     assert not store_of(env).exists()
+    assert qms(env, "backup", "--auto").returncode == 1  # nothing to back up
+    (store_of(env).parent / "store.id").unlink()  # the marker gone too: a fresh board starts a new store ...
+    assert qms(env, "status").returncode == 0
+    assert qms(env, "backup", "--auto").returncode == 0
+    (store_of(env).parent / "store.id").unlink()
+    for path in store_of(env).parent.glob("queue.sqlite3*"):
+        path.unlink()
+    done = qms(env, "status")  # ... but not where automatic backups show there was one
+    assert done.returncode == 7 and "holds automatic backups" in done.stderr and "qms restore" in done.stderr
 
 
 def test_a_store_of_another_site_is_refused(env, tmp_path, always_open_config):
