@@ -135,10 +135,11 @@ def check_file(store_path: Path, data_dir: Path) -> StoreIdentity | None:
 
 
 def check_header(store_path: Path, data_dir: Path) -> None:
-    """Refuse a file cut short: fewer bytes than its header's page count (only without a WAL to finish it)."""
-    wal = store_path.with_name(store_path.name + "-wal")
-    if wal.exists() and wal.stat().st_size > 0:
-        return
+    """Refuse a file cut short: fewer bytes than its header's page count (unless a WAL or hot journal finishes it)."""
+    for suffix in ("-wal", "-journal"):
+        extra = store_path.with_name(store_path.name + suffix)
+        if extra.exists() and extra.stat().st_size > 0:
+            return
     with open(store_path, "rb") as f:
         header = f.read(100)
     if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
