@@ -69,7 +69,14 @@ def smash_header(store: Path) -> None:
     store.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("damage", [empty, cut_short, smash_header])
+def smash_schema_page(store: Path) -> None:
+    data = bytearray(store.read_bytes())
+    page_size = int.from_bytes(data[16:18], "big")
+    data[100:page_size] = b"\xab" * (page_size - 100)  # page 1 after the header: the schema's b-tree
+    store.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", [empty, cut_short, smash_header, smash_schema_page])
 def test_every_verb_refuses_a_damaged_store_in_one_line_and_leaves_it_as_it_is(env, damage):
     issue(env, 3)
     assert qms(env, "backup", "--auto").returncode == 0
