@@ -24,7 +24,7 @@ from queue_core.actions import check_action
 
 from .authz import refusal
 from .store import Store
-from .store_guard import StoreFault, corrupt
+from .store_guard import StoreFault, corrupt, is_damage
 
 log = logging.getLogger(__name__)
 
@@ -180,9 +180,13 @@ class Hub:
             log.error("store unavailable for %s from %s: %s", action, client_id, exc)
             return error_response(request_id, "store_unavailable",
                                   f"the hub cannot write its store ({exc}); tell the technician (qms doctor)")
-        except sqlite3.DatabaseError as exc:  # damaged under the running hub: say so until it is restored
-            self._set_fault(corrupt(store.path, store.path.parent, exc))
-            return error_response(request_id, "store_fault", str(self.fault))
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                log.exception("action %s from %s failed", action, client_id)
+                return error_response(request_id, "internal_error", "the hub failed; see its log (qms doctor)")
+            fault = corrupt(store.path, store.path.parent, exc)  # damaged under the running hub: say so
+            self._set_fault(fault)
+            return error_response(request_id, "store_fault", fault.message)
         except Exception:
             log.exception("action %s from %s failed", action, client_id)
             return error_response(request_id, "internal_error", "the hub failed; see its log (qms doctor)")
@@ -192,9 +196,15 @@ class Hub:
 
     # ------------------------------------------------------------------ store faults
     def _set_fault(self, fault: StoreFault) -> None:
-        """Stop serving from the store: every request gets ``store_fault`` and the status says why."""
+        """Stop serving from the store: every request gets ``store_fault`` and the status says why.
+
+        The damaged store is closed, so that ``qms restore`` may replace it under this hub.
+        """
         log.error("store fault %s: %s", fault.code, fault.message)
         self.fault = fault
+        old, self.store = self.store, None
+        if old is not None:
+            old.close()  # waits for a command in progress (the store's lock)
         self.bus.set_status_extra({"fault": fault.as_dict()})
 
     def _try_reopen(self) -> None:
@@ -212,9 +222,7 @@ class Hub:
         except sqlite3.Error as exc:
             log.warning("store still unusable: %s", exc)
             return
-        old, self.store = self.store, store
-        if old is not None:
-            old.close()
+        self.store = store
         self.published_seq = int(store.get_meta(PUBLISHED_SEQ_KEY) or 0)
         self.fault = None
         self.bus.set_status_extra({})
@@ -229,7 +237,7 @@ class Hub:
             self._wake.clear()
             if not self.bus.is_connected:
                 continue
-            if self.fault is not None:
+            if self.fault is not None or self.store is None:
                 self._try_reopen()
                 continue
             try:
@@ -241,10 +249,13 @@ class Hub:
             except sqlite3.OperationalError:
                 log.exception("publishing failed; will retry")
                 self._stop.wait(1.0)
-            except sqlite3.DatabaseError as exc:  # damaged under the running hub
+            except sqlite3.DatabaseError as exc:
                 store = self.store
-                if store is not None:
+                if store is not None and is_damage(exc):  # damaged under the running hub
                     self._set_fault(corrupt(store.path, store.path.parent, exc))
+                else:
+                    log.exception("publishing failed; will retry")
+                    self._stop.wait(1.0)
             except Exception:
                 log.exception("publishing failed; will retry")
                 self._stop.wait(1.0)

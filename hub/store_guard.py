@@ -152,6 +152,13 @@ def check_header(store_path: Path, data_dir: Path) -> None:
                                             f"{pages * page_size}")
 
 
+def is_damage(exc: BaseException) -> bool:
+    """True for SQLite's "damaged file" errors (not a bug's IntegrityError or a full disk)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or (
+        type(exc) is sqlite3.DatabaseError and not name)
+
+
 def corrupt(store_path: Path, data_dir: Path, why: object) -> StoreFault:
     """The fault for a file SQLite cannot read."""
     return StoreFault("store_corrupt", f"the store {store_path} is damaged ({why}); it is left as it is",

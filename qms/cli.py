@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from devices.printer.errors import PrinterUnavailable
-from hub.store_guard import StoreFault, corrupt
+from hub.store_guard import StoreFault, corrupt, is_damage
 from mqtt_bus.broker import BrokerUnavailable
 from qms.broker import BrokerNotFound
 from qms.config import ConfigError
@@ -266,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{ctx.data_dir}`) and permissions, then try again", file=sys.stderr)
         return 6
     except sqlite3.DatabaseError as err:  # damaged after it opened: same line as a damaged file at open
+        if not is_damage(err):
+            raise  # a bug (e.g. an IntegrityError): its traceback is the report
         fault = corrupt(ctx.store_path, ctx.data_dir, err)
         print(f"qms: {fault.message} [{fault.code}]", file=sys.stderr)
         return 7

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from hub.run import start_hub
+from qms.backup import backup_store
 from tests.integration.hub_helpers import SITE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -232,3 +234,33 @@ def test_hub_with_a_damaged_store_stays_up_says_so_and_recovers_after_restore(en
         hub.terminate()
         _, err = hub.communicate(timeout=15)
     assert "Traceback" not in err.decode(), err.decode()[-2000:]
+
+
+def test_a_store_damaged_under_the_running_hub_becomes_its_fault_and_a_restore_ends_it(ctx, broker, make_client,
+                                                                                       tmp_path):
+    hub = start_hub(ctx, broker.url, poll_interval=0.05)
+    try:
+        kiosk = make_client(broker.url, "kiosk-1", "kiosk", site=SITE)
+        status = HubStatus(kiosk)
+        for _ in range(20):
+            assert kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2)["ok"]
+        saved = backup_store(ctx.store_path, tmp_path / "good.sqlite3")
+        checkpoint(ctx.store_path)
+        data = bytearray(ctx.store_path.read_bytes())
+        page_size = int.from_bytes(data[16:18], "big")
+        data[page_size:] = b"\xab" * (len(data) - page_size)  # every page but the first
+        ctx.store_path.write_bytes(bytes(data))
+        answer = kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2)
+        assert answer["ok"] is False and answer["error"]["code"] == "store_fault", answer
+        assert status.wait(lambda s: "fault" in s)["fault"]["code"] == "store_corrupt"
+        assert hub.store is None  # closed: nothing holds the damaged file open
+        env = {"QMS_CONFIG": str(ctx.config_path), "QMS_DATA_DIR": str(ctx.data_dir)}
+        done = qms(env, "restore", str(saved.path))
+        assert done.returncode == 0, done.stderr
+        status.wait(lambda s: s.get("online") and "fault" not in s)
+        answer = kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2)
+        assert answer["ok"] and answer["result"]["ticket"]["number"] == "A021", answer
+    finally:
+        hub.stop()
+        if hub.store is not None:
+            hub.store.close()
