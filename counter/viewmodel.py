@@ -61,6 +61,7 @@ class CounterViewModel(EventDispatcher):
     busy = BooleanProperty(False)
     connected = BooleanProperty(False)
     hub_online = BooleanProperty(False)
+    hub_fault = ObjectProperty(None, allownone=True)  # {"code", "message"} while the hub cannot serve
     message = StringProperty("")
     message_is_error = BooleanProperty(False)
     waiting_rows = ListProperty()  # [(service name, count)] in the counter's order
@@ -92,18 +93,21 @@ class CounterViewModel(EventDispatcher):
 
     # -- derived -----------------------------------------------------------------------------------
     def _get_can_act(self) -> bool:
-        return self.connected and self.hub_online and not self.busy
+        return self.connected and self.hub_online and not self.hub_fault and not self.busy
 
-    can_act = AliasProperty(_get_can_act, bind=("connected", "hub_online", "busy"), cache=True)
+    can_act = AliasProperty(_get_can_act, bind=("connected", "hub_online", "hub_fault", "busy"), cache=True)
 
     def _get_banner(self) -> str:
         if not self.connected:
             return tr("counter.banner.offline", self.lang)
         if not self.hub_online:
             return tr("counter.banner.hub_offline", self.lang)
+        if self.hub_fault:
+            return tr("counter.banner.store_fault", self.lang, code=self.hub_fault.get("code", ""),
+                      fix=self.hub_fault.get("fix") or self.hub_fault.get("message", ""))
         return ""
 
-    banner = AliasProperty(_get_banner, bind=("connected", "hub_online", "lang"), cache=True)
+    banner = AliasProperty(_get_banner, bind=("connected", "hub_online", "hub_fault", "lang"), cache=True)
 
     def _refresh_texts(self, *_: Any) -> None:
         lang = self.lang
@@ -151,9 +155,12 @@ class CounterViewModel(EventDispatcher):
     def on_hub_status(self, _topic: str, payload: dict[str, Any]) -> None:
         """Retained ``status/hub``: is anybody answering requests?"""
         online = bool(payload.get("online"))
-        if online and not self.hub_online:
-            self._seq.clear()  # a (re)started hub may come with a fresh store: take its state as it is
+        fault = payload.get("fault") if online else None
+        fault = {k: str(fault.get(k, "")) for k in ("code", "message", "fix")} if isinstance(fault, dict) else None
+        if online and (not self.hub_online or (self.hub_fault and not fault)):
+            self._seq.clear()  # a (re)started hub or a restored store: take its state as it is
         self.hub_online = online
+        self.hub_fault = fault
 
     def _fresh(self, key: str, payload: dict[str, Any]) -> bool:
         seq = payload.get("seq")

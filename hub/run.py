@@ -13,6 +13,7 @@ from qms.broker import start_embedded
 from qms.context import AppContext
 
 from .server import Hub
+from .store_guard import StoreFault
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +24,14 @@ def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25, che
     """Open the store and start serving (returns at once); ``check_clients`` defaults to the config's."""
     if check_clients is None:
         check_clients = ctx.config.security.check_clients
-    store = ctx.open_store()
+    try:
+        store, fault = ctx.open_store(), None
+    except StoreFault as exc:  # stay up and say so: devices show "system fault", the hub retries the store
+        store, fault = None, exc
+        log.error("store fault %s: %s", exc.code, exc.message)
     bus = BusClient(broker_url, ctx.site.site, HUB_CLIENT_ID, "hub", keepalive=5)  # a dead hub shows in ~8 s
-    return Hub(store, bus, poll_interval=poll_interval, check_clients=check_clients).start()
+    return Hub(store, bus, poll_interval=poll_interval, check_clients=check_clients, reopen=ctx.open_store,
+               fault=fault).start()
 
 
 def run_hub(ctx: AppContext, stop: threading.Event | None = None) -> int:
@@ -42,14 +48,16 @@ def run_hub(ctx: AppContext, stop: threading.Event | None = None) -> int:
         url = ctx.login_url(HUB_CLIENT_ID)
     hub = start_hub(ctx, url)
     log.info("hub for %s serving on %s with store %s", ctx.site.site, hub.bus.address, ctx.store_path)
-    lock = ctx.data_dir / LOCK_FILE  # `qms restore` refuses while it exists
+    lock = ctx.data_dir / LOCK_FILE  # `qms restore` refuses while this process lives and serves the store
+    lock.parent.mkdir(parents=True, exist_ok=True)
     lock.write_text(f"{os.getpid()}\n", encoding="utf-8")
     try:
         stop.wait()
     finally:
         lock.unlink(missing_ok=True)
         hub.stop()
-        hub.store.close()
+        if hub.store is not None:
+            hub.store.close()
         if broker is not None:
             broker.stop()
         log.info("hub stopped")

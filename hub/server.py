@@ -14,6 +14,8 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from mqtt_bus.client import BusClient
@@ -22,11 +24,13 @@ from queue_core.actions import check_action
 
 from .authz import refusal
 from .store import Store
+from .store_guard import StoreFault, corrupt, is_damage
 
 log = logging.getLogger(__name__)
 
 MAX_PAYLOAD_BYTES = 16 * 1024
 PUBLISHED_SEQ_KEY = "published_seq"
+STORE_RETRY_S = 3.0  # how often a hub without a usable store tries to open it again
 
 
 def encodable(text: str) -> bool:
@@ -46,9 +50,12 @@ def error_response(request_id: Any, code: str, message: str) -> dict[str, Any]:
 class Hub:
     """Serve one site's queue over MQTT."""
 
-    def __init__(self, store: Store, bus: BusClient, poll_interval: float = 0.25, batch: int = 200,
-                 check_clients: bool = True) -> None:
-        self.store = store
+    def __init__(self, store: Store | None, bus: BusClient, poll_interval: float = 0.25, batch: int = 200,
+                 check_clients: bool = True, reopen: Callable[[], Store] | None = None,
+                 fault: StoreFault | None = None) -> None:
+        self.store: Store | None = store
+        self.reopen = reopen  # opens the store again while ``fault`` is set
+        self.fault = fault if store is None else None
         self.check_clients = check_clients
         self.bus = bus
         self.topics = bus.topics
@@ -59,8 +66,11 @@ class Hub:
         self._republish_all = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.published_seq = int(store.get_meta(PUBLISHED_SEQ_KEY) or 0)
+        self.published_seq = int(store.get_meta(PUBLISHED_SEQ_KEY) or 0) if store is not None else 0
         self.handled = 0
+        self._next_reopen = 0.0
+        if self.fault is not None:
+            bus.set_status_extra({"fault": self.fault.as_dict()})
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Hub:
@@ -153,27 +163,75 @@ class Hub:
         if why_not:
             log.warning("refused %s from %s: %s", action, client_id, why_not)
             return error_response(request_id, "forbidden", why_not)
+        store = self.store
+        if store is None or self.fault is not None:
+            fault = self.fault or StoreFault("store_fault", "the hub has no store", "see its log (qms doctor)")
+            log.error("refused %s from %s: store fault %s", action, client_id, fault.code)
+            return error_response(request_id, "store_fault", fault.message)
         if action == "snapshot":
-            snap = self.store.snapshot()
+            snap = store.snapshot()
             return {"id": request_id, "ok": True,
                     "result": {k: snap[k] for k in ("site", "services", "counters")}}
         if action == "clock":  # read-only: lets `qms doctor` on any board measure its clock offset
             now = self.store.clock().astimezone(self.store.site.tz)
             return {"id": request_id, "ok": True, "result": {"now": now.isoformat()}}
         try:
-            reply = self.store.run(action, args, request_id=f"{client_id}/{request_id}")
+            reply = store.run(action, args, request_id=f"{client_id}/{request_id}")
         except QueueError as err:  # pragma: no cover - the store turns these into replies
             return {"id": request_id, "ok": False, "error": err.as_dict()}
         except sqlite3.OperationalError as exc:  # disk full, read-only: not a bug, tell the device
             log.error("store unavailable for %s from %s: %s", action, client_id, exc)
             return error_response(request_id, "store_unavailable",
                                   f"the hub cannot write its store ({exc}); tell the technician (qms doctor)")
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                log.exception("action %s from %s failed", action, client_id)
+                return error_response(request_id, "internal_error", "the hub failed; see its log (qms doctor)")
+            fault = corrupt(store.path, store.path.parent, exc)  # damaged under the running hub: say so
+            self._set_fault(fault)
+            return error_response(request_id, "store_fault", fault.message)
         except Exception:
             log.exception("action %s from %s failed", action, client_id)
             return error_response(request_id, "internal_error", "the hub failed; see its log (qms doctor)")
         if not reply.ok:
             log.info("refused %s from %s: %s", action, client_id, reply.response["error"]["message"])
         return {**reply.response, "id": request_id}
+
+    # ------------------------------------------------------------------ store faults
+    def _set_fault(self, fault: StoreFault) -> None:
+        """Stop serving from the store: every request gets ``store_fault`` and the status says why.
+
+        The damaged store is closed, so that ``qms restore`` may replace it under this hub.
+        """
+        log.error("store fault %s: %s", fault.code, fault.message)
+        self.fault = fault
+        old, self.store = self.store, None
+        if old is not None:
+            old.close()  # waits for a command in progress (the store's lock)
+        self.bus.set_status_extra({"fault": fault.as_dict()})
+
+    def _try_reopen(self) -> None:
+        """Every ``STORE_RETRY_S``: open the store again; when it is good, clear the fault and republish all."""
+        now = time.monotonic()
+        if self.reopen is None or now < self._next_reopen:
+            return
+        self._next_reopen = now + STORE_RETRY_S
+        try:
+            store = self.reopen()
+        except StoreFault as fault:
+            if fault.message != (self.fault and self.fault.message):
+                self._set_fault(fault)
+            return
+        except sqlite3.Error as exc:
+            log.warning("store still unusable: %s", exc)
+            return
+        self.store = store
+        self.published_seq = int(store.get_meta(PUBLISHED_SEQ_KEY) or 0)
+        self.fault = None
+        self.bus.set_status_extra({})
+        log.info("store %s is good again; serving and republishing all retained state", store.path)
+        self._republish_all.set()
+        self._wake.set()
 
     # ------------------------------------------------------------------ publishing
     def _publish_loop(self) -> None:
@@ -182,19 +240,34 @@ class Hub:
             self._wake.clear()
             if not self.bus.is_connected:
                 continue
+            if self.fault is not None or self.store is None:
+                self._try_reopen()
+                continue
             try:
                 if self._republish_all.is_set():
                     self._republish_all.clear()
                     self.publish_state()
                 while self.drain_once():
                     pass
+            except sqlite3.OperationalError:
+                log.exception("publishing failed; will retry")
+                self._stop.wait(1.0)
+            except sqlite3.DatabaseError as exc:
+                store = self.store
+                if store is not None and is_damage(exc):  # damaged under the running hub
+                    self._set_fault(corrupt(store.path, store.path.parent, exc))
+                else:
+                    log.exception("publishing failed; will retry")
+                    self._stop.wait(1.0)
             except Exception:
                 log.exception("publishing failed; will retry")
                 self._stop.wait(1.0)
 
     def drain_once(self) -> bool:
         """Publish the next batch of outbox events, then the state they touched; True if any."""
-        events = self.store.events_after(self.published_seq, self.batch)
+        store = self.store
+        assert store is not None, "drain_once runs only while the store is good"
+        events = store.events_after(self.published_seq, self.batch)
         if not events:
             return False
         last = None
@@ -209,7 +282,7 @@ class Hub:
                 services.add(ticket["service"])
             if event.get("from_service"):
                 services.add(event["from_service"])
-        site = self.store.site
+        site = store.site
         for counter in counters & set(site.counters):
             services.update(site.counters[counter].services)  # idle counters change wait estimates
         self.publish_state(counters, services)
@@ -218,11 +291,12 @@ class Hub:
             if not last.is_published():
                 raise RuntimeError("broker did not acknowledge events; they will be sent again")
         self.published_seq = events[-1]["seq"]
-        self.store.set_meta(PUBLISHED_SEQ_KEY, str(self.published_seq))
+        store.set_meta(PUBLISHED_SEQ_KEY, str(self.published_seq))
         return True
 
     def publish_state(self, counters: set[str] | None = None, services: set[str] | None = None) -> None:
         """Publish retained state (all of it when no ids are given)."""
+        assert self.store is not None, "publish_state runs only while the store is good"
         snap = self.store.snapshot(counters, services)
         for payload in snap["counters"]:
             self.bus.publish_json(self.topics.state_counter(payload["counter"]), payload, retain=True)

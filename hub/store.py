@@ -38,6 +38,10 @@ from .schema import migrate
 
 Clock = Callable[[], datetime]
 
+#: The newest ``seq``: the outbox's, or the sequence a restore carried over from the store it replaced.
+NEWEST_SEQ = ("SELECT MAX(COALESCE((SELECT MAX(seq) FROM outbox), 0), "
+              "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0))")
+
 
 def utc_now() -> datetime:
     """The wall clock, as an aware UTC datetime."""
@@ -110,10 +114,19 @@ class Store:
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                      timeout=busy_timeout_s)
         self._conn.row_factory = sqlite3.Row
-        self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = FULL")
-        migrate(self._conn)
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = FULL")
+            migrate(self._conn)
+        except BaseException:
+            self._conn.close()  # a damaged file: hold nothing open (restore replaces it)
+            raise
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The raw connection, for the store guard's checks (``hub/store_guard.py``)."""
+        return self._conn
 
     def close(self) -> None:
         """Close the connection."""
@@ -302,7 +315,7 @@ class Store:
     def last_seq(self) -> int:
         """The newest event's ``seq`` (0 before the first event)."""
         with self._lock:
-            row = self._conn.execute("SELECT MAX(seq) FROM outbox").fetchone()
+            row = self._conn.execute(NEWEST_SEQ).fetchone()
         return row[0] or 0
 
     def events_after(self, seq: int, limit: int = 500) -> list[dict[str, Any]]:
@@ -332,7 +345,7 @@ class Store:
             self._conn.execute("BEGIN")
             try:
                 state = self._live_state(self._conn, None)
-                seq = self._conn.execute("SELECT MAX(seq) FROM outbox").fetchone()[0] or 0
+                seq = self._conn.execute(NEWEST_SEQ).fetchone()[0] or 0
             finally:
                 self._conn.execute("COMMIT")
         return {

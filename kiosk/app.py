@@ -78,7 +78,11 @@ def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CL
             vm_ref[0].set_connected(connected)
             vm_ref[0].set_hub_online(hub_online)
 
-    link = HubLink(client, on_change=connection, timeout=request_timeout)
+    def fault(hub_fault: dict[str, str] | None) -> None:
+        if vm_ref:
+            vm_ref[0].set_hub_fault(hub_fault)
+
+    link = HubLink(client, on_change=connection, timeout=request_timeout, on_fault=fault)
     vm = KioskViewModel(catalog, link, printer, speaker, KivyScheduler(), settings,
                         pin_checker=ThreadedPinChecker(settings.admin_pin_hash, kivy_post), info=info)
     vm_ref.append(vm)

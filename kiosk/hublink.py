@@ -23,11 +23,14 @@ class HubLink:
     """``HubPort`` over a ``UiBus``; tells ``on_change(connected, hub_online)`` on the UI thread."""
 
     def __init__(self, client: BusClient, on_change: Callable[[bool, bool | None], None] | None = None,
-                 timeout: float = REQUEST_TIMEOUT_S, retries: int = REQUEST_RETRIES) -> None:
+                 timeout: float = REQUEST_TIMEOUT_S, retries: int = REQUEST_RETRIES,
+                 on_fault: Callable[[dict[str, str] | None], None] | None = None) -> None:
         self.bus = bus = UiBus(client, on_connection=self._connection_changed)
         self.on_change = on_change
         self.timeout, self.retries = timeout, retries
         self._hub_online: bool | None = None
+        self.on_fault = on_fault  # the hub is up but cannot serve (its status's "fault"), on the UI thread
+        self._hub_fault: dict[str, str] | None = None
         self._printer_status: dict[str, str] | None = None
         self._lock = threading.Lock()
         bus.subscribe(bus.topics.status(HUB_CLIENT_ID), self._hub_status)
@@ -41,6 +44,11 @@ class HubLink:
     def hub_online(self) -> bool | None:
         """The hub's last announced presence (None until heard)."""
         return self._hub_online
+
+    @property
+    def hub_fault(self) -> dict[str, str] | None:
+        """``{"code", "message"}`` while the online hub announces a fault (e.g. a damaged store), else None."""
+        return self._hub_fault
 
     def issue(self, choice: Choice, request_id: str, done: Callable[[Response], None]) -> None:
         """``issue_ticket`` with this request id; a failure to send is reported like a timeout."""
@@ -76,6 +84,11 @@ class HubLink:
     def _hub_status(self, _topic: str, payload: dict[str, Any]) -> None:
         online = payload.get("online")
         self._hub_online = bool(online) if isinstance(online, bool) else None
+        fault = payload.get("fault") if online is True else None
+        self._hub_fault = ({"code": str(fault.get("code", "")), "message": str(fault.get("message", ""))}
+                           if isinstance(fault, dict) else None)
+        if self.on_fault is not None:
+            self.on_fault(self._hub_fault)
         self._notify()
 
     def _notify(self) -> None:

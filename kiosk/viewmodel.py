@@ -78,6 +78,7 @@ class KioskViewModel(EventDispatcher):
     printer_detail = StringProperty("")
     connected = BooleanProperty(False)
     hub_online = ObjectProperty(None, allownone=True)
+    hub_fault = ObjectProperty(None, allownone=True)  # {"code", "message"}: the hub is up but cannot serve
     pin = StringProperty("")
     pin_message = StringProperty("")
     pin_checking = BooleanProperty(False)
@@ -116,6 +117,10 @@ class KioskViewModel(EventDispatcher):
         """The hub's retained status changed."""
         self.hub_online = online
 
+    def set_hub_fault(self, fault: dict[str, str] | None) -> None:
+        """The hub announces a fault (the welcome screen asks citizens to wait for staff), or its end."""
+        self.hub_fault = fault
+
     def set_printer_status(self, status: dict[str, str]) -> None:
         """The printer's state changed (a ``state/device`` payload)."""
         self.printer_state = status.get("state", "error")
@@ -151,7 +156,7 @@ class KioskViewModel(EventDispatcher):
 
     def take_number(self, priority: str = "normal") -> None:
         """The big "Lấy số thứ tự" button, or a priority pictogram on the welcome screen."""
-        if self.screen != "welcome" or not self._accept():
+        if self.screen != "welcome" or self.hub_fault or not self._accept():
             return
         known = {item.id for item in self.catalog.priorities(self.lang)}
         self.priority = priority if priority in known else "normal"
@@ -284,6 +289,8 @@ class KioskViewModel(EventDispatcher):
         self.busy = False
         if isinstance(response, Exception):
             self._fail("hub_down", type(response).__name__)
+        elif (response.get("error") or {}).get("code") == "store_fault":  # up but cannot serve: as if down
+            self._fail("hub_down", "store_fault")
         else:
             error = response.get("error") or {}
             self._fail("refused", str(error.get("code") or "internal_error"), str(error.get("message") or ""))

@@ -162,6 +162,7 @@ class BusClient:
         self._started = self._closed = self._unreachable_warned = False
         self._reported = False  # last state given to on_connection_change
         self._rpc_used = False  # response/{id} is subscribed from the first request on
+        self._status_extra: dict[str, Any] = {}  # fields added to the online status (e.g. the hub's fault)
         self.status_topic = self.topics.status(client_id)
         self.request_topic = self.topics.request(client_id)
         self.response_topic = self.topics.response(client_id)
@@ -380,7 +381,14 @@ class BusClient:
 
     # -- paho callbacks (each one guarded) -------------------------------------------------------
     def _status(self, online: bool) -> dict:
-        return {"online": online, "role": self.role, "ts": self._clock().isoformat(timespec="seconds")}
+        extra = self._status_extra if online else {}
+        return {"online": online, "role": self.role, "ts": self._clock().isoformat(timespec="seconds"), **extra}
+
+    def set_status_extra(self, extra: dict[str, Any]) -> None:
+        """Fields added to the retained online status from now on (republished at once when connected)."""
+        self._status_extra = dict(extra)
+        if self._connected.is_set():
+            self.publish_json(self.status_topic, self._status(True), retain=True)
 
     def _set_will(self, c: mqtt.Client) -> None:
         c.will_set(self.status_topic, encode_payload(self._status(False)), qos=1, retain=True)

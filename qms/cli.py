@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from devices.printer.errors import PrinterUnavailable
+from hub.store_guard import StoreFault, corrupt, is_damage
 from mqtt_bus.broker import BrokerUnavailable
 from qms.broker import BrokerNotFound
 from qms.config import ConfigError
@@ -262,10 +263,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as err:
         print(f"qms: {err}", file=sys.stderr)
         return err.code
+    except StoreFault as err:  # missing, empty, damaged or foreign: the message names the fix
+        print(f"qms: {err.message} [{err.code}]", file=sys.stderr)
+        return 7
     except sqlite3.OperationalError as err:  # disk full, read-only, locked for too long
         print(f"qms: the store {ctx.store_path} cannot be used: {err}; check free space (`df -h "
               f"{ctx.data_dir}`) and permissions, then try again", file=sys.stderr)
         return 6
+    except sqlite3.DatabaseError as err:  # damaged after it opened: same line as a damaged file at open
+        if not is_damage(err):
+            raise  # a bug (e.g. an IntegrityError): its traceback is the report
+        fault = corrupt(ctx.store_path, ctx.data_dir, err)
+        print(f"qms: {fault.message} [{fault.code}]", file=sys.stderr)
+        return 7
     except PrinterUnavailable as err:
         print(f"qms: printer {ctx.printer_url}: {err}", file=sys.stderr)
         return 5

@@ -23,6 +23,7 @@ import platformdirs
 
 from hub.clock import ClockGuard, ClockPolicy
 from hub.store import Store
+from hub.store_guard import open_checked
 from mqtt_bus.url import parse_broker_url
 from qms.broker import resolve_url
 from qms.config import SiteConfig, default_config_path, load_config, to_site_def
@@ -146,5 +147,7 @@ class AppContext:
         return self.data_dir / STORE_FILE
 
     def open_store(self) -> Store:
-        """Open (and create or migrate) the store, judging the board's clock (hub/clock.py)."""
-        return Store(self.store_path, self.site, guard=ClockGuard(clock_policy(self.config.clock)))
+        """Open (and create or migrate) the store, judging the board's clock (hub/clock.py); raises
+        ``StoreFault`` for a missing, damaged or foreign one."""
+        return open_checked(self.store_path, self.data_dir, self.site.site,
+                            lambda: Store(self.store_path, self.site, guard=ClockGuard(clock_policy(self.config.clock))))

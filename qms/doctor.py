@@ -103,18 +103,31 @@ def check_data_dir(data_dir: Path, min_free: int = MIN_FREE_BYTES) -> Check:
 
 
 def check_store(store_path: Path) -> Check:
-    """The store opens, passes ``PRAGMA integrity_check`` and has a schema this program knows."""
+    """The store is the one this board had (``store.id``), opens, passes ``PRAGMA integrity_check`` and has a
+    schema this program knows. Reads only: a damaged file is left as it is."""
     from hub.schema import SCHEMA_VERSION
-    from qms.backup import BackupError, inspect
+    from hub.store_guard import StoreFault, check_file, check_header, corrupt, foreign, restore_hint
+    from qms.backup import BackupError, identity_of, inspect
 
-    if not store_path.exists():
-        return Check("store", True, f"no store yet at {store_path}: the hub creates it on its first start",
-                     warning=True)
+    data_dir = store_path.parent
     try:
-        info = inspect(store_path)
-    except BackupError as exc:
-        return Check("store", False, str(exc),
-                     "stop the hub, then put the last good backup back: `qms restore FILE` (see `qms backup`)")
+        marker = check_file(store_path, data_dir)
+        if not store_path.exists():
+            return Check("store", True, f"no store yet at {store_path}: the hub creates it on its first start",
+                         warning=True)
+        if store_path.stat().st_size == 0:
+            return Check("store", True, f"{store_path} is empty and this board never had a store: the hub "
+                                        "starts a new one (if it had one, restore it now)", warning=True)
+        check_header(store_path, data_dir)
+        try:
+            info = inspect(store_path)
+        except BackupError as exc:
+            raise corrupt(store_path, data_dir, exc) from None
+        found = identity_of(store_path)
+        if found is not None and marker is not None and (why := foreign(found, marker, store_path)):
+            raise StoreFault("store_foreign", why, restore_hint(data_dir))
+    except StoreFault as fault:
+        return Check("store", False, f"{fault.problem} [{fault.code}]", fault.fix)
     detail = f"{store_path}: {info.tickets} tickets, schema v{info.schema}, integrity ok"
     if info.schema < SCHEMA_VERSION:
         return Check("store", True, detail + f" (v{SCHEMA_VERSION} after the next start)", warning=True)

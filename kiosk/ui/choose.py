@@ -37,6 +37,9 @@ def welcome(env: Env) -> Widget:
                          size_hint_y=0.6))
     holder = AnchorLayout(size_hint_y=1.6)
     tall = (480 if with_priority else 560) if m.portrait else (260 if with_priority else 360)
+    if vm.hub_fault:  # the hub is up but cannot serve: no button to tap, staff must come
+        body.add_widget(_fault(env, holder, tall))
+        return page(env, top, body, _languages(env))
     holder.add_widget(Tile(env.t("welcome.take"), "ticket", m.px(100), qid="take", on_tap=vm.take_number,
                            bg=AMBER, fg=NAVY_DARK, pressed_bg=AMBER_DARK, horizontal=not m.portrait,
                            icon_share=0.3 if not m.portrait else 0.5, radius=m.px(40),
@@ -50,6 +53,17 @@ def welcome(env: Env) -> Widget:
     if notice is not None:
         body.add_widget(notice)
     return page(env, top, body, _languages(env))
+
+
+def _fault(env: Env, holder: AnchorLayout, tall: float) -> Widget:
+    """In place of the big button: "system fault, please wait for staff"."""
+    m = env.m
+    band = BoxLayout(size_hint=(0.9 if m.portrait else 0.8, None), height=m.px(tall), padding=[m.px(40), m.px(20)])
+    paint(band, RED, radius=m.px(40))
+    band.add_widget(text(env.t("welcome.fault_notice"), m.px(64), WHITE, bold=True))
+    band.qid = "fault"
+    holder.add_widget(band)
+    return holder
 
 
 def _priority_row(env: Env) -> Widget:

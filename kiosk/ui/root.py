@@ -24,7 +24,7 @@ BUILDERS = {
 }
 # besides screen, lang and size: what else each screen shows
 DEPENDS = {
-    "welcome": {"printer_state", "connected", "hub_online"},
+    "welcome": {"printer_state", "connected", "hub_online", "hub_fault"},
     "ticket": {"print_state", "ticket"},
     "admin": {"printer_state", "printer_detail", "connected", "hub_online", "admin_message", "last_number",
               "info"},
