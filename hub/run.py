@@ -12,6 +12,7 @@ from qms.backup import LOCK_FILE
 from qms.broker import start_embedded
 from qms.context import AppContext
 
+from .fairness import Limits, Rate
 from .server import Hub
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,16 @@ def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25, che
         check_clients = ctx.config.security.check_clients
     store = ctx.open_store()
     bus = BusClient(broker_url, ctx.site.site, HUB_CLIENT_ID, "hub", keepalive=5)  # a dead hub shows in ~8 s
-    return Hub(store, bus, poll_interval=poll_interval, check_clients=check_clients).start()
+    return Hub(store, bus, poll_interval=poll_interval, check_clients=check_clients, limits=hub_limits(ctx),
+               retention_days=ctx.config.store.retention_days).start()
+
+
+def hub_limits(ctx: AppContext) -> Limits:
+    """The fairness settings of the site config."""
+    sec = ctx.config.security
+    return Limits(device_rate=Rate(sec.request_rate.per_second, sec.request_rate.burst),
+                  monitor_rate=Rate(sec.monitor_request_rate.per_second, sec.monitor_request_rate.burst),
+                  per_client_queue=sec.request_queue, issue_per_minute=sec.issue_per_minute)
 
 
 def run_hub(ctx: AppContext, stop: threading.Event | None = None) -> int:

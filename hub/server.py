@@ -1,17 +1,16 @@
 """The hub: answers requests from MQTT through the store, drains the outbox, keeps retained state true.
 
-Threads: the MQTT network thread only queues incoming requests; one worker runs them on the store
-in arrival order and answers; one publisher drains the outbox (events in ``seq`` order, at least
+Threads: the MQTT network thread only queues incoming requests, each client in its own bounded
+queue behind its own rate limit (``hub/fairness.py``); one worker runs them on the store, one client
+after another, and answers; one publisher drains the outbox (events in ``seq`` order, at least
 once) and republishes the retained state the events touched. The publisher also polls, so commands
 run by the CLI on the same store reach every display.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import queue
 import sqlite3
 import threading
 from typing import Any
@@ -20,7 +19,9 @@ from mqtt_bus.client import BusClient
 from queue_core import QueueError
 from queue_core.actions import check_action
 
-from .authz import refusal
+from .authz import refusal, role_of
+from .fairness import DropLog, FairQueue, IssueLimit, Limits, rate_limited
+from .retention import Pruner
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,16 @@ def encodable(text: str) -> bool:
     return True
 
 
+def request_id_of(raw: bytes) -> Any:
+    """The ``id`` of a raw request, or None when it has no readable one (for cheap refusals)."""
+    try:
+        request = json.loads(raw.decode("utf-8")) if len(raw) <= MAX_PAYLOAD_BYTES else None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    rid = request.get("id") if isinstance(request, dict) else None
+    return rid if isinstance(rid, str) and 0 < len(rid) <= 128 and encodable(rid) else None
+
+
 def error_response(request_id: Any, code: str, message: str) -> dict[str, Any]:
     """An ``ok: false`` response."""
     return {"id": request_id, "ok": False, "error": {"code": code, "message": message}}
@@ -47,14 +58,18 @@ class Hub:
     """Serve one site's queue over MQTT."""
 
     def __init__(self, store: Store, bus: BusClient, poll_interval: float = 0.25, batch: int = 200,
-                 check_clients: bool = True) -> None:
+                 check_clients: bool = True, limits: Limits | None = None, retention_days: int = 30) -> None:
         self.store = store
         self.check_clients = check_clients
         self.bus = bus
         self.topics = bus.topics
         self.poll_interval = poll_interval
         self.batch = batch
-        self._requests: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=10_000)
+        self.limits = limits or Limits()
+        self._requests = FairQueue(self.limits.rate_for, self.limits.per_client_queue)
+        self.drops = DropLog(self._requests)
+        self.issue_limit = IssueLimit(self.limits.issue_per_minute)
+        self.pruner = Pruner(store, lambda: self.published_seq, retention_days)
         self._wake = threading.Event()
         self._republish_all = threading.Event()
         self._stop = threading.Event()
@@ -67,7 +82,8 @@ class Hub:
         """Subscribe to requests and start the worker and publisher threads."""
         self.bus.on_connection_change = self._connection_changed
         self.bus.subscribe_raw(self.topics.requests_all, self._enqueue)
-        for name, target in (("hub-worker", self._work), ("hub-publisher", self._publish_loop)):
+        for name, target in (("hub-worker", self._work), ("hub-publisher", self._publish_loop),
+                             ("hub-pruner", lambda: self.pruner.run(self._stop))):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -78,8 +94,7 @@ class Hub:
         """Stop the threads (pending requests are dropped; clients retry with the same id)."""
         self._stop.set()
         self._wake.set()
-        with contextlib.suppress(queue.Full):
-            self._requests.put_nowait(None)
+        self._requests.close()
         for thread in self._threads:
             thread.join(timeout=5)
         self.bus.on_connection_change = None  # closing is not losing the broker
@@ -95,32 +110,33 @@ class Hub:
 
     # ------------------------------------------------------------------ requests
     def _enqueue(self, topic: str, raw: bytes) -> None:
-        try:
-            self._requests.put_nowait((topic, raw))
-        except queue.Full:
-            log.error("request queue full; dropped a request on %s (the client will retry)", topic)
-
-    def _work(self) -> None:
-        while not self._stop.is_set():
-            item = self._requests.get()
-            if item is None:
-                return
-            topic, raw = item
-            try:
-                self._handle(topic, raw)
-            except Exception:
-                log.exception("request on %s failed unexpectedly", topic)
-
-    def _handle(self, topic: str, raw: bytes) -> None:
+        """On the network thread: parse the topic and queue (or drop) the request; nothing more."""
         try:
             kind, client_id = self.topics.parse(topic)
         except ValueError:
             log.warning("request on unexpected topic %s dropped", topic)
             return
-        if kind != "request":
-            return
+        if kind == "request":
+            self._requests.offer(client_id, topic, raw)
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            item = self._requests.take()
+            if item is None:
+                return
+            try:
+                self._handle(item.topic, item.raw, item.refuse_wait_s)
+            except Exception:
+                log.exception("request on %s failed unexpectedly", item.topic)
+
+    def _handle(self, topic: str, raw: bytes, refuse_wait_s: float | None = None) -> None:
+        _, client_id = self.topics.parse(topic)
         reply_to = self.topics.response(client_id)
-        response = self.answer(client_id, raw)
+        if refuse_wait_s is not None:
+            response = rate_limited(request_id_of(raw), refuse_wait_s,
+                                    f"too many requests from {client_id} (security.request_rate)")
+        else:
+            response = self.answer(client_id, raw)
         self.handled += 1
         self.bus.publish_json(reply_to, response)
         self._wake.set()
@@ -153,6 +169,15 @@ class Hub:
         if why_not:
             log.warning("refused %s from %s: %s", action, client_id, why_not)
             return error_response(request_id, "forbidden", why_not)
+        if action == "issue_ticket" and role_of(client_id)[0] not in ("hub", "monitor"):
+            wait = self.issue_limit.wait_s(client_id)
+            if wait > 0:
+                first = self.store.recorded_response(f"{client_id}/{request_id}")
+                if first is not None:  # a retry of a ticket already given: the first answer, as always
+                    return {**first, "id": request_id}
+                log.info("issue limit: refused a ticket to %s for %.0f s", client_id, wait)
+                return rate_limited(request_id, wait, f"{client_id} has issued {self.limits.issue_per_minute} tickets "
+                                    "in the last minute (security.issue_per_minute)")
         if action == "snapshot":
             snap = self.store.snapshot()
             return {"id": request_id, "ok": True,
@@ -168,6 +193,8 @@ class Hub:
         except Exception:
             log.exception("action %s from %s failed", action, client_id)
             return error_response(request_id, "internal_error", "the hub failed; see its log (qms doctor)")
+        if action == "issue_ticket" and reply.ok and not reply.replayed:
+            self.issue_limit.record(client_id)
         if not reply.ok:
             log.info("refused %s from %s: %s", action, client_id, reply.response["error"]["message"])
         return {**reply.response, "id": request_id}
@@ -177,6 +204,7 @@ class Hub:
         while not self._stop.is_set():
             self._wake.wait(self.poll_interval)
             self._wake.clear()
+            self.drops.maybe_log()
             if not self.bus.is_connected:
                 continue
             try:

