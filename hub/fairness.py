@@ -171,13 +171,15 @@ class DropLog:
         self.next_at = -math.inf
         self.totals: dict[str, int] = {}
 
-    def maybe_log(self) -> None:
-        """Call often; logs (and resets) the counts when the interval has passed."""
+    def maybe_log(self, force: bool = False) -> None:
+        """Call often; logs (and resets) the counts when there are any and the interval has passed."""
         now = self.queue.clock()
-        if now < self.next_at:
+        if now < self.next_at and not force:
             return
-        self.next_at = now + self.interval_s
-        for client_id, (over_rate, overflow) in sorted(self.queue.take_drop_counts().items()):
+        counts = self.queue.take_drop_counts()
+        if counts:
+            self.next_at = now + self.interval_s
+        for client_id, (over_rate, overflow) in sorted(counts.items()):
             self.totals[client_id] = self.totals.get(client_id, 0) + over_rate + overflow
             log.warning("client %s is flooding the hub: dropped %d requests over its rate limit and %d over its "
                         "queue of %d (total %d)", client_id, over_rate, overflow, self.queue.per_client,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 
 from mqtt_bus.client import BusClient
@@ -49,6 +50,9 @@ def run_hub(ctx: AppContext, stop: threading.Event | None = None) -> int:
         broker = start_embedded(ctx.data_dir)
         url = broker.url
         log.info("embedded mosquitto listening on %s", url)
+    # a flooding device keeps the MQTT thread busy; hand the GIL over sooner so the worker answers the
+    # others quickly (5 ms default: each of its many short waits for the GIL cost up to 5 ms)
+    sys.setswitchinterval(0.001)
     hub = start_hub(ctx, url)
     log.info("hub for %s serving on %s with store %s", ctx.site.site, url, ctx.store_path)
     lock = ctx.data_dir / LOCK_FILE  # `qms restore` refuses while it exists

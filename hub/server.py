@@ -97,6 +97,7 @@ class Hub:
         self._requests.close()
         for thread in self._threads:
             thread.join(timeout=5)
+        self.drops.maybe_log(force=True)
         self.bus.on_connection_change = None  # closing is not losing the broker
         self.bus.close()
 
