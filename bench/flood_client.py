@@ -1,7 +1,7 @@
 """A misbehaving kiosk: publishes ``issue_ticket`` requests as fast as it can (up to a rate), in its own process.
 
 Usage: ``python bench/flood_client.py URL SITE CLIENT_ID SECONDS RATE [QOS]``. Prints one JSON line:
-``{"sent", "seconds", "answers", "codes": {code: count}, "ok"}`` (answers counted until 1 s after the end).
+``{"sent", "seconds", "answers", "codes": {code: count}, "answers_from_s", "answers_until_s"}`` (answers counted until 1 s after the end).
 Used by ``bench/bench_flood.py`` and ``tests/reliability/test_flood.py``.
 """
 
@@ -28,6 +28,7 @@ def flood(url: str, site: str, client_id: str, seconds: float, rate: float, qos:
     broker = parse_broker_url(url)
     topics = Topics(site)
     codes: Counter[str] = Counter()
+    span: list[float] = []  # when answers arrived
     lock = threading.Lock()
     connected = threading.Event()
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
@@ -42,6 +43,7 @@ def flood(url: str, site: str, client_id: str, seconds: float, rate: float, qos:
         answer = json.loads(msg.payload)
         with lock:
             codes["ok" if answer.get("ok") else answer["error"]["code"]] += 1
+            span.append(time.perf_counter())
 
     client.on_connect = on_connect
     client.on_message = on_message
@@ -65,7 +67,9 @@ def flood(url: str, site: str, client_id: str, seconds: float, rate: float, qos:
     client.loop_stop()
     client.disconnect()
     with lock:
-        return {"sent": sent, "seconds": round(took, 3), "answers": sum(codes.values()), "codes": dict(codes)}
+        return {"sent": sent, "seconds": round(took, 3), "answers": sum(codes.values()), "codes": dict(codes),
+                "answers_from_s": round(span[0] - start, 3) if span else None,
+                "answers_until_s": round(span[-1] - start, 3) if span else None}
 
 
 if __name__ == "__main__":
