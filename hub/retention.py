@@ -1,4 +1,5 @@
-"""Retention: the hub prunes the request log and the published outbox after ``store.retention_days``.
+"""Retention: the hub prunes the published outbox after ``store.retention_days`` and the answers kept
+for retries after ``store.request_retention_days``.
 
 Runs at start and then every hour, in small batches (one short transaction each, with a pause
 between them) so a device's request never waits long behind it. Tickets, the report's data, are kept.
@@ -20,10 +21,12 @@ class Pruner:
     """Deletes what is older than the retention window, a batch at a time."""
 
     def __init__(self, store: Store, published_seq: Callable[[], int], retention_days: int,
-                 every_s: float = 3600.0, batch: int = 500, pause_s: float = 0.05) -> None:
+                 request_retention_days: int | None = None, every_s: float = 3600.0, batch: int = 500,
+                 pause_s: float = 0.05) -> None:
         self.store = store
         self.published_seq = published_seq
         self.retention_days = retention_days
+        self.request_retention_days = retention_days if request_retention_days is None else request_retention_days
         self.every_s = every_s
         self.batch = batch
         self.pause_s = pause_s
@@ -32,10 +35,12 @@ class Pruner:
 
     def prune_all(self, stop: threading.Event | None = None) -> tuple[int, int]:
         """One pass: batches until nothing old is left; returns (requests, events) deleted."""
-        cutoff = self.store.clock() - timedelta(days=self.retention_days)
+        now = self.store.clock()
+        cutoff, requests_cutoff = now - timedelta(days=self.retention_days), now - timedelta(
+            days=self.request_retention_days)
         total_requests = total_events = 0
         while stop is None or not stop.is_set():
-            requests, events = self.store.prune(cutoff, self.published_seq(), self.batch)
+            requests, events = self.store.prune(cutoff, self.published_seq(), self.batch, requests_cutoff)
             total_requests += requests
             total_events += events
             if requests < self.batch and events < self.batch:
@@ -52,8 +57,9 @@ class Pruner:
             try:
                 requests, events = self.prune_all(stop)
                 if requests or events:
-                    log.info("retention: pruned %d request answers and %d published events older than %d days",
-                             requests, events, self.retention_days)
+                    log.info("retention: pruned %d request answers (older than %d days) and %d published events "
+                             "(older than %d days)", requests, self.request_retention_days, events,
+                             self.retention_days)
             except Exception:  # a busy or full disk: try again next time, never stop the hub
                 log.exception("retention: pruning failed; will retry")
             self.runs += 1

@@ -28,7 +28,8 @@ def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25, che
     store = ctx.open_store()
     bus = BusClient(broker_url, ctx.site.site, HUB_CLIENT_ID, "hub", keepalive=5)  # a dead hub shows in ~8 s
     return Hub(store, bus, poll_interval=poll_interval, check_clients=check_clients, limits=hub_limits(ctx),
-               retention_days=ctx.config.store.retention_days).start()
+               retention_days=ctx.config.store.retention_days,
+               request_retention_days=ctx.config.store.request_retention_days).start()
 
 
 def hub_limits(ctx: AppContext) -> Limits:

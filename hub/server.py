@@ -58,7 +58,8 @@ class Hub:
     """Serve one site's queue over MQTT."""
 
     def __init__(self, store: Store, bus: BusClient, poll_interval: float = 0.25, batch: int = 200,
-                 check_clients: bool = True, limits: Limits | None = None, retention_days: int = 30) -> None:
+                 check_clients: bool = True, limits: Limits | None = None, retention_days: int = 30,
+                 request_retention_days: int = 3) -> None:
         self.store = store
         self.check_clients = check_clients
         self.bus = bus
@@ -69,7 +70,7 @@ class Hub:
         self._requests = FairQueue(self.limits.rate_for, self.limits.per_client_queue)
         self.drops = DropLog(self._requests)
         self.issue_limit = IssueLimit(self.limits.issue_per_minute)
-        self.pruner = Pruner(store, lambda: self.published_seq, retention_days)
+        self.pruner = Pruner(store, lambda: self.published_seq, retention_days, request_retention_days)
         self._wake = threading.Event()
         self._republish_all = threading.Event()
         self._stop = threading.Event()

@@ -253,8 +253,11 @@ class Store:
         return out
 
     # ------------------------------------------------------------------ retention
-    def prune(self, before: datetime, published_seq: int, limit: int = 500) -> tuple[int, int]:
+    def prune(self, before: datetime, published_seq: int, limit: int = 500,
+              requests_before: datetime | None = None) -> tuple[int, int]:
         """Delete up to ``limit`` request answers and outbox events older than ``before``; (requests, events).
+
+        ``requests_before`` (default ``before``): the cutoff of the request answers, kept for retries only.
 
         Never an event the hub has not published (``seq > published_seq``) and never the newest one
         (``MAX(seq)`` is the site's last seq; AUTOINCREMENT keeps counting past deleted rows anyway).
@@ -264,7 +267,7 @@ class Store:
         with self._transaction() as conn:
             requests = conn.execute(
                 "DELETE FROM requests WHERE rowid IN (SELECT rowid FROM requests WHERE created_at < ? LIMIT ?)",
-                (_ts(before), limit)).rowcount
+                (_ts(requests_before or before), limit)).rowcount
             events = conn.execute(
                 "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE seq <= ? AND ts < ? "
                 "AND seq < (SELECT MAX(seq) FROM outbox) ORDER BY seq LIMIT ?)",

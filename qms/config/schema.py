@@ -338,8 +338,14 @@ class StoreCfg(Model):
 
     retention_days: Whole = Field(
         30, ge=0, le=3650,
-        description="Days the hub keeps answered request ids and published events (the outbox); older ones are "
-        "pruned hourly. Tickets (the reports' data) are always kept. 0 = keep forever.",
+        description="Days the hub keeps published events (the outbox, which devices may fetch again); older ones "
+        "are pruned hourly, unpublished ones never. Tickets (the reports' data) are always kept. 0 = keep forever "
+        "(the store then grows ~400 MB a year).",
+    )
+    request_retention_days: Whole = Field(
+        3, ge=1, le=3650,
+        description="Days the hub keeps the answers of devices' requests, so that a retry with the same id gets "
+        "the first answer (devices retry within a minute; 3 days covers a long weekend). Needs retention_days > 0.",
     )
 
 

@@ -103,3 +103,12 @@ def test_hub_prunes_at_start_and_seq_continues_across_restarts(ctx, broker, make
     finally:
         hub.stop()
         hub.store.close()
+
+
+def test_request_answers_go_sooner_than_events(ctx):
+    with ctx.open_store() as store:
+        store.run("issue_ticket", {"service": "tu-phap"}, request_id="kiosk-1/a", now=NOW - timedelta(days=10))
+        store.run("pause", {"counter": "2"}, request_id="counter-2/b", now=NOW)
+        pruner = Pruner(store, lambda: store.last_seq(), retention_days=30, request_retention_days=3)
+        assert pruner.prune_all() == (1, 0)
+        assert rows(store.path, "requests") == [("counter-2/b",)] and len(rows(store.path, "outbox")) == 2
