@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from hub.fairness import IssueLimit
+from hub.run import start_hub
 from mqtt_bus.client import new_request_id
+from qms.context import AppContext
 from tests.integration.hub_helpers import SITE
 
-from .test_cli import ROOT
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class FakeClock:
@@ -55,12 +58,10 @@ def test_kiosk_gets_ten_tickets_a_minute_and_a_friendly_refusal_for_the_eleventh
 
 
 def test_kiosk_without_an_issue_limit_when_configured_off(tmp_path, broker, make_client, always_open_config):
-    from hub.run import start_hub
-    from qms.context import AppContext
-
     config = tmp_path / "unlimited.yaml"
     text = always_open_config.read_text(encoding="utf-8")
-    config.write_text(text.replace("security:\n", "security:\n  issue_per_minute: 0\n", 1), encoding="utf-8")
+    assert "issue_per_minute: 10 " in text
+    config.write_text(text.replace("issue_per_minute: 10 ", "issue_per_minute: 0 ", 1), encoding="utf-8")
     hub = start_hub(AppContext(config_path=config, data_dir=tmp_path / "data"), broker.url, poll_interval=0.05)
     try:
         kiosk = make_client(broker.url, "kiosk-1", "kiosk", site=SITE)

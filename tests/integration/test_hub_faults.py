@@ -56,6 +56,7 @@ def test_sigkill_hub_mid_burst(tmp_path, broker, make_client, always_open_config
             hub.wait(5)
             time.sleep(0.3)
             hub = hub_process(always_open_config, data, broker.url)
+        assert kiosks[0].request("snapshot", {}, timeout=10)["ok"]  # the last hub is up (and handles SIGTERM)
         for t in threads:
             t.join(120)
         assert not errors, errors[:3]
