@@ -78,7 +78,7 @@ def simulate(path: Path, days: int, per_day: int, retention_days: int, request_d
                     if rng.random() < 0.5:
                         store.run("rate", {"ticket": ticket["id"], "score": rng.randint(3, 5)},
                                   request_id=f"rating-{counter}/{n:x}r", now=now + timedelta(seconds=70))
-            if retention_days > 0:  # the hub prunes hourly; once a day is the same for the size
+            if retention_days > 0:  # the hub prunes every 10 minutes; once a day gives the same size
                 cutoff, requests_cutoff = now - timedelta(days=retention_days), now - timedelta(days=request_days)
                 while store.prune(cutoff, store.last_seq(), 5000, requests_cutoff) != (0, 0):
                     pass

@@ -1,7 +1,10 @@
-"""Retention: the hub prunes the published outbox after ``store.retention_days`` and the answers kept
-for retries after ``store.request_retention_days``.
+"""Retention: the hub prunes the published outbox after ``store.retention_days``, the answers kept
+for retries after ``store.request_retention_days``, and refusals (which changed nothing) after
+``REFUSAL_KEEP``: long enough that a late duplicate of a refused request (a broker redelivering it
+after a restart) gets the same refusal, short enough that a device sending bad requests all day
+does not fill the disk.
 
-Runs at start and then every hour, in small batches (one short transaction each, with a pause
+Runs at start and then every 10 minutes, in small batches (one short transaction each, with a pause
 between them) so a device's request never waits long behind it. Tickets, the report's data, are kept.
 """
 
@@ -16,12 +19,14 @@ from .store import Store
 
 log = logging.getLogger(__name__)
 
+REFUSAL_KEEP = timedelta(minutes=10)
+
 
 class Pruner:
     """Deletes what is older than the retention window, a batch at a time."""
 
     def __init__(self, store: Store, published_seq: Callable[[], int], retention_days: int,
-                 request_retention_days: int | None = None, every_s: float = 3600.0, batch: int = 500,
+                 request_retention_days: int | None = None, every_s: float = 600.0, batch: int = 500,
                  pause_s: float = 0.05) -> None:
         self.store = store
         self.published_seq = published_seq
@@ -40,7 +45,8 @@ class Pruner:
             days=self.request_retention_days)
         total_requests = total_events = 0
         while stop is None or not stop.is_set():
-            requests, events = self.store.prune(cutoff, self.published_seq(), self.batch, requests_cutoff)
+            requests, events = self.store.prune(cutoff, self.published_seq(), self.batch, requests_cutoff,
+                                                now - REFUSAL_KEEP)
             total_requests += requests
             total_events += events
             if requests < self.batch and events < self.batch:

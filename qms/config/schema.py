@@ -338,9 +338,9 @@ class StoreCfg(Model):
 
     retention_days: Whole = Field(
         30, ge=0, le=3650,
-        description="Days the hub keeps published events (the outbox, which devices may fetch again); older ones "
-        "are pruned hourly, unpublished ones never. Tickets (the reports' data) are always kept. 0 = keep forever "
-        "(the store then grows ~400 MB a year).",
+        description="Days the hub keeps published events (the outbox, which devices may fetch again); older "
+        "ones are pruned every 10 minutes, unpublished ones never. Tickets (the reports' data) are always kept. "
+        "0 = keep forever (the store then grows ~400 MB a year).",
     )
     request_retention_days: Whole = Field(
         3, ge=1, le=3650,

@@ -112,3 +112,17 @@ def test_request_answers_go_sooner_than_events(ctx):
         pruner = Pruner(store, lambda: store.last_seq(), retention_days=30, request_retention_days=3)
         assert pruner.prune_all() == (1, 0)
         assert rows(store.path, "requests") == [("counter-2/b",)] and len(rows(store.path, "outbox")) == 2
+
+
+def test_refusals_are_kept_ten_minutes_then_a_retry_may_succeed(ctx):
+    with ctx.open_store() as store:
+        refused = store.run("complete", {"counter": "1"}, request_id="counter-1/x", now=NOW - timedelta(minutes=5))
+        assert refused.response["error"]["code"] == "no_current_ticket"
+        store.run("issue_ticket", {"service": "tu-phap"}, request_id="kiosk-1/y", now=NOW - timedelta(minutes=4))
+        store.run("call_next", {"counter": "1"}, request_id="counter-1/z", now=NOW - timedelta(minutes=3))
+        # a late duplicate of the refused request (a broker redelivering it) must not complete the new call
+        assert store.run("complete", {"counter": "1"}, request_id="counter-1/x").response == refused.response
+        pruner = Pruner(store, lambda: store.last_seq(), retention_days=30, request_retention_days=3)
+        store.clock = lambda: NOW + timedelta(minutes=6)
+        assert pruner.prune_all() == (1, 0), "only the refusal, 11 minutes old, goes"
+        assert [r[0] for r in rows(store.path, "requests")] == ["counter-1/z", "kiosk-1/y"]
