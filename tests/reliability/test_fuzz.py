@@ -393,10 +393,11 @@ def test_argument_name_with_a_lone_surrogate_is_a_bad_request(fuzz_ctx):
     assert response["ok"] is False and response["error"]["code"] == "bad_request", response
 
 
-@pytest.mark.parametrize("lang", ["\U0001f600" * 200, "fr", "VI", "v"])
+@pytest.mark.parametrize("lang", ["\U0001f600" * 200, "fr", "VI", "v"], ids=["200-emoji", "fr", "VI", "v"])
 def test_lang_outside_the_configured_languages_is_a_bad_request(fuzz_ctx, lang):
     raw = json.dumps({"id": "x", "action": "issue_ticket", "args": {"service": "tu-phap", "lang": lang}})
     response = _answer_once(fuzz_ctx, raw.encode())
     assert response["ok"] is False and response["error"]["code"] == "bad_request", response
     assert "vi, en" in response["error"]["message"]
-    assert _answer_once(fuzz_ctx, raw.replace(json.dumps(lang), '"en"').encode())["ok"]
+    valid = json.dumps({"id": "y", "action": "issue_ticket", "args": {"service": "tu-phap", "lang": "en"}})
+    assert _answer_once(fuzz_ctx, valid.encode())["ok"]
