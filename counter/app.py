@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 from mqtt_bus.client import BusClient
-from qms.broker import resolve_url
 from qms.context import AppContext
 
 from .catalog import Catalog
@@ -35,7 +34,7 @@ def language(ctx: AppContext, ns: argparse.Namespace) -> str:
 
 def make_client(ctx: AppContext, client_id: str, role: str = "counter") -> BusClient:
     """This device's MQTT client (not started)."""
-    return BusClient(resolve_url(ctx.broker_url, ctx.data_dir), ctx.site.site, client_id, role)
+    return BusClient(ctx.login_url(client_id), ctx.site.site, client_id, role)
 
 
 def boot_kivy(ctx: AppContext, ns: argparse.Namespace) -> None:

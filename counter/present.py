@@ -14,7 +14,8 @@ PRIORITY_MARK = "★"
 
 #: Hub error codes with a text of their own (others show the hub's message).
 KNOWN_ERRORS = frozenset({"counter_paused", "counter_closed", "no_current_ticket", "same_service",
-                          "unknown_ticket", "unknown_counter", "unknown_service", "timeout", "offline"})
+                          "unknown_ticket", "unknown_counter", "unknown_service", "timeout", "offline",
+                          "clock_untrusted"})
 
 #: Message after a successful action: key and whether the ticket number goes in it.
 DONE_TEXTS = {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .store import Store
 
@@ -38,9 +38,22 @@ class Pruner:
         self.runs = 0  # completed passes (tests wait on it)
         self.ran = threading.Event()
 
+    def trusted_now(self) -> datetime | None:
+        """The time to prune against: the store's judged clock; None while it is untrusted.
+
+        A clock jumped ahead must not prune a month of events and answers at once.
+        """
+        verdict = self.store.clock_verdict()
+        if verdict is None:
+            return self.store.clock()
+        return verdict.now if verdict.trusted else None
+
     def prune_all(self, stop: threading.Event | None = None) -> tuple[int, int]:
         """One pass: batches until nothing old is left; returns (requests, events) deleted."""
-        now = self.store.clock()
+        now = self.trusted_now()
+        if now is None:
+            log.warning("retention: the clock is not trusted now (see qms doctor); nothing pruned this time")
+            return 0, 0
         cutoff, requests_cutoff = now - timedelta(days=self.retention_days), now - timedelta(
             days=self.request_retention_days)
         total_requests = total_events = 0

@@ -46,16 +46,17 @@ def run_hub(ctx: AppContext, stop: threading.Event | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     broker = None
-    url = ctx.broker_url
-    if url == "embedded":
+    if ctx.broker_url == "embedded":
         broker = start_embedded(ctx.data_dir)
         url = broker.url
         log.info("embedded mosquitto listening on %s", url)
+    else:
+        url = ctx.login_url(HUB_CLIENT_ID)
     # a flooding device keeps the MQTT thread busy; hand the GIL over sooner so the worker answers the
     # others quickly (5 ms default: each of its many short waits for the GIL cost up to 5 ms)
     sys.setswitchinterval(0.001)
     hub = start_hub(ctx, url)
-    log.info("hub for %s serving on %s with store %s", ctx.site.site, url, ctx.store_path)
+    log.info("hub for %s serving on %s with store %s", ctx.site.site, hub.bus.address, ctx.store_path)
     lock = ctx.data_dir / LOCK_FILE  # `qms restore` refuses while it exists
     lock.write_text(f"{os.getpid()}\n", encoding="utf-8")
     try:

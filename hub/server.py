@@ -184,6 +184,9 @@ class Hub:
             snap = self.store.snapshot()
             return {"id": request_id, "ok": True,
                     "result": {k: snap[k] for k in ("site", "services", "counters")}}
+        if action == "clock":  # read-only: lets `qms doctor` on any board measure its clock offset
+            now = self.store.clock().astimezone(self.store.site.tz)
+            return {"id": request_id, "ok": True, "result": {"now": now.isoformat()}}
         try:
             reply = self.store.run(action, args, request_id=f"{client_id}/{request_id}")
         except QueueError as err:  # pragma: no cover - the store turns these into replies

@@ -13,7 +13,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ from queue_core import (
 )
 from queue_core.model import FINAL_STATUSES
 
+from .clock import CLOCK_FLOOR, CLOCK_REF_KEY, UNTRUSTED_HINT, ClockGuard, ClockRef, Verdict, read_boot
 from .schema import migrate
 
 Clock = Callable[[], datetime]
@@ -96,11 +97,14 @@ def _ticket_from_row(row: sqlite3.Row) -> Ticket:
 class Store:
     """One process's handle on the store file. Thread-safe; several processes may share the file."""
 
-    def __init__(self, path: str | Path, site: SiteDef, clock: Clock = utc_now, busy_timeout_s: float = 30.0):
+    def __init__(self, path: str | Path, site: SiteDef, clock: Clock = utc_now, busy_timeout_s: float = 30.0,
+                 guard: ClockGuard | None = None):
+        """``guard`` judges the wall clock (hub/clock.py); without one the clock is believed as it reads."""
         self.path = Path(path)
         self.site = site
         self.engine = Engine(site)
         self.clock = clock
+        self.guard = guard
         self._lock = threading.RLock()
         self._cache: QueueState | None = None
         self._cache_version = -1
@@ -217,6 +221,11 @@ class Store:
                     if seen is not None:
                         return Reply(json.loads(seen["response"]), replayed=True)
                 when = now or self.clock()
+                verdict, boot = (self.guard.judge(when, self._clock_ref(conn)) if self.guard and now is None
+                                 else (None, None))
+                if verdict is not None and not verdict.trusted and action == "issue_ticket":
+                    return Reply(self._untrusted_response(request_id, verdict.reason))  # nothing stored
+                when = verdict.now if verdict is not None else when
                 wanted = args.get("ticket") if action == "rate" and isinstance(args, dict) else None
                 state = self._live_state(conn, wanted if isinstance(wanted, str) else None)
                 before = self._copy_small(state)
@@ -229,9 +238,11 @@ class Store:
                     self._save(conn, before, state, outcome.events)
                     events = self._append_events(conn, outcome.events)
                     response = {"ok": True, "result": outcome.result}
+                    if verdict is not None and boot is not None and events:
+                        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                                     (CLOCK_REF_KEY, verdict.next_ref(boot).to_json()))
                 if request_id is not None:
                     response = {"id": request_id, **response}
-                if request_id is not None:
                     conn.execute("INSERT INTO requests VALUES (?, ?, ?, ?)",
                                  (request_id, action[:64], json.dumps(response, ensure_ascii=False), _ts(when)))
         except BaseException:
@@ -239,6 +250,43 @@ class Store:
             raise
         self._forget_finished(state)
         return Reply(response, events)
+
+    @staticmethod
+    def _untrusted_response(request_id: str | None, reason: str) -> dict[str, Any]:
+        error = {"code": "clock_untrusted", "message": f"{reason}; {UNTRUSTED_HINT}"}
+        head = {} if request_id is None else {"id": request_id}
+        return {**head, "ok": False, "error": error}
+
+    @staticmethod
+    def _clock_ref(conn: sqlite3.Connection) -> ClockRef | None:
+        """The trusted time of the newest event (a store from before trusted time: its newest event's ts)."""
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (CLOCK_REF_KEY,)).fetchone()
+        if row is not None:
+            with suppress(ValueError, KeyError, TypeError):  # unreadable: judge against the newest event
+                return ClockRef.from_json(row["value"])
+        newest = conn.execute("SELECT ts FROM outbox ORDER BY seq DESC LIMIT 1").fetchone()
+        return None if newest is None else ClockRef(datetime.fromisoformat(newest["ts"]))
+
+    def clock_ref(self) -> ClockRef | None:
+        """The trusted time of the newest event, as the next command will judge the clock against."""
+        with self._lock:
+            return self._clock_ref(self._conn)
+
+    def clock_verdict(self) -> Verdict | None:
+        """Whether an issue now would be allowed and the time it would use (None: no guard)."""
+        return None if self.guard is None else self.guard.judge(self.clock(), self.clock_ref())[0]
+
+    def trust_clock(self) -> ClockRef:
+        """A technician's confirmation: the wall clock now becomes the store's reference (returned)."""
+        wall = self.clock()
+        if wall < CLOCK_FLOOR:
+            raise ValueError(f"the board's clock reads {wall:%Y-%m-%d %H:%M}, which cannot be right; set the date "
+                             "first (e.g. `sudo date -s '2026-12-01 08:00'`), then run `qms clock trust` again")
+        boot = (self.guard.boot if self.guard else read_boot)()
+        ref = ClockRef(wall, boot.boot_id, boot.uptime_s, exact=True)
+        with self._transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (CLOCK_REF_KEY, ref.to_json()))
+        return ref
 
     def _append_events(self, conn: sqlite3.Connection, events: list[Any]) -> list[dict[str, Any]]:
         out = []

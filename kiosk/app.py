@@ -69,7 +69,7 @@ def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CL
     speaker: Speaker | SilentSpeaker = Speaker() if voice and cfg.kiosk.voice else SilentSpeaker()
     client = BusClient(broker_url, ctx.site.site, client_id, "kiosk")
     settings = settings_from(ctx, **overrides)
-    info = {"client_id": client_id, "version": version(), "ip": ip_address(), "broker": broker_url,
+    info = {"client_id": client_id, "version": version(), "ip": ip_address(), "broker": str(client.address),
             "printer": spec.url}
     vm_ref: list[KioskViewModel] = []
 

@@ -8,7 +8,6 @@ import os
 import signal
 import sys
 
-from qms.broker import resolve_url
 from qms.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -42,8 +41,8 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     from .app import DEFAULT_CLIENT_ID, KioskApp, build_kiosk
 
     ctx.config  # noqa: B018  (a bad config stops here with the loader's message)
-    broker = resolve_url(ctx.broker_url, ctx.data_dir)
-    kiosk = build_kiosk(ctx, broker, client_id=getattr(ns, "client_id", None) or DEFAULT_CLIENT_ID,
+    client_id = getattr(ns, "client_id", None) or DEFAULT_CLIENT_ID
+    kiosk = build_kiosk(ctx, ctx.login_url(client_id), client_id=client_id,
                         voice=not getattr(ns, "no_voice", False))
     app = KioskApp(kiosk, kiosk_mode=not windowed)
     _stop_on_sigterm(app)

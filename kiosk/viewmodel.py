@@ -291,7 +291,8 @@ class KioskViewModel(EventDispatcher):
     def _fail(self, screen: str, code: str, detail: str = "") -> None:
         self.error_code, self.error_detail = code, detail
         self._go(screen)
-        self._say("say.hub_down" if screen == "hub_down" else "say.refused")
+        self._say("say.hub_down" if screen == "hub_down"
+                  else "say.clock_untrusted" if code == "clock_untrusted" else "say.refused")
 
     def _issued(self, ticket: dict[str, Any]) -> None:
         """Paper first: the printer renders while the UI waits (the citizen waits for paper, not pixels).

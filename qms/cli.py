@@ -30,6 +30,7 @@ TOOLS = (  # verb, module with add_arguments(parser) and run(ctx, ns), help
     ("setup", "qms.setup_wizard", "guided set-up of this board: roles, printer (finds the baud rate), hub"),
     ("doctor", "qms.doctor", "check this device and say how to fix each problem"),
     ("report", "qms.report", "figures per day, hour, service, counter and officer; CSV for Excel, PNG charts"),
+    ("clock", "qms.clock_cli", "is the board's clock trusted for issuing; `qms clock trust` confirms it"),
 )
 
 COUNTER_ACTIONS = {
@@ -248,7 +249,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qms`` console script."""
     parser = build_parser()
     ns = parser.parse_args(argv)
-    ctx = AppContext.resolve(ns.config, ns.data_dir, ns.broker, ns.printer)
+    try:
+        ctx = AppContext.resolve(ns.config, ns.data_dir, ns.broker, ns.printer)
+    except ValueError as err:  # the board's env file cannot be read: one line, no traceback
+        print(f"qms: {err}", file=sys.stderr)
+        return 2
     try:
         return ns.handler(ctx, ns)
     except ConfigError as err:

@@ -1,28 +1,75 @@
 """What every verb needs: the site config, the data dir, the store, the broker and printer URLs.
 
 Options come from the command line, else the environment (``QMS_CONFIG``, ``QMS_DATA_DIR``,
-``QMS_BROKER``, ``QMS_PRINTER``), else the config and platform defaults.
+``QMS_BROKER``, ``QMS_PRINTER``, ``QMS_SECRETS_DIR``), else the board's env file (the one the
+systemd units read: ``$QMS_ENV_FILE``, default ``/etc/qms/qms.env``; ``QMS_ENV_FILE=`` turns it
+off), else the config and platform defaults. So ``sudo -u qms qms doctor`` checks the board as its
+services see it.
+
+Broker logins: a broker URL without a user name logs in as the process's own client id, with the
+password kept in ``$QMS_SECRETS_DIR/<client id>`` (mode 0600, owned by the service user). Every
+process therefore has its own login and client id, and no password sits in an env file or a log.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 
 import platformdirs
 
+from hub.clock import ClockGuard, ClockPolicy
 from hub.store import Store
+from mqtt_bus.url import parse_broker_url
+from qms.broker import resolve_url
 from qms.config import SiteConfig, default_config_path, load_config, to_site_def
+from qms.config.schema import ClockCfg
+from qms.envfile import read_env
 from queue_core import SiteDef
 
 STORE_FILE = "queue.sqlite3"
+SYSTEM_ENV_FILE = Path("/etc/qms/qms.env")
+BOARD_KEYS = ("QMS_CONFIG", "QMS_DATA_DIR", "QMS_BROKER", "QMS_PRINTER", "QMS_SECRETS_DIR")
+
+
+def board_env_file(env: dict[str, str] | None = None) -> Path | None:
+    """The board's env file: ``$QMS_ENV_FILE`` (empty: none), else ``/etc/qms/qms.env`` if it exists."""
+    env = dict(os.environ) if env is None else env
+    if "QMS_ENV_FILE" in env:
+        return Path(env["QMS_ENV_FILE"]) if env["QMS_ENV_FILE"] else None
+    return SYSTEM_ENV_FILE if SYSTEM_ENV_FILE.exists() else None
+
+
+def board_settings(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The ``QMS_*`` settings in force: the process environment over the board's env file."""
+    env = dict(os.environ) if env is None else env
+    path = board_env_file(env)
+    settings: dict[str, str] = {}
+    if path is not None:
+        try:
+            settings = {k: v for k, v in read_env(path).items() if k.startswith("QMS_")}
+        except PermissionError:
+            raise ValueError(f"cannot read the board settings {path}: run as the service user "
+                             f"(sudo -u qms qms ...) or as root") from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ValueError(f"cannot read the board settings {path} ({exc}); fix the file or point "
+                             f"QMS_ENV_FILE at the right one") from None
+    settings.update({k: v for k, v in env.items() if k in BOARD_KEYS and v})
+    return settings
 
 
 def default_data_dir() -> Path:
     """The per-user data dir (``/var/lib/qms`` is set by the system services)."""
     return platformdirs.user_data_path("qms", appauthor=False)
+
+
+def clock_policy(cfg: ClockCfg) -> ClockPolicy:
+    """The config's ``clock`` section as the store's tolerances."""
+    return ClockPolicy(timedelta(seconds=cfg.max_step_s), timedelta(seconds=cfg.max_back_s),
+                       timedelta(days=cfg.max_gap_days))
 
 
 @dataclass
@@ -33,18 +80,21 @@ class AppContext:
     data_dir: Path
     broker_option: str | None = None
     printer_option: str | None = None
+    secrets_dir: Path | None = None
     overrides: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def resolve(cls, config: str | None = None, data_dir: str | None = None, broker: str | None = None,
                 printer: str | None = None) -> AppContext:
-        """Flags first, then environment variables, then defaults."""
-        env = os.environ
+        """Flags first, then environment variables, then the board's env file, then defaults."""
+        env = board_settings()
+        secrets = env.get("QMS_SECRETS_DIR")
         return cls(
             config_path=Path(config or env.get("QMS_CONFIG") or default_config_path()),
             data_dir=Path(data_dir or env.get("QMS_DATA_DIR") or default_data_dir()),
             broker_option=broker or env.get("QMS_BROKER") or None,
             printer_option=printer or env.get("QMS_PRINTER") or None,
+            secrets_dir=Path(secrets) if secrets else None,
         )
 
     @cached_property
@@ -65,6 +115,26 @@ class AppContext:
         """``embedded`` or ``mqtt://...``."""
         return self.broker_option or str(self.config.broker)
 
+    def login_url(self, client_id: str) -> str:
+        """The URL ``client_id`` connects with: the embedded broker resolved, its own login filled in.
+
+        A URL that names a user is used as it is; otherwise the user is ``client_id`` and the
+        password is read from ``<secrets dir>/<client_id>`` when that file exists.
+        """
+        url = resolve_url(self.broker_url, self.data_dir)
+        address = parse_broker_url(url)
+        if address.username is not None or self.secrets_dir is None:
+            return url
+        secret = self.secrets_dir / client_id
+        try:
+            password = secret.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return url
+        except PermissionError:
+            raise ValueError(f"cannot read the broker login {secret}: run as the service user "
+                             f"(sudo -u qms ...)") from None
+        return replace(address, username=client_id, password=password).url(hide_password=False)
+
     @property
     def printer_url(self) -> str:
         """This device's printer URL."""
@@ -76,5 +146,5 @@ class AppContext:
         return self.data_dir / STORE_FILE
 
     def open_store(self) -> Store:
-        """Open (and create or migrate) the store."""
-        return Store(self.store_path, self.site)
+        """Open (and create or migrate) the store, judging the board's clock (hub/clock.py)."""
+        return Store(self.store_path, self.site, guard=ClockGuard(clock_policy(self.config.clock)))

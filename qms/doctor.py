@@ -1,8 +1,13 @@
-"""``qms doctor``: a technician's checklist of this device, each problem with its fix.
+"""``qms doctor``: a technician's checklist of this board as its services see it, each problem with its fix.
 
-Every check is a small function returning a :class:`Check`; :func:`collect` runs them in order
-(later checks are skipped when what they need failed) and :func:`run` prints ✓ / ! / ✗ lines.
-The exit code is 1 when any check failed (warnings don't count), so scripts can use it.
+It reads the board's settings like every verb (``$QMS_ENV_FILE`` or /etc/qms/qms.env, see
+``qms.context``), prints what it checks (env file, config, data dir, broker without password, roles),
+then one ✓ / ! / ✗ line per check, Vietnamese first with English. It logs in to the broker as
+``monitor-technician`` (password in ``$QMS_SECRETS_DIR/monitor-technician``), never as a service: with
+``use_username_as_clientid`` that would disconnect the service. Per role it checks the service's login
+file (0600, owned by the service user), and it compares this board's clock with the hub's (``clock``
+request). Every check is wrapped: an unexpected exception is a ✗ line, never a traceback. The exit code
+is 1 when any check failed (warnings don't count), so scripts can use it.
 """
 
 from __future__ import annotations
@@ -11,12 +16,14 @@ import argparse
 import grp
 import json
 import os
+import pwd
 import shutil
 import socket
 import subprocess
+import textwrap
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +35,11 @@ if TYPE_CHECKING:
 MIN_FREE_BYTES = 200 * 1024 * 1024
 MIN_YEAR = 2024
 HUB_ID = "hub"
+MONITOR_ID = "monitor-technician"
+SERVICE_USER = "qms"
+SERVICE_ROLES = frozenset({"hub", "kiosk", "display", "counter", "rating"})
+MAX_CLOCK_OFFSET_S = 60.0
+WIDTH = 80
 START_HUB = "start the hub: `sudo systemctl start qms-hub` (or run `qms hub`); its log: `journalctl -u qms-hub`"
 Runner = Callable[[list[str]], subprocess.CompletedProcess]
 
@@ -119,49 +131,100 @@ def resolve_broker(option: str, data_dir: Path) -> str:
     return url
 
 
-def _monitor_client(url: str, site: str) -> Any:
-    from mqtt_bus.client import BusClient
+@dataclass(frozen=True)
+class Login:
+    """How doctor talks to the broker: ``url`` (may hold a password: never print it) and as whom.
+
+    ``client_id`` None: doctor does not log in (no monitor login on this board, or the URL names a
+    service's own login, which would disconnect that service); ``why`` then says why and how to fix.
+    """
+
+    url: str
+    client_id: str | None
+    why: str = ""
+    fix: str = ""
+
+
+def add_monitor_fix(secrets_dir: Path | None) -> str:
+    """How to give this board the technician's broker login."""
+    where = secrets_dir or Path("/etc/qms/secrets")
+    return (f"thêm đăng nhập kỹ thuật / add the monitor login: `sudo qms setup broker` with id {MONITOR_ID} "
+            f"(password from /etc/qms/credentials.json on the hub board), which writes {where / MONITOR_ID} "
+            "(0600, owner qms)")
+
+
+def monitor_login(ctx: AppContext) -> Login:
+    """The login doctor uses: the URL's own user if it is not a service's, else ``monitor-technician``.
+
+    Raises BrokerNotFound / ValueError (bad URL, unreadable secret) for :func:`check_broker` to report.
+    """
+    from hub.authz import role_of
     from mqtt_bus.url import parse_broker_url
 
+    resolve_broker(ctx.broker_url, ctx.data_dir)  # a bad URL or a missing embedded broker raises here
+    url = ctx.login_url(MONITOR_ID)
     address = parse_broker_url(url)
-    return BusClient(address, site, address.username or "doctor", "monitor", reconnect_delay=(0.2, 0.5))
+    if address.username is None:
+        if ctx.secrets_dir is None:  # no board layout (a laptop, a test): try without a login
+            return Login(url, MONITOR_ID)
+        return Login(url, None, f"no monitor login in {ctx.secrets_dir / MONITOR_ID}: the login was not checked",
+                     add_monitor_fix(ctx.secrets_dir))
+    if address.username != MONITOR_ID and role_of(address.username)[0] in SERVICE_ROLES:
+        return Login(url, None, f"the broker URL logs in as {address.username!r}, a service's own login: "
+                     "not used (it would disconnect that service); the login was not checked",
+                     "remove the user and password from QMS_BROKER (each service reads its own login from "
+                     "$QMS_SECRETS_DIR); " + add_monitor_fix(ctx.secrets_dir))
+    return Login(url, address.username)
 
 
-def check_broker(option: str, data_dir: Path, site: str, timeout: float = 2.0) -> Check:
-    """The broker is reachable and accepts our connection (user name and password)."""
+def _monitor_client(url: str, site: str, client_id: str = MONITOR_ID) -> Any:
+    from mqtt_bus.client import BusClient
+
+    return BusClient(url, site, client_id, "monitor", reconnect_delay=(0.2, 0.5))
+
+
+def check_broker(ctx: AppContext, site: str, timeout: float = 2.0) -> tuple[Check, Login | None]:
+    """The broker is reachable and accepts doctor's own login (never a service's); also returns that login."""
     from mqtt_bus.url import parse_broker_url
     from qms.broker import BrokerNotFound
 
-    fix_url = "set `broker:` in the config (or --broker / $QMS_BROKER) to mqtt://[user:password@]HOST:1883"
+    fix_url = "set QMS_BROKER in the board's env file (or --broker) to mqtt://HUB-IP:1883"
     try:
-        url = resolve_broker(option, data_dir)
+        login = monitor_login(ctx)
     except BrokerNotFound:
-        return Check("broker", False, f"'embedded' broker, but none is running for {data_dir}",
-                     f"{START_HUB} (the hub starts the embedded mosquitto); or {fix_url}")
+        return Check("broker", False, f"'embedded' broker, but none is running for {ctx.data_dir}",
+                     f"{START_HUB} (the hub starts the embedded mosquitto); or {fix_url}"), None
     except ValueError as exc:
-        return Check("broker", False, str(exc), fix_url)
-    address = parse_broker_url(url)
+        return Check("broker", False, str(exc), fix_url), None
+    login_address = parse_broker_url(login.url)
+    address = replace(login_address, username=None, password=None)  # shown: who logs in is said apart
     try:
         socket.create_connection((address.host, address.port), timeout=timeout).close()
     except OSError as exc:
-        if option == "embedded":
-            return Check("broker", False, f"the embedded broker recorded at {url} is not running ({exc})", START_HUB)
-        return Check("broker", False, f"cannot reach {address} ({exc})",
-                     "start mosquitto on that machine (`sudo systemctl start mosquitto`); check the address, "
-                     "the network cable and the firewall (port 1883)")
-    client = _monitor_client(url, site).start()
+        if ctx.broker_url == "embedded":
+            return Check("broker", False, f"the embedded broker recorded at {address} is not running ({exc})",
+                         START_HUB), None
+        return Check("broker", False, f"không tới được / cannot reach {address} ({exc})",
+                     "start mosquitto on that machine (`sudo systemctl start mosquitto`; its log: "
+                     "`journalctl -u mosquitto`); check the address, the network cable and the firewall "
+                     "(port 1883)"), None
+    if login.client_id is None:
+        return Check("broker", True, f"{address} accepts connections; {login.why}", login.fix, warning=True), login
+    client = _monitor_client(login.url, site, login.client_id).start()
     try:
         connected = client.wait_connected(timeout)
     finally:
         client.close(timeout=1.0)
+    who = f"as {login.client_id}" if login_address.username else "without a login"
     if not connected:
-        return Check("broker", False, f"{address} is reachable but refused the MQTT connection",
-                     "check the user name and password in the broker URL against the broker's password file "
-                     "(`python -m mqtt_bus.acl`), and that the ACL lists this user")
-    return Check("broker", True, f"{address}: connected as {client.client_id}")
+        return Check("broker", False, f"{address} is reachable but refused the MQTT connection {who}",
+                     f"check the password in {ctx.secrets_dir / login.client_id if ctx.secrets_dir else 'the URL'} "
+                     "against /etc/qms/credentials.json on the hub board (`sudo qms credentials` rewrites the "
+                     "broker's password file; then `sudo systemctl restart mosquitto`)"), None
+    return Check("broker", True, f"{address}: connected {who}"), login
 
 
-def check_hub(url: str, site: str, timeout: float = 2.0) -> Check:
+def check_hub(url: str, site: str, timeout: float = 2.0, client_id: str = MONITOR_ID) -> Check:
     """The hub's retained ``status/hub`` says online."""
     got = threading.Event()
     seen: dict[str, Any] = {}
@@ -170,7 +233,7 @@ def check_hub(url: str, site: str, timeout: float = 2.0) -> Check:
         seen.update(payload)
         got.set()
 
-    client = _monitor_client(url, site)
+    client = _monitor_client(url, site, client_id)
     client.subscribe(client.topics.status(HUB_ID), on_status)
     client.start()
     try:
@@ -182,6 +245,51 @@ def check_hub(url: str, site: str, timeout: float = 2.0) -> Check:
     if not seen.get("online"):
         return Check("hub", False, f"the hub is offline (last seen {seen.get('ts', '?')})", START_HUB)
     return Check("hub", True, f"online since {seen.get('ts', '?')}")
+
+
+CLOCK_FIX = ("kiểm tra đồng bộ giờ / check time sync on this board: `chronyc sources` (the hub board is the center's time source); "
+             "check the hub board's time too (`date`, `chronyc tracking` there); then restart the services")
+
+
+def describe_offset(offset_s: float) -> str:
+    """``"5.0 min ahead of"`` / ``"0.2 s behind"`` / ``"in step with"`` the hub."""
+    size = abs(offset_s)
+    if size < 0.05:
+        return "in step with"
+    amount = f"{size / 60:.1f} min" if size >= 120 else f"{size:.1f} s"
+    return f"{amount} {'ahead of' if offset_s > 0 else 'behind'}"
+
+
+def check_hub_clock(url: str, site: str, timeout: float = 2.0, client_id: str = MONITOR_ID,
+                    max_offset_s: float = MAX_CLOCK_OFFSET_S, clock: Callable[[], datetime] | None = None) -> Check:
+    """This board's clock against the hub's (``clock`` request): ✗ beyond ``max_offset_s``."""
+    from mqtt_bus.client import RequestTimeout
+
+    clock = clock or (lambda: datetime.now(UTC))
+    client = _monitor_client(url, site, client_id).start()
+    try:
+        if not client.wait_connected(timeout):
+            return _skipped("hub clock", "the broker did not accept doctor's connection")
+        before = clock()
+        response = client.request("clock", {}, timeout=timeout, retries=0)
+        after = clock()
+    except RequestTimeout:
+        return Check("hub clock", False, f"the hub did not answer a `clock` request within {timeout:g} s", START_HUB)
+    finally:
+        client.close(timeout=1.0)
+    if not response.get("ok"):
+        error = response.get("error") or {}
+        if error.get("code") == "unknown_action":
+            return Check("hub clock", True, "the hub's version cannot tell its time", "update qms on the hub board",
+                         warning=True)
+        return Check("hub clock", False, f"the hub refused the `clock` request: {error.get('message')}",
+                     "give doctor the monitor login: " + add_monitor_fix(None))
+    hub_now = datetime.fromisoformat(response["result"]["now"])
+    offset = ((before + (after - before) / 2) - hub_now).total_seconds()
+    detail = f"lệch / offset: this board is {describe_offset(offset)} the hub ({hub_now:%Y-%m-%d %H:%M:%S %z})"
+    if abs(offset) > max_offset_s:
+        return Check("hub clock", False, detail + f"; more than {max_offset_s:g} s", CLOCK_FIX)
+    return Check("hub clock", True, detail)
 
 
 def _port_problem(path: str) -> Check | None:
@@ -277,61 +385,247 @@ def check_timezone(name: str, now: datetime | None = None) -> Check:
     return Check("time zone", True, f"{name}: local time {local:%Y-%m-%d %H:%M} (UTC{local:%z})")
 
 
+# ------------------------------------------------------------------------------- board settings
+@dataclass(frozen=True)
+class Board:
+    """What the board's env file says beyond the context: where it is and which services run here."""
+
+    env_file: Path | None = None
+    env_note: str = ""
+    roles: tuple[str, ...] = ()
+    service_user: str = SERVICE_USER
+
+    @classmethod
+    def from_environment(cls) -> Board:
+        """The board as ``qms`` verbs see it (``$QMS_ENV_FILE`` or /etc/qms/qms.env, then the environment)."""
+        from qms.context import SYSTEM_ENV_FILE, board_env_file, board_settings
+
+        path = board_env_file()
+        note = ("" if path else "(không có / none: QMS_ENV_FILE is empty)" if "QMS_ENV_FILE" in os.environ
+                else f"(không có / none: {SYSTEM_ENV_FILE} does not exist; defaults used)")
+        roles = os.environ.get("QMS_ROLES") or board_settings().get("QMS_ROLES", "")
+        return cls(path, note, tuple(roles.split()))
+
+    def runs(self, role: str) -> bool:
+        """True when this board runs ``role`` (or the roles are not known: check everything)."""
+        return not self.roles or any(r == role or r.startswith(role + "@") for r in self.roles)
+
+
+def service_ids(roles: tuple[str, ...]) -> list[str]:
+    """The broker client id of each service of ``roles`` (``counter@3`` → ``counter-3``)."""
+    ids = {"hub": "hub", "kiosk": "kiosk-1", "display": "display-1"}
+    out = []
+    for role in roles:
+        kind, _, ident = role.partition("@")
+        out.append(ids.get(kind, f"{kind}-{ident}" if ident else kind))
+    return out
+
+
+def _expected_owner(user: str) -> tuple[int, str]:
+    try:
+        return pwd.getpwnam(user).pw_uid, user
+    except KeyError:  # a development machine: the files belong to whoever runs the services
+        uid = os.geteuid()
+        return uid, pwd.getpwuid(uid).pw_name
+
+
+def check_env_file(board: Board) -> Check:
+    """The board's env file exists and is not readable by others."""
+    if board.env_file is None:
+        return Check("env file", True, board.env_note, "run the installer (`sudo deploy/install-pi.sh`) or "
+                     "`sudo qms setup`", warning=True)
+    try:
+        mode = board.env_file.stat().st_mode & 0o777
+    except FileNotFoundError:
+        return Check("env file", False, f"{board.env_file} does not exist",
+                     "`sudo qms setup` writes it (or run the installer)")
+    if mode & 0o007:
+        return Check("env file", False, f"{board.env_file} is readable by every user (mode {mode:04o})",
+                     f"sudo chown root:qms {board.env_file} && sudo chmod 640 {board.env_file}")
+    return Check("env file", True, f"{board.env_file} (mode {mode:04o})")
+
+
+def check_login_file(secrets_dir: Path | None, client_id: str, user: str = SERVICE_USER) -> Check:
+    """``<secrets dir>/<client id>`` exists, is not empty, is 0600 and belongs to the service user."""
+    name = f"login {client_id}"
+    if secrets_dir is None:
+        return Check(name, False, "QMS_SECRETS_DIR is not set: the services cannot find their broker logins",
+                     "add QMS_SECRETS_DIR=/etc/qms/secrets to the env file (`sudo qms setup broker`)")
+    path = secrets_dir / client_id
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return Check(name, False, f"thiếu / missing {path}: the {client_id} service cannot log in to the broker",
+                     f"`sudo qms setup broker` with id {client_id} (its password: /etc/qms/credentials.json "
+                     "on the hub board)")
+    except PermissionError:
+        return Check(name, False, f"cannot look into {secrets_dir} as this user",
+                     "run doctor as the service user: `sudo -u qms qms doctor`")
+    uid, owner = _expected_owner(user)
+    mode = info.st_mode & 0o777
+    if mode & 0o077:
+        return Check(name, False, f"{path} is readable by others (mode {mode:04o})", f"sudo chmod 600 {path}")
+    if info.st_uid != uid:
+        return Check(name, False, f"{path} belongs to uid {info.st_uid}, not to {owner}",
+                     f"sudo chown {owner} {path}")
+    if info.st_size == 0:
+        return Check(name, False, f"{path} is empty", f"`sudo qms setup broker` with id {client_id}")
+    return Check(name, True, f"{path} (0600, {owner})")
+
+
+def check_secrets_dir(secrets_dir: Path) -> Check:
+    """The secrets dir is closed to others (0700)."""
+    try:
+        mode = secrets_dir.stat().st_mode & 0o777
+    except FileNotFoundError:
+        return Check("secrets dir", False, f"{secrets_dir} does not exist", "`sudo qms setup broker` creates it")
+    if mode & 0o077:
+        return Check("secrets dir", False, f"{secrets_dir} is open to others (mode {mode:04o})",
+                     f"sudo chmod 700 {secrets_dir}")
+    return Check("secrets dir", True, f"{secrets_dir} (mode {mode:04o})")
+
+
 # ---------------------------------------------------------------------------------------- runner
-CHECKS = ("config", "data dir", "store", "broker", "hub", "printer", "audio", "clock", "time zone")
+CHECKS = ("config", "env file", "secrets dir", "logins", "data dir", "store", "broker", "hub", "hub clock",
+          "printer", "audio", "clock", "time zone")
+LABELS = {
+    "config": "cấu hình / config", "env file": "tệp cài đặt / env file", "secrets dir": "thư mục mật khẩu / secrets",
+    "data dir": "thư mục dữ liệu / data dir", "store": "kho dữ liệu / store",
+    "broker": "máy chủ tin nhắn (broker) / broker", "hub": "máy chủ hàng đợi (hub) / hub",
+    "hub clock": "giờ so với hub / clock vs hub", "printer": "máy in / printer", "audio": "âm thanh / audio",
+    "clock": "đồng hồ / clock", "time zone": "múi giờ / time zone",
+}
+
+
+def label(name: str) -> str:
+    """Vietnamese first, then English: ``máy in / printer``; a login line: ``đăng nhập / login hub``."""
+    if name.startswith("login "):
+        return "đăng nhập / " + name
+    return LABELS.get(name, name)
 
 
 def _skipped(name: str, why: str) -> Check:
     return Check(name, True, f"not checked: {why}", warning=True)
 
 
-def collect(ctx: AppContext, timeout: float = 2.0, skip: frozenset[str] = frozenset()) -> list[Check]:
-    """Run every check not in ``skip``, in :data:`CHECKS` order."""
-    results: dict[str, Check] = {}
+def guarded(name: str, make: Callable[[], Check]) -> Check:
+    """Run one check; an unexpected exception becomes a ✗ line naming it, never a traceback."""
+    try:
+        return make()
+    except Exception as exc:
+        return Check(name, False, f"the check itself failed: {type(exc).__name__}: {exc}",
+                     "report it with the output of `qms doctor --json`")
 
-    def step(name: str, make: Callable[[], Check]) -> None:
-        if name not in skip:
-            results[name] = make()
 
-    config = check_config(ctx)
+def _url_names_user(ctx: AppContext) -> bool:
+    """True when the broker URL carries its own login (a laptop, a test): the secret files are not used."""
+    from mqtt_bus.url import parse_broker_url
+
+    try:
+        url = ctx.broker_url
+        return url != "embedded" and parse_broker_url(url).username is not None
+    except Exception:
+        return False
+
+
+def collect(ctx: AppContext, timeout: float = 2.0, skip: frozenset[str] = frozenset(),
+            board: Board | None = None) -> list[Check]:
+    """Run every check not in ``skip`` that this board's roles need, in :data:`CHECKS` order."""
+    board = board or Board()
+    results: list[Check] = []
+
+    def step(name: str, make: Callable[[], Check]) -> Check | None:
+        if name in skip:
+            return None
+        check = guarded(name, make)
+        results.append(check)
+        return check
+
+    config = guarded("config", lambda: check_config(ctx))
     site = ctx.site.site if config.ok else None
     no_config = "the config did not load"
     step("config", lambda: config)
+    if board.env_file or board.roles:
+        step("env file", lambda: check_env_file(board))
+    uses_secrets = bool(board.roles) and not _url_names_user(ctx)
+    if uses_secrets and ctx.secrets_dir is not None:
+        step("secrets dir", lambda: check_secrets_dir(ctx.secrets_dir))
+    if uses_secrets and "logins" not in skip:
+        for client_id in service_ids(board.roles):
+            results.append(guarded(f"login {client_id}",
+                                   lambda c=client_id: check_login_file(ctx.secrets_dir, c, board.service_user)))
     step("data dir", lambda: check_data_dir(ctx.data_dir))
-    step("store", lambda: check_store(ctx.store_path))
-    step("broker", lambda: check_broker(ctx.broker_url, ctx.data_dir, site, timeout) if site
-         else check_broker(ctx.broker_option, ctx.data_dir, "doctor", timeout) if ctx.broker_option
-         else _skipped("broker", no_config))
-    broker = results.get("broker")
-    step("hub", lambda: _hub(ctx, site, timeout) if site and (broker is None or broker.ok)
-         else _skipped("hub", no_config if not site else "no broker to ask"))
-    step("printer", lambda: check_printer(ctx.printer_url) if config.ok or ctx.printer_option
-         else _skipped("printer", no_config))
-    step("audio", check_audio)
+    if board.runs("hub"):
+        step("store", lambda: check_store(ctx.store_path))
+    login: list[Login | None] = [None]
+
+    def broker() -> Check:
+        check, login[0] = check_broker(ctx, site or "doctor", timeout)
+        return check
+
+    if site or ctx.broker_option:
+        broker_check = step("broker", broker)
+    else:
+        broker_check = step("broker", lambda: _skipped("broker", no_config))
+    usable = login[0] if login[0] and login[0].client_id else None
+    why_not = (no_config if not site else "no broker to ask" if broker_check is None or not broker_check.ok
+               else "doctor has no login of its own")
+    step("hub", lambda: check_hub(usable.url, site, timeout, usable.client_id) if site and usable
+         else _skipped("hub", why_not))
+    step("hub clock", lambda: check_hub_clock(usable.url, site, timeout, usable.client_id) if site and usable
+         else _skipped("hub clock", why_not))
+    if board.runs("kiosk"):
+        step("printer", lambda: check_printer(ctx.printer_url) if config.ok or ctx.printer_option
+             else _skipped("printer", no_config))
+    if board.runs("display"):
+        step("audio", check_audio)
     step("clock", check_clock)
     step("time zone", lambda: check_timezone(ctx.config.site.timezone) if config.ok
          else _skipped("time zone", no_config))
-    return list(results.values())
+    return results
 
 
-def _hub(ctx: AppContext, site: str, timeout: float) -> Check:
+def header(ctx: AppContext, board: Board) -> dict[str, str]:
+    """What doctor checks: env file, config, data dir, broker (password hidden), roles."""
+    from mqtt_bus.url import parse_broker_url
+
     try:
-        url = resolve_broker(ctx.broker_url, ctx.data_dir)
-    except (RuntimeError, ValueError) as exc:
-        return _skipped("hub", f"no broker to ask ({exc})")
-    return check_hub(url, site, timeout)
+        broker = ctx.broker_url
+        broker = broker if broker == "embedded" else parse_broker_url(broker).url()
+    except Exception:
+        broker = "(see the broker check)"
+    return {"env file": str(board.env_file) if board.env_file else board.env_note,
+            "config": str(ctx.config_path), "data dir": str(ctx.data_dir), "broker": broker,
+            "secrets dir": str(ctx.secrets_dir) if ctx.secrets_dir else "(not set)",
+            "roles": " ".join(board.roles) or "(không rõ / not set: every check runs)"}
 
 
-def render(checks: list[Check]) -> str:
-    """The checklist as text: one line per check, the fix under each failure or warning."""
-    width = max((len(c.name) for c in checks), default=0)
-    lines = []
+HEADER_LABELS = {"env file": "tệp cài đặt / env file", "config": "cấu hình / config",
+                 "data dir": "dữ liệu / data dir", "broker": "máy chủ tin nhắn / broker", "secrets dir": "mật khẩu / secrets",
+                 "roles": "vai trò / roles"}
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_on_hyphens=False, break_long_words=False) or [indent]
+
+
+def render(checks: list[Check], head: dict[str, str] | None = None) -> str:
+    """The checklist as text (80 columns): a header, one line per check, the fix under each ✗ or !."""
+    lines: list[str] = []
+    if head:
+        lines.append("qms doctor — kiểm tra thiết bị / board check")
+        width = max(len(HEADER_LABELS[k]) for k in head)
+        for key, value in head.items():
+            lines += _wrap(f"{HEADER_LABELS[key] + ':':<{width + 1}} {value}", "  ")
+        lines.append("")
     for c in checks:
-        lines.append(f"{c.mark} {c.name:<{width}}  {c.detail}")
+        lines += _wrap(f"{c.mark} {label(c.name)}: {c.detail}", "")
         if c.fix and (not c.ok or c.warning):
-            lines.append(f"  {'':<{width}}  → {c.fix}")
+            lines += _wrap(f"→ {c.fix}", "    ")
     failed = sum(not c.ok for c in checks)
-    lines += ["", "all good" if not failed else f"{failed} problem(s) to fix"]
+    lines += ["", "✓ tất cả đều tốt / all good" if not failed
+              else f"✗ {failed} lỗi cần sửa / {failed} problem(s) to fix"]
     return "\n".join(lines) + "\n"
 
 
@@ -344,16 +638,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"comma-separated checks this device does not need, of: {', '.join(CHECKS)}")
 
 
-def run(ctx: AppContext, ns: argparse.Namespace) -> int:
+def run(ctx: AppContext, ns: argparse.Namespace, board: Board | None = None) -> int:
     """Print the checklist; exit code 1 when something must be fixed."""
     skip = frozenset(s.strip() for s in ns.skip.split(",") if s.strip())
     unknown = skip - set(CHECKS)
     if unknown:
         raise ValueError(f"--skip: unknown check(s) {', '.join(sorted(unknown))}; checks: {', '.join(CHECKS)}")
-    checks = collect(ctx, ns.timeout, skip)
+    board = board or Board.from_environment()
+    checks = collect(ctx, ns.timeout, skip, board)
     ok = all(c.ok for c in checks)
+    head = header(ctx, board)
     if ns.json:
-        print(json.dumps({"ok": ok, "checks": [c.as_dict() for c in checks]}, ensure_ascii=False, indent=2))
+        print(json.dumps({"ok": ok, "board": head, "checks": [c.as_dict() for c in checks]},
+                         ensure_ascii=False, indent=2))
     else:
-        print(render(checks), end="")
+        print(render(checks, head), end="")
     return 0 if ok else 1

@@ -26,13 +26,16 @@ ARG_SPECS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
 }
 
 MUTATING_ACTIONS = frozenset(ARG_SPECS)
-"""Every action above changes the store; ``snapshot`` (handled by callers) does not."""
+"""Every action above changes the store; the read-only ones below (handled by callers) do not."""
+
+READ_ONLY_ACTIONS = ("snapshot", "clock")
+"""``snapshot`` → the retained state; ``clock`` → ``{"now": ISO time}`` (the hub's clock)."""
 
 
 def check_action(action: str) -> None:
     """Raise ``QueueError('unknown_action')`` listing the valid actions unless ``action`` is one."""
-    if action != "snapshot" and action not in ARG_SPECS:
-        valid = ", ".join([*ARG_SPECS, "snapshot"])
+    if action not in READ_ONLY_ACTIONS and action not in ARG_SPECS:
+        valid = ", ".join([*ARG_SPECS, *READ_ONLY_ACTIONS])
         raise QueueError("unknown_action", f"unknown action {action!r}; valid actions: {valid}")
 
 

@@ -228,7 +228,8 @@ class Engine:
         """Call a specific waiting number out of order (today's ticket with that number)."""
         live = self._counter(state, counter)
         self._ensure_can_call(live)
-        today = self.site.local_day(now)
+        # the day never goes back: a clock a little behind the newest service day still finds today's numbers
+        today = max([self.site.local_day(now), *(d.day for d in state.days.values())])
         wanted = number.strip().upper()
         matches = [t for t in state.tickets.values()
                    if t.number == wanted and t.day == today and t.status == TicketStatus.WAITING]

@@ -8,7 +8,6 @@ import signal
 import sys
 from typing import Any
 
-from qms.broker import resolve_url
 from qms.context import AppContext
 
 from .settings import DisplaySettings
@@ -51,7 +50,7 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     """Build everything and run the board until the window closes, SIGTERM or Ctrl-C."""
     settings = DisplaySettings.from_config(ctx.config)
     lang = getattr(ns, "lang", None) or ctx.config.default_language
-    url = resolve_url(ctx.broker_url, ctx.data_dir)
+    url = ctx.login_url(ns.client_id)
     try:
         voice = _make_voice(ctx, ns, settings)
         leds = _open_leds(ns)
@@ -81,7 +80,7 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
-    log.info("hall display %s for %s on %s (%s, audio %s)", ns.client_id, ctx.site.site, url, lang,
+    log.info("hall display %s for %s on %s (%s, audio %s)", ns.client_id, ctx.site.site, client.address, lang,
              "off" if voice is None else ns.audio)
     try:
         app.run()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Tests never read the board's /etc/qms/qms.env (a developer's machine may have one); they and the
+# processes they start see only what each test sets.
+os.environ["QMS_ENV_FILE"] = ""
 
 
 @pytest.fixture

@@ -349,6 +349,27 @@ class StoreCfg(Model):
     )
 
 
+class ClockCfg(Model):
+    """When the hub trusts its board's clock (a Raspberry Pi has no real-time clock)."""
+
+    max_step_s: Whole = Field(
+        120, ge=5, le=3600,
+        description="Seconds the clock may run ahead of the real time elapsed since the newest event on the "
+        "same boot; more is a jump and issuing pauses (clock_untrusted) until it is corrected or confirmed "
+        "with `qms clock trust`.",
+    )
+    max_back_s: Whole = Field(
+        900, ge=0, le=86400,
+        description="Seconds the clock may be behind the newest event (an NTP correction; time is held at the "
+        "newest event); further behind, issuing pauses.",
+    )
+    max_gap_days: Whole = Field(
+        14, ge=1, le=366,
+        description="After a reboot: days the clock may be past the newest event (Tết closes ~10 days); "
+        "further, issuing pauses until `qms clock trust`.",
+    )
+
+
 class SiteConfig(Model):
     """One center's config file (config/commune.yaml)."""
 
@@ -370,6 +391,7 @@ class SiteConfig(Model):
     display: DisplayCfg = Field(default_factory=DisplayCfg, description="Hall display.")
     security: SecurityCfg = Field(default_factory=SecurityCfg, description="Who may ask the hub for what.")
     store: StoreCfg = Field(default_factory=StoreCfg, description="How long the hub keeps its logs.")
+    clock: ClockCfg = Field(default_factory=ClockCfg, description="When the hub trusts the board's clock.")
 
     @model_validator(mode="after")
     def _cross_check(self, info: ValidationInfo) -> SiteConfig:

@@ -48,23 +48,28 @@ def test_broken_setup_lists_every_problem_with_its_fix(tmp_path, capsys):
     assert "qms ports" in checks["printer"].fix
     assert checks["store"].warning and checks["store"].ok  # no store yet: created on first start
 
-    rc = doctor.run(ctx, ns("--skip", "audio", "--timeout", "0.5"))
+    rc = doctor.run(ctx, ns("--skip", "audio", "--timeout", "0.5"), doctor.Board())
     out = capsys.readouterr().out
     assert rc == 1
-    assert "✗ config" in out and "✗ printer" in out and "→ plug the printer in" in out
-    assert "✗ broker" in out and out.rstrip().endswith("3 problem(s) to fix")
+    assert "✗ cấu hình / config" in out and "✗ máy in / printer" in out and "→ plug the printer in" in out
+    assert "✗ máy chủ tin nhắn (broker) / broker" in out and out.rstrip().endswith("3 problem(s) to fix")
+
+
+def broker_check(tmp_path, option: str, timeout: float = 0.5) -> doctor.Check:
+    return doctor.check_broker(AppContext(tmp_path / "site.yaml", tmp_path, broker_option=option), "site-x",
+                               timeout)[0]
 
 
 def test_unreachable_broker_and_missing_embedded_broker(tmp_path):
     port = free_port()
-    check = doctor.check_broker(f"mqtt://127.0.0.1:{port}", tmp_path, "site-x", timeout=0.5)
+    check = broker_check(tmp_path, f"mqtt://127.0.0.1:{port}")
     assert not check.ok and f"127.0.0.1:{port}" in check.detail and "systemctl start mosquitto" in check.fix
-    check = doctor.check_broker("embedded", tmp_path, "site-x", timeout=0.5)
+    check = broker_check(tmp_path, "embedded")
     assert not check.ok and "none is running" in check.detail and "qms hub" in check.fix
     (tmp_path / URL_FILE).write_text(f"mqtt://127.0.0.1:{port}\n")  # left by a hub that died
-    check = doctor.check_broker("embedded", tmp_path, "site-x", timeout=0.5)
+    check = broker_check(tmp_path, "embedded")
     assert not check.ok and "not running" in check.detail and "qms-hub" in check.fix
-    check = doctor.check_broker("mqtt//nowhere", tmp_path, "site-x", timeout=0.5)
+    check = broker_check(tmp_path, "mqtt//nowhere")
     assert not check.ok and "bad broker URL" in check.detail
 
 
@@ -76,10 +81,10 @@ def test_wrong_broker_password_is_told_apart_from_an_unreachable_broker(tmp_path
         pytest.skip(f"no mosquitto_passwd/mosquitto: {exc}")
     try:
         url = broker.url.replace("mqtt://", "mqtt://doctor:{}@")
-        bad = doctor.check_broker(url.format("wrong"), tmp_path, "site-x", timeout=1.0)
+        bad = broker_check(tmp_path, url.format("wrong"), timeout=1.0)
         assert not bad.ok and "refused the MQTT connection" in bad.detail and "password" in bad.fix
         assert "wrong" not in bad.detail  # passwords never printed
-        good = doctor.check_broker(url.format("right"), tmp_path, "site-x", timeout=2.0)
+        good = broker_check(tmp_path, url.format("right"), timeout=2.0)
         assert good.ok and "connected as doctor" in good.detail and "right" not in good.detail
     finally:
         broker.stop()
@@ -140,12 +145,13 @@ def test_good_setup_is_all_green_then_a_stopped_hub_is_reported(tmp_path, always
     try:
         assert wait_for(lambda: hub.bus.is_connected, timeout=5)
         checks = doctor.collect(ctx, timeout=2.0, skip=frozenset({"audio"}))
-        assert [c.name for c in checks] == [n for n in doctor.CHECKS if n != "audio"]
+        no_board = {"audio", "env file", "secrets dir", "logins"}  # no env file, no roles: every other check
+        assert [c.name for c in checks] == [n for n in doctor.CHECKS if n not in no_board]
         assert all(c.ok for c in checks), doctor.render(checks)
         named = by_name(checks)
         assert "integrity ok" in named["store"].detail and named["hub"].detail.startswith("online since")
         assert "virtual printer" in named["printer"].detail
-        assert doctor.run(ctx, ns("--skip", "audio", "--json")) == 0
+        assert doctor.run(ctx, ns("--skip", "audio", "--json"), doctor.Board()) == 0
         report = json.loads(capsys.readouterr().out)
         assert report["ok"] is True and {c["status"] for c in report["checks"]} <= {"ok", "warning"}
     finally:

@@ -126,3 +126,11 @@ def test_refusals_are_kept_ten_minutes_then_a_retry_may_succeed(ctx):
         store.clock = lambda: NOW + timedelta(minutes=6)
         assert pruner.prune_all() == (1, 0), "only the refusal, 11 minutes old, goes"
         assert [r[0] for r in rows(store.path, "requests")] == ["counter-1/z", "kiosk-1/y"]
+
+
+def test_a_clock_jumped_ahead_prunes_nothing(ctx):
+    with ctx.open_store() as store:
+        fill(store)
+        store.clock = lambda: NOW + timedelta(days=400)  # a bad NTP answer or a typo: untrusted (hub/clock.py)
+        assert Pruner(store, lambda: store.last_seq(), retention_days=30).prune_all() == (0, 0)
+        assert len(rows(store.path, "outbox")) == 6 and len(rows(store.path, "requests")) == 6

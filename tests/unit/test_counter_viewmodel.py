@@ -99,6 +99,7 @@ def test_error_texts():
     assert error_text("counter_paused", "x", "en") == "The counter is paused — press Resume"
     assert error_text("unknown_ticket", "x", "vi", number="A099") == "Không có số A099 đang chờ hôm nay"
     assert error_text("quota_reached", "hết lượt", "vi") == "Không thực hiện được: hết lượt"
+    assert error_text("clock_untrusted", "x", "vi").endswith("rồi chạy: qms clock trust")
 
 
 def test_subscribes_to_its_state_services_and_hub(online):

@@ -202,6 +202,16 @@ def test_refusal_names_the_reason(rig):
     assert rig.vm.screen == "refused" and rig.vm.error_code == "service_closed"
 
 
+def test_untrusted_clock_asks_the_citizen_to_wait_a_moment(rig):
+    rig.tap("take_number")
+    rig.tap("choose_service", "dat-dai")
+    rig.tap("choose_procedure", "phep-xay-dung")
+    rig.tap("choose_priority", "normal")
+    rig.hub.reply(error_response("clock_untrusted", "the board's clock jumped ahead"))
+    assert rig.vm.screen == "refused" and rig.vm.error_code == "clock_untrusted"
+    assert rig.said() == "Hệ thống đang chỉnh lại giờ, xin vui lòng chờ trong giây lát."
+
+
 def test_paper_out_still_gives_the_number_and_speaks_it(rig):
     rig.printer.state = "paper_out"
     rig.to_priority()
