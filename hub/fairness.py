@@ -70,6 +70,10 @@ class TokenBucket:
             return True
         return False
 
+    def full(self, now: float) -> bool:
+        """True when the bucket would be full at ``now`` (the client has been quiet)."""
+        return self.tokens < 0 or self.tokens + (now - self.stamp) * self.rate.per_s >= self.rate.burst
+
     def wait_s(self) -> float:
         """Seconds until the next token (after a refused ``take``)."""
         return max(0.0, (1.0 - self.tokens) / self.rate.per_s) if self.rate.per_s > 0 else math.inf
@@ -153,6 +157,23 @@ class FairQueue:
         with self._cond:
             return sum(len(c.pending) for c in self._clients.values())
 
+    def forget_idle(self) -> int:
+        """Forget clients with nothing pending, nothing to report and a full bucket (memory stays bounded
+        by the devices active lately, whatever client ids a broker without ACL lets through); how many."""
+        now = self.clock()
+        with self._cond:
+            idle = [cid for cid, c in self._clients.items()
+                    if not c.pending and not c.dropped and not c.overflowed and c.bucket.full(now)
+                    and now - c.last_refusal >= REFUSAL_INTERVAL_S]
+            for cid in idle:
+                del self._clients[cid]
+            return len(idle)
+
+    def clients(self) -> int:
+        """Clients the queue currently tracks."""
+        with self._cond:
+            return len(self._clients)
+
     def take_drop_counts(self) -> dict[str, tuple[int, int]]:
         """``{client: (dropped over the rate, dropped because its queue was full)}`` since the last call."""
         with self._cond:
@@ -177,6 +198,7 @@ class DropLog:
         if now < self.next_at and not force:
             return
         counts = self.queue.take_drop_counts()
+        self.queue.forget_idle()
         if counts:
             self.next_at = now + self.interval_s
         for client_id, (over_rate, overflow) in sorted(counts.items()):

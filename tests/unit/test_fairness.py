@@ -90,3 +90,25 @@ def test_rate_limited_answer_says_how_long_to_wait():
     assert answer == {"id": "r1", "ok": False, "error": {
         "code": "rate_limited", "message": "too many requests from kiosk-1; please wait 1 s and try again",
         "details": {"retry_after_s": 1}}}
+
+
+def test_quiet_clients_are_forgotten_but_a_flooder_keeps_its_empty_bucket():
+    clock = FakeClock()
+    q = FairQueue(Limits().rate_for, clock=clock)
+    for i in range(100):  # e.g. random client ids on a broker without the ACL
+        q.offer(f"kiosk-{i}", "t", b"r")
+    for _ in range(100):
+        q.take(0)
+    for _ in range(60):
+        q.offer("kiosk-0", "t", b"r")
+    while q.take(0) is not None:
+        pass
+    q.take_drop_counts()
+    clock.now += 0.5  # kiosk-1..99 spent one token each: full again after 0.05 s
+    assert q.forget_idle() == 99 and q.clients() == 1
+    assert sum(q.offer("kiosk-0", "t", b"r") for _ in range(100)) <= 11, "the flooder's bucket was kept"
+    clock.now += 3.0
+    q.take_drop_counts()
+    while q.take(0) is not None:
+        pass
+    assert q.forget_idle() == 1 and q.clients() == 0
