@@ -96,6 +96,8 @@ def site_config(folder: Path, counters: int) -> Path:
     yaml = yaml_rt()
     doc = yaml.load((ROOT / "config" / "commune.yaml").read_text(encoding="utf-8"))
     doc["hours"]["enforce"] = False
+    # a day played 30x faster: each device asks 30x faster than in life, so the per-device limits are off
+    doc["security"].update({"issue_per_minute": 0, "request_rate": {"per_second": 10_000, "burst": 10_000}})
     for service in doc["services"]:
         service["numbers"].update({"end": 9999, "pad": 4})
     ids = [s["id"] for s in doc["services"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 
 from mqtt_bus.client import BusClient
@@ -12,6 +13,7 @@ from qms.backup import LOCK_FILE
 from qms.broker import start_embedded
 from qms.context import AppContext
 
+from .fairness import Limits, Rate
 from .server import Hub
 from .store_guard import StoreFault
 
@@ -31,7 +33,17 @@ def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25, che
         log.error("store fault %s: %s", exc.code, exc.message)
     bus = BusClient(broker_url, ctx.site.site, HUB_CLIENT_ID, "hub", keepalive=5)  # a dead hub shows in ~8 s
     return Hub(store, bus, poll_interval=poll_interval, check_clients=check_clients, reopen=ctx.open_store,
-               fault=fault).start()
+               fault=fault, limits=hub_limits(ctx),
+               retention_days=ctx.config.store.retention_days,
+               request_retention_days=ctx.config.store.request_retention_days).start()
+
+
+def hub_limits(ctx: AppContext) -> Limits:
+    """The fairness settings of the site config."""
+    sec = ctx.config.security
+    return Limits(device_rate=Rate(sec.request_rate.per_second, sec.request_rate.burst),
+                  monitor_rate=Rate(sec.monitor_request_rate.per_second, sec.monitor_request_rate.burst),
+                  per_client_queue=sec.request_queue, issue_per_minute=sec.issue_per_minute)
 
 
 def run_hub(ctx: AppContext, stop: threading.Event | None = None) -> int:
@@ -46,6 +58,9 @@ def run_hub(ctx: AppContext, stop: threading.Event | None = None) -> int:
         log.info("embedded mosquitto listening on %s", url)
     else:
         url = ctx.login_url(HUB_CLIENT_ID)
+    # a flooding device keeps the MQTT thread busy; hand the GIL over sooner so the worker answers the
+    # others quickly (5 ms default: each of its many short waits for the GIL cost up to 5 ms)
+    sys.setswitchinterval(0.001)
     hub = start_hub(ctx, url)
     log.info("hub for %s serving on %s with store %s", ctx.site.site, hub.bus.address, ctx.store_path)
     lock = ctx.data_dir / LOCK_FILE  # `qms restore` refuses while this process lives and serves the store

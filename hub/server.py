@@ -1,17 +1,16 @@
 """The hub: answers requests from MQTT through the store, drains the outbox, keeps retained state true.
 
-Threads: the MQTT network thread only queues incoming requests; one worker runs them on the store
-in arrival order and answers; one publisher drains the outbox (events in ``seq`` order, at least
+Threads: the MQTT network thread only queues incoming requests, each client in its own bounded
+queue behind its own rate limit (``hub/fairness.py``); one worker runs them on the store, one client
+after another, and answers; one publisher drains the outbox (events in ``seq`` order, at least
 once) and republishes the retained state the events touched. The publisher also polls, so commands
 run by the CLI on the same store reach every display.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import queue
 import sqlite3
 import threading
 import time
@@ -22,7 +21,9 @@ from mqtt_bus.client import BusClient
 from queue_core import QueueError
 from queue_core.actions import check_action
 
-from .authz import refusal
+from .authz import refusal, role_of
+from .fairness import DropLog, FairQueue, IssueLimit, Limits, rate_limited
+from .retention import Pruner
 from .store import Store
 from .store_guard import StoreFault, corrupt, is_damage
 
@@ -42,6 +43,16 @@ def encodable(text: str) -> bool:
     return True
 
 
+def request_id_of(raw: bytes) -> Any:
+    """The ``id`` of a raw request, or None when it has no readable one (for cheap refusals)."""
+    try:
+        request = json.loads(raw.decode("utf-8")) if len(raw) <= MAX_PAYLOAD_BYTES else None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    rid = request.get("id") if isinstance(request, dict) else None
+    return rid if isinstance(rid, str) and 0 < len(rid) <= 128 and encodable(rid) else None
+
+
 def error_response(request_id: Any, code: str, message: str) -> dict[str, Any]:
     """An ``ok: false`` response."""
     return {"id": request_id, "ok": False, "error": {"code": code, "message": message}}
@@ -52,7 +63,8 @@ class Hub:
 
     def __init__(self, store: Store | None, bus: BusClient, poll_interval: float = 0.25, batch: int = 200,
                  check_clients: bool = True, reopen: Callable[[], Store] | None = None,
-                 fault: StoreFault | None = None) -> None:
+                 fault: StoreFault | None = None, limits: Limits | None = None, retention_days: int = 30,
+                 request_retention_days: int = 3) -> None:
         self.store: Store | None = store
         self.reopen = reopen  # opens the store again while ``fault`` is set
         self.fault = fault if store is None else None
@@ -61,7 +73,11 @@ class Hub:
         self.topics = bus.topics
         self.poll_interval = poll_interval
         self.batch = batch
-        self._requests: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=10_000)
+        self.limits = limits or Limits()
+        self._requests = FairQueue(self.limits.rate_for, self.limits.per_client_queue)
+        self.drops = DropLog(self._requests)
+        self.issue_limit = IssueLimit(self.limits.issue_per_minute)
+        self.pruner = Pruner(lambda: self.store, lambda: self.published_seq, retention_days, request_retention_days)
         self._wake = threading.Event()
         self._republish_all = threading.Event()
         self._stop = threading.Event()
@@ -77,7 +93,8 @@ class Hub:
         """Subscribe to requests and start the worker and publisher threads."""
         self.bus.on_connection_change = self._connection_changed
         self.bus.subscribe_raw(self.topics.requests_all, self._enqueue)
-        for name, target in (("hub-worker", self._work), ("hub-publisher", self._publish_loop)):
+        for name, target in (("hub-worker", self._work), ("hub-publisher", self._publish_loop),
+                             ("hub-pruner", lambda: self.pruner.run(self._stop))):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -88,10 +105,10 @@ class Hub:
         """Stop the threads (pending requests are dropped; clients retry with the same id)."""
         self._stop.set()
         self._wake.set()
-        with contextlib.suppress(queue.Full):
-            self._requests.put_nowait(None)
+        self._requests.close()
         for thread in self._threads:
             thread.join(timeout=5)
+        self.drops.maybe_log(force=True)
         self.bus.on_connection_change = None  # closing is not losing the broker
         self.bus.close()
 
@@ -105,32 +122,33 @@ class Hub:
 
     # ------------------------------------------------------------------ requests
     def _enqueue(self, topic: str, raw: bytes) -> None:
-        try:
-            self._requests.put_nowait((topic, raw))
-        except queue.Full:
-            log.error("request queue full; dropped a request on %s (the client will retry)", topic)
-
-    def _work(self) -> None:
-        while not self._stop.is_set():
-            item = self._requests.get()
-            if item is None:
-                return
-            topic, raw = item
-            try:
-                self._handle(topic, raw)
-            except Exception:
-                log.exception("request on %s failed unexpectedly", topic)
-
-    def _handle(self, topic: str, raw: bytes) -> None:
+        """On the network thread: parse the topic and queue (or drop) the request; nothing more."""
         try:
             kind, client_id = self.topics.parse(topic)
         except ValueError:
             log.warning("request on unexpected topic %s dropped", topic)
             return
-        if kind != "request":
-            return
+        if kind == "request":
+            self._requests.offer(client_id, topic, raw)
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            item = self._requests.take()
+            if item is None:
+                return
+            try:
+                self._handle(item.topic, item.raw, item.refuse_wait_s)
+            except Exception:
+                log.exception("request on %s failed unexpectedly", item.topic)
+
+    def _handle(self, topic: str, raw: bytes, refuse_wait_s: float | None = None) -> None:
+        _, client_id = self.topics.parse(topic)
         reply_to = self.topics.response(client_id)
-        response = self.answer(client_id, raw)
+        if refuse_wait_s is not None:
+            response = rate_limited(request_id_of(raw), refuse_wait_s,
+                                    f"too many requests from {client_id} (security.request_rate)")
+        else:
+            response = self.answer(client_id, raw)
         self.handled += 1
         self.bus.publish_json(reply_to, response)
         self._wake.set()
@@ -168,12 +186,21 @@ class Hub:
             fault = self.fault or StoreFault("store_fault", "the hub has no store", "see its log (qms doctor)")
             log.error("refused %s from %s: store fault %s", action, client_id, fault.code)
             return error_response(request_id, "store_fault", fault.message)
+        if action == "issue_ticket" and role_of(client_id)[0] not in ("hub", "monitor"):
+            wait = self.issue_limit.wait_s(client_id)
+            if wait > 0:
+                first = store.recorded_response(f"{client_id}/{request_id}")
+                if first is not None:  # a retry of a ticket already given: the first answer, as always
+                    return {**first, "id": request_id}
+                log.info("issue limit: refused a ticket to %s for %.0f s", client_id, wait)
+                return rate_limited(request_id, wait, f"{client_id} has issued {self.limits.issue_per_minute} tickets "
+                                    "in the last minute (security.issue_per_minute)")
         if action == "snapshot":
             snap = store.snapshot()
             return {"id": request_id, "ok": True,
                     "result": {k: snap[k] for k in ("site", "services", "counters")}}
         if action == "clock":  # read-only: lets `qms doctor` on any board measure its clock offset
-            now = self.store.clock().astimezone(self.store.site.tz)
+            now = store.clock().astimezone(store.site.tz)
             return {"id": request_id, "ok": True, "result": {"now": now.isoformat()}}
         try:
             reply = store.run(action, args, request_id=f"{client_id}/{request_id}")
@@ -193,6 +220,8 @@ class Hub:
         except Exception:
             log.exception("action %s from %s failed", action, client_id)
             return error_response(request_id, "internal_error", "the hub failed; see its log (qms doctor)")
+        if action == "issue_ticket" and reply.ok and not reply.replayed:
+            self.issue_limit.record(client_id)
         if not reply.ok:
             log.info("refused %s from %s: %s", action, client_id, reply.response["error"]["message"])
         return {**reply.response, "id": request_id}
@@ -238,6 +267,7 @@ class Hub:
         while not self._stop.is_set():
             self._wake.wait(self.poll_interval)
             self._wake.clear()
+            self.drops.maybe_log()
             if not self.bus.is_connected:
                 continue
             if self.fault is not None or self.store is None:

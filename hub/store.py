@@ -3,6 +3,8 @@
 Every command runs in one ``BEGIN IMMEDIATE`` transaction that loads the live state, runs the
 pure engine, writes the changed rows and appends the events to the ``outbox`` (site-wide ``seq``).
 Request ids make commands idempotent: a repeated id returns the first answer and changes nothing.
+Answers are kept for the retention window (``prune``); refusals, which changed nothing, only briefly
+(long enough that a late duplicate of a refused request cannot run after the device has moved on).
 """
 
 from __future__ import annotations
@@ -311,7 +313,41 @@ class Store:
             out.append(body)
         return out
 
+    # ------------------------------------------------------------------ retention
+    def prune(self, before: datetime, published_seq: int, limit: int = 500,
+              requests_before: datetime | None = None, refusals_before: datetime | None = None) -> tuple[int, int]:
+        """Delete up to ``limit`` request answers and outbox events older than ``before``; (requests, events).
+
+        ``requests_before`` (default ``before``): the cutoff of the request answers, kept for retries only;
+        ``refusals_before`` (default ``requests_before``): the cutoff of the ``ok: false`` answers.
+
+        Never an event the hub has not published (``seq > published_seq``) and never the newest one
+        (``MAX(seq)`` is the site's last seq; AUTOINCREMENT keeps counting past deleted rows anyway).
+        Tickets are kept. One short transaction per call: call again while it returns non-zero counts.
+        """
+        event_cutoff = before.astimezone(self.site.tz).isoformat(timespec="milliseconds")
+        requests_before = requests_before or before
+        with self._transaction() as conn:
+            requests = conn.execute(
+                "DELETE FROM requests WHERE rowid IN (SELECT rowid FROM requests WHERE created_at < ? LIMIT ?)",
+                (_ts(requests_before), limit)).rowcount
+            if refusals_before is not None and refusals_before > requests_before:
+                requests += conn.execute(
+                    "DELETE FROM requests WHERE rowid IN (SELECT rowid FROM requests WHERE created_at < ? "
+                    "AND json_extract(response, '$.ok') = 0 LIMIT ?)", (_ts(refusals_before), limit)).rowcount
+            events = conn.execute(
+                "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE seq <= ? AND ts < ? "
+                "AND seq < (SELECT MAX(seq) FROM outbox) ORDER BY seq LIMIT ?)",
+                (published_seq, event_cutoff, limit)).rowcount
+        return requests, events
+
     # ------------------------------------------------------------------ reads
+    def recorded_response(self, request_id: str) -> dict[str, Any] | None:
+        """The stored first answer to ``request_id`` (None when it was never run, or pruned)."""
+        with self._lock:
+            row = self._conn.execute("SELECT response FROM requests WHERE id = ?", (request_id,)).fetchone()
+        return None if row is None else json.loads(row["response"])
+
     def last_seq(self) -> int:
         """The newest event's ``seq`` (0 before the first event)."""
         with self._lock:

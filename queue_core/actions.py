@@ -65,6 +65,8 @@ def check_args(action: str, args: Any) -> dict[str, Any]:
             raise QueueError("bad_request", f"{action}: argument {name!r} is not valid text (lone surrogate)")
         clean[name] = value
     unknown = sorted(set(args) - set(required) - set(optional))
+    if any(0xD800 <= ord(c) <= 0xDFFF for name in unknown for c in name):
+        raise QueueError("bad_request", f"{action}: an argument name is not valid text (lone surrogate)")
     if unknown:
         raise QueueError("bad_request", f"{action}: unknown argument(s) {', '.join(unknown)}")
     return clean

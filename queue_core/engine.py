@@ -6,6 +6,7 @@ Commands validate everything before changing anything, so a command that raises
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,9 @@ from .model import (
 from .policy import choose_next
 from .rating import RATING_LABELS
 from .views import counter_view, ticket_view
+
+LANG_CODE = re.compile(r"[a-z]{2,3}")
+"""A ticket's language: 2-3 lowercase letters, as in the config's site.languages."""
 
 
 @dataclass
@@ -141,6 +145,9 @@ class Engine:
         if priority != NORMAL and priority not in self.site.priorities:
             valid = ", ".join((NORMAL, *self.site.priorities))
             raise QueueError("unknown_priority", f"unknown priority {priority!r}; valid: {valid}")
+        if not LANG_CODE.fullmatch(lang) or (self.site.languages and lang not in self.site.languages):
+            valid = ", ".join(self.site.languages) or "a language code such as vi or en"
+            raise QueueError("bad_request", f"issue_ticket: unknown lang {lang[:20]!r}; valid: {valid}")
         if procedure is not None and procedure not in definition.procedures:
             raise QueueError("unknown_procedure",
                              f"procedure {procedure!r} does not belong to service {service!r}")

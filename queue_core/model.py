@@ -129,6 +129,7 @@ class SiteDef:
     service_time_window: int = 20
     enforce_hours: bool = True
     hours: OpeningHours | None = None
+    languages: tuple[str, ...] = ()  # the kiosk languages a ticket may carry; () = any short language code
 
     def service_hours(self, service_id: str) -> OpeningHours | None:
         """The service's own hours, else the center's."""

@@ -114,7 +114,7 @@ def failure(env: Env) -> Widget:
         reason = env.t("hub_down.body")
     else:
         code = vm.error_code
-        known = code in ("service_closed", "quota_reached", "range_exhausted", "clock_untrusted")
+        known = code in ("service_closed", "quota_reached", "range_exhausted", "clock_untrusted", "rate_limited")
         reason = env.t(f"error.{code}") if known else env.t("error.other", code=code)
         hours = vm.catalog.hours_text(vm.service) if code == "service_closed" and vm.service else ""
         if hours:

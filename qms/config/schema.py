@@ -295,6 +295,13 @@ DEFAULT_PRIORITIES = [
 ]
 
 
+class RateCfg(Model):
+    """A token bucket: ``per_second`` on average, up to ``burst`` at once."""
+
+    per_second: float = Field(20.0, gt=0, le=100_000, description="Average requests per second.")
+    burst: Whole = Field(40, ge=1, le=100_000, description="Requests allowed at once after a quiet spell.")
+
+
 class SecurityCfg(Model):
     """Who may ask the hub for what."""
 
@@ -303,6 +310,42 @@ class SecurityCfg(Model):
         description="true: the hub refuses requests outside a device's job, judged by its client id "
         "(kiosk-N issues tickets, counter-ID acts only for its counter, display-N only reads, monitor-NAME "
         "may do anything); false: any client may ask for anything (a closed test network only).",
+    )
+    request_rate: RateCfg = Field(
+        default_factory=RateCfg,
+        description="Requests each device (kiosk, pad, display) may send the hub: per_second on average, burst "
+        "at once. Beyond it the device gets rate_limited (at most once a second) and the rest are dropped, "
+        "so one flooding device cannot delay the others.",
+    )
+    monitor_request_rate: RateCfg = Field(
+        default_factory=lambda: RateCfg(per_second=500, burst=1000),
+        description="The same for the hub's own client and monitor-NAME tools (generous).",
+    )
+    request_queue: Whole = Field(
+        100, ge=10, le=10_000,
+        description="Requests of one device that may wait in the hub at once; more are dropped (the device retries).",
+    )
+    issue_per_minute: Whole = Field(
+        10, ge=0, le=10_000,
+        description="Most tickets one device (kiosk-N, or a pad) may issue over MQTT in any 60 s; the next gets "
+        "rate_limited (the kiosk says: please wait a moment). A citizen pressing twice is fine. 0 = no limit. "
+        "The CLI on the hub (qms ticket issue) is not limited.",
+    )
+
+
+class StoreCfg(Model):
+    """How long the hub keeps its logs."""
+
+    retention_days: Whole = Field(
+        30, ge=0, le=3650,
+        description="Days the hub keeps published events (the outbox, which devices may fetch again); older "
+        "ones are pruned every 10 minutes, unpublished ones never. Tickets (the reports' data) are always kept. "
+        "0 = keep forever (the store then grows ~400 MB a year).",
+    )
+    request_retention_days: Whole = Field(
+        3, ge=1, le=3650,
+        description="Days the hub keeps the answers of devices' requests, so that a retry with the same id gets "
+        "the first answer (devices retry within a minute; 3 days covers a long weekend). Needs retention_days > 0.",
     )
 
 
@@ -347,6 +390,7 @@ class SiteConfig(Model):
     kiosk: KioskCfg = Field(default_factory=KioskCfg, description="Citizen kiosk.")
     display: DisplayCfg = Field(default_factory=DisplayCfg, description="Hall display.")
     security: SecurityCfg = Field(default_factory=SecurityCfg, description="Who may ask the hub for what.")
+    store: StoreCfg = Field(default_factory=StoreCfg, description="How long the hub keeps its logs.")
     clock: ClockCfg = Field(default_factory=ClockCfg, description="When the hub trusts the board's clock.")
 
     @model_validator(mode="after")

@@ -56,4 +56,5 @@ def to_site_def(cfg: SiteConfig) -> SiteDef:
         service_time_window=q.estimate_window,
         enforce_hours=cfg.hours.enforce if cfg.hours is not None else False,
         hours=to_opening_hours(cfg.hours),
+        languages=tuple(cfg.site.languages),
     )

@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.authz import role_of
+from hub.run import hub_limits
 from hub.server import Hub
 from hub.store import Store
 from mqtt_bus.client import BusClient, encode_payload
@@ -240,7 +241,7 @@ def fuzz_ctx(tmp_path, roomy_site) -> Iterator[AppContext]:
 @pytest.mark.timeout(max(300, 60 + EXAMPLES // 100))  # about 3 ms a case here
 def test_fuzz_hub_answer(fuzz_ctx):
     store = Store(fuzz_ctx.store_path, fuzz_ctx.site)
-    hub = Hub(store, BusClient("mqtt://127.0.0.1:9", fuzz_ctx.site.site, "hub", "hub"))  # never connected
+    hub = Hub(store, BusClient("mqtt://127.0.0.1:9", fuzz_ctx.site.site, "hub", "hub"), limits=hub_limits(fuzz_ctx))  # never connected
     fingerprint = Fingerprint(fuzz_ctx.store_path)
     seen = {"ok": 0, "refused": 0}
 
@@ -350,7 +351,7 @@ def test_fuzz_requests_through_the_broker(fuzz_ctx, broker, tmp_path):
 def test_nan_and_infinity_never_reach_an_answer(fuzz_ctx):
     """JSON NaN / Infinity (accepted by Python's parser) must not make an unpublishable answer."""
     with Store(fuzz_ctx.store_path, fuzz_ctx.site) as store:
-        hub = Hub(store, BusClient("mqtt://127.0.0.1:9", fuzz_ctx.site.site, "hub", "hub"))
+        hub = Hub(store, BusClient("mqtt://127.0.0.1:9", fuzz_ctx.site.site, "hub", "hub"), limits=hub_limits(fuzz_ctx))
         for raw in (b'{"id": "n", "action": "rate", "args": {"ticket": "x", "score": NaN}}',
                     b'{"id": "i", "action": "issue_ticket", "args": {"service": "tu-phap", "lang": Infinity}}'):
             response = hub.answer("monitor-x", raw)
@@ -364,7 +365,7 @@ def test_nan_and_infinity_never_reach_an_answer(fuzz_ctx):
 
 def _answer_once(ctx: AppContext, raw: bytes, client_id: str = "monitor-x") -> dict[str, Any]:
     with Store(ctx.store_path, ctx.site) as store:
-        hub = Hub(store, BusClient("mqtt://127.0.0.1:9", ctx.site.site, "hub", "hub"))
+        hub = Hub(store, BusClient("mqtt://127.0.0.1:9", ctx.site.site, "hub", "hub"), limits=hub_limits(ctx))
         response = hub.answer(client_id, raw)
     encode_payload(response)  # what the hub's publish does: it must not fail
     return response
@@ -384,3 +385,19 @@ def test_argument_with_a_lone_surrogate_is_a_bad_request(fuzz_ctx):
     response = _answer_once(fuzz_ctx, b'{"id": "x", "action": "call_ticket", '
                                       b'"args": {"counter": "2", "number": "\\ud800"}}')
     assert response["ok"] is False and response["error"]["code"] == "bad_request", response
+
+
+def test_argument_name_with_a_lone_surrogate_is_a_bad_request(fuzz_ctx):
+    response = _answer_once(fuzz_ctx, b'{"id": "x", "action": "issue_ticket", '
+                                      b'"args": {"service": "tu-phap", "\\ud800": 1}}')
+    assert response["ok"] is False and response["error"]["code"] == "bad_request", response
+
+
+@pytest.mark.parametrize("lang", ["\U0001f600" * 200, "fr", "VI", "v"], ids=["200-emoji", "fr", "VI", "v"])
+def test_lang_outside_the_configured_languages_is_a_bad_request(fuzz_ctx, lang):
+    raw = json.dumps({"id": "x", "action": "issue_ticket", "args": {"service": "tu-phap", "lang": lang}})
+    response = _answer_once(fuzz_ctx, raw.encode())
+    assert response["ok"] is False and response["error"]["code"] == "bad_request", response
+    assert "vi, en" in response["error"]["message"]
+    valid = json.dumps({"id": "y", "action": "issue_ticket", "args": {"service": "tu-phap", "lang": "en"}})
+    assert _answer_once(fuzz_ctx, valid.encode())["ok"]

@@ -1,0 +1,65 @@
+"""A kiosk floods the hub (bench/bench_flood.py, in its own processes) while 6 counters work.
+
+Issue 13: a kiosk sending 10,000 requests/s made a counter wait 10.6 s and took every number of a
+service in 2 minutes. Now the counters' ``call_next`` p99 stays under 200 ms, the kiosk is told
+``rate_limited`` (at most once a second, the rest dropped and counted in one log line), and it gets
+no more tickets than the issue limit allows.
+
+On the appliance the kiosk, the pads and the hub are separate boards. Here they share 2 cores with
+other work, so the flood client runs niced, the hub and broker at nice -5 when allowed (root), and the
+store sits on tmpfs: the figures measure the hub's fairness, not the neighbours' disk and CPU. Other
+work can still stall every process at once (the baseline before the flood shows such stalls), so the
+latency bound gets a second run when the first one is spoiled; the behaviour checks hold for both.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from tests.reliability.helpers import ROOT
+
+P99_BOUND_MS = 200.0
+
+
+def _bench_flood() -> ModuleType:
+    """bench/bench_flood.py as a module (bench/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("bench_flood", ROOT / "bench" / "bench_flood.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_flood"] = module  # dataclasses resolve their module by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def _check_behaviour(result, spec) -> None:
+    assert result.errors == []
+    assert result.hub_exit == 0
+    flood = result.flood
+    assert flood["sent"] >= 2_000 * spec.seconds, "the flood client did not flood (the test proves nothing)"
+    assert len(result.flood_ms) >= 50 and result.baseline_ms
+    codes = flood["codes"]
+    assert codes.get("ok") == 10, "the kiosk gets the issue limit's 10 tickets a minute, no more"
+    assert codes.get("rate_limited", 0) >= 1 and set(codes) == {"ok", "rate_limited"}
+    # answered: what the token bucket let through (burst 40 + 20/s) plus one refusal a second while
+    # the flood lasted (the niced client may still be sending after its loop); the rest were dropped
+    assert flood["answers"] <= 40 + (20 + 1) * (flood["answers_until_s"] + 1)
+    assert flood["answers"] < flood["sent"] / 20
+    assert 1 <= result.hub_log_flood_lines <= 3, "drops are logged as counts, not one line per request"
+
+
+def test_flooding_kiosk_does_not_delay_the_counters(broker):  # broker: skip cleanly where mosquitto is missing
+    bench = _bench_flood()
+    spec = bench.FloodSpec(seconds=5.0, rate=10_000.0, hub_nice=-5,
+                           tmp_root="/dev/shm" if Path("/dev/shm").is_dir() else None)
+    p99s = []
+    for _attempt in range(2):
+        result = bench.run_flood(spec)
+        print("\n" + bench.report(result))
+        _check_behaviour(result, spec)
+        p99s.append(bench.percentile(result.flood_ms, 99))
+        if p99s[-1] < P99_BOUND_MS:
+            break
+    assert min(p99s) < P99_BOUND_MS, f"counter call_next p99 during the flood: {p99s} ms"
