@@ -11,6 +11,7 @@ from mqtt_bus.client import BusClient
 from qms.backup import LOCK_FILE
 from qms.broker import start_embedded
 from qms.context import AppContext
+from qms.sdnotify import ping_interval, ready, watchdog
 
 from .server import Hub
 
@@ -26,6 +27,11 @@ def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25, che
     store = ctx.open_store()
     bus = BusClient(broker_url, ctx.site.site, HUB_CLIENT_ID, "hub", keepalive=5)  # a dead hub shows in ~8 s
     return Hub(store, bus, poll_interval=poll_interval, check_clients=check_clients).start()
+
+
+def hub_alive(hub: Hub) -> bool:
+    """True while every hub thread runs."""
+    return all(thread.is_alive() for thread in hub._threads)
 
 
 def run_hub(ctx: AppContext, stop: threading.Event | None = None) -> int:
@@ -44,8 +50,11 @@ def run_hub(ctx: AppContext, stop: threading.Event | None = None) -> int:
     log.info("hub for %s serving on %s with store %s", ctx.site.site, hub.bus.address, ctx.store_path)
     lock = ctx.data_dir / LOCK_FILE  # `qms restore` refuses while it exists
     lock.write_text(f"{os.getpid()}\n", encoding="utf-8")
+    ready()
     try:
-        stop.wait()
+        while not stop.wait(ping_interval()):
+            if hub_alive(hub):  # a dead worker or publisher thread: no ping, systemd restarts the hub
+                watchdog()
     finally:
         lock.unlink(missing_ok=True)
         hub.stop()
