@@ -138,9 +138,9 @@ if [ "$IS_HUB" = yes ]; then
     step "mosquitto with one login per device"
     install -d -m 0750 -o root -g mosquitto /etc/mosquitto/qms
     install -d -m 0755 /etc/mosquitto/conf.d
-    # the passwords stay in root-only files; the terminal shows only the device names
+    # the passwords stay in root-only files (piped: qms credentials shows them only on a terminal)
     QMS_ENV_FILE="$ETC/qms.env" "$QMS" credentials --out /etc/mosquitto/qms --secrets "$ETC/credentials.json" \
-        --logins "$ETC/logins.txt" --hub-host "$(hostname -I 2>/dev/null | cut -d' ' -f1)"
+        --logins "$ETC/logins.txt" --hub-host "$(hostname -I 2>/dev/null | cut -d' ' -f1)" | sed 's/^/  /'
     chown mosquitto:mosquitto /etc/mosquitto/qms/passwd /etc/mosquitto/qms/acl
     chmod 0600 /etc/mosquitto/qms/passwd "$ETC/credentials.json" "$ETC/logins.txt"
     chmod 0640 /etc/mosquitto/qms/acl
@@ -154,9 +154,12 @@ if [ "$IS_HUB" = yes ]; then
             die "mosquitto does not start with /etc/mosquitto/mosquitto.conf (lines above)"
         fi
     else
-        # no service manager: start the broker exactly as installed for 3 s; a config error ends it at once
+        # no service manager: start the broker exactly as installed for 3 s; a config error ends it at
+        # once. In a private network namespace when possible, so a broker already running here does
+        # not make the check fail on the port.
         install -d -m 0755 -o mosquitto -g mosquitto /run/mosquitto
-        rc=0; timeout 3 mosquitto -c /etc/mosquitto/mosquitto.conf >/tmp/qms-mosquitto-check.log 2>&1 || rc=$?
+        netns=(); if unshare --net true 2>/dev/null; then netns=(unshare --net); fi
+        rc=0; "${netns[@]}" timeout 3 mosquitto -c /etc/mosquitto/mosquitto.conf >/tmp/qms-mosquitto-check.log 2>&1 || rc=$?
         if [ "$rc" -ne 124 ]; then
             cat /tmp/qms-mosquitto-check.log >&2
             tail -n 5 /var/log/mosquitto/mosquitto.log >&2 2>/dev/null || true
