@@ -81,7 +81,9 @@ if [ "$IS_HUB" = no ]; then
     if [ -z "$HUB" ]; then
         broker="$(saved QMS_BROKER)"; HUB="${broker#mqtt://}"; HUB="${HUB%:1883}"
     fi
-    [[ "$HUB" =~ ^[A-Za-z0-9.:-]+$ ]] || die "this board has no hub role: pass --hub HUB-IP (the hub board's address)"
+    if [[ ! "$HUB" =~ ^[A-Za-z0-9.:-]+$ ]] || [[ "$HUB" =~ ^(127\.|localhost$) ]]; then
+        die "this board has no hub role: pass --hub HUB-IP (the hub board's LAN address)"
+    fi
 fi
 
 step "Debian packages"
