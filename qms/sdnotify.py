@@ -26,9 +26,13 @@ def notify(message: str, env: dict[str, str] | None = None) -> bool:
     if address.startswith("@"):  # abstract socket namespace
         address = "\0" + address[1:]
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+        # non-blocking, as sd_notify(3): a manager that does not read must never stall the caller
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC | socket.SOCK_NONBLOCK) as sock:
             sock.connect(address)
-            sock.sendall(message.encode("utf-8"))
+            sock.send(message.encode("utf-8"))
+    except BlockingIOError:
+        log.debug("systemd's notify socket is full; %s dropped", message)
+        return False
     except OSError as exc:
         log.warning("cannot notify systemd at %s: %s", env.get("NOTIFY_SOCKET"), exc)
         return False

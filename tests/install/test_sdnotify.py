@@ -47,3 +47,10 @@ def test_ping_interval_is_half_the_watchdog():
     assert sdnotify.ping_interval({"WATCHDOG_USEC": "30000000"}) == 15.0
     assert sdnotify.ping_interval({}) == sdnotify.DEFAULT_PING_S
     assert sdnotify.ping_interval({"WATCHDOG_USEC": "junk"}) == sdnotify.DEFAULT_PING_S
+
+
+def test_a_manager_that_does_not_read_never_blocks_the_service(manager, monkeypatch, tmp_path):
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
+    sent = [sdnotify.watchdog() for _ in range(5000)]  # far more than the socket's queue holds
+    assert sent[0] and not sent[-1]
+    assert manager.recv(64) == b"WATCHDOG=1"
