@@ -42,6 +42,9 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     from .pad_app import build_pad, connect
 
     def build() -> Any:
+        from qms.sdnotify import start_kivy_watchdog
+
+        start_kivy_watchdog()
         root = build_pad(catalog, lang, rating=not ns.no_rating, rating_timeout=ns.rating_timeout,
                          officer=ns.officer)
         connect(root, client)

@@ -12,6 +12,7 @@ from mqtt_bus.client import BusClient
 from qms.backup import LOCK_FILE
 from qms.broker import start_embedded
 from qms.context import AppContext
+from qms.sdnotify import ping_interval, ready, watchdog
 
 from .fairness import Limits, Rate
 from .server import Hub
@@ -46,6 +47,11 @@ def hub_limits(ctx: AppContext) -> Limits:
                   per_client_queue=sec.request_queue, issue_per_minute=sec.issue_per_minute)
 
 
+def hub_alive(hub: Hub) -> bool:
+    """True while every hub thread runs."""
+    return all(thread.is_alive() for thread in hub._threads)
+
+
 def run_hub(ctx: AppContext, stop: threading.Event | None = None) -> int:
     """Run until SIGINT/SIGTERM (or ``stop`` is set)."""
     stop = stop or threading.Event()
@@ -66,8 +72,11 @@ def run_hub(ctx: AppContext, stop: threading.Event | None = None) -> int:
     lock = ctx.data_dir / LOCK_FILE  # `qms restore` refuses while this process lives and serves the store
     lock.parent.mkdir(parents=True, exist_ok=True)
     lock.write_text(f"{os.getpid()}\n", encoding="utf-8")
+    ready()
     try:
-        stop.wait()
+        while not stop.wait(ping_interval()):
+            if hub_alive(hub):  # a dead worker or publisher thread: no ping, systemd restarts the hub
+                watchdog()
     finally:
         lock.unlink(missing_ok=True)
         hub.stop()

@@ -46,6 +46,9 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
                         voice=not getattr(ns, "no_voice", False))
     app = KioskApp(kiosk, kiosk_mode=not windowed)
     _stop_on_sigterm(app)
+    from qms.sdnotify import start_kivy_watchdog
+
+    start_kivy_watchdog()
     try:
         app.run()
     finally:

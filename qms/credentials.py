@@ -4,6 +4,10 @@ Devices come from the site config: the hub, ``kiosk-1``, ``display-1``, a pad ``
 rating tablet ``rating-ID`` per counter, and ``monitor-technician``; ``--extra ID:ROLE`` adds more
 (a second kiosk, another display). Passwords are generated once and kept in ``credentials.json``
 (mode 0600) so running the command again keeps every board's login.
+
+Passwords are shown only where a person reads them: ``--logins FILE`` writes ``client-id password``
+lines to a 0600 file (what ``deploy/install-pi.sh --logins`` reads on the other boards), and the
+terminal shows them only when stdout is a terminal, so they never reach a service's journal.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import argparse
 import json
 import os
 import secrets
+import sys
 from pathlib import Path
 
 from mqtt_bus.acl import render_acl, write_password_file
@@ -51,6 +56,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--extra", action="append", default=[], metavar="ID:ROLE",
                         help="another device, e.g. kiosk-2:kiosk or display-2:display")
     parser.add_argument("--hub-host", default="HUB-IP", help="address of the hub board, for the printed URLs")
+    parser.add_argument("--logins", metavar="FILE",
+                        help="also write 'client-id password' lines (mode 0600) for the other boards' install")
+
+
+def write_logins(path: Path, passwords: dict[str, str], devices: list[tuple[str, str]]) -> None:
+    """``client-id password`` lines, mode 0600 from the start (never readable by others)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.writelines(f"{device} {passwords[device]}\n" for device, _ in devices)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
 
 
 def run(ctx: object, ns: argparse.Namespace) -> int:
@@ -71,6 +89,13 @@ def run(ctx: object, ns: argparse.Namespace) -> int:
     (out / "acl").write_text(render_acl(ctx.site.site, devices), encoding="utf-8")
     write_password_file(out / "passwd", {d: passwords[d] for d, _ in devices})
     print(f"wrote {out / 'acl'} and {out / 'passwd'} for {len(devices)} devices; restart mosquitto to apply")
+    if ns.logins:
+        write_logins(Path(ns.logins), passwords, devices)
+        print(f"logins (client-id password) for the other boards' install: {ns.logins} (mode 0600)")
+    show = sys.stdout.isatty()
     for device, role in devices:
-        print(f"  {device:<20} {role:<8} QMS_BROKER=mqtt://{device}:{passwords[device]}@{ns.hub_host}:1883")
+        secret = passwords[device] if show else "***"
+        print(f"  {device:<20} {role:<8} QMS_BROKER=mqtt://{device}:{secret}@{ns.hub_host}:1883")
+    if not show:
+        print("passwords hidden (not a terminal): see --logins FILE or run this command in a terminal")
     return 0

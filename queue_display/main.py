@@ -80,6 +80,9 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
+    from qms.sdnotify import start_kivy_watchdog
+
+    start_kivy_watchdog()
     log.info("hall display %s for %s on %s (%s, audio %s)", ns.client_id, ctx.site.site, client.address, lang,
              "off" if voice is None else ns.audio)
     try:

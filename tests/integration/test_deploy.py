@@ -11,7 +11,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = [ROOT / "deploy" / "install-pi.sh", ROOT / "scripts" / "setup", ROOT / "scripts" / "test",
            ROOT / "scripts" / "demo", ROOT / ".ci" / "run"]
-UNITS = sorted((ROOT / "config" / "systemd").glob("qms-*.service"))
+UNITS = sorted((ROOT / "config" / "systemd").glob("qms-*.service")) + sorted(
+    (ROOT / "config" / "systemd").glob("qms-*.timer"))
+SERVICES = ("qms-hub.service", "qms-kiosk.service", "qms-display.service", "qms-counter@.service")
 
 
 def need(tool: str) -> str:
@@ -29,12 +31,10 @@ def test_shell_scripts_pass_shellcheck():
 
 def test_units_pass_systemd_analyze_verify(tmp_path):
     tool = need("systemd-analyze")
-    assert {u.name for u in UNITS} == {"qms-hub.service", "qms-kiosk.service", "qms-display.service",
-                                       "qms-counter@.service"}
+    assert {u.name for u in UNITS} == {*SERVICES, "qms-backup.service", "qms-backup.timer"}
     checked = []
     for unit in UNITS:
         text = unit.read_text()
-        assert "Restart=always" in text and "User=qms" in text
         # verify checks that the program and user exist: point them at ones this machine has
         text = (text.replace("/opt/qms/.venv/bin/qms", shutil.which("true") or "/bin/true")
                 .replace("User=qms", "User=root").replace("Group=qms", "Group=root")
@@ -54,3 +54,38 @@ def test_kiosk_units_run_on_kmsdrm_with_device_groups():
         text = (ROOT / "config" / "systemd" / name).read_text()
         assert "SDL_VIDEODRIVER=kmsdrm" in text
         assert "SupplementaryGroups=video render input" in text
+
+
+def unit_settings(name: str) -> dict[str, list[str]]:
+    """``Key=value`` lines of a shipped unit, every value of each key."""
+    settings: dict[str, list[str]] = {}
+    for line in (ROOT / "config" / "systemd" / name).read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not line.startswith("#"):
+            settings.setdefault(key.strip(), []).append(value.strip())
+    return settings
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_long_running_units_restart_watchdog_and_hardening(name):
+    unit = unit_settings(name)
+    assert unit["Restart"] == ["always"] and unit["User"] == ["qms"]
+    assert unit["Type"] == ["notify"] and unit["WatchdogSec"] == ["30"]
+    assert unit["NoNewPrivileges"] == ["yes"] and unit["ProtectSystem"] == ["strict"]
+    assert unit["ReadWritePaths"] == ["/var/lib/qms"] and unit["PrivateTmp"] == ["yes"]
+    assert "PrivateDevices" not in unit, "the apps need /dev/dri, input, sound and the printer port"
+
+
+def test_hub_waits_for_time_sync_and_pad_is_fullscreen():
+    hub = unit_settings("qms-hub.service")
+    assert "time-sync.target" in hub["After"][0] and "time-sync.target" in hub["Wants"][0]
+    assert "mosquitto.service" in hub["After"][0]
+    assert unit_settings("qms-counter@.service")["ExecStart"][0].endswith("--counter %i --fullscreen")
+
+
+def test_backup_timer_runs_exactly_the_auto_backup():
+    service = unit_settings("qms-backup.service")
+    assert service["ExecStart"] == ["/opt/qms/.venv/bin/qms backup --auto"]
+    assert service["Type"] == ["oneshot"] and service["User"] == ["qms"]
+    timer = unit_settings("qms-backup.timer")
+    assert timer["Persistent"] == ["true"] and timer["OnCalendar"]

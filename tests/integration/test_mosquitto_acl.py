@@ -11,9 +11,10 @@ import pytest
 
 from mqtt_bus import acl as acl_mod
 from mqtt_bus.acl import render_acl, write_password_file
-from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker, free_port
+from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClient
 from mqtt_bus.topics import Topics
+from tests.install.site_broker import site_broker
 
 from .test_mqtt_bus import Inbox
 
@@ -155,31 +156,25 @@ def test_shipped_example_acl_matches_render_acl():
     assert _rules((CONFIG_DIR / "acl").read_text()) == _rules(render_acl(SITE, example))
 
 
-def test_shipped_mosquitto_conf_is_accepted_by_mosquitto(tmp_path):
-    """Run the production config with its paths moved into a temp dir and a free loopback port."""
-    text = (CONFIG_DIR / "mosquitto.conf").read_text()
-    for needed in ("persistence true", "max_queued_messages", "password_file /etc/mosquitto/qms/",
-                   "acl_file /etc/mosquitto/qms/", "allow_anonymous false"):
+def test_shipped_drop_in_composes_with_debians_default(tmp_path):
+    """Debian's mosquitto.conf + our conf.d/qms.conf, paths moved into a temp dir: starts, no warnings."""
+    text = (CONFIG_DIR / "qms.conf").read_text()
+    for needed in ("max_queued_messages", "password_file /etc/mosquitto/qms/", "acl_file /etc/mosquitto/qms/",
+                   "allow_anonymous false", "use_username_as_clientid true"):
         assert needed in text
-    (tmp_path / "qms").mkdir()
-    (tmp_path / "qms" / "acl").write_text(render_acl(SITE, DEVICES))
-    write_password_file(tmp_path / "qms" / "passwd", PASSWORDS)
-    port = free_port()
-    for old, new in (("/etc/mosquitto/qms/", f"{tmp_path}/qms/"), ("/var/lib/mosquitto/", f"{tmp_path}/"),
-                     ("/var/log/mosquitto/", f"{tmp_path}/"), ("/run/mosquitto/", f"{tmp_path}/")):
-        text = text.replace(old, new)
-    text = re.sub(r"^listener 1883.*$", f"listener {port} 127.0.0.1", text, flags=re.M)
-    text = re.sub(r"^user .*$", "user root", text, flags=re.M)
-    b = EmbeddedBroker(tmp_path / "run", port=port)
-    b.config_text = lambda: text  # the shipped file instead of the generated one
+    for debians in ("pid_file", "persistence ", "persistence_location", "log_dest", "include_dir", "user "):
+        assert not re.search(rf"^{debians}", text, flags=re.M), f"Debian's file sets {debians.strip()}: set twice"
+    write_password_file(tmp_path / "passwd", PASSWORDS)
+    (tmp_path / "acl").write_text(render_acl(SITE, DEVICES))
+    b = site_broker(tmp_path / "root", tmp_path / "passwd", tmp_path / "acl")
     try:
         b.start()
-        hub = BusClient(f"mqtt://hub:{PASSWORDS['hub']}@127.0.0.1:{port}".replace("Đ", "%C4%90"), SITE, "hub", "hub")
+        hub = BusClient(f"mqtt://hub:{PASSWORDS['hub']}@127.0.0.1:{b.port}".replace("Đ", "%C4%90"), SITE, "hub", "hub")
         try:
             assert hub.start().wait_connected(3), b.log_tail()
         finally:
             hub.close()
-        logs = (tmp_path / "mosquitto.log").read_text() + b.stderr_path.read_text()
+        logs = b.log_path.read_text() + b.stderr_path.read_text()
         complaints = [ln for ln in logs.splitlines() if ("Warning" in ln or "Note" in ln) and "root" not in ln]
         assert not complaints
     except BrokerUnavailable as exc:
