@@ -18,7 +18,7 @@ from typing import Any
 
 from mqtt_bus.client import BusClient
 from queue_core import QueueError
-from queue_core.actions import check_action
+from queue_core.actions import check_action, events_since_args
 
 from .authz import refusal
 from .store import Store
@@ -157,6 +157,8 @@ class Hub:
             snap = self.store.snapshot()
             return {"id": request_id, "ok": True,
                     "result": {k: snap[k] for k in ("site", "services", "counters")}}
+        if action == "events_since":
+            return self.events_since(request_id, args)
         try:
             reply = self.store.run(action, args, request_id=f"{client_id}/{request_id}")
         except QueueError as err:  # pragma: no cover - the store turns these into replies
@@ -171,6 +173,21 @@ class Hub:
         if not reply.ok:
             log.info("refused %s from %s: %s", action, client_id, reply.response["error"]["message"])
         return {**reply.response, "id": request_id}
+
+    def events_since(self, request_id: str, args: Any) -> dict[str, Any]:
+        """Answer ``events_since``: committed events after ``after`` from the outbox, oldest first."""
+        try:
+            after, limit = events_since_args(args)
+            events = self.store.events_after(after, limit + 1)
+            last_seq = self.store.last_seq()  # read after the events: never older than them
+        except QueueError as err:
+            return {"id": request_id, "ok": False, "error": err.as_dict()}
+        except sqlite3.Error as exc:
+            log.error("store unavailable for events_since: %s", exc)
+            return error_response(request_id, "store_unavailable",
+                                  f"the hub cannot read its store ({exc}); tell the technician (qms doctor)")
+        return {"id": request_id, "ok": True,
+                "result": {"events": events[:limit], "last_seq": last_seq, "more": len(events) > limit}}
 
     # ------------------------------------------------------------------ publishing
     def _publish_loop(self) -> None:

@@ -23,10 +23,26 @@ ARG_SPECS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
     "resume": ({"counter": str}, {}),
     "sign_in": ({"counter": str}, {"officer": str}),
     "rate": ({"ticket": str, "score": int}, {}),
+    "events_since": ({"after": int}, {"limit": int}),
 }
 
-MUTATING_ACTIONS = frozenset(ARG_SPECS)
-"""Every action above changes the store; ``snapshot`` (handled by callers) does not."""
+READ_ONLY_ACTIONS = frozenset({"events_since"})
+"""Actions above that only read the store (answered by the hub, not the engine), like ``snapshot``."""
+MUTATING_ACTIONS = frozenset(ARG_SPECS) - READ_ONLY_ACTIONS
+"""Every other action above changes the store; ``snapshot`` (handled by callers) does not."""
+EVENTS_SINCE_MAX = 200
+"""``events_since`` returns at most this many events per answer (its default ``limit``)."""
+
+
+def events_since_args(args: Any) -> tuple[int, int]:
+    """``(after, limit)`` of an ``events_since`` request; ``QueueError('bad_request')`` naming the problem."""
+    clean = check_args("events_since", args)
+    after, limit = clean["after"], clean.get("limit", EVENTS_SINCE_MAX)
+    if after < 0:
+        raise QueueError("bad_request", f"events_since: 'after' must be a seq >= 0 (0 for the oldest), got {after}")
+    if not 1 <= limit <= EVENTS_SINCE_MAX:
+        raise QueueError("bad_request", f"events_since: 'limit' must be 1..{EVENTS_SINCE_MAX}, got {limit}")
+    return after, limit
 
 
 def check_action(action: str) -> None:
@@ -70,6 +86,8 @@ def check_args(action: str, args: Any) -> dict[str, Any]:
 def run_action(engine: Engine, state: QueueState, now: datetime, action: str, args: Any) -> Outcome:
     """Run one named action; raises ``QueueError`` for every refusal."""
     clean = check_args(action, args)
+    if action in READ_ONLY_ACTIONS:
+        raise QueueError("bad_request", f"{action} only reads: ask the hub (or the store) for it")
     handler: Callable[..., Outcome] = getattr(engine, action)
     if action == "issue_ticket":
         clean.setdefault("priority", NORMAL)
