@@ -138,7 +138,7 @@ def test_sigkilled_broker_mid_burst_every_call_announced_once_in_order(tmp_path,
             pump_until(lambda ts=threads: not any(t.is_alive() for t in ts), 60, "every pad's call to be answered")
             for counter, answer in answers.items():
                 assert isinstance(answer, dict) and answer["ok"] and answer["result"]["ticket"], (counter, answer)
-            pump_until(caught_up, 20, f"the display to catch up after round {round_no}")
+            pump_until(caught_up, 20, f"the display to hold every event up to the store's newest after round {round_no}")
 
         assert all(c["status"] == "called" and c["counter"] == "6" for c in cli_calls)
         events = [json.loads(text) for _, text in sorted(probe.payloads_between(0, 10**9).items())]
