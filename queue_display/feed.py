@@ -13,6 +13,8 @@ log = logging.getLogger(__name__)
 
 #: The hub's client id (``status/hub`` says whether the hub is online; see docs/protocol.md).
 HUB_CLIENT_ID = "hub"
+#: Seconds to wait for each of the two ``events_since`` attempts; live events after a gap wait as long.
+FETCH_TIMEOUT_S = 2.0
 
 
 class BoardSink(Protocol):
@@ -36,7 +38,7 @@ def attach(bus: UiBus, sink: BoardSink, hub_id: str = HUB_CLIENT_ID) -> None:
 
     def fetch(after: int) -> None:
         try:
-            bus.request("events_since", {"after": after}, sink.events_fetched)
+            bus.request("events_since", {"after": after}, sink.events_fetched, timeout=FETCH_TIMEOUT_S, retries=1)
         except Exception as exc:  # closed or not started: the sink gives up waiting, the board goes on
             log.warning("cannot ask the hub for missed events: %s", exc)
             sink.events_fetched(exc)
