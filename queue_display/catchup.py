@@ -2,7 +2,8 @@
 
 Events are not retained and a broker crash can lose some (docs/protocol.md, "Recovering a gap").
 The board notices a gap when a live event's ``seq`` is more than one above ``event_seq``, or when,
-after a reconnect, a retained state is ahead of it. Then the display asks the hub ``events_since``
+after a reconnect, a state is ahead of it (checked until the first fetch after the reconnect: an
+in-order event resent by the hub may come before the state that tells of missed ones). Then the display asks the hub ``events_since``
 (the request itself lives in the MQTT glue, :mod:`queue_display.feed`):
 
 1. :func:`receive_event` passes a live event on, or holds it while missed events are fetched;
@@ -43,7 +44,7 @@ def receive_event(board: BoardState, event: Event) -> tuple[BoardState, tuple[Ev
     waiting = board.fetching is not None or bool(board.held)
     if waiting or (board.event_seq >= 0 and seq > board.event_seq + 1):
         return replace(board, held=_by_seq([*board.held, event], board.event_seq)), ()
-    return replace(board, resync=False), (event,)  # in order: nothing was missed
+    return board, (event,)  # in order (resync stays: a state ahead may still tell of missed events)
 
 
 def fetch_needed(board: BoardState) -> int | None:

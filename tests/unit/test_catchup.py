@@ -131,16 +131,20 @@ def test_after_a_reconnect_a_retained_state_ahead_means_events_were_missed():
     assert d.asked == [2] and d.announced == [1, 2, 3] and not d.board.resync
 
 
-def test_a_reconnect_with_nothing_missed_asks_nothing():
-    outbox = [call(1, "A001", "1"), call(2, "A002", "2")]
+def test_a_reconnect_asks_at_most_once_and_only_when_a_state_is_ahead():
+    outbox = [call(1, "A001", "1"), call(2, "A002", "2"), call(3, "A003", "3")]
     d = Display(outbox)
     d.state(counter_state("1", 0))
     d.event(outbox[0])
     d.board = set_connected(set_connected(set_connected(d.board, True), False), True)
-    d.state(counter_state("1", 1, outbox[0]))  # retained, not ahead
-    d.event(outbox[1])  # in order: the resync ends
-    d.state(counter_state("2", 3))  # ahead (a command committed meanwhile) yet no reconnect since
-    assert d.asked == [] and d.announced == [1, 2]
+    d.state(counter_state("1", 1, outbox[0]))  # retained, not ahead: nothing asked
+    d.event(outbox[1])  # resent by the hub, in order; still, a state ahead may follow
+    assert d.asked == [] and d.board.resync
+    d.state(counter_state("3", 3, outbox[2]))  # 3 was lost while the broker was away
+    assert d.asked == [2] and not d.board.resync and d.announced == [1, 2, 3]
+    d.event(outbox[2])  # the hub's own delivery of 3 comes after all: not said twice
+    d.state(counter_state("2", 5))  # ahead again (a command committed meanwhile): no reconnect since
+    assert d.asked == [2] and d.announced == [1, 2, 3]
 
 
 def test_initial_retained_state_sets_where_events_start_without_fetching():
