@@ -8,9 +8,11 @@ MQTT feed, announcer writing WAV files) headless in this process.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -64,6 +66,67 @@ def pump_until(check: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.005)
 
 
+class Link:
+    """The display's network cable: a TCP relay to the broker that can be unplugged and plugged back."""
+
+    def __init__(self, broker_port: int) -> None:
+        self.broker_port = broker_port
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.plugged = threading.Event()
+        self.plugged.set()
+        self._socks: list[socket.socket] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return  # closed
+            try:
+                if not self.plugged.is_set():
+                    raise OSError("unplugged")
+                up = socket.create_connection(("127.0.0.1", self.broker_port), timeout=1)
+            except OSError:
+                conn.close()
+                continue
+            with self._lock:
+                self._socks += [conn, up]
+            for a, b in ((conn, up), (up, conn)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def unplug(self) -> None:
+        """Drop the live connection and refuse new ones."""
+        self.plugged.clear()
+        with self._lock:
+            socks, self._socks = self._socks, []
+        for sock in socks:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def plug(self) -> None:
+        """Let the display connect again."""
+        self.plugged.set()
+
+    def close(self) -> None:
+        self.unplug()
+        self.server.close()
+
+
 @pytest.fixture
 def persistent_broker(tmp_path) -> Iterator[EmbeddedBroker]:
     """mosquitto with the shipped persistence settings, in a temp dir, on a free port."""
@@ -90,7 +153,9 @@ def test_sigkilled_broker_mid_burst_every_call_announced_once_in_order(tmp_path,
     settings = DisplaySettings.from_config(ctx.config)
     sink = FileSinkBackend(tmp_path / "spoken")
     voice = Voice(settings, sink, lambda: make_tone_pack(tmp_path / "pack"))
-    display = Display(settings, BusClient(broker.url, site, "display-1", "display"), "vi", voice=voice)
+    link = Link(broker.port)
+    display = Display(settings, BusClient(f"mqtt://127.0.0.1:{link.port}", site, "display-1", "display"), "vi",
+                      voice=voice)
     vm = display.vm
     kiosk = BusClient(broker.url, site, "kiosk-1", "kiosk")
     pads = {c: BusClient(broker.url, site, f"counter-{c}", "counter") for c in PADS}
@@ -115,6 +180,10 @@ def test_sigkilled_broker_mid_burst_every_call_announced_once_in_order(tmp_path,
             return (vm.connected and board.event_seq >= probe.seq_gaps()[2] and not board.held
                     and board.fetching is None)
 
+        def published_seq() -> int:
+            row = probe.conn.execute("SELECT value FROM meta WHERE key = 'published_seq'").fetchone()
+            return int(row[0]) if row else 0
+
         pump_until(caught_up, 10, "the display to see the issued tickets")
         cli_calls: list[dict[str, Any]] = []
         for round_no in range(ROUNDS):
@@ -129,15 +198,24 @@ def test_sigkilled_broker_mid_burst_every_call_announced_once_in_order(tmp_path,
             threads = [threading.Thread(target=call, args=(c,), daemon=True) for c in PADS]
             for t in threads:
                 t.start()
+            late_display = round_no == KILL_IN_ROUNDS[-1]
             if round_no in KILL_IN_ROUNDS:  # a power cut of the broker while the pads' calls are under way
                 time.sleep(0.005 * round_no)
                 broker.kill()
+                if late_display:  # this time the display's link comes back only after the hub published all
+                    link.unplug()
                 cli_calls.append(cli_call(roomy_site, ctx.data_dir, "6"))  # committed while nobody can hear
                 broker.start()
             pump_until(lambda ts=threads: not any(t.is_alive() for t in ts), 60, "every pad's call to be answered")
             for counter, answer in answers.items():
                 assert isinstance(answer, dict) and answer["ok"] and answer["result"]["ticket"], (counter, answer)
+            if late_display:
+                pump_until(lambda: published_seq() >= probe.seq_gaps()[2], 20, "the hub to publish every event")
+                before = vm.fetched_count
+                link.plug()
             pump_until(caught_up, 20, f"the display to hold every event up to the store's newest after round {round_no}")
+            if late_display:  # the CLI call (and the pads' calls not heard before the cut) were sent while it was away
+                assert vm.fetched_count - before >= 1, "the CLI call at least was fetched, not heard"
 
         assert all(c["status"] == "called" and c["counter"] == "6" for c in cli_calls)
         events = [json.loads(text) for _, text in sorted(probe.payloads_between(0, 10**9).items())]
@@ -162,6 +240,7 @@ def test_sigkilled_broker_mid_burst_every_call_announced_once_in_order(tmp_path,
             probe.close()
         hubs.close()
         display.close()
+        link.close()
         for c in clients:
             c.close(timeout=1.0)
 
