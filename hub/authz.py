@@ -12,7 +12,7 @@ from typing import Any
 
 COUNTER_ACTIONS = frozenset({"call_next", "call_ticket", "recall", "complete", "no_show", "transfer", "pause",
                              "resume", "sign_in"})
-READ_ONLY = frozenset({"snapshot", "clock"})
+READ_ONLY = frozenset({"snapshot", "clock", "events_since"})  # all a display may ask
 KIOSK = READ_ONLY | {"issue_ticket"}
 RATING = READ_ONLY | {"rate"}
 COUNTER = READ_ONLY | COUNTER_ACTIONS | {"rate", "issue_ticket"}

@@ -19,7 +19,7 @@ from typing import Any
 
 from mqtt_bus.client import BusClient
 from queue_core import QueueError
-from queue_core.actions import check_action
+from queue_core.actions import check_action, events_since_args
 
 from .authz import refusal, role_of
 from .fairness import DropLog, FairQueue, IssueLimit, Limits, rate_limited
@@ -202,6 +202,8 @@ class Hub:
         if action == "clock":  # read-only: lets `qms doctor` on any board measure its clock offset
             now = store.clock().astimezone(store.site.tz)
             return {"id": request_id, "ok": True, "result": {"now": now.isoformat()}}
+        if action == "events_since":
+            return self.events_since(request_id, args, store)
         try:
             reply = store.run(action, args, request_id=f"{client_id}/{request_id}")
         except QueueError as err:  # pragma: no cover - the store turns these into replies
@@ -261,6 +263,20 @@ class Hub:
         log.info("store %s is good again; serving and republishing all retained state", store.path)
         self._republish_all.set()
         self._wake.set()
+    def events_since(self, request_id: str, args: Any, store: Store) -> dict[str, Any]:
+        """Answer ``events_since``: committed events after ``after`` from the outbox, oldest first."""
+        try:
+            after, limit = events_since_args(args)
+            events = store.events_after(after, limit + 1)
+            last_seq = store.last_seq()  # read after the events: never older than them
+        except QueueError as err:
+            return {"id": request_id, "ok": False, "error": err.as_dict()}
+        except sqlite3.Error as exc:
+            log.error("store unavailable for events_since: %s", exc)
+            return error_response(request_id, "store_unavailable",
+                                  f"the hub cannot read its store ({exc}); tell the technician (qms doctor)")
+        return {"id": request_id, "ok": True,
+                "result": {"events": events[:limit], "last_seq": last_seq, "more": len(events) > limit}}
 
     # ------------------------------------------------------------------ publishing
     def _publish_loop(self) -> None:

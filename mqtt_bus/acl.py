@@ -6,7 +6,9 @@ Rights per role, all under ``qms/v1/{site}``:
 - ``kiosk`` / ``counter``: write only ``request/{id}``; read ``response/{id}``, ``state/#``,
   ``event/#``; write its own ``status/{id}``; read others' ``status/+`` (to show "hub offline").
   A kiosk may also write ``state/device/{id}`` (its printer's state: device id == kiosk id).
-- ``display``: read ``state/#``, ``event/#``, ``status/+``; write only its own ``status/{id}``.
+- ``display``: read ``state/#``, ``event/#``, ``status/+``; write its own ``status/{id}`` and its own
+  ``request/{id}`` and read its own ``response/{id}`` (to fetch missed events: the hub lets a display
+  ask only read-only actions, ``hub/authz.py``).
 - ``monitor``: read everything (``qms doctor``, a technician's laptop); write its own status and
   its own ``request/{id}`` (the hub lets ``monitor-*`` act for any counter).
 """
@@ -32,10 +34,11 @@ def _rules(t: Topics, client_id: str, role: str) -> list[tuple[str, str]]:
         return [("readwrite", t.all)]
     if role == "monitor":
         return [("read", t.all), ("write", t.request(client_id)), own_status]
+    rpc = [("write", t.request(client_id)), ("read", t.response(client_id))]
     if role == "display":
-        return watch
+        return [*rpc, *watch]
     if role in ("kiosk", "counter"):
-        rules = [("write", t.request(client_id)), ("read", t.response(client_id)), *watch]
+        rules = [*rpc, *watch]
         if role == "kiosk":
             rules.append(("write", t.state_device(client_id)))
         return rules

@@ -23,19 +23,33 @@ ARG_SPECS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
     "resume": ({"counter": str}, {}),
     "sign_in": ({"counter": str}, {"officer": str}),
     "rate": ({"ticket": str, "score": int}, {}),
+    "events_since": ({"after": int}, {"limit": int}),
 }
 
-MUTATING_ACTIONS = frozenset(ARG_SPECS)
-"""Every action above changes the store; the read-only ones below (handled by callers) do not."""
+READ_ONLY_ACTIONS = frozenset({"snapshot", "clock", "events_since"})
+"""Actions that only read (answered by the hub or the store, not the engine): ``snapshot`` → the
+retained state; ``clock`` → ``{"now": ISO time}`` (the hub's clock); ``events_since`` → missed events."""
+MUTATING_ACTIONS = frozenset(ARG_SPECS) - READ_ONLY_ACTIONS
+"""Every other action above changes the store."""
+EVENTS_SINCE_MAX = 200
+"""``events_since`` returns at most this many events per answer (its default ``limit``)."""
 
-READ_ONLY_ACTIONS = ("snapshot", "clock")
-"""``snapshot`` → the retained state; ``clock`` → ``{"now": ISO time}`` (the hub's clock)."""
+
+def events_since_args(args: Any) -> tuple[int, int]:
+    """``(after, limit)`` of an ``events_since`` request; ``QueueError('bad_request')`` naming the problem."""
+    clean = check_args("events_since", args)
+    after, limit = clean["after"], clean.get("limit", EVENTS_SINCE_MAX)
+    if after < 0:
+        raise QueueError("bad_request", f"events_since: 'after' must be a seq >= 0 (0 for the oldest), got {after}")
+    if not 1 <= limit <= EVENTS_SINCE_MAX:
+        raise QueueError("bad_request", f"events_since: 'limit' must be 1..{EVENTS_SINCE_MAX}, got {limit}")
+    return after, limit
 
 
 def check_action(action: str) -> None:
     """Raise ``QueueError('unknown_action')`` listing the valid actions unless ``action`` is one."""
     if action not in READ_ONLY_ACTIONS and action not in ARG_SPECS:
-        valid = ", ".join([*ARG_SPECS, *READ_ONLY_ACTIONS])
+        valid = ", ".join(sorted({*ARG_SPECS, *READ_ONLY_ACTIONS}))
         raise QueueError("unknown_action", f"unknown action {action!r}; valid actions: {valid}")
 
 
@@ -75,6 +89,8 @@ def check_args(action: str, args: Any) -> dict[str, Any]:
 def run_action(engine: Engine, state: QueueState, now: datetime, action: str, args: Any) -> Outcome:
     """Run one named action; raises ``QueueError`` for every refusal."""
     clean = check_args(action, args)
+    if action in READ_ONLY_ACTIONS:
+        raise QueueError("bad_request", f"{action} only reads: ask the hub (or the store) for it")
     handler: Callable[..., Outcome] = getattr(engine, action)
     if action == "issue_ticket":
         clean.setdefault("priority", NORMAL)

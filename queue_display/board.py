@@ -6,6 +6,9 @@ replaces a field whose seq is <= S, and an event with seq N replaces a field who
 The recent calls are a set keyed by ``(ticket id, call count)``, kept as the newest few. So
 applying the same messages in any order, any number of times, gives the same board.
 
+The board also remembers how far its events reach (``event_seq``) so that a gap can be noticed and
+filled: :mod:`queue_display.catchup` decides when to ask the hub for missed events.
+
 Malformed payloads never raise: the board is returned unchanged.
 """
 
@@ -87,6 +90,12 @@ class BoardState:
     hub_online: bool | None = None  # None: no status/hub seen yet
     last_seq: int = _NEVER
     seen_calls: frozenset[int] = frozenset()  # seqs of call events applied (the newest SEEN_CALLS)
+    # gap recovery (see queue_display.catchup)
+    event_seq: int = _NEVER  # every event up to here was applied (before the first event: the state's seq)
+    events_seen: bool = False  # an event was applied since the hub (re)started
+    resync: bool = False  # reconnected: a state ahead of event_seq means events were missed
+    held: tuple[dict[str, Any], ...] = ()  # live events after a gap, waiting for the missed ones (by seq)
+    fetching: int | None = None  # ``after`` of the events_since request in flight
 
     @property
     def current(self) -> Call | None:
@@ -173,6 +182,8 @@ def apply_state(board: BoardState, kind: str, payload: dict[str, Any]) -> BoardS
     seq = _seq(payload) if isinstance(payload, dict) else None
     if seq is None:
         return board
+    if not board.events_seen and (not board.resync or board.event_seq == _NEVER) and seq > board.event_seq:
+        board = replace(board, event_seq=seq)  # no event yet: the retained state is where events start
     if kind == "counter":
         return _apply_counter_state(board, payload, seq)
     if kind == "service":
@@ -227,7 +238,7 @@ def apply_event(board: BoardState, event: dict[str, Any]) -> BoardState:
     if seq is None or not isinstance(event.get("type"), str):
         return board
     kind, counter = event["type"], _str(event.get("counter"))
-    new = replace(board, last_seq=_bump(board, seq))
+    new = replace(board, last_seq=_bump(board, seq), event_seq=max(board.event_seq, seq), events_seen=True)
     if counter is None:
         return new
     row = board.counters.get(counter) or CounterRow(counter, name=counter)
@@ -277,8 +288,10 @@ def fresh_call(board: BoardState, event: dict[str, Any]) -> Call | None:
 
 
 def set_connected(board: BoardState, connected: bool) -> BoardState:
-    """The broker connection went up or down."""
-    return board if board.connected == connected else replace(board, connected=connected)
+    """The broker connection went up or down (a reconnect makes the board check for missed events)."""
+    if board.connected == connected:
+        return board
+    return replace(board, connected=connected, resync=board.resync or (connected and board.event_seq != _NEVER))
 
 
 def set_hub_status(board: BoardState, payload: dict[str, Any]) -> BoardState:
@@ -298,6 +311,7 @@ def set_hub_status(board: BoardState, payload: dict[str, Any]) -> BoardState:
             counters={k: replace(r, status_seq=min(r.status_seq, 0), ticket_seq=min(r.ticket_seq, 0),
                                  seq=min(r.seq, 0)) for k, r in board.counters.items()},
             services={k: replace(r, seq=min(r.seq, 0)) for k, r in board.services.items()},
+            event_seq=_NEVER, events_seen=False, resync=False,  # its seqs start where its state says
         )
     return replace(board, hub_online=online)
 

@@ -43,6 +43,7 @@ class DisplaySettings:
     history: int = 6
     announce_repeat: int = 2
     announce_mode: str = "digits"  # config: digits | number
+    announce_missed_s: float = 60.0  # a fetched (missed) call older than this is shown, not spoken
     counters: dict[str, Names] = field(default_factory=dict)  # config order
     services: dict[str, Names] = field(default_factory=dict)  # config order
     prefixes: dict[str, str] = field(default_factory=dict)
@@ -55,6 +56,7 @@ class DisplaySettings:
             site_name=_text(cfg.site.name), timezone=cfg.site.timezone,
             notice=_text(d.notice) if d.notice is not None else None, history=int(d.history),
             announce_repeat=int(d.announce_repeat), announce_mode=str(d.announce_mode),
+            announce_missed_s=float(d.announce_missed_s),
             counters={c.id: _text(c.name) for c in cfg.counters},
             services={s.id: _text(s.name) for s in cfg.services},
             prefixes={s.id: s.prefix for s in cfg.services},

@@ -4,10 +4,15 @@ Feed it on the UI thread (``UiBus`` does): :meth:`BoardViewModel.apply_state`,
 :meth:`~BoardViewModel.apply_event`, :meth:`~BoardViewModel.set_connected`,
 :meth:`~BoardViewModel.set_hub_status`. A call that is news fires ``on_call(event)`` and
 makes the current call flash for ``flash_seconds``. No widgets here: tests use it without a window.
+
+Missed events: when ``fetch_events`` is set (the MQTT glue sets it to send ``events_since``), a gap
+in ``seq`` makes the view-model hold later events, ask for the missing ones and apply everything in
+``seq`` order when :meth:`~BoardViewModel.events_fetched` gets the answer (:mod:`.catchup`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
@@ -20,8 +25,10 @@ from kivy.properties import BooleanProperty, DictProperty, ListProperty, Numeric
 from ui_kit.i18n import tr as _tr
 
 from . import board as b
+from . import catchup
 from .settings import DisplaySettings, pick
 
+log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=512)
 def tr(key: str, lang: str, **values: Any) -> str:
@@ -66,6 +73,8 @@ class BoardViewModel(EventDispatcher):
         self.flash_seconds = flash_seconds
         self._now = now or settings.now
         self.board = b.BoardState(history=settings.history)
+        self.fetch_events: Callable[[int], None] | None = None  # ask the hub for events after a seq
+        self.fetched_count = 0  # missed events recovered from the hub (for tests and logs)
         self._flash_ev: Any = None
         self._flash_end: Any = None
         self._clock_ev: Any = None
@@ -78,19 +87,53 @@ class BoardViewModel(EventDispatcher):
     def apply_state(self, kind: str, payload: dict[str, Any]) -> None:
         """A retained ``state/counter`` or ``state/service`` payload."""
         self._set(b.apply_state(self.board, kind, payload))
+        self._fetch_if_needed()
 
     def apply_event(self, event: dict[str, Any]) -> None:
-        """An ``event/{type}`` payload; a call that is news flashes and fires ``on_call``."""
-        call = b.fresh_call(self.board, event)
-        self._set(b.apply_event(self.board, event))
-        if call is not None:
-            if self.hero_seq == call.seq:  # it is the newest call of today (an old replay does not flash)
+        """An ``event/{type}`` payload; a call that is news flashes and fires ``on_call``.
+
+        After a gap (and when ``fetch_events`` is set) the event waits until the missed ones arrive.
+        """
+        board, ready = catchup.receive_event(self.board, event) if self.fetch_events else (self.board, (event,))
+        self._play(board, ready)
+        self._fetch_if_needed()
+
+    def events_fetched(self, answer: dict[str, Any] | Exception) -> None:
+        """The hub's answer to ``events_since`` (or the exception that stands for no answer)."""
+        result = answer.get("result") if isinstance(answer, dict) and answer.get("ok") else None
+        if isinstance(result, dict):
+            board, ready, missed = catchup.fetched(self.board, result.get("events"), result.get("last_seq"),
+                                                   result.get("more") is True)
+            if missed:
+                log.info("fetched %d missed event(s) after seq %s", len(missed), self.board.fetching)
+        else:
+            log.warning("could not fetch missed events (%s); the board follows the retained state",
+                        answer.get("error") if isinstance(answer, dict) else answer)
+            board, ready = catchup.fetch_failed(self.board)
+            missed = frozenset()
+        self.fetched_count += len(missed)
+        self._play(board, ready, missed)
+        self._fetch_if_needed()
+
+    def _play(self, board: b.BoardState, events: tuple[dict[str, Any], ...],
+              missed: frozenset[int] = frozenset()) -> None:
+        board, calls = catchup.play(board, events, self._now(), self.settings.announce_missed_s, missed)
+        self._set(board)
+        for event in calls:
+            if self.hero_seq == event["seq"]:  # the newest call of today (an old replay does not flash)
                 self.flash()
             self.dispatch("on_call", event)
+
+    def _fetch_if_needed(self) -> None:
+        after = catchup.fetch_needed(self.board) if self.fetch_events else None
+        if after is not None and self.fetch_events is not None:
+            self._set(catchup.start_fetch(self.board, after))
+            self.fetch_events(after)
 
     def set_connected(self, connected: bool) -> None:
         """The broker connection went up or down."""
         self._set(b.set_connected(self.board, connected))
+        self._fetch_if_needed()
 
     def set_hub_status(self, payload: dict[str, Any]) -> None:
         """The hub's retained ``status/hub`` payload."""

@@ -278,6 +278,11 @@ class DisplayCfg(Model):
     announce_mode: Literal["digits", "number"] = Field(
         "digits", description='digits: "A không không bảy"; number: "A bảy".'
     )
+    announce_missed_s: Whole = Field(
+        60, ge=0, le=3600, description="A call the display missed (broker crash, dropped link) and fetched "
+        "afterwards is announced only if its counter still shows it and it is at most this many seconds old; "
+        "0: never announce missed calls (the board still shows them).",
+    )
 
 
 # ---- the whole file -----------------------------------------------------------------------------

@@ -5,15 +5,19 @@ from __future__ import annotations
 import logging
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from hub.server import Hub
+from hub.store import Store
 from mqtt_bus import acl as acl_mod
 from mqtt_bus.acl import render_acl, write_password_file
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClient
 from mqtt_bus.topics import Topics
+from tests.factories import local, make_site
 from tests.install.site_broker import site_broker
 
 from .test_mqtt_bus import Inbox
@@ -90,7 +94,7 @@ def test_counter_cannot_read_another_counters_responses(login):
     assert [p["id"] for _, p in got.items] == ["mine"]
 
 
-def test_display_only_reads(login):
+def test_display_only_reads_and_asks_its_own_requests(login):
     hub = login("hub", "hub")
     everything = Inbox()
     hub.subscribe(T.all, everything)
@@ -98,17 +102,37 @@ def test_display_only_reads(login):
     shown = Inbox()
     display.subscribe(T.events_all, shown)
     time.sleep(0.2)
-    display.publish_json(T.request("display-1"), {"id": "d1", "action": "snapshot", "args": {}})
+    display.publish_json(T.request("display-1"), {"id": "d1", "action": "events_since", "args": {"after": 0}})
     display.publish_json(T.request("counter-3"), {"id": "d2", "action": "call_next", "args": {}})
     display.publish_json(T.state_counter("c1"), {"counter": "c1", "status": "closed"})
     display.publish_json(T.event("ticket_called"), {"seq": 999})
     display.publish_json(T.status("display-1"), {"online": True, "role": "display", "ts": "sentinel"})
     everything.wait_for(lambda t, p: p.get("ts") == "sentinel")
     forbidden = [(t, p) for t, p in everything.items if "/request/" in t or "/state/" in t or "/event/" in t]
-    assert forbidden == []
+    assert forbidden == [(T.request("display-1"), {"id": "d1", "action": "events_since", "args": {"after": 0}})]
     hub.publish_json(T.event("ticket_called"), {"seq": 1})
     shown.wait_for(lambda t, p: p["seq"] == 1)
     assert [p["seq"] for _, p in shown.items] == [1]
+
+
+def test_display_may_fetch_events_but_not_call(login, tmp_path):
+    """Through the ACL and the real hub: ``events_since`` is answered, ``call_next`` is ``forbidden``."""
+    store = Store(tmp_path / "queue.sqlite3", replace(make_site(), site=SITE))
+    assert store.run("issue_ticket", {"service": "tu-phap"}, now=local(2026, 11, 23, 9, 0)).ok
+    hub_client = login("hub", "hub")
+    hub = Hub(store, hub_client, poll_interval=0.05).start()
+    try:
+        display = login("display-1", "display")
+        fetched = display.request("events_since", {"after": 0}, timeout=3)
+        assert fetched["ok"], fetched
+        assert [e["type"] for e in fetched["result"]["events"]] == ["ticket_issued"]
+        assert fetched["result"]["last_seq"] == 1 and fetched["result"]["more"] is False
+        refused = display.request("call_next", {"counter": "1"}, timeout=3)
+        assert refused["ok"] is False and refused["error"]["code"] == "forbidden", refused
+        assert store.last_seq() == 1
+    finally:
+        hub.stop()
+        store.close()
 
 
 def test_wrong_password_and_anonymous_are_refused(secured, make_client, caplog):

@@ -218,7 +218,7 @@ def test_unknown_key_with_suggestion() -> None:
 def test_unknown_key_without_close_match_lists_valid_keys() -> None:
     text = edit(DEFAULT, "  history: 6", "  zzz: 6")
     _, msg = the_problem(text, "display.zzz")
-    assert "valid keys here: notice, history, announce_repeat, announce_mode" in msg
+    assert "valid keys here: notice, history, announce_repeat, announce_mode, announce_missed_s" in msg
 
 
 def test_missing_required_key() -> None:
