@@ -38,6 +38,7 @@ from queue_display.announcer.fake import make_tone_pack  # noqa: E402
 from queue_display.app import Display  # noqa: E402
 from queue_display.settings import DisplaySettings  # noqa: E402
 from queue_display.voice import Voice  # noqa: E402
+from tests.install.site_broker import DEBIAN_DEFAULT, DROP_IN  # noqa: E402
 from tests.reliability.helpers import ROOT, StoreProbe  # noqa: E402
 from tests.reliability.hub_forkserver import HubForkServer  # noqa: E402
 
@@ -49,10 +50,11 @@ WAV_NAME = re.compile(r"^\d{4}-(\d+)_([A-Z]\d+)_counter(\w+)\.wav$")
 
 
 def shipped_persistence() -> list[str]:
-    """The persistence lines of config/mosquitto/mosquitto.conf that the embedded broker lacks."""
-    text = (ROOT / "config" / "mosquitto" / "mosquitto.conf").read_text(encoding="utf-8")
+    """The persistence lines of the installed broker (Debian's default + config/mosquitto/qms.conf)
+    that the embedded broker lacks."""
+    text = DROP_IN.read_text(encoding="utf-8")
     lines = [ln.strip() for ln in text.splitlines() if ln.startswith("autosave")]
-    assert lines and "persistence true" in text, "the shipped mosquitto.conf keeps persistence on with autosave"
+    assert lines and "persistence true" in DEBIAN_DEFAULT, "the installed broker keeps persistence on with autosave"
     return lines
 
 

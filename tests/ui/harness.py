@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +13,9 @@ from kivy.tests.common import UnitTestTouch
 from kivy.uix.widget import Widget
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENS_DIR = ROOT / "docs" / "screens"
+# Screenshots go to a temp folder, so tests never rewrite tracked files; refresh the documentation's
+# pictures on purpose with `QMS_SHOTS=docs/screens .venv/bin/python -m pytest tests/ui`.
+SCREENS_DIR = Path(os.environ.get("QMS_SHOTS") or Path(tempfile.gettempdir()) / "qms-screens")
 
 
 def window():
@@ -64,7 +68,7 @@ def tap(widget: Widget) -> None:
 
 
 def screenshot(widget: Widget, name: str, folder: Path | None = None) -> Path:
-    """Save the widget as ``<folder>/<name>.png`` (default ``docs/screens``)."""
+    """Save the widget as ``<folder>/<name>.png`` (default ``$QMS_SHOTS`` or a temp folder)."""
     target = (folder or SCREENS_DIR) / f"{name}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
     pump(0.05)

@@ -1,6 +1,6 @@
 """Every kiosk screen in Vietnamese and English, portrait 1080x1920 and landscape 1920x1080.
 
-Saves docs/screens/kiosk-<screen>-<lang>-<orientation>.png (a fixed clock keeps them stable) and
+Saves (under $QMS_SHOTS, e.g. docs/screens) kiosk-<screen>-<lang>-<orientation>.png (a fixed clock keeps them stable) and
 checks that every text fits its box, every button is at least 120 px high, and every pictogram
 loaded.
 """
