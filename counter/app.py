@@ -37,11 +37,15 @@ def make_client(ctx: AppContext, client_id: str, role: str = "counter") -> BusCl
     return BusClient(ctx.login_url(client_id), ctx.site.site, client_id, role)
 
 
-def boot_kivy(ctx: AppContext, ns: argparse.Namespace) -> None:
-    """Kivy settings before its first import, then the ``Body`` font."""
+def boot_kivy(ctx: AppContext, ns: argparse.Namespace, app: str) -> None:
+    """Kivy settings before its first import, then the ``Body`` font.
+
+    Each ``app`` keeps its own Kivy home: the pad and the rating tablet of one counter start
+    together on one board, and Kivy's first start writes its ``config.ini`` without a lock.
+    """
     from ui_kit.boot import prepare
 
-    prepare(kiosk=bool(getattr(ns, "fullscreen", False)), size=tuple(ns.size), kivy_home=ctx.data_dir / "kivy")
+    prepare(kiosk=bool(getattr(ns, "fullscreen", False)), size=tuple(ns.size), kivy_home=ctx.data_dir / "kivy" / app)
     from ui_kit.fonts import register_fonts
 
     register_fonts()

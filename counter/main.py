@@ -38,7 +38,7 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
         from .headless import run_headless
 
         return run_headless(catalog, client, lang, keymap, ns)
-    boot_kivy(ctx, ns)
+    boot_kivy(ctx, ns, "counter-pad")
     from .pad_app import build_pad, connect
 
     def build() -> Any:

@@ -45,7 +45,7 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
         return report_usage(err)
     lang = language(ctx, ns)
     client = make_client(ctx, f"rating-{catalog.counter_id}", "counter")
-    boot_kivy(ctx, ns)
+    boot_kivy(ctx, ns, "rating")
 
     def build() -> Any:
         root = build_rating(catalog, lang, rating_timeout=ns.rating_timeout)

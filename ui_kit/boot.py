@@ -26,7 +26,8 @@ def prepare(kiosk: bool = False, size: tuple[int, int] | None = None, kivy_home:
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     if kivy_home is not None:
-        kivy_home.mkdir(parents=True, exist_ok=True)
+        # Kivy makes ``mods`` with a check-then-mkdir at import: two apps starting together race on it.
+        (kivy_home / "mods").mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("KIVY_HOME", str(kivy_home))
     if headless_requested():
         os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")

@@ -249,7 +249,9 @@ def test_hub_clock_a_day_ahead_and_back(hub_process):
     center, clock_file, kiosk, pad = hub_process
     expired: list[dict[str, Any]] = []
     pad.subscribe(pad.topics.event("ticket_no_show"), lambda _t, p: expired.append(p))
-    issued = [kiosk.request("issue_ticket", {"service": "tu-phap"})["result"]["ticket"] for _ in range(3)]
+    answers = [kiosk.request("issue_ticket", {"service": "tu-phap"}) for _ in range(3)]
+    assert all(a["ok"] for a in answers), (answers, (center.data.parent / "hub.log").read_text())
+    issued = [a["result"]["ticket"] for a in answers]
     assert [t["number"] for t in issued] == ["A0001", "A0002", "A0003"]
     today = issued[0]["id"][:8]
 
