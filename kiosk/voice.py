@@ -13,11 +13,10 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from pathlib import Path
 
-from queue_display.announcer import AplayBackend, AudioUnavailable, NullBackend, PlaybackBackend, make_backend
-from queue_display.announcer.tts import synthesize
-from queue_display.announcer.wavio import duration_s, wav_bytes
+from devices.voice.player import AplayBackend, AudioUnavailable, NullBackend, PlaybackBackend, make_backend
+from devices.voice.tts import synthesize
+from devices.voice.wavio import duration_s, wav_bytes
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +48,12 @@ class InterruptiblePlayer:
 
     def play(self, wav: bytes, label: str) -> None:
         """Play until the end or an interruption."""
-        command = self.inner.command
-        assert command, "probe() first"
-        aplay = Path(command).name == "aplay"
-        cmd = [command, *(["-q"] if aplay else [])]
-        if self.inner.device:
-            cmd += ["-D", self.inner.device] if aplay else [f"--device={self.inner.device}"]
         with tempfile.NamedTemporaryFile(prefix="qms-kiosk-", suffix=".wav") as f:
             f.write(wav)
             f.flush()
             deadline = time.monotonic() + duration_s(wav) + 10
-            proc = subprocess.Popen([*cmd, f.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(self.inner.command_line(f.name),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             while proc.poll() is None:
                 time.sleep(0.05)
                 if self.should_stop() or time.monotonic() > deadline:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from queue_display.announcer.languages import get_language
-from queue_display.announcer.sequence import spell
+from devices.voice.languages import get_language
+from devices.voice.sequence import spell
 from ui_kit.i18n import tr
 
 

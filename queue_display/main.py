@@ -38,8 +38,9 @@ def _make_voice(ctx: AppContext, ns: argparse.Namespace, settings: DisplaySettin
     """The announcer wiring, or None with ``--no-voice``."""
     if ns.no_voice:
         return None
-    from .announcer import make_backend
-    from .announcer.build import ensure_pack
+    from devices.voice import make_backend
+    from devices.voice.build import ensure_pack
+
     from .voice import Voice
 
     backend = make_backend(ns.audio)

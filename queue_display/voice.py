@@ -13,8 +13,9 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .announcer import Announcer, PackError, PlaybackBackend, VoicePack, make_backend
-from .announcer.tts import espeak_binary
+from devices.voice import Announcer, PackError, PlaybackBackend, VoicePack, make_backend
+from devices.voice.tts import espeak_binary
+
 from .settings import DisplaySettings, spoken_counter
 
 log = logging.getLogger(__name__)

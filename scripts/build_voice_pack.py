@@ -16,12 +16,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from queue_display.announcer.build import build_pack
-from queue_display.announcer.chime import write_chime
-from queue_display.announcer.pack import PackError, load_pack
-from queue_display.announcer.render import load_clip
-from queue_display.announcer.tts import TTSUnavailable
-from queue_display.announcer.wavio import FORMAT, ClipFormatError
+from devices.voice.build import build_pack
+from devices.voice.chime import write_chime
+from devices.voice.pack import PackError, load_pack
+from devices.voice.render import load_clip
+from devices.voice.tts import TTSUnavailable
+from devices.voice.wavio import FORMAT, ClipFormatError
 
 __all__ = ["build_pack", "check_pack", "main"]
 

@@ -11,13 +11,14 @@ import wave
 
 import pytest
 
-from queue_display.announcer.build import build_pack, ensure_pack
-from queue_display.announcer.pack import VOICE_ROOT
-from queue_display.announcer.player import Announcer, FileSinkBackend
-from queue_display.announcer.render import render_announcement, render_spoken
-from queue_display.announcer.sequence import announcement_tokens
-from queue_display.announcer.tts import espeak_binary
-from queue_display.announcer.wavio import FORMAT
+from devices.voice.announcer import Announcer
+from devices.voice.build import build_pack, ensure_pack
+from devices.voice.pack import VOICE_ROOT
+from devices.voice.player import FileSinkBackend
+from devices.voice.render import render_announcement, render_spoken
+from devices.voice.sequence import announcement_tokens
+from devices.voice.tts import espeak_binary
+from devices.voice.wavio import FORMAT
 
 if espeak_binary() is None:
     pytest.skip("ESPEAK-NG IS NOT INSTALLED: the Vietnamese voice pack cannot be built or tested "

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from queue_display.announcer.fake import make_tone_pack
+from devices.voice.fake import make_tone_pack
 from tests.integration.hub_helpers import SITE, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -30,11 +30,11 @@ prepare(size=(640, 360))
 
 from kivy.clock import Clock  # noqa: E402  (after prepare)
 
+from devices.voice import FileSinkBackend  # noqa: E402
+from devices.voice.fake import make_tone_pack  # noqa: E402
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker  # noqa: E402
 from mqtt_bus.client import BusClient  # noqa: E402
 from qms.context import AppContext  # noqa: E402
-from queue_display.announcer import FileSinkBackend  # noqa: E402
-from queue_display.announcer.fake import make_tone_pack  # noqa: E402
 from queue_display.app import Display  # noqa: E402
 from queue_display.settings import DisplaySettings  # noqa: E402
 from queue_display.voice import Voice  # noqa: E402

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from devices.voice import AudioUnavailable, FileSinkBackend, PackError, render_tokens
+from devices.voice.fake import make_tone_pack
+from devices.voice.sequence import PAUSE
 from qms.config import load_config
-from queue_display.announcer import AudioUnavailable, FileSinkBackend, PackError, render_tokens
-from queue_display.announcer.fake import make_tone_pack
-from queue_display.announcer.sequence import PAUSE
 from queue_display.settings import DisplaySettings, spoken_counter
 from queue_display.viewmodel import BoardViewModel
 from queue_display.voice import Voice

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from devices.printer import PrinterService
+from devices.voice.wavio import FORMAT, silence, wav_bytes
 from kiosk import cli_args
 from kiosk.catalog import Catalog, icon_path, kiosk_languages
 from kiosk.fakes import make_ticket
@@ -22,7 +23,6 @@ from kiosk.printing import KioskPrinter, printable_ticket, qr_data
 from kiosk.voice import SilentSpeaker, Speaker
 from kiosk.wording import ahead_text, counters_text, spoken_number, wait_text
 from qms.config import default_config_path, load_config
-from queue_display.announcer.wavio import FORMAT, silence, wav_bytes
 from ui_kit.paths import assets_dir
 
 CONFIG = load_config(default_config_path())
@@ -214,8 +214,8 @@ def test_cli_options():
 
 
 def test_a_newer_prompt_cuts_the_one_being_played(tmp_path):
+    from devices.voice import AplayBackend
     from kiosk.voice import InterruptiblePlayer
-    from queue_display.announcer import AplayBackend
 
     log = tmp_path / "played.txt"
     player = tmp_path / "paplay"  # stands in for the real player: logs, then "plays" for 5 s

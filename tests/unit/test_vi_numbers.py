@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queue_display.announcer.vi_numbers import (
+from devices.voice.vi_numbers import (
     DIGITS,
     VOCABULARY,
     digit_words,

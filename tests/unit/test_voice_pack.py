@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from queue_display.announcer.build import default_manifest, slug
-from queue_display.announcer.languages import LANGUAGES
-from queue_display.announcer.pack import (
+from devices.voice.build import default_manifest, slug
+from devices.voice.languages import LANGUAGES
+from devices.voice.pack import (
     DEFAULT_CHIME,
     VOICE_ROOT,
     MissingClipError,
@@ -17,7 +17,7 @@ from queue_display.announcer.pack import (
     load_pack,
     parse_manifest,
 )
-from queue_display.announcer.wavio import FORMAT, read_wav
+from devices.voice.wavio import FORMAT, read_wav
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from queue_display.announcer.fake import make_tone_pack
-from queue_display.announcer.player import (
-    Announcer,
+from devices.voice.announcer import Announcer
+from devices.voice.fake import make_tone_pack
+from devices.voice.player import (
     AplayBackend,
     AudioUnavailable,
     FileSinkBackend,
@@ -18,9 +18,9 @@ from queue_display.announcer.player import (
     NullBackend,
     make_backend,
 )
-from queue_display.announcer.render import render_tokens
-from queue_display.announcer.sequence import announcement_tokens
-from queue_display.announcer.wavio import duration_s
+from devices.voice.render import render_tokens
+from devices.voice.sequence import announcement_tokens
+from devices.voice.wavio import duration_s
 
 
 @pytest.fixture

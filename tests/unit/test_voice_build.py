@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from queue_display.announcer import tts
-from queue_display.announcer.fake import beep, make_tone_pack
-from queue_display.announcer.pack import VOICE_ROOT
-from queue_display.announcer.wavio import AudioFormat, read_wav
+from devices.voice import tts
+from devices.voice.fake import beep, make_tone_pack
+from devices.voice.pack import VOICE_ROOT
+from devices.voice.wavio import AudioFormat, read_wav
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build_voice_pack.py"
 
@@ -55,7 +55,7 @@ def test_missing_espeak_is_a_one_line_error(script, tmp_path, monkeypatch, capsy
 
 
 def test_build_adds_tokens_missing_from_the_manifest(tmp_path, monkeypatch):
-    from queue_display.announcer import build
+    from devices.voice import build
 
     src = tmp_path / "src"
     src.mkdir()
@@ -69,6 +69,6 @@ def test_build_adds_tokens_missing_from_the_manifest(tmp_path, monkeypatch):
 
 
 def read_wav_frames():
-    from queue_display.announcer.wavio import FORMAT
+    from devices.voice.wavio import FORMAT
 
     return FORMAT, b"\x00\x10" * 2000

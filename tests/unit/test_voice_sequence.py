@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queue_display.announcer.languages import EN, VI
-from queue_display.announcer.pack import parse_manifest
-from queue_display.announcer.sequence import PAUSE, announcement_tokens, spell, tokens_text
+from devices.voice.languages import EN, VI
+from devices.voice.pack import parse_manifest
+from devices.voice.sequence import PAUSE, announcement_tokens, spell, tokens_text
 
 CALL, TO = "kính mời công dân có số thứ tự", "đến quầy số"
 

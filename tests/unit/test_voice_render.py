@@ -8,13 +8,13 @@ import wave
 
 import pytest
 
-from queue_display.announcer import render
-from queue_display.announcer.chime import chime_frames, write_chime
-from queue_display.announcer.fake import CLIP_MS, beep, make_tone_pack
-from queue_display.announcer.pack import MissingClipError, PackError
-from queue_display.announcer.render import render_announcement, render_tokens
-from queue_display.announcer.sequence import PAUSE, announcement_tokens
-from queue_display.announcer.wavio import (
+from devices.voice import render
+from devices.voice.chime import chime_frames, write_chime
+from devices.voice.fake import CLIP_MS, beep, make_tone_pack
+from devices.voice.pack import MissingClipError, PackError
+from devices.voice.render import render_announcement, render_tokens
+from devices.voice.sequence import PAUSE, announcement_tokens
+from devices.voice.wavio import (
     FORMAT,
     AudioFormat,
     ClipFormatError,

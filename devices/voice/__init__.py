@@ -1,13 +1,17 @@
-"""The hall display's announcer: chime plus a spoken call built from voice-pack clips.
+"""The voice device: the hall display's announcer (chime plus a spoken call built from voice-pack
+clips) and the kiosk's spoken guidance share it.
 
-Pure parts: :mod:`.vi_numbers` (Vietnamese number words), :mod:`.sequence` (clip sequences).
-Edges: :mod:`.render` (WAV concatenation), :mod:`.player` (queue, worker thread, playback backends),
-:mod:`.build` (espeak-ng pack generation).
+Pure parts: :mod:`.vi_numbers` / :mod:`.en_numbers` (number words), :mod:`.languages` (reading
+rules), :mod:`.sequence` (clip sequences), :mod:`.pack` (voice packs).
+Edges: :mod:`.render` (WAV concatenation), :mod:`.player` (playback backends: the one ``aplay`` /
+``paplay`` command line), :mod:`.announcer` (queue and worker thread), :mod:`.tts` and :mod:`.build`
+(espeak-ng), :mod:`.wavio` (WAV files). No Kivy at import time (the ``kivy`` backend imports it
+when used) and nothing of the apps.
 """
 
+from .announcer import Announcer
 from .pack import MissingClipError, PackError, VoicePack, load_pack
 from .player import (
-    Announcer,
     AplayBackend,
     AudioUnavailable,
     FileSinkBackend,
