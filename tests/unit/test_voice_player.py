@@ -183,6 +183,16 @@ for a; do last=$a; done; sleep 0.2; echo "$@" >> {log}; cp "$last" {tmp_path}/la
     assert (tmp_path / "last.wav").read_bytes() == wav
 
 
+def test_the_one_playback_command_line():
+    """aplay and paplay name the device differently; the kiosk and the announcer both use this line."""
+    assert AplayBackend(command="/usr/bin/aplay").command_line("f.wav") == ["/usr/bin/aplay", "-q", "f.wav"]
+    assert AplayBackend(device="hw:0,3", command="/usr/bin/aplay").command_line("f.wav") == [
+        "/usr/bin/aplay", "-q", "-D", "hw:0,3", "f.wav"]
+    assert AplayBackend(command="/usr/bin/paplay").command_line("f.wav") == ["/usr/bin/paplay", "f.wav"]
+    assert AplayBackend(device="sink-1", command="/usr/bin/paplay").command_line("f.wav") == [
+        "/usr/bin/paplay", "--device=sink-1", "f.wav"]
+
+
 def test_aplay_failure_is_an_error(tmp_path, pack):
     fake = tmp_path / "aplay"
     fake.write_text("#!/bin/sh\necho 'device busy' >&2\nexit 1\n")
