@@ -143,6 +143,7 @@ def grab(widget, path: Path, pool: ThreadPoolExecutor):
     size, pixels = texture.size, texture.pixels
 
     def save() -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
         PILImage.frombytes("RGBA", size, pixels).convert("RGB").save(path, compress_level=6)
         return path
     return pool.submit(save)
