@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qms.config import SiteConfig
 from ui_kit.paths import assets_dir
-from ui_kit.site_view import SiteView, pick
+from ui_kit.site_view import SiteView
 
 FALLBACK_ICON = "document"
 
@@ -43,18 +43,18 @@ def icon_path(name: str | None) -> str:
 
 def service_items(site: SiteView, lang: str) -> list[Item]:
     """Services in kiosk order."""
-    return [Item(s.id, pick(s.name.root, lang), s.icon or FALLBACK_ICON) for s in site.config.services]
+    return [Item(s.id, site.service_name(s.id, lang), s.icon or FALLBACK_ICON) for s in site.config.services]
 
 
 def procedure_items(site: SiteView, service_id: str, lang: str) -> list[Item]:
     """Procedures of a service."""
-    return [Item(p.id, pick(p.name.root, lang), p.icon or FALLBACK_ICON)
+    return [Item(p.id, site.procedure_name(p.id, lang), p.icon or FALLBACK_ICON)
             for p in site.config.service(service_id).procedures]
 
 
 def priority_items(site: SiteView, lang: str) -> list[Item]:
     """Priority kinds (without "normal")."""
-    return [Item(p.id, pick(p.name.root, lang), p.icon or "person") for p in site.config.priorities]
+    return [Item(p.id, site.priority_name(p.id, lang), p.icon or "person") for p in site.config.priorities]
 
 
 def needs_procedure_step(site: SiteView, service_id: str) -> bool:
