@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from typing import TypeVar, overload
 
 from qms.config import SiteConfig
+from qms.config.fields import DEFAULT_LANG
 from qms.config.to_core import to_opening_hours, to_service_def
 from queue_core.model import ServiceDef
 
 T = TypeVar("T")
-DEFAULT_LANG = "vi"
 
 
 @overload

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from qms.config import default_config_path, load_config, to_site_def
@@ -9,6 +13,7 @@ from queue_display.settings import DisplaySettings
 from ui_kit.site_view import SiteView, pick
 
 CONFIG = load_config(default_config_path())
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +74,10 @@ def test_display_settings_name_from_the_same_view():
     assert CONFIG.display.notice is not None
     assert settings.notice_text("vi") == CONFIG.display.notice.root["vi"] != ""
     assert settings.notice_text("kho") == settings.notice_text("vi")
+
+
+def test_the_view_and_the_apps_thin_bits_import_no_kivy():
+    code = ("import sys, ui_kit.site_view, kiosk.menu, counter.desk, queue_display.settings; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'kivy'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
