@@ -16,12 +16,12 @@ from typing import Any
 
 from mqtt_bus.client import BusClient
 
-from .catalog import Catalog
+from .desk import Desk
 
 EOF_GRACE_S = 12.0  # after stdin ends (a pipe), wait this long at most for the last answer
 
 
-def run_headless(catalog: Catalog, client: BusClient, lang: str, keymap: Any, ns: argparse.Namespace) -> int:
+def run_headless(desk: Desk, client: BusClient, lang: str, keymap: Any, ns: argparse.Namespace) -> int:
     """Run until Ctrl-C / SIGTERM, or until stdin ends and the last answer came."""
     os.environ.setdefault("QMS_HEADLESS", "1")
     from ui_kit.boot import prepare
@@ -41,14 +41,14 @@ def run_headless(catalog: Catalog, client: BusClient, lang: str, keymap: Any, ns
     def say(text: str) -> None:
         print(text, flush=True)
 
-    vm = CounterViewModel(catalog, lang)
+    vm = CounterViewModel(desk, lang)
     bus = UiBus(client, on_connection=vm.set_connected)
     vm.attach(bus)
     link = KeypadLink(vm, KeyDecoder(keymap), Beeper(ns.beep, stream=sys.stderr), echo=say)
     shown = [""]
 
     def show_link(*_: Any) -> None:  # settled state only: no "hub offline" flash while connecting
-        text = vm.banner or f"✓ {catalog.name(lang)}"
+        text = vm.banner or f"✓ {desk.name(lang)}"
         if text != shown[0]:
             shown[0] = text
             say(text)
@@ -68,7 +68,7 @@ def run_headless(catalog: Catalog, client: BusClient, lang: str, keymap: Any, ns
         signal.signal(sig, lambda *_: stop.set())
     bus.start()
     source = StdinKeySource(on_ui_thread(link.key)).start()
-    say(tr("counter.keypad.ready", lang, counter=catalog.name(lang)))
+    say(tr("counter.keypad.ready", lang, counter=desk.name(lang)))
     eof_at: float | None = None
     try:
         while not stop.is_set():

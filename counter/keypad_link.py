@@ -40,7 +40,7 @@ class KeypadLink:
         vm, lang = self.vm, self.vm.lang
         action, arg = command.action, command.arg
         if action == "typing":
-            vm.say(tr("counter.msg.typing", lang, number=vm.catalog.number_for(arg or "0")))
+            vm.say(tr("counter.msg.typing", lang, number=vm.desk.number_for(arg or "0")))
             return False
         if action == "clear":
             vm.say("")
@@ -61,7 +61,7 @@ class KeypadLink:
         vm = self.vm
         if action == "call_number":
             try:
-                return vm.call_number(vm.catalog.number_for(arg or "0"))
+                return vm.call_number(vm.desk.number_for(arg or "0"))
             except (KeyError, ValueError):
                 return False
         if action == "transfer":

@@ -8,7 +8,7 @@ from typing import Any
 
 from qms.context import AppContext
 
-from .app import UsageError, boot_kivy, catalog_for, language, make_client, report_usage, run_app
+from .launch import UsageError, boot_kivy, desk_for, language, make_client, report_usage, run_app
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +28,16 @@ def load_keymap(ns: argparse.Namespace) -> Any:
 def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     """Build and run the pad until the window closes (or Ctrl-C with ``--no-screen``)."""
     try:
-        catalog = catalog_for(ctx, ns)
+        desk = desk_for(ctx, ns)
         keymap = load_keymap(ns) if (ns.keypad or ns.no_screen) else None
     except UsageError as err:
         return report_usage(err)
     lang = language(ctx, ns)
-    client = make_client(ctx, f"counter-{catalog.counter_id}")
+    client = make_client(ctx, f"counter-{desk.counter_id}")
     if ns.no_screen:
         from .headless import run_headless
 
-        return run_headless(catalog, client, lang, keymap, ns)
+        return run_headless(desk, client, lang, keymap, ns)
     boot_kivy(ctx, ns, "counter-pad")
     from .pad_app import build_pad, connect
 
@@ -45,7 +45,7 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
         from qms.sdnotify import start_kivy_watchdog
 
         start_kivy_watchdog()
-        root = build_pad(catalog, lang, rating=not ns.no_rating, rating_timeout=ns.rating_timeout,
+        root = build_pad(desk, lang, rating=not ns.no_rating, rating_timeout=ns.rating_timeout,
                          officer=ns.officer)
         connect(root, client)
         if keymap is not None:
@@ -54,4 +54,4 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
             attach_keypad(root, keymap, ns.beep)
         return root
 
-    return run_app(f"{catalog.name(lang)} — QMS", build, client.close)
+    return run_app(f"{desk.name(lang)} — QMS", build, client.close)

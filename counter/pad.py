@@ -38,7 +38,7 @@ class PadSignInScreen(Screen):
         vm = self.vm
         if vm is None:
             return
-        for i, name in enumerate(vm.catalog.officers):
+        for i, name in enumerate(vm.desk.officers):
             button = Factory.PadOfficerButton(text=name, qid=f"officer-{i}")
             button.bind(on_release=lambda b: self.choose(b.text))
             vm.bind(can_act=lambda _vm, ok, b=button: setattr(b, "disabled", not ok))
@@ -98,9 +98,9 @@ class PadTransferOverlay(PadOverlay):
         super().__init__(**kw)
         ticket = self.vm.ticket or {}
         self.number = str(ticket.get("number", ""))
-        catalog = self.vm.catalog
-        for service in catalog.transfer_targets(ticket.get("service")):
-            button = Factory.PadTargetButton(text=catalog.service_name(service, self.lang), qid=f"transfer-{service}")
+        desk = self.vm.desk
+        for service in desk.transfer_targets(ticket.get("service")):
+            button = Factory.PadTargetButton(text=desk.site.service_name(service, self.lang), qid=f"transfer-{service}")
             button.bind(on_release=lambda _b, s=service: self.pick(s))
             self.ids.targets.add_widget(button)
 
@@ -121,12 +121,11 @@ class PadNumberOverlay(PadOverlay):
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
-        catalog = self.vm.catalog
-        self.service = catalog.counter_services[0]
+        desk = self.vm.desk
+        self.service = desk.counter_services[0]
         self._prefix_buttons = {}
-        for service in catalog.counter_services:
-            info = catalog.services[service]
-            button = Factory.PadPrefixButton(text=f"{info.prefix} · {catalog.service_name(service, self.lang)}",
+        for service in desk.counter_services:
+            button = Factory.PadPrefixButton(text=f"{desk.site.prefix(service)} · {desk.site.service_name(service, self.lang)}",
                                           qid=f"prefix-{service}")
             button.bind(on_release=lambda _b, s=service: setattr(self, "service", s))
             self._prefix_buttons[service] = button
@@ -146,8 +145,8 @@ class PadNumberOverlay(PadOverlay):
         return button
 
     def _refresh(self, *_: Any) -> None:
-        info = self.vm.catalog.services[self.service]
-        self.display = info.number(self.digits) if self.digits else info.prefix + "_" * info.pad
+        desk = self.vm.desk
+        self.display = desk.number_for(self.digits, self.service) if self.digits else desk.placeholder(self.service)
         for service, button in self._prefix_buttons.items():
             button.base_color = (0.95, 0.65, 0.1, 1) if service == self.service else (0.22, 0.29, 0.67, 1)
         self.go.disabled = not self.digits
@@ -160,7 +159,7 @@ class PadNumberOverlay(PadOverlay):
             if self.digits:
                 self.vm.call_number(self.display)
                 self.dismiss()
-        elif len(self.digits) < self.vm.catalog.services[self.service].pad + 1:
+        elif len(self.digits) < self.vm.desk.site.number_pad(self.service) + 1:
             self.digits += key
 
 

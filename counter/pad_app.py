@@ -8,18 +8,18 @@ from mqtt_bus.client import BusClient
 from ui_kit.bridge import UiBus
 from ui_kit.fonts import register_fonts
 
-from .catalog import Catalog
+from .desk import Desk
 from .pad import PadRoot
 from .rating_vm import RatingViewModel
 from .viewmodel import CounterViewModel
 
 
-def build_pad(catalog: Catalog, lang: str = "vi", *, rating: bool = True, rating_timeout: float = 20.0,
+def build_pad(desk: Desk, lang: str = "vi", *, rating: bool = True, rating_timeout: float = 20.0,
               officer: str | None = None, **vm_options: Any) -> PadRoot:
     """The pad's root widget (not yet connected: see :func:`connect`)."""
     register_fonts()
-    vm = CounterViewModel(catalog, lang, **vm_options)
-    rating_vm = RatingViewModel(catalog, None, lang, timeout_s=rating_timeout) if rating else None
+    vm = CounterViewModel(desk, lang, **vm_options)
+    rating_vm = RatingViewModel(desk, None, lang, timeout_s=rating_timeout) if rating else None
     return PadRoot(vm, rating_vm, lang=lang, officer=officer)
 
 

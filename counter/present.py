@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ui_kit.i18n import tr
-
-from .catalog import Catalog
+from ui_kit.site_view import SiteView
 
 PRIORITY_MARK = "★"
 
@@ -43,14 +42,14 @@ def _time(value: str | None) -> datetime | None:
         return None
 
 
-def describe_ticket(ticket: dict[str, Any] | None, catalog: Catalog, lang: str,
+def describe_ticket(ticket: dict[str, Any] | None, site: SiteView, lang: str,
                     now: datetime | None = None) -> TicketText:
     """What the card says about ``ticket`` (empty when None)."""
     if not ticket:
         return TicketText()
-    detail = catalog.procedure_name(ticket.get("procedure"), lang) or catalog.service_name(
+    detail = site.procedure_name(ticket.get("procedure"), lang) or site.service_name(
         str(ticket.get("service", "")), lang)
-    prio = catalog.priority_name(ticket.get("priority"), lang)
+    prio = site.priority_name(ticket.get("priority"), lang)
     issued = _time(ticket.get("issued_at"))
     since = ""
     if issued is not None:
@@ -76,7 +75,7 @@ def error_text(code: str, message: str, lang: str, **values: Any) -> str:
     return tr("counter.error.other", lang, message=message or code)
 
 
-def done_text(action: str, result: dict[str, Any], catalog: Catalog, lang: str) -> str:
+def done_text(action: str, result: dict[str, Any], site: SiteView, lang: str) -> str:
     """The message after ``action`` succeeded with ``result``."""
     if action == "sign_in":
         officer = (result.get("counter") or {}).get("officer")
@@ -88,4 +87,4 @@ def done_text(action: str, result: dict[str, Any], catalog: Catalog, lang: str) 
         return ""
     ticket = result.get("ticket") or {}
     return tr(key, lang, number=ticket.get("number", ""),
-              service=catalog.service_name(str(ticket.get("service", "")), lang))
+              service=site.service_name(str(ticket.get("service", "")), lang))

@@ -12,11 +12,11 @@ from typing import Any
 from mqtt_bus.client import BusClient
 from qms.context import AppContext
 
-from .app import UsageError, boot_kivy, catalog_for, language, make_client, report_usage, run_app
-from .catalog import Catalog
+from .desk import Desk
+from .launch import UsageError, boot_kivy, desk_for, language, make_client, report_usage, run_app
 
 
-def build_rating(catalog: Catalog, lang: str = "vi", *, rating_timeout: float = 20.0, thanks_s: float = 4.0) -> Any:
+def build_rating(desk: Desk, lang: str = "vi", *, rating_timeout: float = 20.0, thanks_s: float = 4.0) -> Any:
     """The tablet's root widget (a :class:`RatingView` with its view-model as ``.vm``)."""
     from ui_kit.fonts import register_fonts
 
@@ -24,7 +24,7 @@ def build_rating(catalog: Catalog, lang: str = "vi", *, rating_timeout: float = 
     from .rating_vm import RatingViewModel
 
     register_fonts()
-    return RatingView(vm=RatingViewModel(catalog, None, lang, timeout_s=rating_timeout, thanks_s=thanks_s))
+    return RatingView(vm=RatingViewModel(desk, None, lang, timeout_s=rating_timeout, thanks_s=thanks_s))
 
 
 def connect(root: Any, client: BusClient) -> Any:
@@ -40,16 +40,16 @@ def connect(root: Any, client: BusClient) -> Any:
 def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     """Build and run the rating tablet until its window closes."""
     try:
-        catalog = catalog_for(ctx, ns)
+        desk = desk_for(ctx, ns)
     except UsageError as err:
         return report_usage(err)
     lang = language(ctx, ns)
-    client = make_client(ctx, f"rating-{catalog.counter_id}", "counter")
+    client = make_client(ctx, f"rating-{desk.counter_id}", "counter")
     boot_kivy(ctx, ns, "rating")
 
     def build() -> Any:
-        root = build_rating(catalog, lang, rating_timeout=ns.rating_timeout)
+        root = build_rating(desk, lang, rating_timeout=ns.rating_timeout)
         connect(root, client)
         return root
 
-    return run_app(f"{catalog.name(lang)} — đánh giá", build, client.close)
+    return run_app(f"{desk.name(lang)} — đánh giá", build, client.close)

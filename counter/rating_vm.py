@@ -18,7 +18,7 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, Op
 
 from queue_core.rating import RATING_LABELS, rating_label
 
-from .catalog import Catalog
+from .desk import Desk
 from .viewmodel import Bus
 
 log = logging.getLogger(__name__)
@@ -41,10 +41,10 @@ class RatingViewModel(EventDispatcher):
 
     __events__ = ("on_finished",)
 
-    def __init__(self, catalog: Catalog, bus: Bus | None = None, lang: str = "vi", *, timeout_s: float = 20.0,
+    def __init__(self, desk: Desk, bus: Bus | None = None, lang: str = "vi", *, timeout_s: float = 20.0,
                  thanks_s: float = 4.0, request_timeout: float = 3.0, retries: int = 2, **kw: Any) -> None:
         super().__init__(**kw)
-        self.catalog, self.bus = catalog, bus
+        self.desk, self.bus = desk, bus
         self.default_lang = self.lang = lang
         self.timeout_s, self.thanks_s = timeout_s, thanks_s
         self.request_timeout, self.retries = request_timeout, retries
@@ -63,7 +63,7 @@ class RatingViewModel(EventDispatcher):
         """Ask the citizen of ``ticket`` (a served TICKET payload), in the ticket's language."""
         self._cancel()
         lang = str(ticket.get("lang") or "")
-        self.lang = lang if lang in self.catalog.languages else self.default_lang
+        self.lang = lang if lang in self.desk.site.languages else self.default_lang
         self.ticket, self.score, self.recorded = ticket, 0, False
         self.phase = "ask"
         if self.timeout_s > 0:
@@ -134,7 +134,7 @@ class RatingViewModel(EventDispatcher):
         """``event/ticket_completed``: ask when it is our counter's citizen (each event once)."""
         seq = event.get("seq")
         ticket = event.get("ticket") or {}
-        if event.get("counter") != self.catalog.counter_id or ticket.get("status") != "done":
+        if event.get("counter") != self.desk.counter_id or ticket.get("status") != "done":
             return
         if event.get("reason") == "expired" or ticket.get("rating") is not None:
             return

@@ -26,7 +26,7 @@ from kivy.properties import (
 
 from ui_kit.i18n import tr
 
-from .catalog import Catalog
+from .desk import Desk
 from .present import describe_ticket, done_text, error_text
 
 log = logging.getLogger(__name__)
@@ -75,11 +75,11 @@ class CounterViewModel(EventDispatcher):
 
     __events__ = ("on_result", "on_completed")
 
-    def __init__(self, catalog: Catalog, lang: str = "vi", *, request_timeout: float = 3.0, retries: int = 2,
+    def __init__(self, desk: Desk, lang: str = "vi", *, request_timeout: float = 3.0, retries: int = 2,
                  repeat_guard_s: float = 0.8, clock: Callable[[], float] = time.monotonic, **kw: Any) -> None:
         super().__init__(**kw)
-        self.catalog = catalog
-        self.counter_id = catalog.counter_id
+        self.desk = desk
+        self.counter_id = desk.counter_id
         self.request_timeout, self.retries = request_timeout, retries
         self.repeat_guard_s = repeat_guard_s
         self._clock = clock
@@ -111,12 +111,12 @@ class CounterViewModel(EventDispatcher):
 
     def _refresh_texts(self, *_: Any) -> None:
         lang = self.lang
-        self.counter_name = self.catalog.name(lang)
-        t = describe_ticket(self.ticket, self.catalog, lang)
+        self.counter_name = self.desk.name(lang)
+        t = describe_ticket(self.ticket, self.desk.site, lang)
         self.number_text, self.detail_text, self.priority_text = t.number, t.detail, t.priority
         self.since_text, self.calls_text = t.since, t.calls
-        self.waiting_rows = [(self.catalog.service_name(s, lang), int(self.waiting.get(s, 0)))
-                             for s in self.catalog.counter_services]
+        self.waiting_rows = [(self.desk.site.service_name(s, lang), int(self.waiting.get(s, 0)))
+                             for s in self.desk.counter_services]
 
     # -- the link ----------------------------------------------------------------------------------
     def attach(self, bus: Bus, connected: bool = False) -> None:
@@ -124,7 +124,7 @@ class CounterViewModel(EventDispatcher):
         self.bus = bus
         t = bus.topics
         bus.subscribe(t.state_counter(self.counter_id), self.on_counter_state)
-        for service in self.catalog.counter_services:
+        for service in self.desk.counter_services:
             bus.subscribe(t.state_service(service), self.on_service_state)
         bus.subscribe(t.status(HUB_CLIENT_ID), self.on_hub_status)
         self.connected = connected
@@ -149,7 +149,7 @@ class CounterViewModel(EventDispatcher):
     def on_service_state(self, _topic: str, payload: dict[str, Any]) -> None:
         """Retained ``state/service/{id}``: how many wait."""
         service = payload.get("service")
-        if service in self.catalog.counter_services and self._fresh(f"service/{service}", payload):
+        if service in self.desk.counter_services and self._fresh(f"service/{service}", payload):
             self.waiting[service] = int(payload.get("waiting") or 0)
 
     def on_hub_status(self, _topic: str, payload: dict[str, Any]) -> None:
@@ -253,7 +253,7 @@ class CounterViewModel(EventDispatcher):
             return
         result = answer.get("result") or {}
         self._apply_result(action, result)
-        self._say(done_text(action, result, self.catalog, self.lang))
+        self._say(done_text(action, result, self.desk.site, self.lang))
         self.dispatch("on_result", action, True, self.message)
         if action == "complete" and result.get("ticket"):
             self.dispatch("on_completed", result["ticket"])

@@ -15,8 +15,8 @@ from mqtt_bus.client import BusClient
 from qms.context import AppContext
 
 from .adapters import KivyScheduler, ThreadedPinChecker, ip_address, kivy_post, version
-from .catalog import Catalog
 from .hublink import REQUEST_TIMEOUT_S, HubLink
+from .menu import kiosk_view
 from .printing import KioskPrinter, printer_defaults
 from .ui.root import KioskRoot
 from .viewmodel import KioskSettings, KioskViewModel
@@ -39,7 +39,7 @@ class Kiosk:
 
     def root(self) -> KioskRoot:
         """A new root widget over the view-model."""
-        return KioskRoot(self.vm, tz=ZoneInfo(self.vm.catalog.config.site.timezone))
+        return KioskRoot(self.vm, tz=ZoneInfo(self.vm.site.config.site.timezone))
 
     def close(self) -> None:
         """Stop polling, printing, speaking; publish offline status and disconnect."""
@@ -62,10 +62,10 @@ def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CL
                 **overrides: Any) -> Kiosk:
     """Create and start the kiosk's parts (the MQTT client connects in the background)."""
     cfg = ctx.config
-    catalog = Catalog(cfg)
+    site = kiosk_view(cfg)
     spec = parse_printer_url(ctx.printer_url, defaults=printer_defaults(cfg.printer.width_mm, cfg.printer.mode))
     service = PrinterService(spec)
-    printer = KioskPrinter(service, catalog, kivy_post)
+    printer = KioskPrinter(service, site, kivy_post)
     speaker: Speaker | SilentSpeaker = Speaker() if voice and cfg.kiosk.voice else SilentSpeaker()
     client = BusClient(broker_url, ctx.site.site, client_id, "kiosk")
     settings = settings_from(ctx, **overrides)
@@ -83,7 +83,7 @@ def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CL
             vm_ref[0].set_hub_fault(hub_fault)
 
     link = HubLink(client, on_change=connection, timeout=request_timeout, on_fault=fault)
-    vm = KioskViewModel(catalog, link, printer, speaker, KivyScheduler(), settings,
+    vm = KioskViewModel(site, link, printer, speaker, KivyScheduler(), settings,
                         pin_checker=ThreadedPinChecker(settings.admin_pin_hash, kivy_post), info=info)
     vm_ref.append(vm)
 

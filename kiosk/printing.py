@@ -17,8 +17,8 @@ from typing import Any
 from devices.printer import PrintableTicket, PrinterService, PrinterUnavailable
 from devices.printer.sample import reference_ticket
 from devices.printer.tools import print_test_page
+from ui_kit.site_view import SiteView, pick
 
-from .catalog import Catalog
 from .ports import Choice, PrintResult
 from .wording import counters_text
 
@@ -33,37 +33,37 @@ def printer_defaults(width_mm: int, mode: str) -> dict[str, str]:
     return {"width": f"{width_mm}mm", "mode": mode}
 
 
-def qr_data(catalog: Catalog, ticket: dict[str, Any], procedure: str) -> str | None:
+def qr_data(site: SiteView, ticket: dict[str, Any], procedure: str) -> str | None:
     """What the ticket's QR code holds, as ``config.printer.qr`` says."""
-    qr = catalog.config.printer.qr
+    qr = site.config.printer.qr
     if qr.content == "none":
         return None
     if qr.content == "tracking" and qr.tracking_url:
         return qr.tracking_url.replace("{ticket}", str(ticket.get("id", "")))
-    return catalog.portal_url(procedure) or (str(qr.portal_url) if qr.portal_url else None)
+    return site.portal_url(procedure) or (str(qr.portal_url) if qr.portal_url else None)
 
 
-def printable_ticket(catalog: Catalog, ticket: dict[str, Any], choice: Choice) -> PrintableTicket:
+def printable_ticket(site: SiteView, ticket: dict[str, Any], choice: Choice) -> PrintableTicket:
     """The paper ticket for a hub TICKET, in the citizen's language (Vietnamese if not printable)."""
     lang = choice.lang if choice.lang in PRINTER_LANGS else "vi"
     service = str(ticket.get("service") or choice.service)
     procedure = str(ticket.get("procedure") or choice.procedure or "")
     priority = str(ticket.get("priority") or choice.priority)
-    footer = catalog.config.printer.footer
-    priority_name = catalog.priority_name(priority, lang)
+    footer = site.config.printer.footer
+    priority_name = site.priority_name(priority, lang)
     return PrintableTicket(
-        center_name=catalog.center_name(lang),
-        service_name=catalog.service_name(service, lang),
+        center_name=site.center_name(lang),
+        service_name=site.service_name(service, lang),
         number=str(ticket["number"]),
         issued_at=datetime.fromisoformat(str(ticket["issued_at"])),
         ahead=int(ticket.get("ahead") or 0),
         est_wait_s=int(ticket.get("est_wait_s") or 0),
-        counters=counters_text(catalog.counter_names(service, lang), lang),
-        procedure_name=catalog.procedure_name(procedure, lang) or None,
+        counters=counters_text(site.counter_names(service, lang), lang),
+        procedure_name=site.procedure_name(procedure, lang) or None,
         priority_label=priority_name or None,
-        documents=tuple(catalog.documents(procedure, lang)),
-        qr_data=qr_data(catalog, ticket, procedure),
-        footer=footer.text(lang) if footer else "",
+        documents=tuple(site.documents(procedure, lang)),
+        qr_data=qr_data(site, ticket, procedure),
+        footer=pick(footer.root, lang) if footer else "",
         lang=lang,
     )
 
@@ -71,9 +71,9 @@ def printable_ticket(catalog: Catalog, ticket: dict[str, Any], choice: Choice) -
 class KioskPrinter:
     """``PrinterPort`` over a ``PrinterService``: one worker thread, results posted to the UI."""
 
-    def __init__(self, service: PrinterService, catalog: Catalog, post: Post) -> None:
+    def __init__(self, service: PrinterService, site: SiteView, post: Post) -> None:
         self.service = service
-        self.catalog = catalog
+        self.site = site
         self.post = post
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="kiosk-printer", daemon=True)
@@ -95,7 +95,7 @@ class KioskPrinter:
 
     def print_ticket(self, ticket: dict[str, Any], choice: Choice, done: Done) -> None:
         """Queue a ticket."""
-        self._submit(lambda: self.service.print_ticket(printable_ticket(self.catalog, ticket, choice)), done)
+        self._submit(lambda: self.service.print_ticket(printable_ticket(self.site, ticket, choice)), done)
 
     def reprint_last(self, done: Done) -> None:
         """Queue a reprint of the last ticket."""

@@ -21,7 +21,9 @@ from kivy.properties import (
     StringProperty,
 )
 
-from .catalog import Catalog
+from ui_kit.site_view import SiteView
+
+from .menu import needs_procedure_step, only_procedure, priority_items
 from .ports import (
     Cancel,
     Choice,
@@ -86,11 +88,11 @@ class KioskViewModel(EventDispatcher):
     last_number = StringProperty("")
     info = DictProperty({})
 
-    def __init__(self, catalog: Catalog, hub: HubPort, printer: PrinterPort, speaker: SpeakerPort,
+    def __init__(self, site: SiteView, hub: HubPort, printer: PrinterPort, speaker: SpeakerPort,
                  scheduler: Scheduler, settings: KioskSettings, *, pin_checker: PinChecker | None = None,
                  on_exit: Callable[[str], None] | None = None, info: dict[str, str] | None = None) -> None:
         super().__init__()
-        self.catalog = catalog
+        self.site = site
         self.hub = hub
         self.printer = printer
         self.speaker = speaker
@@ -98,7 +100,7 @@ class KioskViewModel(EventDispatcher):
         self.settings = settings
         self.pin_checker = pin_checker
         self.on_exit = on_exit
-        self.lang = catalog.default_lang
+        self.lang = site.default_lang
         self.info = dict(info or {})
         self._changed_at = -1e9
         self._timer: Cancel | None = None
@@ -143,7 +145,7 @@ class KioskViewModel(EventDispatcher):
 
     def choose_language(self, code: str) -> None:
         """A language button on the welcome screen."""
-        if code in self.catalog.languages and self._accept():
+        if code in self.site.languages and self._accept():
             self.lang = code
             self._arm_timer()
             self._say("say.welcome")
@@ -152,13 +154,13 @@ class KioskViewModel(EventDispatcher):
     def priority_on_welcome(self) -> bool:
         """True when the welcome screen offers the priority pictograms (no question later)."""
         return self.settings.ask_priority and self.settings.priority_on_welcome and bool(
-            self.catalog.priorities(self.lang))
+            priority_items(self.site, self.lang))
 
     def take_number(self, priority: str = "normal") -> None:
         """The big "Lấy số thứ tự" button, or a priority pictogram on the welcome screen."""
         if self.screen != "welcome" or self.hub_fault or not self._accept():
             return
-        known = {item.id for item in self.catalog.priorities(self.lang)}
+        known = {item.id for item in priority_items(self.site, self.lang)}
         self.priority = priority if priority in known else "normal"
         self._go("field")
 
@@ -167,10 +169,10 @@ class KioskViewModel(EventDispatcher):
         if self.screen != "field" or not self._accept():
             return
         self.service, self.procedure = service_id, ""
-        if self.catalog.needs_procedure_step(service_id):
+        if needs_procedure_step(self.site, service_id):
             self._go("procedure")
         else:
-            self.procedure = self.catalog.only_procedure(service_id)
+            self.procedure = only_procedure(self.site, service_id)
             self._after_procedure()
 
     def choose_procedure(self, procedure_id: str) -> None:
@@ -181,7 +183,7 @@ class KioskViewModel(EventDispatcher):
 
     def not_sure(self) -> None:
         """ "Không biết chọn gì?": a ticket for the guidance desk at once."""
-        guidance = self.catalog.guidance_service
+        guidance = self.site.guidance_service
         if guidance and self.screen in CHOOSING and self._accept():
             self.service, self.procedure = guidance, ""
             self._issue()
@@ -193,7 +195,7 @@ class KioskViewModel(EventDispatcher):
             self._issue()
 
     def _after_procedure(self) -> None:
-        if self.settings.ask_priority and not self.priority_on_welcome and self.catalog.priorities(self.lang):
+        if self.settings.ask_priority and not self.priority_on_welcome and priority_items(self.site, self.lang):
             self._go("priority")
         else:
             self._issue()
@@ -202,7 +204,7 @@ class KioskViewModel(EventDispatcher):
         """One step back (Home from the first step and from results)."""
         if not self._accept():
             return
-        if self.screen == "priority" and self.catalog.needs_procedure_step(self.service):
+        if self.screen == "priority" and needs_procedure_step(self.site, self.service):
             self._go("procedure")
         elif self.screen in ("procedure", "priority"):
             self._go("field")
@@ -219,7 +221,7 @@ class KioskViewModel(EventDispatcher):
         self.ticket, self.print_state, self.error_code, self.error_detail = None, "none", "", ""
         self.pin, self.pin_message, self.admin_message = "", "", ""
         if not keep_lang:
-            self.lang = self.catalog.default_lang
+            self.lang = self.site.default_lang
         self._go("welcome")
 
     def _go(self, screen: str) -> None:
@@ -240,7 +242,7 @@ class KioskViewModel(EventDispatcher):
         if self.screen in (*CHOOSING, "pin", "admin"):
             delay = s.idle_timeout_s
         elif self.screen == "welcome":
-            delay = s.idle_timeout_s if self.lang != self.catalog.default_lang else None
+            delay = s.idle_timeout_s if self.lang != self.site.default_lang else None
         elif self.screen in ("hub_down", "refused"):
             delay = s.message_s
         elif self.screen == "ticket":
@@ -337,7 +339,7 @@ class KioskViewModel(EventDispatcher):
         self._arm_timer()
         number = spoken_number(self.last_number, self.lang)
         if result.ok:
-            counters = counters_text(self.catalog.counter_names(self.service, self.lang), self.lang)
+            counters = counters_text(self.site.counter_names(self.service, self.lang), self.lang)
             self._say("say.ticket", number=number, counters=counters)
         else:
             self._say("say.remember", number=number)

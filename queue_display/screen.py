@@ -1,4 +1,4 @@
-"""The hall display's Kivy screen: thin widgets bound to a :class:`BoardViewModel` (layout in board.kv).
+"""The hall display's Kivy screen: thin widgets bound to a :class:`BoardViewModel` (layout in screen.kv).
 
 Landscape (1920x1080): header, then the current call and recent calls on the left, counters and
 waiting queues on the right, a scrolling notice at the bottom. Portrait (1080x1920) stacks them.
@@ -29,13 +29,13 @@ from kivy.uix.widget import Widget
 
 from .viewmodel import BoardViewModel
 
-KV_FILE = Path(__file__).with_name("board.kv")
+KV_FILE = Path(__file__).with_name("screen.kv")
 PANEL = (0.075, 0.16, 0.30, 1)
 _loaded = False
 
 
 def load_kv() -> None:
-    """Load ``board.kv`` once (needs the ``Body`` font registered)."""
+    """Load ``screen.kv`` once (needs the ``Body`` font registered)."""
     global _loaded
     if not _loaded:
         Builder.load_file(str(KV_FILE))

@@ -1,26 +1,15 @@
-"""What the display needs from the site config, as plain data (so tests can build it by hand)."""
+"""What the display needs from the site config: the shared site view, plus the board's own settings."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
 from zoneinfo import ZoneInfo
 
-Names = dict[str, str]  # language code -> text; "vi" always present
-
-
-def _text(value: Any) -> Names:
-    root = getattr(value, "root", value)
-    return dict(root) if isinstance(root, dict) else {"vi": str(root)}
-
-
-def pick(names: Names | None, lang: str, fallback: str = "") -> str:
-    """The text in ``lang``, else Vietnamese, else ``fallback``."""
-    if not names:
-        return fallback
-    return names.get(lang) or names.get("vi") or fallback
+from qms.config import SiteConfig
+from ui_kit.site_view import SiteView, pick
 
 
 def spoken_counter(counter_id: str, name: str | None = None) -> str | None:
@@ -35,31 +24,25 @@ def spoken_counter(counter_id: str, name: str | None = None) -> str | None:
 
 @dataclass(frozen=True)
 class DisplaySettings:
-    """The display's view of the site config."""
+    """The display's view of the site config: names from ``site``, the rest from ``display:``."""
 
-    site_name: Names = field(default_factory=lambda: {"vi": ""})
+    site: SiteView
     timezone: str = "Asia/Ho_Chi_Minh"
-    notice: Names | None = None
+    notice: Mapping[str, str] | None = None
     history: int = 6
     announce_repeat: int = 2
     announce_mode: str = "digits"  # config: digits | number
     announce_missed_s: float = 60.0  # a fetched (missed) call older than this is shown, not spoken
-    counters: dict[str, Names] = field(default_factory=dict)  # config order
-    services: dict[str, Names] = field(default_factory=dict)  # config order
-    prefixes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, cfg: Any) -> DisplaySettings:
+    def from_config(cls, cfg: SiteConfig) -> DisplaySettings:
         """From a validated ``SiteConfig``."""
         d = cfg.display
         return cls(
-            site_name=_text(cfg.site.name), timezone=cfg.site.timezone,
-            notice=_text(d.notice) if d.notice is not None else None, history=int(d.history),
+            site=SiteView(cfg), timezone=cfg.site.timezone,
+            notice=dict(d.notice.root) if d.notice is not None else None, history=int(d.history),
             announce_repeat=int(d.announce_repeat), announce_mode=str(d.announce_mode),
             announce_missed_s=float(d.announce_missed_s),
-            counters={c.id: _text(c.name) for c in cfg.counters},
-            services={s.id: _text(s.name) for s in cfg.services},
-            prefixes={s.id: s.prefix for s in cfg.services},
         )
 
     @property
@@ -76,14 +59,15 @@ class DisplaySettings:
         """The announcer's mode for the config's ``announce_mode`` (``number`` reads ``A012`` as "A mười hai")."""
         return "words" if self.announce_mode == "number" else "digits"
 
+    def notice_text(self, lang: str) -> str:
+        """The scrolling notice in ``lang`` ("" when none)."""
+        return pick(self.notice, lang)
+
     def counter_name(self, counter_id: str, lang: str, fallback: str = "") -> str:
         """The counter's name in ``lang`` (the state payload's name when the config lacks it)."""
-        return pick(self.counters.get(counter_id), lang, fallback or counter_id)
-
-    def service_name(self, service_id: str, lang: str, fallback: str = "") -> str:
-        """The service's name in ``lang``."""
-        return pick(self.services.get(service_id), lang, fallback or service_id)
+        return self.site.counter_name(counter_id, lang, fallback)
 
     def counter_short(self, counter_id: str, lang: str = "vi") -> str:
         """A short label for tight columns: the counter's number, else its name."""
-        return spoken_counter(counter_id, self.counter_name(counter_id, lang)) or self.counter_name(counter_id, lang)
+        name = self.counter_name(counter_id, lang)
+        return spoken_counter(counter_id, name) or name

@@ -26,7 +26,7 @@ from ui_kit.i18n import tr as _tr
 
 from . import board as b
 from . import catchup
-from .settings import DisplaySettings, pick
+from .settings import DisplaySettings
 
 log = logging.getLogger(__name__)
 
@@ -196,12 +196,12 @@ class BoardViewModel(EventDispatcher):
         """Recompute every shown property from the board and the language."""
         lang, s, board = self.lang, self.settings, self.board
         self.texts = {k: tr(f"display.{k}", lang) for k in LABEL_KEYS}
-        self.site_name = pick(s.site_name, lang)
-        self.notice = pick(s.notice, lang)
+        self.site_name = s.site.center_name(lang)
+        self.notice = s.notice_text(lang)
         self.tick()
         calls = self.todays_calls()
         self._refresh_hero(calls[0] if calls else None)
-        ids = list(dict.fromkeys([*s.counters, *sorted(board.counters)]))
+        ids = list(dict.fromkeys([*s.site.counter_ids, *sorted(board.counters)]))
         rows = []
         for ident in ids:
             row = board.counters.get(ident)
@@ -213,9 +213,9 @@ class BoardViewModel(EventDispatcher):
         self.recent = [{"number": c.number, "counter": s.counter_short(c.counter, lang) if c.counter else "",
                         "recall": c.recall, "note": tr("display.recent.recall", lang) if c.recall else ""}
                        for c in calls[1:1 + board.history]]
-        sids = list(dict.fromkeys([*s.services, *sorted(board.services)]))
-        self.waiting = [{"id": sid, "name": s.service_name(sid, lang, svc.name if svc else ""),
-                         "prefix": (svc.prefix if svc else "") or s.prefixes.get(sid, ""),
+        sids = list(dict.fromkeys([*s.site.service_ids, *sorted(board.services)]))
+        self.waiting = [{"id": sid, "name": s.site.service_name(sid, lang, svc.name if svc else ""),
+                         "prefix": (svc.prefix if svc else "") or s.site.prefix(sid),
                          "waiting": svc.waiting if svc else None}
                         for sid in sids for svc in [board.services.get(sid)]]
         self.connected = board.connected

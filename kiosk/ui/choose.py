@@ -6,7 +6,7 @@ from kivy.uix.anchorlayout import AnchorLayout
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from ..catalog import Item
+from ..menu import Item, priority_items, procedure_items, service_items
 from ..wording import t
 from .frame import Env, header, nav_bar, page, tile_grid
 from .theme import AMBER, AMBER_DARK, GREEN, NAVY, NAVY_DARK, PAPER, RED, WHITE
@@ -22,7 +22,7 @@ def welcome(env: Env) -> Widget:
               orientation="vertical" if m.portrait else "horizontal")
     door = LongPress(ADMIN_LONG_PRESS_S, vm.open_admin, orientation="vertical")
     door.qid = "center_name"
-    door.add_widget(text(vm.catalog.center_name(vm.lang), m.px(46), WHITE, bold=True,
+    door.add_widget(text(vm.site.center_name(vm.lang), m.px(46), WHITE, bold=True,
                          halign="center" if m.portrait else "left"))
     top.add_widget(door)
     clock = text("", m.px(40), WHITE, size_hint_x=None if not m.portrait else 1, width=m.px(420),
@@ -73,7 +73,7 @@ def _priority_row(env: Env) -> Widget:
                     spacing=m.px(10))
     box.add_widget(text(env.t("welcome.priority"), m.px(36), NAVY, bold=True, size_hint_y=None, height=m.px(56)))
     row = BoxLayout(spacing=m.px(24))
-    for item in vm.catalog.priorities(vm.lang):
+    for item in priority_items(vm.site, vm.lang):
         row.add_widget(Tile(item.label, item.icon, m.px(34), qid=f"welcome-priority-{item.id}",
                             on_tap=lambda pid=item.id: vm.take_number(pid), bg=GREEN, fg=WHITE,
                             pressed_bg=NAVY_DARK, horizontal=not m.portrait, icon_share=0.35 if not m.portrait
@@ -104,7 +104,7 @@ def _languages(env: Env) -> Widget:
     row.add_widget(text(env.t("welcome.language"), m.px(34), NAVY, size_hint_y=0.35))
     buttons = BoxLayout(spacing=m.px(24))
     buttons.add_widget(Widget(size_hint_x=0.05))
-    for code in vm.catalog.languages:
+    for code in vm.site.languages:
         chosen = code == vm.lang
         buttons.add_widget(Tile(t("lang_name", code), "globe" if chosen else None, m.px(46), qid=f"lang-{code}",
                                 on_tap=lambda c=code: vm.choose_language(c), bg=NAVY if chosen else WHITE,
@@ -123,7 +123,7 @@ def _body_height(env: Env, header_scale: float = 1.0) -> float:
 
 def _not_sure(env: Env) -> Widget:
     m = env.m
-    if not env.vm.catalog.guidance_service:
+    if not env.vm.site.guidance_service:
         return Widget()
     return Tile(env.t("not_sure"), "question", m.px(40), qid="not_sure", on_tap=env.vm.not_sure,
                 bg=AMBER, fg=NAVY_DARK, pressed_bg=AMBER_DARK, horizontal=True, icon_share=0.2,
@@ -133,23 +133,23 @@ def _not_sure(env: Env) -> Widget:
 def field(env: Env) -> Widget:
     """Choose the service (lĩnh vực): every service as a tile."""
     vm = env.vm
-    grid = tile_grid(env, vm.catalog.services(vm.lang), vm.choose_service, "service-", _body_height(env))
+    grid = tile_grid(env, service_items(vm.site, vm.lang), vm.choose_service, "service-", _body_height(env))
     return page(env, header(env, env.t("field.title"), "touch"), grid, nav_bar(env, middle=_not_sure(env)))
 
 
 def procedure(env: Env) -> Widget:
     """Choose the procedure (thủ tục) of the chosen service."""
     vm = env.vm
-    items = vm.catalog.procedures(vm.service, vm.lang)
+    items = procedure_items(vm.site, vm.service, vm.lang)
     grid = tile_grid(env, items, vm.choose_procedure, "procedure-", _body_height(env, 1.45), font=40)
-    top = header(env, env.t("procedure.title"), "touch", subtitle=vm.catalog.service_name(vm.service, vm.lang))
+    top = header(env, env.t("procedure.title"), "touch", subtitle=vm.site.service_name(vm.service, vm.lang))
     return page(env, top, grid, nav_bar(env, middle=_not_sure(env)))
 
 
 def priority(env: Env) -> Widget:
     """Priority citizens (elderly, disability, pregnant), and a clear "No"."""
     vm = env.vm
-    items = [*vm.catalog.priorities(vm.lang), Item("normal", env.t("priority.no"), "person")]
+    items = [*priority_items(vm.site, vm.lang), Item("normal", env.t("priority.no"), "person")]
 
     def style(item: Item) -> dict:
         return {"bg": GREEN, "pressed_bg": NAVY_DARK} if item.id == "normal" else {}

@@ -13,7 +13,7 @@ from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
-from ..catalog import Item, icon_path
+from ..menu import Item, icon_path
 from ..viewmodel import KioskViewModel
 from ..wording import t
 from .theme import NAVY, NAVY_DARK, PAPER, WHITE, Metrics, Rgba

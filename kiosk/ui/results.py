@@ -7,7 +7,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.image import Image
 from kivy.uix.widget import Widget
 
-from ..catalog import icon_path
+from ..menu import icon_path
 from ..wording import ahead_text, counters_text, wait_text
 from .frame import Env, header, page
 from .theme import AMBER, GREEN, NAVY, NAVY_DARK, PAPER, RED, WHITE
@@ -42,8 +42,8 @@ def ticket(env: Env) -> Widget:
     tk = vm.ticket or {}
     lang = vm.lang
     failed = vm.print_state == "failed"
-    service_line = vm.catalog.service_name(vm.service, lang) if vm.service else ""
-    proc_line = vm.catalog.procedure_name(vm.procedure, lang)
+    service_line = vm.site.service_name(vm.service, lang) if vm.service else ""
+    proc_line = vm.site.procedure_name(vm.procedure, lang)
 
     number_box = BoxLayout(orientation="vertical", padding=[m.px(20)] * 4, spacing=m.px(6))
     number_box.add_widget(text(env.t("ticket.remember") if failed else env.t("ticket.your_number"), m.px(54),
@@ -54,11 +54,11 @@ def ticket(env: Env) -> Widget:
     big.qid = "number"
     panel.add_widget(big)
     number_box.add_widget(panel)
-    prio = vm.catalog.priority_name(vm.priority, lang)
+    prio = vm.site.priority_name(vm.priority, lang)
     if prio:
         number_box.add_widget(text(prio, m.px(40), NAVY, bold=True, size_hint_y=0.18))
 
-    names = vm.catalog.counter_names(vm.service, lang)
+    names = vm.site.counter_names(vm.service, lang)
     details = BoxLayout(orientation="vertical", padding=[m.px(30), m.px(10)], spacing=m.px(10))
     details.add_widget(text(service_line, m.px(44), NAVY, bold=True, size_hint_y=0.7))
     if proc_line:
@@ -80,7 +80,7 @@ def ticket(env: Env) -> Widget:
     outer = BoxLayout(orientation="vertical")
     outer.add_widget(body)
     outer.add_widget(_print_band(env))
-    return page(env, header(env, vm.catalog.center_name(lang)), outer, _done_bar(env))
+    return page(env, header(env, vm.site.center_name(lang)), outer, _done_bar(env))
 
 
 def _print_band(env: Env) -> Widget:
@@ -116,7 +116,7 @@ def failure(env: Env) -> Widget:
         code = vm.error_code
         known = code in ("service_closed", "quota_reached", "range_exhausted", "clock_untrusted", "rate_limited")
         reason = env.t(f"error.{code}") if known else env.t("error.other", code=code)
-        hours = vm.catalog.hours_text(vm.service) if code == "service_closed" and vm.service else ""
+        hours = vm.site.hours_text(vm.service) if code == "service_closed" and vm.service else ""
         if hours:
             reason += "\n" + env.t("error.hours", hours=hours)
     body = BoxLayout(orientation="vertical", padding=[m.px(60), m.px(40)], spacing=m.px(30))

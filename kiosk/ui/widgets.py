@@ -13,7 +13,7 @@ from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from ..catalog import icon_path
+from ..menu import icon_path
 from .theme import FONT, GREY, NAVY, NAVY_DARK, WHITE, Rgba
 
 LINE_HEIGHT = 1.17  # DejaVu Sans: line height / font size

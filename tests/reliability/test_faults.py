@@ -30,7 +30,7 @@ from devices.printer import PrinterService, PrinterUnavailable
 from devices.printer.fake import FakePrinter
 from hub.run import start_hub
 from hub.store import Store
-from kiosk.catalog import Catalog
+from kiosk.menu import kiosk_view
 from kiosk.ports import Choice
 from kiosk.printing import printable_ticket
 from mqtt_bus.client import BusClient
@@ -182,7 +182,7 @@ def kiosk_store(tmp_path, roomy_site) -> Iterator[tuple[Store, AppContext]]:
 
 def _issue_and_render(store: Store, ctx: AppContext, service: str = "huong-dan") -> tuple[dict[str, Any], Any]:
     ticket = store.run("issue_ticket", {"service": service}, request_id="kiosk-1/r1").response["result"]["ticket"]
-    return ticket, printable_ticket(Catalog(ctx.config), ticket, Choice(service))
+    return ticket, printable_ticket(kiosk_view(ctx.config), ticket, Choice(service))
 
 
 def _print_in_background(service: PrinterService, ticket: Any) -> tuple[threading.Thread, dict[str, Any]]:

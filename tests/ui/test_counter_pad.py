@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from counter.catalog import Catalog
+from counter.desk import Desk
 from counter.pad_app import attach_keypad, build_pad, connect
 from devices.keypad import KeyMap
 from tests.integration.hub_helpers import SITE, Watcher
@@ -39,7 +39,7 @@ def watcher(broker, make_client) -> Watcher:
 def pad(ctx, hub, broker, make_client):
     """``pad(lang="vi", **options)`` → the pad's root, shown at 800x480 and ready to act."""
     def make(lang: str = "vi", **options):
-        root = build_pad(Catalog.from_config(ctx.config, "2"), lang, **options)
+        root = build_pad(Desk.from_config(ctx.config, "2"), lang, **options)
         connect(root, make_client(broker.url, "counter-2", "counter", site=SITE, start=False))
         show(root, size=PAD_SIZE)
         assert pump_until(lambda: root.vm.can_act, 5), root.vm.banner

@@ -28,17 +28,18 @@ def settings() -> DisplaySettings:
 
 def morning(vm: BoardViewModel, settings: DisplaySettings) -> None:
     """A busy morning: every counter open, ten calls, counter 5 paused, counter 6 closed."""
-    for c in settings.counters:
-        vm.apply_state("counter", {"counter": c, "name": settings.counters[c]["vi"], "status": "open",
+    site = settings.site
+    for c in site.counter_ids:
+        vm.apply_state("counter", {"counter": c, "name": site.counter_name(c, "vi"), "status": "open",
                                    "ticket": None, "seq": 0})
-    for i, s in enumerate(settings.services):
-        vm.apply_state("service", {"service": s, "name": settings.services[s]["vi"], "prefix": settings.prefixes[s],
+    for i, s in enumerate(site.service_ids):
+        vm.apply_state("service", {"service": s, "name": site.service_name(s, "vi"), "prefix": site.prefix(s),
                                    "waiting": (i * 5 + 3) % 14, "seq": 0})
     counts: dict[str, int] = {}
     for seq, c in enumerate(["1", "2", "3", "4", "5", "6", "2", "3", "1", "4"], start=1):
         service = SERVICE_OF[c]
         counts[service] = counts.get(service, 11) + 1
-        number = f"{settings.prefixes[service]}{counts[service]:03d}"
+        number = site.ticket_number(service, counts[service])
         vm.apply_event({"seq": seq, "ts": f"2026-11-23T09:{10 + seq:02d}:00.000+07:00", "type": "ticket_called",
                         "counter": c, "ticket": {"id": f"t{seq}", "number": number, "service": service,
                                                  "call_count": 1, "status": "called"}})

@@ -18,7 +18,6 @@ from kivy.base import EventLoop
 from kivy.uix.image import Image
 from PIL import Image as PILImage
 
-from kiosk.catalog import Catalog
 from kiosk.fakes import (
     FakeHub,
     FakePrinter,
@@ -28,6 +27,7 @@ from kiosk.fakes import (
     make_ticket,
     ok_response,
 )
+from kiosk.menu import kiosk_view
 from kiosk.ui.root import KioskRoot
 from kiosk.ui.widgets import FitLabel, Tile
 from kiosk.viewmodel import KioskSettings, KioskViewModel
@@ -46,7 +46,7 @@ class Walk:
     def __init__(self) -> None:
         cfg = load_config(default_config_path())
         self.hub, self.printer = FakeHub(), FakePrinter(immediate=False)
-        self.vm = KioskViewModel(Catalog(cfg), self.hub, self.printer, RecordingSpeaker(), ManualClock(),
+        self.vm = KioskViewModel(kiosk_view(cfg), self.hub, self.printer, RecordingSpeaker(), ManualClock(),
                                  KioskSettings(admin_pin_hash=cfg.kiosk.admin_pin_hash, tap_guard_s=0,
                                                priority_on_welcome=True),
                                  pin_checker=lambda pin, done: done(pin == "2468"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from counter.catalog import Catalog
+from counter.desk import Desk
 from counter.rating import build_rating, connect
 from tests.integration.hub_helpers import SITE
 from tests.ui import test_counter_pad as shared
@@ -18,7 +18,7 @@ kiosk, keep_window_size = shared.kiosk, shared.keep_window_size  # fixtures (ctx
 @pytest.fixture
 def tablet(ctx, hub, broker, make_client):
     def make(timeout: float = 20.0):
-        root = build_rating(Catalog.from_config(ctx.config, "2"), "vi", rating_timeout=timeout, thanks_s=0.3)
+        root = build_rating(Desk.from_config(ctx.config, "2"), "vi", rating_timeout=timeout, thanks_s=0.3)
         bus = connect(root, make_client(broker.url, "rating-2", "counter", site=SITE, start=False))
         show(root, size=PAD_SIZE)
         assert pump_until(lambda: bus.connected, 5)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from counter.catalog import Catalog as CounterCatalog
+from counter.desk import Desk
 from counter.pad_app import build_pad, connect
 from hub.run import start_hub
-from kiosk.catalog import Catalog
 from kiosk.fakes import FakeHub, FakePrinter, ManualClock, RecordingSpeaker
 from kiosk.hublink import HubLink
+from kiosk.menu import kiosk_view
 from kiosk.ui.root import KioskRoot
 from kiosk.viewmodel import KioskSettings, KioskViewModel
 from qms.backup import backup_store, restore_store
@@ -44,7 +44,7 @@ def test_kiosk_welcome_asks_citizens_to_wait_while_the_hub_has_a_fault(tmp_path,
     register_fonts()
     cfg = load_config(default_config_path())
     hub = FakeHub()
-    vm = KioskViewModel(Catalog(cfg), hub, FakePrinter(), RecordingSpeaker(), ManualClock(),
+    vm = KioskViewModel(kiosk_view(cfg), hub, FakePrinter(), RecordingSpeaker(), ManualClock(),
                         KioskSettings(admin_pin_hash=cfg.kiosk.admin_pin_hash, tap_guard_s=0))
     vm.set_connected(True)
     vm.set_hub_online(True)
@@ -86,7 +86,7 @@ def test_counter_pad_shows_the_hub_fault_with_its_fix_until_the_store_is_restore
         faults: list[dict | None] = []
         link = HubLink(make_client(broker.url, "kiosk-1", "kiosk", site=SITE, start=False), on_fault=faults.append)
         link.start()
-        root = build_pad(CounterCatalog.from_config(ctx.config, "2"), "vi")
+        root = build_pad(Desk.from_config(ctx.config, "2"), "vi")
         connect(root, make_client(broker.url, "counter-2", "counter", site=SITE, start=False))
         show(root, size=(800, 480))
         assert pump_until(lambda: root.vm.hub_fault is not None and bool(faults), 5)

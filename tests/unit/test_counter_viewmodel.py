@@ -1,4 +1,4 @@
-"""Counter pad logic without a window: catalog, texts, the view-models and the keypad link."""
+"""Counter pad logic without a window: desk, texts, the view-models and the keypad link."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ui_kit.boot import prepare
 
 prepare()
 
-from counter.catalog import Catalog  # noqa: E402
+from counter.desk import Desk  # noqa: E402
 from counter.keypad_link import KeypadLink  # noqa: E402
 from counter.present import describe_ticket, error_text  # noqa: E402
 from counter.rating_vm import RatingViewModel  # noqa: E402
@@ -52,8 +52,8 @@ class FakeBus:
 
 
 @pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.from_config(load_config(ROOT / "config" / "commune.yaml"), "2")
+def desk() -> Desk:
+    return Desk.from_config(load_config(ROOT / "config" / "commune.yaml"), "2")
 
 
 def ticket(number="A001", **kw):
@@ -64,9 +64,9 @@ def ticket(number="A001", **kw):
 
 
 @pytest.fixture
-def online(catalog):
+def online(desk):
     clock = [100.0]
-    vm = CounterViewModel(catalog, "vi", clock=lambda: clock[0])
+    vm = CounterViewModel(desk, "vi", clock=lambda: clock[0])
     bus = FakeBus()
     vm.attach(bus, connected=True)
     bus.subs["qms/v1/t/status/hub"]("", {"online": True})
@@ -74,24 +74,24 @@ def online(catalog):
     return vm, bus
 
 
-def test_catalog_names_and_numbers(catalog):
-    assert catalog.name("vi") == "Quầy số 2" and catalog.name("en") == "Counter 2" and catalog.name("fr") == "Quầy số 2"
-    assert catalog.counter_services == ("tu-phap", "chung-thuc")
-    assert catalog.officers == ("Lê Thị Thu Hà", "Phạm Minh Tuấn")
-    assert catalog.number_for("7") == "A007" and catalog.number_for("12", "chung-thuc") == "B012"
-    targets = catalog.transfer_targets("tu-phap")
+def test_desk_names_and_numbers(desk):
+    assert desk.name("vi") == "Quầy số 2" and desk.name("en") == "Counter 2" and desk.name("fr") == "Quầy số 2"
+    assert desk.counter_services == ("tu-phap", "chung-thuc")
+    assert desk.officers == ("Lê Thị Thu Hà", "Phạm Minh Tuấn")
+    assert desk.number_for("7") == "A007" and desk.number_for("12", "chung-thuc") == "B012"
+    targets = desk.transfer_targets("tu-phap")
     assert targets[0] == "chung-thuc" and "tu-phap" not in targets and len(targets) == 7
     with pytest.raises(KeyError, match="counters: 1, 2"):
-        Catalog.from_config(load_config(ROOT / "config" / "commune.yaml"), "9")
+        Desk.from_config(load_config(ROOT / "config" / "commune.yaml"), "9")
 
 
-def test_ticket_card_texts(catalog):
-    t = describe_ticket(ticket(priority="elderly", procedure="ket-hon", call_count=2), catalog, "vi")
+def test_ticket_card_texts(desk):
+    t = describe_ticket(ticket(priority="elderly", procedure="ket-hon", call_count=2), desk.site, "vi")
     assert (t.number, t.detail, t.priority) == ("A001", "Đăng ký kết hôn", "★ Người cao tuổi (từ 60 tuổi)")
     assert t.since == "Lấy số 09:01 · chờ 12 phút" and t.calls == "Đã gọi 2 lần"
-    en = describe_ticket(ticket(), catalog, "en")
+    en = describe_ticket(ticket(), desk.site, "en")
     assert (en.detail, en.priority, en.calls) == ("Justice – Civil status", "", "")
-    assert describe_ticket(None, catalog, "vi").number == ""
+    assert describe_ticket(None, desk.site, "vi").number == ""
 
 
 def test_error_texts():
@@ -232,9 +232,9 @@ def test_keypad_keys_drive_the_view_model(online):
     assert beeps[-1] == "error" and "f5" in vm.message
 
 
-def test_rating_asks_sends_thanks_and_finishes(catalog):
+def test_rating_asks_sends_thanks_and_finishes(desk):
     bus = FakeBus()
-    vm = RatingViewModel(catalog, bus, "vi", timeout_s=0, thanks_s=0.01)
+    vm = RatingViewModel(desk, bus, "vi", timeout_s=0, thanks_s=0.01)
     done = []
     vm.bind(on_finished=lambda _vm, score: done.append(score))
     vm.start(ticket("A001", status="done", lang="en"))
@@ -252,10 +252,10 @@ def test_rating_asks_sends_thanks_and_finishes(catalog):
     assert vm.phase == "idle" and done == [4]
 
 
-def test_rating_times_out(catalog):
+def test_rating_times_out(desk):
     from kivy.clock import Clock
 
-    vm = RatingViewModel(catalog, FakeBus(), "vi", timeout_s=0.2)
+    vm = RatingViewModel(desk, FakeBus(), "vi", timeout_s=0.2)
     done = []
     vm.bind(on_finished=lambda _vm, score: done.append(score))
     vm.start(ticket(status="done", lang="xx"))
@@ -267,8 +267,8 @@ def test_rating_times_out(catalog):
     assert vm.phase == "idle" and done == [0] and not vm.bus.sent
 
 
-def test_rating_tablet_takes_each_completed_ticket_of_its_counter_once(catalog):
-    vm = RatingViewModel(catalog, FakeBus(), "vi", timeout_s=0)
+def test_rating_tablet_takes_each_completed_ticket_of_its_counter_once(desk):
+    vm = RatingViewModel(desk, FakeBus(), "vi", timeout_s=0)
     event = {"seq": 10, "type": "ticket_completed", "counter": "2", "ticket": ticket(status="done")}
     vm.on_ticket_completed("", {**event, "counter": "3"})
     vm.on_ticket_completed("", {**event, "reason": "expired"})

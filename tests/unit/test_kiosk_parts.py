@@ -1,4 +1,4 @@
-"""Kiosk parts without Kivy: texts, catalog, icons, the paper ticket, the speaker's mailbox, the CLI."""
+"""Kiosk parts without Kivy: texts, menu, icons, the paper ticket, the speaker's mailbox, the CLI."""
 
 from __future__ import annotations
 
@@ -16,8 +16,15 @@ from PIL import Image
 from devices.printer import PrinterService
 from devices.voice.wavio import FORMAT, silence, wav_bytes
 from kiosk import cli_args
-from kiosk.catalog import Catalog, icon_path, kiosk_languages
 from kiosk.fakes import make_ticket
+from kiosk.menu import (
+    icon_path,
+    kiosk_languages,
+    kiosk_view,
+    needs_procedure_step,
+    priority_items,
+    service_items,
+)
 from kiosk.ports import Choice
 from kiosk.printing import KioskPrinter, printable_ticket, qr_data
 from kiosk.voice import SilentSpeaker, Speaker
@@ -82,13 +89,13 @@ def test_languages_follow_the_shipped_files(tmp_path):
     assert kiosk_languages(["vi", "en"]) == ["vi", "en"]
 
 
-def test_catalog_of_the_default_center():
-    cat = Catalog(CONFIG)
-    assert len(cat.services("vi")) == 8 and cat.guidance_service == "huong-dan"
-    assert cat.needs_procedure_step("tu-phap") and not cat.needs_procedure_step("tra-ket-qua")
-    assert cat.counter_names("chung-thuc", "vi") == ["Quầy số 2", "Quầy số 3"]
-    assert [p.id for p in cat.priorities("en")] == ["elderly", "disabled", "pregnant"]
-    assert cat.hours_text("tu-phap") == "07:30–11:30, 13:30–17:00"
+def test_menu_of_the_default_center():
+    site = kiosk_view(CONFIG)
+    assert len(service_items(site, "vi")) == 8 and site.guidance_service == "huong-dan"
+    assert needs_procedure_step(site, "tu-phap") and not needs_procedure_step(site, "tra-ket-qua")
+    assert site.counter_names("chung-thuc", "vi") == ["Quầy số 2", "Quầy số 3"]
+    assert [p.id for p in priority_items(site, "en")] == ["elderly", "disabled", "pregnant"]
+    assert site.hours_text("tu-phap") == "07:30–11:30, 13:30–17:00"
 
 
 def test_every_icon_of_the_config_is_drawn():
@@ -106,7 +113,7 @@ def test_every_icon_of_the_config_is_drawn():
 
 
 def test_paper_ticket_from_a_hub_ticket():
-    cat = Catalog(CONFIG)
+    cat = kiosk_view(CONFIG)
     ticket = make_ticket("A012", procedure="khai-sinh", priority="elderly")
     paper = printable_ticket(cat, ticket, Choice("tu-phap", "khai-sinh", "elderly", "en"))
     assert paper.number == "A012" and paper.lang == "en" and paper.service_name == "Justice – Civil status"
@@ -121,7 +128,7 @@ def test_qr_tracking_url():
     cfg = CONFIG.model_copy(deep=True)
     cfg.printer.qr.content = "tracking"
     cfg.printer.qr.tracking_url = "http://10.0.0.1/t/{ticket}"
-    assert qr_data(Catalog(cfg), make_ticket("A001"), "") == "http://10.0.0.1/t/20261123-tu-phap-001"
+    assert qr_data(kiosk_view(cfg), make_ticket("A001"), "") == "http://10.0.0.1/t/20261123-tu-phap-001"
 
 
 def test_kiosk_printer_prints_off_thread_and_reports(tmp_path):
@@ -132,7 +139,7 @@ def test_kiosk_printer_prints_off_thread_and_reports(tmp_path):
         fn()
         posted.set()
 
-    printer = KioskPrinter(PrinterService(f"virtual://{tmp_path}"), Catalog(CONFIG), post)
+    printer = KioskPrinter(PrinterService(f"virtual://{tmp_path}"), kiosk_view(CONFIG), post)
     printer.print_ticket(make_ticket("A001"), Choice("tu-phap"), results.append)
     assert posted.wait(10)
     assert results[0].ok and results[0].status["state"] == "ok"

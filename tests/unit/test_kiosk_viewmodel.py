@@ -9,7 +9,6 @@ os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 
 import pytest
 
-from kiosk.catalog import Catalog
 from kiosk.fakes import (
     FakeHub,
     FakePrinter,
@@ -19,6 +18,7 @@ from kiosk.fakes import (
     make_ticket,
     ok_response,
 )
+from kiosk.menu import kiosk_view
 from kiosk.viewmodel import KioskSettings, KioskViewModel
 from qms.config import default_config_path, load_config
 
@@ -34,7 +34,7 @@ class Rig:
         self.speaker = RecordingSpeaker()
         self.exits: list[str] = []
         settings.setdefault("admin_pin_hash", CONFIG.kiosk.admin_pin_hash)
-        self.vm = KioskViewModel(Catalog(CONFIG), self.hub, self.printer, self.speaker, self.clock,
+        self.vm = KioskViewModel(kiosk_view(CONFIG), self.hub, self.printer, self.speaker, self.clock,
                                  KioskSettings(**settings), pin_checker=lambda pin, done: done(pin == "2468"),
                                  on_exit=self.exits.append)
 

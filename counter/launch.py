@@ -1,4 +1,4 @@
-"""What both counter apps share: options → Kivy boot, catalog, the MQTT link, a minimal App."""
+"""How both counter apps start: options → their counter, language, MQTT client, Kivy boot, a minimal App."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from mqtt_bus.client import BusClient
 from qms.context import AppContext
 
-from .catalog import Catalog
+from .desk import Desk
 
 log = logging.getLogger(__name__)
 
@@ -19,10 +19,10 @@ class UsageError(Exception):
     """Bad option value: printed as one line, exit code 2."""
 
 
-def catalog_for(ctx: AppContext, ns: argparse.Namespace) -> Catalog:
+def desk_for(ctx: AppContext, ns: argparse.Namespace) -> Desk:
     """The counter named by ``--counter`` (UsageError naming the valid ones)."""
     try:
-        return Catalog.from_config(ctx.config, str(ns.counter))
+        return Desk.from_config(ctx.config, str(ns.counter))
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
 
