@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ["QMS_HEADLESS"] = "1"
 
+from mqtt_bus.contract import EventType  # noqa: E402
 from ui_kit.boot import prepare  # noqa: E402
 
 prepare(size=(1920, 1080))
@@ -34,7 +35,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def call_event(seq: int, counter: str) -> dict:
-    return {"seq": seq, "ts": f"2026-11-23T09:{seq // 60 % 60:02d}:{seq % 60:02d}.000+07:00", "type": "ticket_called",
+    return {"seq": seq, "ts": f"2026-11-23T09:{seq // 60 % 60:02d}:{seq % 60:02d}.000+07:00", "type": EventType.TICKET_CALLED,
             "counter": counter, "ticket": {"id": f"t{seq}", "number": f"A{seq % 1000:03d}", "service": "tu-phap",
                                            "call_count": 1, "status": "called"}}
 

@@ -11,6 +11,7 @@ import wave
 
 import pytest
 
+from mqtt_bus.contract import EventType
 from queue_display.announcer.build import build_pack, ensure_pack
 from queue_display.announcer.pack import VOICE_ROOT
 from queue_display.announcer.player import Announcer, FileSinkBackend
@@ -77,7 +78,7 @@ def test_announcer_burst_with_real_pack(vi_pack, tmp_path):
     sink = FileSinkBackend(tmp_path / "out")
     with Announcer(vi_pack, sink) as ann:
         for seq in (10, 11, 11, 12):
-            ann.announce({"seq": seq, "type": "ticket_called", "ticket": {"number": f"A{seq:03d}"}, "counter": "3"})
+            ann.announce({"seq": seq, "type": EventType.TICKET_CALLED, "ticket": {"number": f"A{seq:03d}"}, "counter": "3"})
         assert ann.wait_idle(30)
     assert [p.name.split("-", 1)[1].split("_")[0] for p in sink.written] == ["10", "11", "12"]
     for p in sink.written:

@@ -10,6 +10,7 @@ from pathlib import Path
 from hub.fairness import IssueLimit
 from hub.run import start_hub
 from mqtt_bus.client import new_request_id
+from mqtt_bus.contract import ErrorCode
 from qms.context import AppContext
 from tests.integration.hub_helpers import SITE
 
@@ -38,7 +39,7 @@ def test_kiosk_gets_ten_tickets_a_minute_and_a_friendly_refusal_for_the_eleventh
         assert kiosk.request("issue_ticket", issue, request_id=rid)["ok"]
     clock.now += 2.0
     eleventh = kiosk.request("issue_ticket", issue, request_id=rids[8])
-    assert eleventh["ok"] is False and eleventh["error"]["code"] == "rate_limited", eleventh
+    assert eleventh["ok"] is False and eleventh["error"]["code"] == ErrorCode.RATE_LIMITED, eleventh
     assert "please wait 42 s" in eleventh["error"]["message"] and eleventh["error"]["details"] == {"retry_after_s": 42}
     assert len(hub.store.tickets()) == 10
     # a retry of a ticket already given still gets its first answer, limit or not

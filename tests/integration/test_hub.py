@@ -9,6 +9,7 @@ import time
 import pytest
 
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import ErrorCode
 from tests.integration.hub_helpers import SITE, Watcher, comparable_state, wait_for
 
 
@@ -51,10 +52,10 @@ def test_every_action_of_the_contract(hub, client):
     assert moved["id"] == t2["id"] and moved["service"] == "chung-thuc" and moved["status"] == "waiting"
     assert ok(client.request("pause", {"counter": "2"}))["counter"]["status"] == "paused"
     refused = client.request("call_next", {"counter": "2"})
-    assert refused["ok"] is False and refused["error"]["code"] == "counter_paused"
+    assert refused["ok"] is False and refused["error"]["code"] == ErrorCode.COUNTER_PAUSED
     assert ok(client.request("resume", {"counter": "2"}))["counter"]["status"] == "open"
     forbidden = client.request("call_next", {"counter": "6"})  # pad 2 may act only for counter 2
-    assert forbidden["ok"] is False and forbidden["error"]["code"] == "forbidden"
+    assert forbidden["ok"] is False and forbidden["error"]["code"] == ErrorCode.FORBIDDEN
     snap = ok(client.request("snapshot", {}))
     assert set(snap) == {"site", "services", "counters"} and snap["site"] == SITE
     assert {s["service"] for s in snap["services"]} >= {"tu-phap", "chung-thuc"}
@@ -145,11 +146,11 @@ def test_hostile_payloads_never_stop_the_hub_nor_change_the_store(hub, client, b
     assert wait_for(lambda: hub.handled >= 1 + len(payloads), timeout=20)
     for i in range(1000):  # then a flood: dropped, with a rate_limited answer now and then
         client._mqtt.publish(topic, payloads[i % len(payloads)], qos=1)
-    assert wait_for(lambda: any(not a["ok"] and a["error"]["code"] == "rate_limited" for a in answers), timeout=20)
+    assert wait_for(lambda: any(not a["ok"] and a["error"]["code"] == ErrorCode.RATE_LIMITED for a in answers), timeout=20)
     assert all(a["ok"] is False for a in answers if a.get("id") != "snapshot")
     codes = {a["error"]["code"] for a in answers if not a["ok"]}
-    assert {"bad_json", "bad_request", "payload_too_large", "unknown_action", "forbidden",
-            "unknown_service"} <= codes
+    assert {ErrorCode.BAD_JSON, ErrorCode.BAD_REQUEST, ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.UNKNOWN_ACTION, ErrorCode.FORBIDDEN,
+            ErrorCode.UNKNOWN_SERVICE} <= codes
     assert (hub.store.last_seq(), [t.id for t in hub.store.tickets()]) == before
     assert ok(client.request("issue_ticket", {"service": "tu-phap"}))["ticket"]["number"] == "A002"
 
@@ -162,6 +163,6 @@ def test_devices_may_only_do_their_job(hub, broker, make_client):
     for c, action, args in [(kiosk, "call_next", {"counter": "1"}), (display, "issue_ticket", {"service": "tu-phap"}),
                             (stranger, "snapshot", {})]:
         refused = c.request(action, args)
-        assert refused["ok"] is False and refused["error"]["code"] == "forbidden", refused
+        assert refused["ok"] is False and refused["error"]["code"] == ErrorCode.FORBIDDEN, refused
     assert ok(display.request("snapshot", {}))["site"] == SITE
     assert len(hub.store.tickets()) == 1

@@ -16,6 +16,7 @@ from mqtt_bus import acl as acl_mod
 from mqtt_bus.acl import render_acl, write_password_file
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import ErrorCode, EventType
 from mqtt_bus.topics import Topics
 from tests.factories import local, make_site
 from tests.install.site_broker import site_broker
@@ -105,12 +106,12 @@ def test_display_only_reads_and_asks_its_own_requests(login):
     display.publish_json(T.request("display-1"), {"id": "d1", "action": "events_since", "args": {"after": 0}})
     display.publish_json(T.request("counter-3"), {"id": "d2", "action": "call_next", "args": {}})
     display.publish_json(T.state_counter("c1"), {"counter": "c1", "status": "closed"})
-    display.publish_json(T.event("ticket_called"), {"seq": 999})
+    display.publish_json(T.event(EventType.TICKET_CALLED), {"seq": 999})
     display.publish_json(T.status("display-1"), {"online": True, "role": "display", "ts": "sentinel"})
     everything.wait_for(lambda t, p: p.get("ts") == "sentinel")
     forbidden = [(t, p) for t, p in everything.items if "/request/" in t or "/state/" in t or "/event/" in t]
     assert forbidden == [(T.request("display-1"), {"id": "d1", "action": "events_since", "args": {"after": 0}})]
-    hub.publish_json(T.event("ticket_called"), {"seq": 1})
+    hub.publish_json(T.event(EventType.TICKET_CALLED), {"seq": 1})
     shown.wait_for(lambda t, p: p["seq"] == 1)
     assert [p["seq"] for _, p in shown.items] == [1]
 
@@ -125,10 +126,10 @@ def test_display_may_fetch_events_but_not_call(login, tmp_path):
         display = login("display-1", "display")
         fetched = display.request("events_since", {"after": 0}, timeout=3)
         assert fetched["ok"], fetched
-        assert [e["type"] for e in fetched["result"]["events"]] == ["ticket_issued"]
+        assert [e["type"] for e in fetched["result"]["events"]] == [EventType.TICKET_ISSUED]
         assert fetched["result"]["last_seq"] == 1 and fetched["result"]["more"] is False
         refused = display.request("call_next", {"counter": "1"}, timeout=3)
-        assert refused["ok"] is False and refused["error"]["code"] == "forbidden", refused
+        assert refused["ok"] is False and refused["error"]["code"] == ErrorCode.FORBIDDEN, refused
         assert store.last_seq() == 1
     finally:
         hub.stop()

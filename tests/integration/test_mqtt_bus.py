@@ -19,6 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from mqtt_bus import broker as broker_mod
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClosed, RequestTimeout
+from mqtt_bus.contract import EventType
 from mqtt_bus.topics import Topics
 from mqtt_bus.url import parse_broker_url
 
@@ -158,7 +159,7 @@ def test_resubscribes_after_broker_restart(broker, make_client, how):
     # connected comes before the broker has acknowledged the subscription: publish until it is in place
     deadline = time.monotonic() + 3
     while not inbox.items and time.monotonic() < deadline:
-        pub.publish_json(pub.topics.event("ticket_called"), {"seq": 1})
+        pub.publish_json(pub.topics.event(EventType.TICKET_CALLED), {"seq": 1})
         time.sleep(0.1)
     inbox.wait_for(lambda t, p: p["seq"] == 1)
 
@@ -173,7 +174,7 @@ def test_resubscribes_after_broker_restart(broker, make_client, how):
     seq = 1
     while time.monotonic() - restarted < 3 and not any(p["seq"] > 1 for _, p in inbox.items):
         seq += 1
-        pub.publish_json(pub.topics.event("ticket_called"), {"seq": seq})
+        pub.publish_json(pub.topics.event(EventType.TICKET_CALLED), {"seq": seq})
         time.sleep(0.1)
     inbox.wait_for(lambda t, p: p["seq"] > 1, timeout=0.5)
     assert time.monotonic() - restarted < 3.5
@@ -200,7 +201,7 @@ def test_malformed_payloads_are_dropped_and_loop_survives(shared_broker, make_cl
     raw = raw_client(shared_broker.url)
     try:
         assert wait_until(raw.is_connected)
-        topic = Topics(site).event("ticket_issued")
+        topic = Topics(site).event(EventType.TICKET_ISSUED)
         time.sleep(0.1)  # let the subscription settle
         for garbage in (b"{not json", b"[1, 2, 3]", b"\xff\xfe\x00", b'"text"', b"null", b"42", b""):
             raw.publish(topic, garbage, qos=1).wait_for_publish(2)
@@ -250,7 +251,7 @@ def test_raising_handler_and_callback_do_not_kill_the_loop(shared_broker, make_c
     assert sub.wait_connected(3) and pub.wait_connected(3)
     time.sleep(0.1)
     for seq in (1, 2, 3):
-        pub.publish_json(pub.topics.event("ticket_issued"), {"seq": seq})
+        pub.publish_json(pub.topics.event(EventType.TICKET_ISSUED), {"seq": seq})
     good.wait_for(lambda t, p: p["seq"] == 3)
     assert [p["seq"] for _, p in good.items] == [1, 2, 3]
     assert sub._mqtt._thread.is_alive()
@@ -383,7 +384,7 @@ def test_blocking_request_from_a_handler_is_refused(shared_broker, make_client):
     c.subscribe(c.topics.events_all, handler)
     assert c.wait_connected(3)
     time.sleep(0.1)
-    c.publish_json(c.topics.event("ticket_issued"), {"seq": 1})
+    c.publish_json(c.topics.event(EventType.TICKET_ISSUED), {"seq": 1})
     assert wait_until(lambda: errors)
     assert "request_async" in str(errors[0])
 

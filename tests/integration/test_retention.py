@@ -10,6 +10,7 @@ from hub.retention import Pruner
 from hub.run import start_hub
 from hub.server import PUBLISHED_SEQ_KEY
 from hub.store import Store
+from mqtt_bus.contract import ErrorCode
 from tests.integration.hub_helpers import SITE, Watcher, wait_for
 
 NOW = datetime.now(UTC)
@@ -117,7 +118,7 @@ def test_request_answers_go_sooner_than_events(ctx):
 def test_refusals_are_kept_ten_minutes_then_a_retry_may_succeed(ctx):
     with ctx.open_store() as store:
         refused = store.run("complete", {"counter": "1"}, request_id="counter-1/x", now=NOW - timedelta(minutes=5))
-        assert refused.response["error"]["code"] == "no_current_ticket"
+        assert refused.response["error"]["code"] == ErrorCode.NO_CURRENT_TICKET
         store.run("issue_ticket", {"service": "tu-phap"}, request_id="kiosk-1/y", now=NOW - timedelta(minutes=4))
         store.run("call_next", {"counter": "1"}, request_id="counter-1/z", now=NOW - timedelta(minutes=3))
         # a late duplicate of the refused request (a broker redelivering it) must not complete the new call

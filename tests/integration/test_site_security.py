@@ -20,6 +20,7 @@ import pytest
 from hub.run import start_hub
 from mqtt_bus.broker import EmbeddedBroker
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import ErrorCode, EventType
 from mqtt_bus.topics import Topics
 from qms.context import AppContext
 from tests.install.site_broker import site_broker
@@ -73,14 +74,14 @@ def test_each_device_does_its_job_and_nothing_else(secured):
                       {"id": "sneaky", "action": "complete", "args": {"counter": "1"}})
     # a display may ask only read-only actions (events_since, snapshot): the hub refuses the rest
     refused = display.request("call_next", {"counter": "1"})
-    assert refused["error"]["code"] == "forbidden"
+    assert refused["error"]["code"] == ErrorCode.FORBIDDEN
     assert display.request("events_since", {"after": 0})["result"]["last_seq"] == hub.store.last_seq()
     time.sleep(0.5)
     assert hub.handled == 4
     assert hub.store.ticket(ticket["id"]).status.value == "called"
     # pad 2 is a real pad but may not act for counter 1
     refused = pad2.request("complete", {"counter": "1"})
-    assert refused["error"]["code"] == "forbidden"
+    assert refused["error"]["code"] == ErrorCode.FORBIDDEN
 
 
 def test_wrong_password_is_refused(secured):
@@ -171,14 +172,14 @@ def test_a_device_login_cannot_take_over_the_hub_session(board):
                 # kiosk-1's own password, presenting the hub's client id
                 intruder = BusClient(board.url("kiosk-1"), SITE, "hub", "hub").start()
                 assert intruder.wait_connected(5), f"attempt {attempt}: the broker let the login in"
-                for topic in (t.state_counter("1"), t.event("ticket_called"), t.response("counter-1"),
+                for topic in (t.state_counter("1"), t.event(EventType.TICKET_CALLED), t.response("counter-1"),
                               t.status("hub")):
                     intruder.publish_json(topic, {"forged": attempt, "online": False}).wait_for_publish(3)
                 intruder.close()
             assert kiosk.wait_connected(5)
             ticket = kiosk.request("issue_ticket", {"service": "huong-dan"}, timeout=10)["result"]["ticket"]
             assert wait_for(lambda: any(p.get("ticket", {}) and p["ticket"].get("id") == ticket["id"]
-                                        for tp, p in seen if tp == t.event("ticket_issued")), 5)
+                                        for tp, p in seen if tp == t.event(EventType.TICKET_ISSUED)), 5)
         finally:
             kiosk.close()
             monitor.close()

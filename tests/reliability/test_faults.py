@@ -34,6 +34,7 @@ from kiosk.catalog import Catalog
 from kiosk.ports import Choice
 from kiosk.printing import printable_ticket
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import ErrorCode
 from qms.context import AppContext
 from tests.factories import local, make_site
 from tests.integration.hub_helpers import Watcher, comparable_state, wait_for
@@ -340,7 +341,7 @@ def test_disk_full_under_the_hub(tiny_fs, broker, make_client, roomy_site, caplo
         failed = [kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2, request_id="full-1"),
                   pad.request("call_next", {"counter": "2"}, timeout=2, request_id="full-2")]
         for response in failed:
-            assert response["ok"] is False and response["error"]["code"] == "store_unavailable", response
+            assert response["ok"] is False and response["error"]["code"] == ErrorCode.STORE_UNAVAILABLE, response
             assert "disk is full" in response["error"]["message"] and "qms doctor" in response["error"]["message"]
         assert any("disk is full" in r.getMessage() for r in caplog.records), "the hub's log must say the disk is full"
         assert _store_facts(hub.store) == before, "a failed command must leave no trace"

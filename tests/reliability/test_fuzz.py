@@ -37,6 +37,7 @@ from hub.run import hub_limits
 from hub.server import Hub
 from hub.store import Store
 from mqtt_bus.client import BusClient, encode_payload
+from mqtt_bus.contract import ErrorCode, EventType
 from qms.context import AppContext
 from queue_core.actions import ARG_SPECS
 from tests.reliability.helpers import env_int
@@ -45,10 +46,10 @@ from tests.reliability.hub_forkserver import HubForkServer
 EXAMPLES = env_int("QMS_FUZZ_EXAMPLES", 800)
 QUEUE_TABLES = ("tickets", "counters", "service_days", "service_times", "outbox")
 ERROR_CODES = {
-    "bad_json", "payload_too_large", "bad_request", "unknown_action", "unknown_service", "unknown_counter",
-    "unknown_priority", "unknown_procedure", "unknown_ticket", "service_closed", "quota_reached",
-    "range_exhausted", "counter_paused", "counter_closed", "no_current_ticket", "same_service", "invalid_score",
-    "not_rateable", "already_rated", "forbidden",
+    ErrorCode.BAD_JSON, ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.BAD_REQUEST, ErrorCode.UNKNOWN_ACTION, ErrorCode.UNKNOWN_SERVICE, ErrorCode.UNKNOWN_COUNTER,
+    ErrorCode.UNKNOWN_PRIORITY, ErrorCode.UNKNOWN_PROCEDURE, ErrorCode.UNKNOWN_TICKET, ErrorCode.SERVICE_CLOSED, ErrorCode.QUOTA_REACHED,
+    ErrorCode.RANGE_EXHAUSTED, ErrorCode.COUNTER_PAUSED, ErrorCode.COUNTER_CLOSED, ErrorCode.NO_CURRENT_TICKET, ErrorCode.SAME_SERVICE, ErrorCode.INVALID_SCORE,
+    ErrorCode.NOT_RATEABLE, ErrorCode.ALREADY_RATED, ErrorCode.FORBIDDEN,
 }  # never internal_error: that is a bug
 ACTIONS = [*ARG_SPECS, "snapshot"]
 ARG_NAMES = sorted({name for required, optional in ARG_SPECS.values() for name in (*required, *optional)})
@@ -213,13 +214,13 @@ def check_answer(client_id: str, raw: bytes, response: dict[str, Any], before: t
         assert after == before, f"{client_id} ({role}) changed the store: {raw[:300]!r}"
         return
     for event in new_events:
-        if event["type"] == "ticket_no_show" and event.get("reason") == "expired":
+        if event["type"] == EventType.TICKET_NO_SHOW and event.get("reason") == "expired":
             continue  # the first command of a new day closes yesterday's leftovers
         if role == "kiosk":
-            assert event["type"] == "ticket_issued", f"kiosk {client_id} caused {event['type']}"
+            assert event["type"] == EventType.TICKET_ISSUED, f"kiosk {client_id} caused {event['type']}"
         elif role == "rating":
-            assert event["type"] == "rating_recorded", f"rating tablet {client_id} caused {event['type']}"
-        elif role == "counter" and event["type"] != "rating_recorded" and event.get("counter") is not None:
+            assert event["type"] == EventType.RATING_RECORDED, f"rating tablet {client_id} caused {event['type']}"
+        elif role == "counter" and event["type"] != EventType.RATING_RECORDED and event.get("counter") is not None:
             assert event["counter"] == ident, f"pad {client_id} acted for counter {event['counter']}"
 
 
@@ -373,31 +374,31 @@ def _answer_once(ctx: AppContext, raw: bytes, client_id: str = "monitor-x") -> d
 
 def test_deeply_nested_json_is_answered(fuzz_ctx):
     response = _answer_once(fuzz_ctx, b"[" * 5000 + b"]" * 5000)  # 10 KB: under the size limit
-    assert response["ok"] is False and response["error"]["code"] == "bad_json"
+    assert response["ok"] is False and response["error"]["code"] == ErrorCode.BAD_JSON
 
 
 def test_request_id_with_a_lone_surrogate_is_answered(fuzz_ctx):
     response = _answer_once(fuzz_ctx, b'{"id": "\\ud800", "action": "snapshot"}')
-    assert response["ok"] is False and response["error"]["code"] == "bad_request"
+    assert response["ok"] is False and response["error"]["code"] == ErrorCode.BAD_REQUEST
 
 
 def test_argument_with_a_lone_surrogate_is_a_bad_request(fuzz_ctx):
     response = _answer_once(fuzz_ctx, b'{"id": "x", "action": "call_ticket", '
                                       b'"args": {"counter": "2", "number": "\\ud800"}}')
-    assert response["ok"] is False and response["error"]["code"] == "bad_request", response
+    assert response["ok"] is False and response["error"]["code"] == ErrorCode.BAD_REQUEST, response
 
 
 def test_argument_name_with_a_lone_surrogate_is_a_bad_request(fuzz_ctx):
     response = _answer_once(fuzz_ctx, b'{"id": "x", "action": "issue_ticket", '
                                       b'"args": {"service": "tu-phap", "\\ud800": 1}}')
-    assert response["ok"] is False and response["error"]["code"] == "bad_request", response
+    assert response["ok"] is False and response["error"]["code"] == ErrorCode.BAD_REQUEST, response
 
 
 @pytest.mark.parametrize("lang", ["\U0001f600" * 200, "fr", "VI", "v"], ids=["200-emoji", "fr", "VI", "v"])
 def test_lang_outside_the_configured_languages_is_a_bad_request(fuzz_ctx, lang):
     raw = json.dumps({"id": "x", "action": "issue_ticket", "args": {"service": "tu-phap", "lang": lang}})
     response = _answer_once(fuzz_ctx, raw.encode())
-    assert response["ok"] is False and response["error"]["code"] == "bad_request", response
+    assert response["ok"] is False and response["error"]["code"] == ErrorCode.BAD_REQUEST, response
     assert "vi, en" in response["error"]["message"]
     valid = json.dumps({"id": "y", "action": "issue_ticket", "args": {"service": "tu-phap", "lang": "en"}})
     assert _answer_once(fuzz_ctx, valid.encode())["ok"]

@@ -32,6 +32,7 @@ from kivy.clock import Clock  # noqa: E402  (after prepare)
 
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker  # noqa: E402
 from mqtt_bus.client import BusClient  # noqa: E402
+from mqtt_bus.contract import EventType  # noqa: E402
 from qms.context import AppContext  # noqa: E402
 from queue_display.announcer import FileSinkBackend  # noqa: E402
 from queue_display.announcer.fake import make_tone_pack  # noqa: E402
@@ -221,7 +222,7 @@ def test_sigkilled_broker_mid_burst_every_call_announced_once_in_order(tmp_path,
 
         assert all(c["status"] == "called" and c["counter"] == "6" for c in cli_calls)
         events = [json.loads(text) for _, text in sorted(probe.payloads_between(0, 10**9).items())]
-        called = [(e["seq"], e["ticket"]["number"], e["counter"]) for e in events if e["type"] == "ticket_called"]
+        called = [(e["seq"], e["ticket"]["number"], e["counter"]) for e in events if e["type"] == EventType.TICKET_CALLED]
         assert len(called) == len(PADS) * ROUNDS + len(KILL_IN_ROUNDS)
         pump_until(lambda: voice.wait_ready(0) and voice.wait_idle(0) and len(sink.written) >= len(called), 60,
                    "the announcer to speak every call")

@@ -7,6 +7,7 @@ import pytest
 from counter.catalog import Catalog
 from counter.pad_app import attach_keypad, build_pad, connect
 from devices.keypad import KeyMap
+from mqtt_bus.contract import EventType
 from tests.integration.hub_helpers import SITE, Watcher
 from tests.ui.harness import find_by_id, pump, pump_until, screenshot, show, tap, window
 
@@ -115,7 +116,7 @@ def test_sign_in_next_recall_transfer_complete_and_rate(pad, hub, kiosk, watcher
     assert pump_until(lambda: stored(hub, served).rating == 5)
     assert pump_until(lambda: root.current == "pad", 3)
     assert pump_until(lambda: counter_state(watcher).get("ticket", "?") is None)
-    assert pump_until(lambda: any(e["type"] == "rating_recorded" and e["score"] == 5 for e in watcher.events))
+    assert pump_until(lambda: any(e["type"] == EventType.RATING_RECORDED and e["score"] == 5 for e in watcher.events))
 
     tap(find_by_id(root, "call"))  # Gọi số: the on-screen keypad
     panel = root.pad.overlay()
