@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from mqtt_bus.contract import ErrorCode, EventType
+from mqtt_bus.contract import ErrorCode, EventType, Role
 from queue_core.actions import EVENTS_SINCE_MAX
 from tests.integration.hub_helpers import SITE
 
 
 @pytest.fixture
 def display(broker, make_client):
-    c = make_client(broker.url, "display-1", "display", site=SITE)
+    c = make_client(broker.url, "display-1", Role.DISPLAY, site=SITE)
     assert c.wait_connected(5)
     return c
 

@@ -9,13 +9,13 @@ import time
 import pytest
 
 from mqtt_bus.client import BusClient
-from mqtt_bus.contract import ErrorCode
+from mqtt_bus.contract import ErrorCode, Role
 from tests.integration.hub_helpers import SITE, Watcher, comparable_state, wait_for
 
 
 @pytest.fixture
 def client(broker, make_client) -> BusClient:
-    c = make_client(broker.url, "counter-2", "counter", site=SITE)
+    c = make_client(broker.url, "counter-2", Role.COUNTER, site=SITE)
     assert c.wait_connected(5)
     return c
 
@@ -23,7 +23,7 @@ def client(broker, make_client) -> BusClient:
 @pytest.fixture
 def monitor(broker, make_client) -> BusClient:
     """A technician's tool: may act for any counter."""
-    c = make_client(broker.url, "monitor-test", "monitor", site=SITE)
+    c = make_client(broker.url, "monitor-test", Role.MONITOR, site=SITE)
     assert c.wait_connected(5)
     return c
 
@@ -81,7 +81,7 @@ def test_late_display_sees_retained_state_at_once(hub, monitor, broker, make_cli
     for i in range(20):
         ok(monitor.request("call_next", {"counter": str(1 + i % 6)}))
     wait_for(lambda: hub.published_seq == hub.store.last_seq())
-    display = make_client(broker.url, "display-1", "display", site=SITE, start=False)
+    display = make_client(broker.url, "display-1", Role.DISPLAY, site=SITE, start=False)
     watcher = Watcher(display)
     t0 = time.monotonic()
     display.start()
@@ -92,12 +92,12 @@ def test_late_display_sees_retained_state_at_once(hub, monitor, broker, make_cli
 
 
 def test_burst_of_1000_issues_from_5_clients_arrives_in_order(hub, broker, make_client):
-    display = make_client(broker.url, "display-9", "display", site=SITE, start=False)
+    display = make_client(broker.url, "display-9", Role.DISPLAY, site=SITE, start=False)
     watcher = Watcher(display)
     display.start()
     assert display.wait_connected(5)
     # monitors: this tests order under load; kiosks are rate-limited (tests/integration/test_fairness.py)
-    kiosks = [make_client(broker.url, f"monitor-{i}", "monitor", site=SITE) for i in range(5)]
+    kiosks = [make_client(broker.url, f"monitor-{i}", Role.MONITOR, site=SITE) for i in range(5)]
     errors: list[BaseException] = []
 
     def burst(c: BusClient) -> None:
@@ -156,9 +156,9 @@ def test_hostile_payloads_never_stop_the_hub_nor_change_the_store(hub, client, b
 
 
 def test_devices_may_only_do_their_job(hub, broker, make_client):
-    kiosk = make_client(broker.url, "kiosk-1", "kiosk", site=SITE)
-    display = make_client(broker.url, "display-1", "display", site=SITE)
-    stranger = make_client(broker.url, "laptop", "counter", site=SITE)
+    kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE)
+    display = make_client(broker.url, "display-1", Role.DISPLAY, site=SITE)
+    stranger = make_client(broker.url, "laptop", Role.COUNTER, site=SITE)
     assert ok(kiosk.request("issue_ticket", {"service": "tu-phap"}))["ticket"]["number"] == "A001"
     for c, action, args in [(kiosk, "call_next", {"counter": "1"}), (display, "issue_ticket", {"service": "tu-phap"}),
                             (stranger, "snapshot", {})]:

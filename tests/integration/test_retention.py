@@ -10,7 +10,7 @@ from hub.retention import Pruner
 from hub.run import start_hub
 from hub.server import PUBLISHED_SEQ_KEY
 from hub.store import Store
-from mqtt_bus.contract import ErrorCode
+from mqtt_bus.contract import ErrorCode, Role
 from tests.integration.hub_helpers import SITE, Watcher, wait_for
 
 NOW = datetime.now(UTC)
@@ -79,11 +79,11 @@ def test_hub_prunes_at_start_and_seq_continues_across_restarts(ctx, broker, make
     hub = start_hub(ctx, broker.url, poll_interval=0.05)
     try:
         assert hub.pruner.ran.wait(10)
-        display = make_client(broker.url, "display-1", "display", site=SITE, start=False)
+        display = make_client(broker.url, "display-1", Role.DISPLAY, site=SITE, start=False)
         watcher = Watcher(display)
         display.start()
         assert display.wait_connected(5)
-        kiosk = make_client(broker.url, "kiosk-1", "kiosk", site=SITE)
+        kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE)
         assert kiosk.request("issue_ticket", {"service": "tu-phap"})["ok"]
         assert wait_for(lambda: 7 in watcher.seqs(), timeout=5)
         assert rows(ctx.store_path, "outbox")[0] == (4,), "old and published: pruned; seq 4 was not published then"
@@ -96,7 +96,7 @@ def test_hub_prunes_at_start_and_seq_continues_across_restarts(ctx, broker, make
     try:
         assert hub.pruner.ran.wait(10)
         assert rows(ctx.store_path, "outbox") == [(5,), (6,), (7,)]
-        kiosk = make_client(broker.url, "kiosk-2", "kiosk", site=SITE)
+        kiosk = make_client(broker.url, "kiosk-2", Role.KIOSK, site=SITE)
         ticket = kiosk.request("issue_ticket", {"service": "tu-phap"})["result"]["ticket"]
         assert ticket["number"] == "A003"  # A001 forty days ago; today A002 (fill) and A003
         assert wait_for(lambda: 8 in watcher.seqs(), timeout=5)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from hub.run import start_hub
-from mqtt_bus.contract import ErrorCode
+from mqtt_bus.contract import HUB_CLIENT_ID, ErrorCode, Role
 from qms.backup import backup_store
 from tests.integration.hub_helpers import SITE
 
@@ -194,7 +194,7 @@ class HubStatus:
     def __init__(self, client: Any) -> None:
         self.latest: dict[str, Any] = {}
         self.changed = threading.Condition()
-        client.subscribe(client.topics.status("hub"), self._got)
+        client.subscribe(client.topics.status(HUB_CLIENT_ID), self._got)
 
     def _got(self, _topic: str, payload: dict[str, Any]) -> None:
         with self.changed:
@@ -217,7 +217,7 @@ def test_hub_with_a_damaged_store_stays_up_says_so_and_recovers_after_restore(en
     before = store.read_bytes()
     hub = hub_process(env, broker.url)
     try:
-        kiosk = make_client(broker.url, "kiosk-1", "kiosk", site=SITE)
+        kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE)
         status = HubStatus(kiosk)
         faulty = status.wait(lambda s: s.get("online") and "fault" in s)
         assert faulty["fault"]["code"] == "store_corrupt" and "qms restore" in faulty["fault"]["message"]
@@ -241,7 +241,7 @@ def test_a_store_damaged_under_the_running_hub_becomes_its_fault_and_a_restore_e
                                                                                        tmp_path):
     hub = start_hub(ctx, broker.url, poll_interval=0.05)
     try:
-        kiosk = make_client(broker.url, "kiosk-1", "kiosk", site=SITE)
+        kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE)
         status = HubStatus(kiosk)
         for _ in range(8):  # under security.issue_per_minute (10)
             assert kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2)["ok"]

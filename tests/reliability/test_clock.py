@@ -23,7 +23,7 @@ import pytest
 from hub.clock import BootReading, ClockGuard, ClockPolicy
 from hub.store import Store
 from mqtt_bus.client import BusClient
-from mqtt_bus.contract import ErrorCode, EventType
+from mqtt_bus.contract import HUB_CLIENT_ID, ErrorCode, EventType, Role
 from qms.config import yaml_rt
 from tests.factories import HCM, local, make_site
 from tests.integration.hub_helpers import SITE, wait_for
@@ -230,11 +230,11 @@ def hub_process(tmp_path, broker) -> Iterator[tuple[Center, Path, BusClient, Bus
     proc = subprocess.Popen([sys.executable, "-m", "qms.cli", "--config", str(center.config), "--data-dir",
                              str(center.data), "--broker", broker.url, "hub"], cwd=ROOT,
                             env=faketime_env(timestamp_file=clock_file), stdout=log, stderr=subprocess.STDOUT)
-    kiosk = BusClient(broker.url, SITE, "kiosk-1", "kiosk").start()
-    pad = BusClient(broker.url, SITE, "counter-2", "counter").start()
+    kiosk = BusClient(broker.url, SITE, "kiosk-1", Role.KIOSK).start()
+    pad = BusClient(broker.url, SITE, "counter-2", Role.COUNTER).start()
     try:
         online: dict[str, bool] = {}
-        pad.subscribe(pad.topics.status("hub"), lambda _t, p: online.update(hub=p.get("online")))
+        pad.subscribe(pad.topics.status(HUB_CLIENT_ID), lambda _t, p: online.update(hub=p.get("online")))
         assert wait_for(lambda: online.get("hub") is True, 20), (tmp_path / "hub.log").read_text()
         yield center, clock_file, kiosk, pad
     finally:

@@ -34,7 +34,7 @@ from kiosk.catalog import Catalog
 from kiosk.ports import Choice
 from kiosk.printing import printable_ticket
 from mqtt_bus.client import BusClient
-from mqtt_bus.contract import ErrorCode
+from mqtt_bus.contract import ErrorCode, Role
 from qms.context import AppContext
 from tests.factories import local, make_site
 from tests.integration.hub_helpers import Watcher, comparable_state, wait_for
@@ -55,7 +55,7 @@ def test_broker_restarts_and_power_cuts_under_load(tmp_path, broker, roomy_site)
     site, services, counters = ctx.site.site, list(ctx.site.services), list(ctx.site.counters)
     answers: list[Answer] = []
     done: queue.Queue[str | BaseException] = queue.Queue()
-    clients = [BusClient(broker.url, site, "display-1", "display")]
+    clients = [BusClient(broker.url, site, "display-1", Role.DISPLAY)]
     display = Watcher(clients[0])
     events = EventLog(clients[0])
     devices = []
@@ -329,8 +329,8 @@ def test_disk_full_under_the_hub(tiny_fs, broker, make_client, roomy_site, caplo
     ctx = AppContext(config_path=roomy_site, data_dir=tiny_fs / "data")
     hub = start_hub(ctx, broker.url, poll_interval=0.05)
     site = ctx.site.site
-    kiosk = make_client(broker.url, "kiosk-1", "kiosk", site=site)
-    pad = make_client(broker.url, "counter-2", "counter", site=site)
+    kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=site)
+    pad = make_client(broker.url, "counter-2", Role.COUNTER, site=site)
     try:
         for _ in range(5):
             assert kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2)["ok"]

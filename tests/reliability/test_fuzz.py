@@ -37,7 +37,7 @@ from hub.run import hub_limits
 from hub.server import Hub
 from hub.store import Store
 from mqtt_bus.client import BusClient, encode_payload
-from mqtt_bus.contract import ErrorCode, EventType
+from mqtt_bus.contract import HUB_CLIENT_ID, ErrorCode, EventType, Role
 from qms.context import AppContext
 from queue_core.actions import ARG_SPECS
 from tests.reliability.helpers import env_int
@@ -54,7 +54,7 @@ ERROR_CODES = {
 ACTIONS = [*ARG_SPECS, "snapshot"]
 ARG_NAMES = sorted({name for required, optional in ARG_SPECS.values() for name in (*required, *optional)})
 CLIENTS = ["kiosk-1", "kiosk-7", "counter-1", "counter-2", "counter-6", "counter-99", "display-1", "rating-2",
-           "monitor-fuzz", "hub", "stranger", "kiosk-", "counter-2-x"]
+           "monitor-fuzz", HUB_CLIENT_ID, "stranger", "kiosk-", "counter-2-x"]
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])
@@ -210,17 +210,17 @@ def check_answer(client_id: str, raw: bytes, response: dict[str, Any], before: t
         assert after == before, f"a refused request changed the store: {raw[:300]!r} -> {response}"
         return
     role, ident = role_of(client_id)
-    if role in ("display", "unknown"):
+    if role in (Role.DISPLAY, "unknown"):
         assert after == before, f"{client_id} ({role}) changed the store: {raw[:300]!r}"
         return
     for event in new_events:
         if event["type"] == EventType.TICKET_NO_SHOW and event.get("reason") == "expired":
             continue  # the first command of a new day closes yesterday's leftovers
-        if role == "kiosk":
+        if role == Role.KIOSK:
             assert event["type"] == EventType.TICKET_ISSUED, f"kiosk {client_id} caused {event['type']}"
-        elif role == "rating":
+        elif role == Role.RATING:
             assert event["type"] == EventType.RATING_RECORDED, f"rating tablet {client_id} caused {event['type']}"
-        elif role == "counter" and event["type"] != EventType.RATING_RECORDED and event.get("counter") is not None:
+        elif role == Role.COUNTER and event["type"] != EventType.RATING_RECORDED and event.get("counter") is not None:
             assert event["counter"] == ident, f"pad {client_id} acted for counter {event['counter']}"
 
 
@@ -242,7 +242,7 @@ def fuzz_ctx(tmp_path, roomy_site) -> Iterator[AppContext]:
 @pytest.mark.timeout(max(300, 60 + EXAMPLES // 100))  # about 3 ms a case here
 def test_fuzz_hub_answer(fuzz_ctx):
     store = Store(fuzz_ctx.store_path, fuzz_ctx.site)
-    hub = Hub(store, BusClient("mqtt://127.0.0.1:9", fuzz_ctx.site.site, "hub", "hub"), limits=hub_limits(fuzz_ctx))  # never connected
+    hub = Hub(store, BusClient("mqtt://127.0.0.1:9", fuzz_ctx.site.site, HUB_CLIENT_ID, Role.HUB), limits=hub_limits(fuzz_ctx))  # never connected
     fingerprint = Fingerprint(fuzz_ctx.store_path)
     seen = {"ok": 0, "refused": 0}
 
@@ -352,7 +352,7 @@ def test_fuzz_requests_through_the_broker(fuzz_ctx, broker, tmp_path):
 def test_nan_and_infinity_never_reach_an_answer(fuzz_ctx):
     """JSON NaN / Infinity (accepted by Python's parser) must not make an unpublishable answer."""
     with Store(fuzz_ctx.store_path, fuzz_ctx.site) as store:
-        hub = Hub(store, BusClient("mqtt://127.0.0.1:9", fuzz_ctx.site.site, "hub", "hub"), limits=hub_limits(fuzz_ctx))
+        hub = Hub(store, BusClient("mqtt://127.0.0.1:9", fuzz_ctx.site.site, HUB_CLIENT_ID, Role.HUB), limits=hub_limits(fuzz_ctx))
         for raw in (b'{"id": "n", "action": "rate", "args": {"ticket": "x", "score": NaN}}',
                     b'{"id": "i", "action": "issue_ticket", "args": {"service": "tu-phap", "lang": Infinity}}'):
             response = hub.answer("monitor-x", raw)
@@ -366,7 +366,7 @@ def test_nan_and_infinity_never_reach_an_answer(fuzz_ctx):
 
 def _answer_once(ctx: AppContext, raw: bytes, client_id: str = "monitor-x") -> dict[str, Any]:
     with Store(ctx.store_path, ctx.site) as store:
-        hub = Hub(store, BusClient("mqtt://127.0.0.1:9", ctx.site.site, "hub", "hub"), limits=hub_limits(ctx))
+        hub = Hub(store, BusClient("mqtt://127.0.0.1:9", ctx.site.site, HUB_CLIENT_ID, Role.HUB), limits=hub_limits(ctx))
         response = hub.answer(client_id, raw)
     encode_payload(response)  # what the hub's publish does: it must not fail
     return response

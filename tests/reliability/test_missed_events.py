@@ -32,7 +32,7 @@ from kivy.clock import Clock  # noqa: E402  (after prepare)
 
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker  # noqa: E402
 from mqtt_bus.client import BusClient  # noqa: E402
-from mqtt_bus.contract import EventType  # noqa: E402
+from mqtt_bus.contract import EventType, Role  # noqa: E402
 from qms.context import AppContext  # noqa: E402
 from queue_display.announcer import FileSinkBackend  # noqa: E402
 from queue_display.announcer.fake import make_tone_pack  # noqa: E402
@@ -157,11 +157,11 @@ def test_sigkilled_broker_mid_burst_every_call_announced_once_in_order(tmp_path,
     sink = FileSinkBackend(tmp_path / "spoken")
     voice = Voice(settings, sink, lambda: make_tone_pack(tmp_path / "pack"))
     link = Link(broker.port)
-    display = Display(settings, BusClient(f"mqtt://127.0.0.1:{link.port}", site, "display-1", "display"), "vi",
+    display = Display(settings, BusClient(f"mqtt://127.0.0.1:{link.port}", site, "display-1", Role.DISPLAY), "vi",
                       voice=voice)
     vm = display.vm
-    kiosk = BusClient(broker.url, site, "kiosk-1", "kiosk")
-    pads = {c: BusClient(broker.url, site, f"counter-{c}", "counter") for c in PADS}
+    kiosk = BusClient(broker.url, site, "kiosk-1", Role.KIOSK)
+    pads = {c: BusClient(broker.url, site, f"counter-{c}", Role.COUNTER) for c in PADS}
     fetches: list[dict[str, Any] | Exception] = []  # the hub's answers to the display's events_since
     vm.events_fetched = lambda answer, apply=vm.events_fetched: (fetches.append(answer), apply(answer))
     hubs = HubForkServer(roomy_site, ctx.data_dir, broker.url, tmp_path / "hub.log")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from mqtt_bus.contract import EventType
+from mqtt_bus.contract import EventType, Role
 from qms.config import load_config
 from queue_display.screen import BoardScreen
 from queue_display.settings import DisplaySettings
@@ -120,10 +120,10 @@ def test_disconnected_and_hub_offline_marks(settings):
         assert texts(screen, "hero-number") == "C013", "the board keeps the last known numbers"
         screenshot(screen, "display-disconnected-vi")
         vm.set_connected(True)
-        vm.set_hub_status({"online": False, "role": "hub"})
+        vm.set_hub_status({"online": False, "role": Role.HUB})
         pump(0.1)
         assert alert.text.startswith("Máy chủ tạm ngừng")
-        vm.set_hub_status({"online": True, "role": "hub"})
+        vm.set_hub_status({"online": True, "role": Role.HUB})
         pump(0.1)
         assert alert.opacity == 0
     finally:

@@ -15,6 +15,7 @@ from kiosk.fakes import FakeHub, FakePrinter, ManualClock, RecordingSpeaker
 from kiosk.hublink import HubLink
 from kiosk.ui.root import KioskRoot
 from kiosk.viewmodel import KioskSettings, KioskViewModel
+from mqtt_bus.contract import Role
 from qms.backup import backup_store, restore_store
 from qms.config import default_config_path, load_config
 from tests.integration.hub_helpers import SITE
@@ -84,10 +85,10 @@ def test_counter_pad_shows_the_hub_fault_with_its_fix_until_the_store_is_restore
     try:
         assert hub.store is None and hub.fault is not None and hub.fault.code == "store_missing"
         faults: list[dict | None] = []
-        link = HubLink(make_client(broker.url, "kiosk-1", "kiosk", site=SITE, start=False), on_fault=faults.append)
+        link = HubLink(make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE, start=False), on_fault=faults.append)
         link.start()
         root = build_pad(CounterCatalog.from_config(ctx.config, "2"), "vi")
-        connect(root, make_client(broker.url, "counter-2", "counter", site=SITE, start=False))
+        connect(root, make_client(broker.url, "counter-2", Role.COUNTER, site=SITE, start=False))
         show(root, size=(800, 480))
         assert pump_until(lambda: root.vm.hub_fault is not None and bool(faults), 5)
         assert faults[-1] is not None and faults[-1]["code"] == "store_missing" and link.hub_fault == faults[-1]

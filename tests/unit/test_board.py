@@ -10,7 +10,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mqtt_bus.contract import EventType
+from mqtt_bus.contract import EventType, Role
 from queue_core import Engine, QueueError, QueueState, counter_view, service_view
 from queue_core.views import iso
 from queue_display.board import (
@@ -202,7 +202,7 @@ def test_connection_hub_status_and_history_setting():
     board = set_connected(board, True)
     assert board.connected
     assert board.hub_online is None
-    board = set_hub_status(board, {"online": False, "role": "hub"})
+    board = set_hub_status(board, {"online": False, "role": Role.HUB})
     assert board.hub_online is False
     assert set_hub_status(board, {"online": "yes"}) is board
     _, _, _, messages = simulate([("issue_ticket", "tu-phap")] * 5 + [("call_next", "1")] * 5)
