@@ -36,7 +36,7 @@ EVENTS_SINCE_MAX = 200
 
 
 def events_since_args(args: Any) -> tuple[int, int]:
-    """``(after, limit)`` of an ``events_since`` request; ``QueueError('bad_request')`` naming the problem."""
+    """``(after, limit)`` of an ``events_since`` request; ``QueueError(ErrorCode.BAD_REQUEST)`` naming the problem."""
     clean = check_args("events_since", args)
     after, limit = clean["after"], clean.get("limit", EVENTS_SINCE_MAX)
     if after < 0:
@@ -47,14 +47,14 @@ def events_since_args(args: Any) -> tuple[int, int]:
 
 
 def check_action(action: str) -> None:
-    """Raise ``QueueError('unknown_action')`` listing the valid actions unless ``action`` is one."""
+    """Raise ``QueueError(ErrorCode.UNKNOWN_ACTION)`` listing the valid actions unless ``action`` is one."""
     if action not in READ_ONLY_ACTIONS and action not in ARG_SPECS:
         valid = ", ".join(sorted({*ARG_SPECS, *READ_ONLY_ACTIONS}))
         raise QueueError(ErrorCode.UNKNOWN_ACTION, f"unknown action {action!r}; valid actions: {valid}")
 
 
 def check_args(action: str, args: Any) -> dict[str, Any]:
-    """Validate ``args`` for ``action``; raise ``QueueError('bad_request')`` naming the problem."""
+    """Validate ``args`` for ``action``; raise ``QueueError(ErrorCode.BAD_REQUEST)`` naming the problem."""
     check_action(action)
     if action not in ARG_SPECS:
         raise QueueError(ErrorCode.BAD_REQUEST, f"{action} is not a command")

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from hub.run import start_hub
-from mqtt_bus.contract import HUB_CLIENT_ID, ErrorCode, Role
+from mqtt_bus.contract import HUB_CLIENT_ID, ErrorCode, FaultCode, Role
 from qms.backup import backup_store
 from tests.integration.hub_helpers import SITE
 
@@ -220,7 +220,7 @@ def test_hub_with_a_damaged_store_stays_up_says_so_and_recovers_after_restore(en
         kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE)
         status = HubStatus(kiosk)
         faulty = status.wait(lambda s: s.get("online") and "fault" in s)
-        assert faulty["fault"]["code"] == "store_corrupt" and "qms restore" in faulty["fault"]["message"]
+        assert faulty["fault"]["code"] == FaultCode.STORE_CORRUPT and "qms restore" in faulty["fault"]["message"]
         answer = kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2, retries=3)
         assert answer["ok"] is False and answer["error"]["code"] == ErrorCode.STORE_FAULT, answer
         assert hub.poll() is None and store.read_bytes() == before
@@ -253,7 +253,7 @@ def test_a_store_damaged_under_the_running_hub_becomes_its_fault_and_a_restore_e
         ctx.store_path.write_bytes(bytes(data))
         answer = kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2)
         assert answer["ok"] is False and answer["error"]["code"] == ErrorCode.STORE_FAULT, answer
-        assert status.wait(lambda s: "fault" in s)["fault"]["code"] == "store_corrupt"
+        assert status.wait(lambda s: "fault" in s)["fault"]["code"] == FaultCode.STORE_CORRUPT
         assert hub.store is None  # closed: nothing holds the damaged file open
         env = {"QMS_CONFIG": str(ctx.config_path), "QMS_DATA_DIR": str(ctx.data_dir)}
         done = qms(env, "restore", str(saved.path))

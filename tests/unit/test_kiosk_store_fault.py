@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from kiosk.fakes import error_response
-from mqtt_bus.contract import ErrorCode
+from mqtt_bus.contract import ErrorCode, FaultCode
 from tests.unit.test_kiosk_viewmodel import rig  # noqa: F401  (the fixture)
 
-FAULT = {"code": "store_corrupt", "message": "the store ... is damaged: restore ...", "fix": "restore ..."}
+FAULT = {"code": FaultCode.STORE_CORRUPT, "message": "the store ... is damaged: restore ...", "fix": "restore ..."}
 
 
 def test_no_flow_starts_while_the_hub_has_a_fault(rig):  # noqa: F811
