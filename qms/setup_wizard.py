@@ -108,7 +108,7 @@ def step_roles(p: Prompter, env: dict[str, str]) -> dict[str, str]:
     """Which services run on this board."""
     p.say("\n== Vai trò của thiết bị này / Roles of this board ==")
     while True:
-        roles = p.ask(f"Vai trò / Roles ({ROLE_HELP})", env.get("QMS_ROLES", "kiosk")).split()
+        roles = p.ask(f"Vai trò / Roles ({ROLE_HELP})", env.get("QMS_ROLES", Role.KIOSK)).split()
         bad = [r for r in roles if r not in (Role.HUB, Role.KIOSK, Role.DISPLAY) and not
                (r.startswith("counter@") and len(r) > len("counter@"))]
         if roles and not bad:
@@ -190,7 +190,7 @@ def step_printer(p: Prompter, env: dict[str, str]) -> dict[str, str]:
 
 def default_login_id(env: dict[str, str]) -> str:
     """The client id of the first service of ``QMS_ROLES`` (``counter@3`` → ``counter-3``), else kiosk-1."""
-    first = (env.get("QMS_ROLES", "").split() or ["kiosk"])[0]
+    first = (env.get("QMS_ROLES", "").split() or [Role.KIOSK])[0]
     kind, _, ident = first.partition("@")
     return {Role.HUB: HUB_CLIENT_ID, Role.KIOSK: "kiosk-1", Role.DISPLAY: "display-1"}.get(kind, f"{kind}-{ident}")
 
