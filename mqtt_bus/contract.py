@@ -20,9 +20,9 @@ __all__ = ["EVENT_TYPES", "HUB_CLIENT_ID", "ErrorCode", "EventType", "FaultCode"
 
 
 class Role(StrEnum):
-    """A device's role: its ``status`` payload's ``role``, its broker ACL (``acl.py``) and its client id's prefix.
-
-    Client ids are ``{role}-{id}`` (``kiosk-1``, ``counter-3``), except the hub's (:data:`HUB_CLIENT_ID`).
+    """A device's role: the prefix of its client id ``{role}-{id}`` (``kiosk-1``, ``counter-3``; the hub's is
+    :data:`HUB_CLIENT_ID`), which ``hub/authz.py`` checks; and, but for ``rating`` (which logs in and
+    announces itself as ``counter``), its broker ACL role (``acl.ROLES``) and its ``status`` payload's ``role``.
     """
 
     HUB = "hub"  # the one responder: reads every request, writes everything
