@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ["QMS_HEADLESS"] = "1"
 
+from mqtt_bus.contract import EventType, Role  # noqa: E402
 from ui_kit.boot import prepare  # noqa: E402
 
 prepare(size=(1920, 1080))
@@ -34,7 +35,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def call_event(seq: int, counter: str) -> dict:
-    return {"seq": seq, "ts": f"2026-11-23T09:{seq // 60 % 60:02d}:{seq % 60:02d}.000+07:00", "type": "ticket_called",
+    return {"seq": seq, "ts": f"2026-11-23T09:{seq // 60 % 60:02d}:{seq % 60:02d}.000+07:00", "type": EventType.TICKET_CALLED,
             "counter": counter, "ticket": {"id": f"t{seq}", "number": f"A{seq % 1000:03d}", "service": "tu-phap",
                                            "call_count": 1, "status": "called"}}
 
@@ -102,10 +103,10 @@ def bench_latency(calls: int) -> None:
         broker = EmbeddedBroker(Path(tmp) / "mosquitto").start()
         hub = start_hub(ctx, broker.url, poll_interval=0.05)
         display = Display(DisplaySettings.from_config(ctx.config),
-                          BusClient(broker.url, ctx.site.site, "display-1", "display"), "vi")
+                          BusClient(broker.url, ctx.site.site, "display-1", Role.DISPLAY), "vi")
         EventLoop.window.add_widget(display.build_screen())
         display.start()
-        pad = BusClient(broker.url, ctx.site.site, "counter-2", "counter").start()
+        pad = BusClient(broker.url, ctx.site.site, "counter-2", Role.COUNTER).start()
         try:
             assert pad.wait_connected(5) and hub.bus.wait_connected(5)
             for _ in range(calls):

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mqtt_bus.broker import EmbeddedBroker
 from mqtt_bus.client import BusClient, RequestTimeout
+from mqtt_bus.contract import Role
 from qms.context import AppContext
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,7 +129,7 @@ def cpu_s(pid: int) -> float:
 
 
 def _drive(spec: FloodSpec, result: FloodResult, url: str, site: str, hub_pid: int) -> None:
-    pads = [BusClient(url, site, f"counter-{c}", "counter") for c in range(1, spec.counters + 1)]
+    pads = [BusClient(url, site, f"counter-{c}", Role.COUNTER) for c in range(1, spec.counters + 1)]
     for pad in pads:
         pad.start()
     try:

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mqtt_bus.broker import EmbeddedBroker
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import Role
 from qms.config import yaml_rt
 from qms.context import AppContext
 
@@ -62,7 +63,7 @@ def main() -> None:
                                 str(ctx.data_dir), "--broker", broker.url, "hub"], cwd=ROOT,
                                stderr=subprocess.DEVNULL)
         site = ctx.site.site
-        kiosk = BusClient(broker.url, site, "kiosk-1", "kiosk").start()
+        kiosk = BusClient(broker.url, site, "kiosk-1", Role.KIOSK).start()
         kiosk.wait_connected(5)
         kiosk.request("snapshot", {}, timeout=10)  # the hub process is up
         services = list(ctx.site.services)
@@ -88,10 +89,10 @@ def main() -> None:
 
         displays = []
         for d in range(args.displays):
-            c = BusClient(broker.url, site, f"display-{d}", "display")
+            c = BusClient(broker.url, site, f"display-{d}", Role.DISPLAY)
             c.subscribe(c.topics.state_counters_all, on_state)
             displays.append(c.start())
-        pads = [BusClient(broker.url, site, f"counter-{i}", "counter").start() for i in range(1, args.counters + 1)]
+        pads = [BusClient(broker.url, site, f"counter-{i}", Role.COUNTER).start() for i in range(1, args.counters + 1)]
         for c in displays + pads:
             c.wait_connected(5)
         time.sleep(0.5)

@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mqtt_bus.broker import EmbeddedBroker
 from mqtt_bus.client import BusClient, RequestTimeout
+from mqtt_bus.contract import Role
 from qms.config import yaml_rt
 from qms.context import AppContext
 
@@ -193,10 +194,10 @@ class Day:
     def run(self) -> LoadResult:
         spec, rng = self.spec, random.Random(self.spec.seed)
         for d in range(1, spec.displays + 1):
-            display = self.client(f"display-{d}", "display")
+            display = self.client(f"display-{d}", Role.DISPLAY)
             display.subscribe(display.topics.state_counters_all, self.on_display(f"display-{d}"))
-        kiosks = [self.client(f"kiosk-{k}", "kiosk") for k in range(1, spec.kiosks + 1)]
-        pads = [(self.client(f"counter-{c}", "counter"), str(c)) for c in range(1, spec.counters + 1)]
+        kiosks = [self.client(f"kiosk-{k}", Role.KIOSK) for k in range(1, spec.kiosks + 1)]
+        pads = [(self.client(f"counter-{c}", Role.COUNTER), str(c)) for c in range(1, spec.counters + 1)]
         for c in self.clients:
             c.start()
         if not all(c.wait_connected(10) for c in self.clients):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import Role
 from qms.context import AppContext
 
 from .desk import Desk
@@ -32,7 +33,7 @@ def language(ctx: AppContext, ns: argparse.Namespace) -> str:
     return ns.lang or ctx.config.default_language
 
 
-def make_client(ctx: AppContext, client_id: str, role: str = "counter") -> BusClient:
+def make_client(ctx: AppContext, client_id: str, role: str = Role.COUNTER) -> BusClient:
     """This device's MQTT client (not started)."""
     return BusClient(ctx.login_url(client_id), ctx.site.site, client_id, role)
 

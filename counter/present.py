@@ -6,15 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from mqtt_bus.contract import ErrorCode
 from ui_kit.i18n import tr
 from ui_kit.site_view import SiteView
 
 PRIORITY_MARK = "★"
 
 #: Hub error codes with a text of their own (others show the hub's message).
-KNOWN_ERRORS = frozenset({"counter_paused", "counter_closed", "no_current_ticket", "same_service",
-                          "unknown_ticket", "unknown_counter", "unknown_service", "timeout", "offline",
-                          "clock_untrusted"})
+KNOWN_ERRORS = frozenset({ErrorCode.COUNTER_PAUSED, ErrorCode.COUNTER_CLOSED, ErrorCode.NO_CURRENT_TICKET,
+                          ErrorCode.SAME_SERVICE, ErrorCode.UNKNOWN_TICKET, ErrorCode.UNKNOWN_COUNTER,
+                          ErrorCode.UNKNOWN_SERVICE, "timeout", "offline", ErrorCode.CLOCK_UNTRUSTED})
 
 #: Message after a successful action: key and whether the ticket number goes in it.
 DONE_TEXTS = {

@@ -10,6 +10,7 @@ import argparse
 from typing import Any
 
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import EventType, Role
 from qms.context import AppContext
 
 from .desk import Desk
@@ -33,7 +34,7 @@ def connect(root: Any, client: BusClient) -> Any:
 
     bus = UiBus(client)
     root.vm.bus = bus
-    bus.subscribe(bus.topics.event("ticket_completed"), root.vm.on_ticket_completed)
+    bus.subscribe(bus.topics.event(EventType.TICKET_COMPLETED), root.vm.on_ticket_completed)
     return bus.start()
 
 
@@ -44,7 +45,7 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     except UsageError as err:
         return report_usage(err)
     lang = language(ctx, ns)
-    client = make_client(ctx, f"rating-{desk.counter_id}", "counter")
+    client = make_client(ctx, f"rating-{desk.counter_id}", Role.COUNTER)
     boot_kivy(ctx, ns, "rating")
 
     def build() -> Any:

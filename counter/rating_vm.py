@@ -16,6 +16,7 @@ from kivy.clock import Clock
 from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, OptionProperty, StringProperty
 
+from mqtt_bus.contract import ErrorCode
 from queue_core.rating import RATING_LABELS, rating_label
 
 from .desk import Desk
@@ -100,7 +101,7 @@ class RatingViewModel(EventDispatcher):
     def _answered(self, answer: Any) -> None:
         if isinstance(answer, Exception):
             log.warning("rating of %s lost: %s", (self.ticket or {}).get("id"), answer)
-        elif answer.get("ok") or (answer.get("error") or {}).get("code") == "already_rated":
+        elif answer.get("ok") or (answer.get("error") or {}).get("code") == ErrorCode.ALREADY_RATED:
             self.recorded = True
         else:
             log.warning("rating refused: %s", answer.get("error"))

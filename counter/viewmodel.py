@@ -24,6 +24,7 @@ from kivy.properties import (
     StringProperty,
 )
 
+from mqtt_bus.contract import HUB_CLIENT_ID
 from ui_kit.i18n import tr
 
 from .desk import Desk
@@ -31,7 +32,6 @@ from .present import describe_ticket, done_text, error_text
 
 log = logging.getLogger(__name__)
 
-HUB_CLIENT_ID = "hub"
 
 
 class Bus(Protocol):

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mqtt_bus.contract import ErrorCode, Role
+
 from .authz import role_of
 
 log = logging.getLogger(__name__)
@@ -48,7 +50,7 @@ class Limits:
 
     def rate_for(self, client_id: str) -> Rate:
         """The rate of one client, by its role."""
-        return self.monitor_rate if role_of(client_id)[0] in ("hub", "monitor") else self.device_rate
+        return self.monitor_rate if role_of(client_id)[0] in (Role.HUB, Role.MONITOR) else self.device_rate
 
 
 @dataclass
@@ -243,5 +245,5 @@ def rate_limited(request_id: Any, wait_s: float, what: str) -> dict[str, Any]:
     """The ``rate_limited`` answer, saying how long to wait."""
     wait = max(1, math.ceil(wait_s))
     return {"id": request_id, "ok": False,
-            "error": {"code": "rate_limited", "message": f"{what}; please wait {wait} s and try again",
+            "error": {"code": ErrorCode.RATE_LIMITED, "message": f"{what}; please wait {wait} s and try again",
                       "details": {"retry_after_s": wait}}}

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import ErrorCode, Role
 from queue_core import QueueError
 from queue_core.actions import check_action, events_since_args
 
@@ -157,21 +158,21 @@ class Hub:
         """The response to one raw request payload from ``client_id``."""
         if len(raw) > MAX_PAYLOAD_BYTES:
             log.warning("oversized request (%d bytes) from %s refused", len(raw), client_id)
-            return error_response(None, "payload_too_large",
+            return error_response(None, ErrorCode.PAYLOAD_TOO_LARGE,
                                   f"request is {len(raw)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
         try:
             request = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: absurd nesting
             log.warning("malformed JSON request from %s refused: %s", client_id, type(exc).__name__)
-            return error_response(None, "bad_json", f"request is not UTF-8 JSON: {exc}")
+            return error_response(None, ErrorCode.BAD_JSON, f"request is not UTF-8 JSON: {exc}")
         if not isinstance(request, dict):
-            return error_response(None, "bad_request", "request must be a JSON object")
+            return error_response(None, ErrorCode.BAD_REQUEST, "request must be a JSON object")
         request_id = request.get("id")
         if not isinstance(request_id, str) or not 0 < len(request_id) <= 128 or not encodable(request_id):
-            return error_response(None, "bad_request", "request needs an 'id': a string of 1..128 characters")
+            return error_response(None, ErrorCode.BAD_REQUEST, "request needs an 'id': a string of 1..128 characters")
         action = request.get("action")
         if not isinstance(action, str):
-            return error_response(request_id, "bad_request", "request needs an 'action' string")
+            return error_response(request_id, ErrorCode.BAD_REQUEST, "request needs an 'action' string")
         args = request.get("args", {})
         try:
             check_action(action)
@@ -180,13 +181,13 @@ class Hub:
         why_not = refusal(client_id, action, args) if self.check_clients else None
         if why_not:
             log.warning("refused %s from %s: %s", action, client_id, why_not)
-            return error_response(request_id, "forbidden", why_not)
+            return error_response(request_id, ErrorCode.FORBIDDEN, why_not)
         store = self.store
         if store is None or self.fault is not None:
-            fault = self.fault or StoreFault("store_fault", "the hub has no store", "see its log (qms doctor)")
+            fault = self.fault or StoreFault(ErrorCode.STORE_FAULT, "the hub has no store", "see its log (qms doctor)")
             log.error("refused %s from %s: store fault %s", action, client_id, fault.code)
-            return error_response(request_id, "store_fault", fault.message)
-        if action == "issue_ticket" and role_of(client_id)[0] not in ("hub", "monitor"):
+            return error_response(request_id, ErrorCode.STORE_FAULT, fault.message)
+        if action == "issue_ticket" and role_of(client_id)[0] not in (Role.HUB, Role.MONITOR):
             wait = self.issue_limit.wait_s(client_id)
             if wait > 0:
                 first = store.recorded_response(f"{client_id}/{request_id}")
@@ -210,18 +211,18 @@ class Hub:
             return {"id": request_id, "ok": False, "error": err.as_dict()}
         except sqlite3.OperationalError as exc:  # disk full, read-only: not a bug, tell the device
             log.error("store unavailable for %s from %s: %s", action, client_id, exc)
-            return error_response(request_id, "store_unavailable",
+            return error_response(request_id, ErrorCode.STORE_UNAVAILABLE,
                                   f"the hub cannot write its store ({exc}); tell the technician (qms doctor)")
         except sqlite3.DatabaseError as exc:
             if not is_damage(exc):
                 log.exception("action %s from %s failed", action, client_id)
-                return error_response(request_id, "internal_error", "the hub failed; see its log (qms doctor)")
+                return error_response(request_id, ErrorCode.INTERNAL_ERROR, "the hub failed; see its log (qms doctor)")
             fault = corrupt(store.path, store.path.parent, exc)  # damaged under the running hub: say so
             self._set_fault(fault)
-            return error_response(request_id, "store_fault", fault.message)
+            return error_response(request_id, ErrorCode.STORE_FAULT, fault.message)
         except Exception:
             log.exception("action %s from %s failed", action, client_id)
-            return error_response(request_id, "internal_error", "the hub failed; see its log (qms doctor)")
+            return error_response(request_id, ErrorCode.INTERNAL_ERROR, "the hub failed; see its log (qms doctor)")
         if action == "issue_ticket" and reply.ok and not reply.replayed:
             self.issue_limit.record(client_id)
         if not reply.ok:
@@ -273,7 +274,7 @@ class Hub:
             return {"id": request_id, "ok": False, "error": err.as_dict()}
         except sqlite3.Error as exc:
             log.error("store unavailable for events_since: %s", exc)
-            return error_response(request_id, "store_unavailable",
+            return error_response(request_id, ErrorCode.STORE_UNAVAILABLE,
                                   f"the hub cannot read its store ({exc}); tell the technician (qms doctor)")
         return {"id": request_id, "ok": True,
                 "result": {"events": events[:limit], "last_seq": last_seq, "more": len(events) > limit}}

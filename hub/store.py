@@ -23,6 +23,7 @@ from queue_core import (
     CounterState,
     CounterStatus,
     Engine,
+    ErrorCode,
     QueueError,
     QueueState,
     ServiceDay,
@@ -266,7 +267,7 @@ class Store:
 
     @staticmethod
     def _untrusted_response(request_id: str | None, reason: str) -> dict[str, Any]:
-        error = {"code": "clock_untrusted", "message": f"{reason}; {UNTRUSTED_HINT}"}
+        error = {"code": ErrorCode.CLOCK_UNTRUSTED, "message": f"{reason}; {UNTRUSTED_HINT}"}
         head = {} if request_id is None else {"id": request_id}
         return {**head, "ok": False, "error": error}
 

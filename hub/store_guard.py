@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mqtt_bus.contract import FaultCode
+
 if TYPE_CHECKING:
     from .store import Store
 
@@ -32,8 +34,7 @@ IDENTITY_KEYS = ("site", "store_uuid", "created_at")
 
 
 class StoreFault(RuntimeError):
-    """The store cannot be used; ``code`` is stable: ``store_missing``, ``store_corrupt``, ``store_foreign``,
-    ``store_newer`` (written by a newer qms)."""
+    """The store cannot be used; ``code`` is a stable :class:`~mqtt_bus.contract.FaultCode`."""
 
     def __init__(self, code: str, problem: str, fix: str) -> None:
         self.code, self.problem, self.fix = code, problem, fix
@@ -125,11 +126,11 @@ def check_file(store_path: Path, data_dir: Path) -> StoreIdentity | None:
         return marker
     state = "is missing" if size is None else "is empty"
     if marker is not None:
-        raise StoreFault("store_missing",
+        raise StoreFault(FaultCode.STORE_MISSING,
                          f"the store {store_path} {state} but this board had one (created {marker.created_day})",
                          restore_hint(data_dir))
     if newest_backup(data_dir) is not None:  # the marker went too, but the backups say there was a store
-        raise StoreFault("store_missing", f"the store {store_path} {state} but {data_dir / BACKUP_DIR} holds "
+        raise StoreFault(FaultCode.STORE_MISSING, f"the store {store_path} {state} but {data_dir / BACKUP_DIR} holds "
                                           "automatic backups of one", restore_hint(data_dir))
     return None
 
@@ -161,7 +162,7 @@ def is_damage(exc: BaseException) -> bool:
 
 def corrupt(store_path: Path, data_dir: Path, why: object) -> StoreFault:
     """The fault for a file SQLite cannot read."""
-    return StoreFault("store_corrupt", f"the store {store_path} is damaged ({why}); it is left as it is",
+    return StoreFault(FaultCode.STORE_CORRUPT, f"the store {store_path} is damaged ({why}); it is left as it is",
                       restore_hint(data_dir))
 
 
@@ -178,10 +179,10 @@ def check_identity(conn: sqlite3.Connection, store_path: Path, data_dir: Path, s
     """Compare the store's identity with the config's site and the marker; stamp a store that has none."""
     found = read_identity(conn)
     if found is not None and found.site != site:
-        raise StoreFault("store_foreign", f"the store {store_path} belongs to site {found.site!r}, not {site!r}",
+        raise StoreFault(FaultCode.STORE_FOREIGN, f"the store {store_path} belongs to site {found.site!r}, not {site!r}",
                          f"check --config, or {restore_hint(data_dir)}")
     if found is not None and marker is not None and (why := foreign(found, marker, store_path)):
-        raise StoreFault("store_foreign", why, f"{restore_hint(data_dir)} (`qms restore` also takes another "
+        raise StoreFault(FaultCode.STORE_FOREIGN, why, f"{restore_hint(data_dir)} (`qms restore` also takes another "
                                                "board's store on purpose)")
     if found is None:
         found = marker if marker is not None and marker.site == site else StoreIdentity.new(site)
@@ -213,7 +214,7 @@ def open_checked(store_path: Path, data_dir: Path, site: str, opener: Callable[[
         raise corrupt(store_path, data_dir, exc) from exc
     except RuntimeError as exc:  # hub/schema.py: written by a newer qms ("...; upgrade qms or ...")
         problem, _, fix = str(exc).partition("; ")
-        raise StoreFault("store_newer", f"{problem} ({store_path})", fix or "upgrade qms") from exc
+        raise StoreFault(FaultCode.STORE_NEWER, f"{problem} ({store_path})", fix or "upgrade qms") from exc
     try:
         conn = store.connection
         conn.execute("SELECT COUNT(*) FROM tickets").fetchone()  # reads the table's pages: catches torn files

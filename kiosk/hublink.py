@@ -8,13 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import HUB_CLIENT_ID
 from ui_kit.bridge import UiBus, on_ui_thread
 
 from .ports import Choice, Response
 
 log = logging.getLogger(__name__)
 
-HUB_CLIENT_ID = "hub"
 REQUEST_TIMEOUT_S = 2.0  # per attempt; the hub answers in milliseconds when it is up
 REQUEST_RETRIES = 1  # the retry reuses the request id: never two tickets
 

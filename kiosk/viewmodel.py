@@ -21,6 +21,7 @@ from kivy.properties import (
     StringProperty,
 )
 
+from mqtt_bus.contract import ErrorCode
 from ui_kit.site_view import SiteView
 
 from .menu import needs_procedure_step, only_procedure, priority_items
@@ -291,17 +292,17 @@ class KioskViewModel(EventDispatcher):
         self.busy = False
         if isinstance(response, Exception):
             self._fail("hub_down", type(response).__name__)
-        elif (response.get("error") or {}).get("code") == "store_fault":  # up but cannot serve: as if down
-            self._fail("hub_down", "store_fault")
+        elif (response.get("error") or {}).get("code") == ErrorCode.STORE_FAULT:  # up but cannot serve: as if down
+            self._fail("hub_down", ErrorCode.STORE_FAULT)
         else:
             error = response.get("error") or {}
-            self._fail("refused", str(error.get("code") or "internal_error"), str(error.get("message") or ""))
+            self._fail("refused", str(error.get("code") or ErrorCode.INTERNAL_ERROR), str(error.get("message") or ""))
 
     def _fail(self, screen: str, code: str, detail: str = "") -> None:
         self.error_code, self.error_detail = code, detail
         self._go(screen)
         self._say("say.hub_down" if screen == "hub_down"
-                  else "say.clock_untrusted" if code == "clock_untrusted" else "say.refused")
+                  else "say.clock_untrusted" if code == ErrorCode.CLOCK_UNTRUSTED else "say.refused")
 
     def _issued(self, ticket: dict[str, Any]) -> None:
         """Paper first: the printer renders while the UI waits (the citizen waits for paper, not pixels).

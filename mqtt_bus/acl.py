@@ -22,24 +22,26 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from .contract import Role
 from .topics import Topics, validate_id
 
-ROLES = ("hub", "kiosk", "counter", "display", "monitor")
+ROLES = (Role.HUB, Role.KIOSK, Role.COUNTER, Role.DISPLAY, Role.MONITOR)
+"""The roles a broker login may have (a rating tablet logs in as ``counter``)."""
 
 
 def _rules(t: Topics, client_id: str, role: str) -> list[tuple[str, str]]:
     own_status = ("readwrite", t.status(client_id))
     watch = [("read", t.state_all), ("read", t.events_all), ("read", t.status_all), own_status]
-    if role == "hub":
+    if role == Role.HUB:
         return [("readwrite", t.all)]
-    if role == "monitor":
+    if role == Role.MONITOR:
         return [("read", t.all), ("write", t.request(client_id)), own_status]
     rpc = [("write", t.request(client_id)), ("read", t.response(client_id))]
-    if role == "display":
+    if role == Role.DISPLAY:
         return [*rpc, *watch]
-    if role in ("kiosk", "counter"):
+    if role in (Role.KIOSK, Role.COUNTER):
         rules = [*rpc, *watch]
-        if role == "kiosk":
+        if role == Role.KIOSK:
             rules.append(("write", t.state_device(client_id)))
         return rules
     raise ValueError(f"unknown role {role!r} for {client_id!r}; roles: {', '.join(ROLES)}")

@@ -19,18 +19,17 @@ import secrets
 import sys
 from pathlib import Path
 
-from mqtt_bus.acl import render_acl, write_password_file
+from mqtt_bus.acl import ROLES, render_acl, write_password_file
+from mqtt_bus.contract import HUB_CLIENT_ID, Role
 from qms.config import SiteConfig
-
-ROLE_FOR_PREFIX = {"kiosk": "kiosk", "display": "display", "counter": "counter", "rating": "counter",
-                   "monitor": "monitor", "hub": "hub"}
 
 
 def site_devices(cfg: SiteConfig, extra: list[tuple[str, str]] = ()) -> list[tuple[str, str]]:
     """``(client_id, acl role)`` of every device of the site."""
-    devices = [("hub", "hub"), ("kiosk-1", "kiosk"), ("display-1", "display"), ("monitor-technician", "monitor")]
+    devices = [(HUB_CLIENT_ID, Role.HUB), ("kiosk-1", Role.KIOSK), ("display-1", Role.DISPLAY),
+               ("monitor-technician", Role.MONITOR)]
     for counter in cfg.counters:
-        devices += [(f"counter-{counter.id}", "counter"), (f"rating-{counter.id}", "counter")]
+        devices += [(f"counter-{counter.id}", Role.COUNTER), (f"rating-{counter.id}", Role.COUNTER)]
     known = {d for d, _ in devices}
     devices += [(d, r) for d, r in extra if d not in known]
     return devices
@@ -79,7 +78,7 @@ def run(ctx: object, ns: argparse.Namespace) -> int:
     extra = []
     for item in ns.extra:
         device, sep, role = item.partition(":")
-        if not sep or role not in ROLE_FOR_PREFIX.values():
+        if not sep or role not in ROLES:
             raise ValueError(f"--extra {item!r}: use ID:ROLE with ROLE one of kiosk, display, counter, monitor")
         extra.append((device, role))
     devices = site_devices(ctx.config, extra)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import Role
 from qms.broker import start_embedded
 from qms.context import AppContext
 from ui_kit.boot import headless_requested
@@ -119,7 +120,7 @@ def run_demo(ctx: AppContext, ns: argparse.Namespace) -> int:
             if not ns.walkthrough:
                 print("qms demo: no screen here, so a scripted walk-through instead of windows "
                       "(run under a desktop or `xvfb-run` to see the screens)")
-            with BusClient(broker.url, ctx.site.site, "monitor-demo", "counter") as bus:
+            with BusClient(broker.url, ctx.site.site, "monitor-demo", Role.COUNTER) as bus:
                 bus.wait_connected(5)
                 run_walkthrough(ctx, lambda action, args: bus.request(action, args, timeout=5))
             print(f"\nTickets, events and state live in {ctx.store_path}; try "

@@ -29,15 +29,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from mqtt_bus.contract import HUB_CLIENT_ID, ErrorCode, FaultCode, Role
+
 if TYPE_CHECKING:
     from qms.context import AppContext
 
 MIN_FREE_BYTES = 200 * 1024 * 1024
 MIN_YEAR = 2024
-HUB_ID = "hub"
 MONITOR_ID = "monitor-technician"
 SERVICE_USER = "qms"
-SERVICE_ROLES = frozenset({"hub", "kiosk", "display", "counter", "rating"})
+SERVICE_ROLES = frozenset({Role.HUB, Role.KIOSK, Role.DISPLAY, Role.COUNTER, Role.RATING})
 MAX_CLOCK_OFFSET_S = 60.0
 WIDTH = 80
 START_HUB = "start the hub: `sudo systemctl start qms-hub` (or run `qms hub`); its log: `journalctl -u qms-hub`"
@@ -125,7 +126,7 @@ def check_store(store_path: Path) -> Check:
             raise corrupt(store_path, data_dir, exc) from None
         found = identity_of(store_path)
         if found is not None and marker is not None and (why := foreign(found, marker, store_path)):
-            raise StoreFault("store_foreign", why, restore_hint(data_dir))
+            raise StoreFault(FaultCode.STORE_FOREIGN, why, restore_hint(data_dir))
     except StoreFault as fault:
         return Check("store", False, f"{fault.problem} [{fault.code}]", fault.fix)
     detail = f"{store_path}: {info.tickets} tickets, schema v{info.schema}, integrity ok"
@@ -193,7 +194,7 @@ def monitor_login(ctx: AppContext) -> Login:
 def _monitor_client(url: str, site: str, client_id: str = MONITOR_ID) -> Any:
     from mqtt_bus.client import BusClient
 
-    return BusClient(url, site, client_id, "monitor", reconnect_delay=(0.2, 0.5))
+    return BusClient(url, site, client_id, Role.MONITOR, reconnect_delay=(0.2, 0.5))
 
 
 def check_broker(ctx: AppContext, site: str, timeout: float = 2.0) -> tuple[Check, Login | None]:
@@ -247,7 +248,7 @@ def check_hub(url: str, site: str, timeout: float = 2.0, client_id: str = MONITO
         got.set()
 
     client = _monitor_client(url, site, client_id)
-    client.subscribe(client.topics.status(HUB_ID), on_status)
+    client.subscribe(client.topics.status(HUB_CLIENT_ID), on_status)
     client.start()
     try:
         got.wait(timeout)
@@ -292,7 +293,7 @@ def check_hub_clock(url: str, site: str, timeout: float = 2.0, client_id: str = 
         client.close(timeout=1.0)
     if not response.get("ok"):
         error = response.get("error") or {}
-        if error.get("code") == "unknown_action":
+        if error.get("code") == ErrorCode.UNKNOWN_ACTION:
             return Check("hub clock", True, "the hub's version cannot tell its time", "update qms on the hub board",
                          warning=True)
         return Check("hub clock", False, f"the hub refused the `clock` request: {error.get('message')}",
@@ -426,7 +427,7 @@ class Board:
 
 def service_ids(roles: tuple[str, ...]) -> list[str]:
     """The broker client id of each service of ``roles`` (``counter@3`` → ``counter-3``)."""
-    ids = {"hub": "hub", "kiosk": "kiosk-1", "display": "display-1"}
+    ids = {Role.HUB: HUB_CLIENT_ID, Role.KIOSK: "kiosk-1", Role.DISPLAY: "display-1"}
     out = []
     for role in roles:
         kind, _, ident = role.partition("@")
@@ -568,7 +569,7 @@ def collect(ctx: AppContext, timeout: float = 2.0, skip: frozenset[str] = frozen
             results.append(guarded(f"login {client_id}",
                                    lambda c=client_id: check_login_file(ctx.secrets_dir, c, board.service_user)))
     step("data dir", lambda: check_data_dir(ctx.data_dir))
-    if board.runs("hub"):
+    if board.runs(Role.HUB):
         step("store", lambda: check_store(ctx.store_path))
     login: list[Login | None] = [None]
 
@@ -587,10 +588,10 @@ def collect(ctx: AppContext, timeout: float = 2.0, skip: frozenset[str] = frozen
          else _skipped("hub", why_not))
     step("hub clock", lambda: check_hub_clock(usable.url, site, timeout, usable.client_id) if site and usable
          else _skipped("hub clock", why_not))
-    if board.runs("kiosk"):
+    if board.runs(Role.KIOSK):
         step("printer", lambda: check_printer(ctx.printer_url) if config.ok or ctx.printer_option
              else _skipped("printer", no_config))
-    if board.runs("display"):
+    if board.runs(Role.DISPLAY):
         step("audio", check_audio)
     step("clock", check_clock)
     step("time zone", lambda: check_timezone(ctx.config.site.timezone) if config.ok

@@ -33,6 +33,7 @@ from typing import TextIO
 from devices.printer.errors import PrinterUnavailable
 from devices.printer.tools import list_ports, print_test_page, printer_status, test_page_choices
 from devices.printer.url import parse_printer_url
+from mqtt_bus.contract import HUB_CLIENT_ID, Role
 from qms.envfile import read_env, update_env
 
 BAUD_RATES = (9600, 19200, 38400, 57600, 115200)
@@ -107,8 +108,8 @@ def step_roles(p: Prompter, env: dict[str, str]) -> dict[str, str]:
     """Which services run on this board."""
     p.say("\n== Vai trò của thiết bị này / Roles of this board ==")
     while True:
-        roles = p.ask(f"Vai trò / Roles ({ROLE_HELP})", env.get("QMS_ROLES", "kiosk")).split()
-        bad = [r for r in roles if r not in ("hub", "kiosk", "display") and not
+        roles = p.ask(f"Vai trò / Roles ({ROLE_HELP})", env.get("QMS_ROLES", Role.KIOSK)).split()
+        bad = [r for r in roles if r not in (Role.HUB, Role.KIOSK, Role.DISPLAY) and not
                (r.startswith("counter@") and len(r) > len("counter@"))]
         if roles and not bad:
             return {"QMS_ROLES": " ".join(roles)}
@@ -189,9 +190,9 @@ def step_printer(p: Prompter, env: dict[str, str]) -> dict[str, str]:
 
 def default_login_id(env: dict[str, str]) -> str:
     """The client id of the first service of ``QMS_ROLES`` (``counter@3`` → ``counter-3``), else kiosk-1."""
-    first = (env.get("QMS_ROLES", "").split() or ["kiosk"])[0]
+    first = (env.get("QMS_ROLES", "").split() or [Role.KIOSK])[0]
     kind, _, ident = first.partition("@")
-    return {"hub": "hub", "kiosk": "kiosk-1", "display": "display-1"}.get(kind, f"{kind}-{ident}")
+    return {Role.HUB: HUB_CLIENT_ID, Role.KIOSK: "kiosk-1", Role.DISPLAY: "display-1"}.get(kind, f"{kind}-{ident}")
 
 
 def _default_host(env: dict[str, str]) -> str:

@@ -2,8 +2,8 @@
 
 from .actions import ARG_SPECS, check_args, run_action
 from .engine import Engine, Outcome
-from .errors import QueueError
-from .events import EVENT_TYPES, Event
+from .errors import ErrorCode, QueueError
+from .events import EVENT_TYPES, Event, EventType
 from .model import (
     NORMAL,
     CounterDef,
@@ -22,8 +22,8 @@ from .model import (
 from .views import counter_view, service_view, ticket_view
 
 __all__ = [
-    "ARG_SPECS", "EVENT_TYPES", "NORMAL", "CounterDef", "CounterState", "CounterStatus", "Engine", "Event",
-    "OpeningHours", "Outcome", "Period", "PolicyDef", "QueueError", "QueueState", "ServiceDay", "ServiceDef",
-    "SiteDef", "Ticket", "TicketStatus", "check_args", "counter_view", "run_action", "service_view",
-    "ticket_view",
+    "ARG_SPECS", "EVENT_TYPES", "NORMAL", "CounterDef", "CounterState", "CounterStatus", "Engine", "ErrorCode",
+    "Event", "EventType", "OpeningHours", "Outcome", "Period", "PolicyDef", "QueueError", "QueueState",
+    "ServiceDay", "ServiceDef", "SiteDef", "Ticket", "TicketStatus", "check_args", "counter_view", "run_action",
+    "service_view", "ticket_view",
 ]

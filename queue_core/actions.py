@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from .engine import Engine, Outcome
-from .errors import QueueError
+from .errors import ErrorCode, QueueError
 from .model import NORMAL, QueueState
 
 # action -> (required args with types, optional args with types)
@@ -36,53 +36,53 @@ EVENTS_SINCE_MAX = 200
 
 
 def events_since_args(args: Any) -> tuple[int, int]:
-    """``(after, limit)`` of an ``events_since`` request; ``QueueError('bad_request')`` naming the problem."""
+    """``(after, limit)`` of an ``events_since`` request; ``QueueError(ErrorCode.BAD_REQUEST)`` naming the problem."""
     clean = check_args("events_since", args)
     after, limit = clean["after"], clean.get("limit", EVENTS_SINCE_MAX)
     if after < 0:
-        raise QueueError("bad_request", f"events_since: 'after' must be a seq >= 0 (0 for the oldest), got {after}")
+        raise QueueError(ErrorCode.BAD_REQUEST, f"events_since: 'after' must be a seq >= 0 (0 for the oldest), got {after}")
     if not 1 <= limit <= EVENTS_SINCE_MAX:
-        raise QueueError("bad_request", f"events_since: 'limit' must be 1..{EVENTS_SINCE_MAX}, got {limit}")
+        raise QueueError(ErrorCode.BAD_REQUEST, f"events_since: 'limit' must be 1..{EVENTS_SINCE_MAX}, got {limit}")
     return after, limit
 
 
 def check_action(action: str) -> None:
-    """Raise ``QueueError('unknown_action')`` listing the valid actions unless ``action`` is one."""
+    """Raise ``QueueError(ErrorCode.UNKNOWN_ACTION)`` listing the valid actions unless ``action`` is one."""
     if action not in READ_ONLY_ACTIONS and action not in ARG_SPECS:
         valid = ", ".join(sorted({*ARG_SPECS, *READ_ONLY_ACTIONS}))
-        raise QueueError("unknown_action", f"unknown action {action!r}; valid actions: {valid}")
+        raise QueueError(ErrorCode.UNKNOWN_ACTION, f"unknown action {action!r}; valid actions: {valid}")
 
 
 def check_args(action: str, args: Any) -> dict[str, Any]:
-    """Validate ``args`` for ``action``; raise ``QueueError('bad_request')`` naming the problem."""
+    """Validate ``args`` for ``action``; raise ``QueueError(ErrorCode.BAD_REQUEST)`` naming the problem."""
     check_action(action)
     if action not in ARG_SPECS:
-        raise QueueError("bad_request", f"{action} is not a command")
+        raise QueueError(ErrorCode.BAD_REQUEST, f"{action} is not a command")
     if not isinstance(args, dict):
-        raise QueueError("bad_request", f"{action}: 'args' must be a JSON object")
+        raise QueueError(ErrorCode.BAD_REQUEST, f"{action}: 'args' must be a JSON object")
     required, optional = ARG_SPECS[action]
     clean: dict[str, Any] = {}
     for name, kind in {**required, **optional}.items():
         if name not in args or (name in optional and args[name] is None):
             if name in required:
-                raise QueueError("bad_request", f"{action}: missing argument {name!r}")
+                raise QueueError(ErrorCode.BAD_REQUEST, f"{action}: missing argument {name!r}")
             continue
         value = args[name]
         if kind is str and isinstance(value, int) and not isinstance(value, bool) and name == "counter":
             value = str(value)  # counter 3 and "3" mean the same
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise QueueError("bad_request",
+            raise QueueError(ErrorCode.BAD_REQUEST,
                              f"{action}: argument {name!r} must be {kind.__name__}, got {type(value).__name__}")
         if isinstance(value, str) and not (0 < len(value) <= 200):
-            raise QueueError("bad_request", f"{action}: argument {name!r} must be 1..200 characters")
+            raise QueueError(ErrorCode.BAD_REQUEST, f"{action}: argument {name!r} must be 1..200 characters")
         if isinstance(value, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-            raise QueueError("bad_request", f"{action}: argument {name!r} is not valid text (lone surrogate)")
+            raise QueueError(ErrorCode.BAD_REQUEST, f"{action}: argument {name!r} is not valid text (lone surrogate)")
         clean[name] = value
     unknown = sorted(set(args) - set(required) - set(optional))
     if any(0xD800 <= ord(c) <= 0xDFFF for name in unknown for c in name):
-        raise QueueError("bad_request", f"{action}: an argument name is not valid text (lone surrogate)")
+        raise QueueError(ErrorCode.BAD_REQUEST, f"{action}: an argument name is not valid text (lone surrogate)")
     if unknown:
-        raise QueueError("bad_request", f"{action}: unknown argument(s) {', '.join(unknown)}")
+        raise QueueError(ErrorCode.BAD_REQUEST, f"{action}: unknown argument(s) {', '.join(unknown)}")
     return clean
 
 
@@ -90,7 +90,7 @@ def run_action(engine: Engine, state: QueueState, now: datetime, action: str, ar
     """Run one named action; raises ``QueueError`` for every refusal."""
     clean = check_args(action, args)
     if action in READ_ONLY_ACTIONS:
-        raise QueueError("bad_request", f"{action} only reads: ask the hub (or the store) for it")
+        raise QueueError(ErrorCode.BAD_REQUEST, f"{action} only reads: ask the hub (or the store) for it")
     handler: Callable[..., Outcome] = getattr(engine, action)
     if action == "issue_ticket":
         clean.setdefault("priority", NORMAL)

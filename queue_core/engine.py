@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .errors import QueueError
+from .errors import ErrorCode, QueueError
 from .estimate import record_service_time
-from .events import Event
+from .events import Event, EventType
 from .model import (
     FINAL_STATUSES,
     NORMAL,
@@ -48,7 +48,7 @@ class Engine:
         self.site = site
 
     # ----------------------------------------------------------------- helpers
-    def _event(self, state: QueueState, now: datetime, type_: str, ticket: Ticket | None,
+    def _event(self, state: QueueState, now: datetime, type_: EventType, ticket: Ticket | None,
                counter: str | None, **extra: Any) -> Event:
         view = ticket_view(self.site, state, ticket) if ticket else None
         return Event(type=type_, ts=now, ticket=view, counter=counter, extra=extra)
@@ -56,28 +56,28 @@ class Engine:
     def _counter(self, state: QueueState, counter_id: str) -> CounterState:
         if counter_id not in self.site.counters:
             valid = ", ".join(self.site.counters)
-            raise QueueError("unknown_counter", f"unknown counter {counter_id!r}; valid counters: {valid}",
+            raise QueueError(ErrorCode.UNKNOWN_COUNTER, f"unknown counter {counter_id!r}; valid counters: {valid}",
                              valid=list(self.site.counters))
         return state.counters[counter_id]
 
     def _check_service(self, service_id: str) -> None:
         if service_id not in self.site.services:
             valid = ", ".join(self.site.services)
-            raise QueueError("unknown_service", f"unknown service {service_id!r}; valid services: {valid}",
+            raise QueueError(ErrorCode.UNKNOWN_SERVICE, f"unknown service {service_id!r}; valid services: {valid}",
                              valid=list(self.site.services))
 
     def _current(self, state: QueueState, counter: CounterState) -> Ticket:
         ticket = state.tickets.get(counter.ticket_id) if counter.ticket_id else None
         if ticket is None or ticket.status != TicketStatus.CALLED:
-            raise QueueError("no_current_ticket",
+            raise QueueError(ErrorCode.NO_CURRENT_TICKET,
                              f"counter {counter.id} has no called ticket; call the next citizen first")
         return ticket
 
     def _ensure_can_call(self, counter: CounterState) -> None:
         if counter.status == CounterStatus.PAUSED:
-            raise QueueError("counter_paused", f"counter {counter.id} is paused; resume it before calling")
+            raise QueueError(ErrorCode.COUNTER_PAUSED, f"counter {counter.id} is paused; resume it before calling")
         if counter.status == CounterStatus.CLOSED:
-            raise QueueError("counter_closed", f"counter {counter.id} is closed; resume it to open")
+            raise QueueError(ErrorCode.COUNTER_CLOSED, f"counter {counter.id} is closed; resume it to open")
 
     def _finish(self, state: QueueState, now: datetime, ticket: Ticket, status: TicketStatus) -> None:
         ticket.status = status
@@ -99,7 +99,7 @@ class Engine:
             self._finish(state, now, ticket, TicketStatus.NO_SHOW)
             if counter and state.counters[counter].ticket_id == ticket.id:
                 state.counters[counter].ticket_id = None
-            events.append(self._event(state, now, "ticket_no_show", ticket, counter, reason="expired"))
+            events.append(self._event(state, now, EventType.TICKET_NO_SHOW, ticket, counter, reason="expired"))
         return events
 
     def _close_current(self, state: QueueState, now: datetime, counter: CounterState) -> list[Event]:
@@ -113,9 +113,9 @@ class Engine:
             return []
         if ticket.call_count - 1 >= self.site.max_recalls:
             self._finish(state, now, ticket, TicketStatus.NO_SHOW)
-            return [self._event(state, now, "ticket_no_show", ticket, counter.id, reason="max_recalls")]
+            return [self._event(state, now, EventType.TICKET_NO_SHOW, ticket, counter.id, reason="max_recalls")]
         self._finish(state, now, ticket, TicketStatus.DONE)
-        return [self._event(state, now, "ticket_completed", ticket, counter.id, reason="auto")]
+        return [self._event(state, now, EventType.TICKET_COMPLETED, ticket, counter.id, reason="auto")]
 
     def _sent_away_from(self, ticket: Ticket, counter: str) -> bool:
         """A citizen transferred away from ``counter`` goes to another counter when one serves the service."""
@@ -134,7 +134,7 @@ class Engine:
         day = state.days.get(ticket.service)
         if day is not None and day.day == ticket.day:
             day.last_called = ticket.number
-        return self._event(state, now, "ticket_called", ticket, counter.id)
+        return self._event(state, now, EventType.TICKET_CALLED, ticket, counter.id)
 
     # ---------------------------------------------------------------- commands
     def issue_ticket(self, state: QueueState, now: datetime, service: str, priority: str = NORMAL,
@@ -144,24 +144,24 @@ class Engine:
         definition = self.site.services[service]
         if priority != NORMAL and priority not in self.site.priorities:
             valid = ", ".join((NORMAL, *self.site.priorities))
-            raise QueueError("unknown_priority", f"unknown priority {priority!r}; valid: {valid}")
+            raise QueueError(ErrorCode.UNKNOWN_PRIORITY, f"unknown priority {priority!r}; valid: {valid}")
         if not LANG_CODE.fullmatch(lang) or (self.site.languages and lang not in self.site.languages):
             valid = ", ".join(self.site.languages) or "a language code such as vi or en"
-            raise QueueError("bad_request", f"issue_ticket: unknown lang {lang[:20]!r}; valid: {valid}")
+            raise QueueError(ErrorCode.BAD_REQUEST, f"issue_ticket: unknown lang {lang[:20]!r}; valid: {valid}")
         if procedure is not None and procedure not in definition.procedures:
-            raise QueueError("unknown_procedure",
+            raise QueueError(ErrorCode.UNKNOWN_PROCEDURE,
                              f"procedure {procedure!r} does not belong to service {service!r}")
         hours = self.site.service_hours(service)
         local = now.astimezone(self.site.tz)
         if self.site.enforce_hours and hours is not None and not hours.is_open(local):
-            raise QueueError("service_closed",
+            raise QueueError(ErrorCode.SERVICE_CLOSED,
                              f"{definition.name} is closed now; opening hours: {hours.describe()}")
         day = state.days.get(service)
         # a clock set back across midnight must not restart yesterday's numbering: the day never goes back
         today = max(local.date(), day.day) if day is not None else local.date()
         day = day.copy() if day is not None and day.day == today else ServiceDay(service, today)
         if definition.daily_quota is not None and day.issued >= definition.daily_quota:
-            raise QueueError("quota_reached",
+            raise QueueError(ErrorCode.QUOTA_REACHED,
                              f"{definition.name}: today's {definition.daily_quota} tickets are all given; "
                              "please come back tomorrow")
         number = self._next_number(state, day)
@@ -176,7 +176,7 @@ class Engine:
             issued_at=now, queued_at=self._queue_time(state, now), procedure=procedure, lang=lang,
         )
         state.tickets[ticket.id] = ticket
-        events.append(self._event(state, now, "ticket_issued", ticket, None))
+        events.append(self._event(state, now, EventType.TICKET_ISSUED, ticket, None))
         return Outcome(events, {"ticket": ticket_view(self.site, state, ticket)})
 
     @staticmethod
@@ -194,7 +194,7 @@ class Engine:
         if candidate <= end:
             return candidate
         if not definition.wrap:
-            raise QueueError("range_exhausted",
+            raise QueueError(ErrorCode.RANGE_EXHAUSTED,
                              f"{definition.name}: all numbers {start}–{end} are given today; "
                              "raise 'numbers.end' or enable 'wrap' in the site config")
         held = {t.number for t in state.tickets.values()
@@ -205,7 +205,7 @@ class Engine:
                 if n <= (day.last_number or start):
                     day.cycle += 1
                 return n
-        raise QueueError("range_exhausted", f"{definition.name}: every number is held by a waiting citizen")
+        raise QueueError(ErrorCode.RANGE_EXHAUSTED, f"{definition.name}: every number is held by a waiting citizen")
 
     def call_next(self, state: QueueState, now: datetime, counter: str) -> Outcome:
         """Finish the counter's current ticket and call the next one by the priority policy."""
@@ -234,7 +234,7 @@ class Engine:
         matches = [t for t in state.tickets.values()
                    if t.number == wanted and t.day == today and t.status == TicketStatus.WAITING]
         if not matches:
-            raise QueueError("unknown_ticket", f"no waiting ticket {wanted} today")
+            raise QueueError(ErrorCode.UNKNOWN_TICKET, f"no waiting ticket {wanted} today")
         ticket = min(matches, key=lambda t: t.queued_at)
         events = self._expire_stale(state, now)
         events += self._close_current(state, now, live)
@@ -248,7 +248,7 @@ class Engine:
         if ticket is None or ticket.status != TicketStatus.CALLED:
             return Outcome([], {"ticket": None})
         ticket.call_count += 1
-        event = self._event(state, now, "ticket_recalled", ticket, counter)
+        event = self._event(state, now, EventType.TICKET_RECALLED, ticket, counter)
         return Outcome([event], {"ticket": ticket_view(self.site, state, ticket)})
 
     def complete(self, state: QueueState, now: datetime, counter: str) -> Outcome:
@@ -257,7 +257,7 @@ class Engine:
         ticket = self._current(state, live)
         self._finish(state, now, ticket, TicketStatus.DONE)
         live.ticket_id = None
-        event = self._event(state, now, "ticket_completed", ticket, counter)
+        event = self._event(state, now, EventType.TICKET_COMPLETED, ticket, counter)
         return Outcome([event], {"ticket": ticket_view(self.site, state, ticket)})
 
     def no_show(self, state: QueueState, now: datetime, counter: str) -> Outcome:
@@ -266,7 +266,7 @@ class Engine:
         ticket = self._current(state, live)
         self._finish(state, now, ticket, TicketStatus.NO_SHOW)
         live.ticket_id = None
-        event = self._event(state, now, "ticket_no_show", ticket, counter)
+        event = self._event(state, now, EventType.TICKET_NO_SHOW, ticket, counter)
         return Outcome([event], {"ticket": ticket_view(self.site, state, ticket)})
 
     def transfer(self, state: QueueState, now: datetime, counter: str, service: str) -> Outcome:
@@ -275,7 +275,7 @@ class Engine:
         self._check_service(service)
         ticket = self._current(state, live)
         if service == ticket.service:
-            raise QueueError("same_service", f"ticket {ticket.number} is already in service {service!r}")
+            raise QueueError(ErrorCode.SAME_SERVICE, f"ticket {ticket.number} is already in service {service!r}")
         origin = ticket.service
         if ticket.called_at is not None:
             self._record_service_time(state, origin, (now - ticket.called_at).total_seconds())
@@ -285,19 +285,19 @@ class Engine:
         ticket.transfers += 1
         ticket.transferred_from = counter
         live.ticket_id = None
-        event = self._event(state, now, "ticket_transferred", ticket, counter, from_service=origin)
+        event = self._event(state, now, EventType.TICKET_TRANSFERRED, ticket, counter, from_service=origin)
         return Outcome([event], {"ticket": ticket_view(self.site, state, ticket)})
 
     def pause(self, state: QueueState, now: datetime, counter: str) -> Outcome:
         """Stop calling at this counter (its current citizen stays with it)."""
-        return self._set_status(state, now, counter, CounterStatus.PAUSED, "counter_paused")
+        return self._set_status(state, now, counter, CounterStatus.PAUSED, EventType.COUNTER_PAUSED)
 
     def resume(self, state: QueueState, now: datetime, counter: str) -> Outcome:
         """Open a paused or closed counter."""
-        return self._set_status(state, now, counter, CounterStatus.OPEN, "counter_resumed")
+        return self._set_status(state, now, counter, CounterStatus.OPEN, EventType.COUNTER_RESUMED)
 
     def _set_status(self, state: QueueState, now: datetime, counter: str, status: CounterStatus,
-                    event_type: str) -> Outcome:
+                    event_type: EventType) -> Outcome:
         live = self._counter(state, counter)
         events = []
         if live.status != status:
@@ -313,21 +313,21 @@ class Engine:
         if live.officer != (officer or None):
             live.officer = officer or None
             current = state.tickets.get(live.ticket_id) if live.ticket_id else None
-            events.append(self._event(state, now, "officer_signed_in", current, counter, officer=live.officer))
+            events.append(self._event(state, now, EventType.OFFICER_SIGNED_IN, current, counter, officer=live.officer))
         return Outcome(events, {"counter": counter_view(self.site, state, counter)})
 
     def rate(self, state: QueueState, now: datetime, ticket: str, score: int) -> Outcome:
         """Attach a satisfaction rating (1..5) to a served ticket."""
         if not isinstance(score, int) or isinstance(score, bool) or score not in RATING_LABELS:
-            raise QueueError("invalid_score", f"score must be a whole number 1..5, got {score!r}")
+            raise QueueError(ErrorCode.INVALID_SCORE, f"score must be a whole number 1..5, got {score!r}")
         found = state.tickets.get(ticket)
         if found is None:
-            raise QueueError("unknown_ticket", f"no ticket with id {ticket!r}")
+            raise QueueError(ErrorCode.UNKNOWN_TICKET, f"no ticket with id {ticket!r}")
         if found.status != TicketStatus.DONE:
-            raise QueueError("not_rateable", f"ticket {found.number} is {found.status.value}, not done")
+            raise QueueError(ErrorCode.NOT_RATEABLE, f"ticket {found.number} is {found.status.value}, not done")
         if found.rating is not None:
-            raise QueueError("already_rated", f"ticket {found.number} was already rated {found.rating}")
+            raise QueueError(ErrorCode.ALREADY_RATED, f"ticket {found.number} was already rated {found.rating}")
         found.rating = score
-        event = self._event(state, now, "rating_recorded", found, found.counter, score=score,
+        event = self._event(state, now, EventType.RATING_RECORDED, found, found.counter, score=score,
                             label=RATING_LABELS[score]["vi"])
         return Outcome([event], {"ticket": ticket_view(self.site, state, found)})

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-EVENT_TYPES = (
-    "ticket_issued",
-    "ticket_called",
-    "ticket_recalled",
-    "ticket_completed",
-    "ticket_no_show",
-    "ticket_transferred",
-    "counter_paused",
-    "counter_resumed",
-    "rating_recorded",
-    "officer_signed_in",
-)
+
+class EventType(StrEnum):
+    """The ``type`` of an event and the last level of its ``event/{type}`` topic (docs/protocol.md)."""
+
+    TICKET_ISSUED = "ticket_issued"  # a kiosk (or the CLI) gave a citizen a number
+    TICKET_CALLED = "ticket_called"  # a counter called a ticket (next or by number)
+    TICKET_RECALLED = "ticket_recalled"  # a counter called its current ticket again
+    TICKET_COMPLETED = "ticket_completed"  # the citizen was served (extra ``reason`` when closed for them)
+    TICKET_NO_SHOW = "ticket_no_show"  # the citizen did not come (extra ``reason`` when closed for them)
+    TICKET_TRANSFERRED = "ticket_transferred"  # sent on to another service (extra ``from_service``)
+    COUNTER_PAUSED = "counter_paused"  # a counter stopped taking citizens (extra ``status``)
+    COUNTER_RESUMED = "counter_resumed"  # a paused counter takes citizens again (extra ``status``)
+    RATING_RECORDED = "rating_recorded"  # a citizen rated a served ticket (extras ``score``, ``label``)
+    OFFICER_SIGNED_IN = "officer_signed_in"  # addition: an officer signed in at a counter (extra ``officer``)
+
+
+EVENT_TYPES = tuple(EventType)
+"""Every event type, in the order of the contract."""
 
 
 @dataclass(frozen=True)

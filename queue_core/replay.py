@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .estimate import record_service_time
-from .events import Event
+from .events import Event, EventType
 from .model import CounterStatus, QueueState, ServiceDay, SiteDef, Ticket, TicketStatus
 
 
@@ -38,16 +38,16 @@ def apply_event(site: SiteDef, state: QueueState, event: Event) -> None:
     """Apply one event to ``state``."""
     t = ticket_from_view(event.ticket) if event.ticket else None
     counter = state.counters.get(event.counter) if event.counter else None
-    if event.type in ("counter_paused", "counter_resumed") and counter is not None:
+    if event.type in (EventType.COUNTER_PAUSED, EventType.COUNTER_RESUMED) and counter is not None:
         counter.status = CounterStatus(event.extra["status"])
         return
-    if event.type == "officer_signed_in" and counter is not None:
+    if event.type == EventType.OFFICER_SIGNED_IN and counter is not None:
         counter.officer = event.extra["officer"]
         return
     if t is None:
         return
     state.tickets[t.id] = t
-    if event.type == "ticket_issued":
+    if event.type == EventType.TICKET_ISSUED:
         day = state.days.get(t.service)
         if day is None or day.day != t.day:
             day = ServiceDay(t.service, t.day)
@@ -57,19 +57,19 @@ def apply_event(site: SiteDef, state: QueueState, event: Event) -> None:
         day.last_number = number
         day.issued = t.day_index
         state.days[t.service] = day
-    elif event.type == "ticket_called" and counter is not None:
+    elif event.type == EventType.TICKET_CALLED and counter is not None:
         counter.ticket_id = t.id
         counter.normal_streak = 0 if t.is_priority else counter.normal_streak + 1
         day = state.days.get(t.service)
         if day is not None and day.day == t.day:
             day.last_called = t.number
-    elif event.type in ("ticket_completed", "ticket_no_show", "ticket_transferred"):
+    elif event.type in (EventType.TICKET_COMPLETED, EventType.TICKET_NO_SHOW, EventType.TICKET_TRANSFERRED):
         if counter is not None and counter.ticket_id == t.id:
             counter.ticket_id = None
-        if t.called_at is not None and event.type == "ticket_completed" and t.finished_at is not None:
+        if t.called_at is not None and event.type == EventType.TICKET_COMPLETED and t.finished_at is not None:
             record_service_time(state, t.service, (t.finished_at - t.called_at).total_seconds(),
                                 site.service_time_window)
-        elif t.called_at is not None and event.type == "ticket_transferred":
+        elif t.called_at is not None and event.type == EventType.TICKET_TRANSFERRED:
             record_service_time(state, event.extra["from_service"], (event.ts - t.called_at).total_seconds(),
                                 site.service_time_window)
 

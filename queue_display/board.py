@@ -18,10 +18,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-CALL_TYPES = ("ticket_called", "ticket_recalled")
+from mqtt_bus.contract import EventType
+
+CALL_TYPES = (EventType.TICKET_CALLED, EventType.TICKET_RECALLED)
 #: Events that tell the counter's ticket (``ticket`` is the counter's ticket, or the one it let go).
-_RELEASES = ("ticket_completed", "ticket_no_show", "ticket_transferred")
-_STATUS_EVENTS = ("counter_paused", "counter_resumed")
+_RELEASES = (EventType.TICKET_COMPLETED, EventType.TICKET_NO_SHOW, EventType.TICKET_TRANSFERRED)
+_STATUS_EVENTS = (EventType.COUNTER_PAUSED, EventType.COUNTER_RESUMED)
 STATUSES = ("open", "paused", "closed")
 _NEVER = -1
 #: How many call-event seqs the board remembers for :func:`fresh_call` (replays after a hub crash are recent).
@@ -253,7 +255,7 @@ def apply_event(board: BoardState, event: dict[str, Any]) -> BoardState:
     if changes:
         new = replace(new, counters={**new.counters, counter: replace(row, **changes)})
     if kind in CALL_TYPES:
-        call = _call_from_ticket(event.get("ticket"), counter, event.get("ts"), seq, kind == "ticket_recalled")
+        call = _call_from_ticket(event.get("ticket"), counter, event.get("ts"), seq, kind == EventType.TICKET_RECALLED)
         if call is not None:
             new = add_call(new, call)
         if seq not in new.seen_calls:
@@ -279,7 +281,7 @@ def fresh_call(board: BoardState, event: dict[str, Any]) -> Call | None:
         return None
     if seq in board.seen_calls or (len(board.seen_calls) >= SEEN_CALLS and seq < min(board.seen_calls)):
         return None
-    call = _call_from_ticket(event.get("ticket"), counter, event.get("ts"), seq, event["type"] == "ticket_recalled")
+    call = _call_from_ticket(event.get("ticket"), counter, event.get("ts"), seq, event["type"] == EventType.TICKET_RECALLED)
     row = board.counters.get(counter)
     if call is None or (row is not None and row.ticket_seq > seq
                         and (row.ticket_id, row.call_count) != (call.ticket_id, call.call_count)):

@@ -7,12 +7,11 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from mqtt_bus.contract import HUB_CLIENT_ID
 from ui_kit.bridge import UiBus
 
 log = logging.getLogger(__name__)
 
-#: The hub's client id (``status/hub`` says whether the hub is online; see docs/protocol.md).
-HUB_CLIENT_ID = "hub"
 #: Seconds to wait for each of the two ``events_since`` attempts; live events after a gap wait as long.
 FETCH_TIMEOUT_S = 2.0
 

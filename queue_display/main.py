@@ -69,10 +69,11 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     from kivy.clock import Clock
 
     from mqtt_bus.client import BusClient
+    from mqtt_bus.contract import Role
 
     from .app import Display, DisplayApp
 
-    client = BusClient(url, ctx.site.site, ns.client_id, "display")
+    client = BusClient(url, ctx.site.site, ns.client_id, Role.DISPLAY)
     display = Display(settings, client, lang, voice=voice, leds=leds)
     app = DisplayApp(display, portrait=ns.portrait, fullscreen=ns.fullscreen)
 

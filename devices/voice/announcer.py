@@ -9,6 +9,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from mqtt_bus.contract import EventType
+
 from .pack import VoicePack
 from .player import NO_AUDIO_HINT, AplayBackend, AudioUnavailable, NullBackend, PlaybackBackend
 from .render import render_announcement
@@ -16,7 +18,7 @@ from .sequence import announcement_tokens
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = ("ticket_called", "ticket_recalled")
+SPOKEN_EVENTS = (EventType.TICKET_CALLED, EventType.TICKET_RECALLED)
 
 
 class Announcer:
@@ -57,7 +59,7 @@ class Announcer:
     def announce(self, event: Mapping[str, Any]) -> bool:
         """Queue an event for speaking; False when ignored (other type, repeat ``seq``, malformed)."""
         try:
-            if event.get("type") not in EVENT_TYPES or not (event.get("ticket") or {}).get("number"):
+            if event.get("type") not in SPOKEN_EVENTS or not (event.get("ticket") or {}).get("number"):
                 return False
             seq = event.get("seq")
             with self._lock:
@@ -110,7 +112,7 @@ class Announcer:
         number = str(event["ticket"]["number"])
         counter = self.counter_label(event)
         tokens = announcement_tokens(number, counter, self.pack, self.mode, self.repeat,
-                                     recall=event["type"] == "ticket_recalled", chime=self.chime)
+                                     recall=event["type"] == EventType.TICKET_RECALLED, chime=self.chime)
         wav = render_announcement(tokens, self.pack, fallback=self.fallback)
         self.backend.play(wav, f"{event.get('seq')}_{number}_counter{counter}")
         self.spoken += 1

@@ -7,6 +7,8 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.image import Image
 from kivy.uix.widget import Widget
 
+from mqtt_bus.contract import ErrorCode
+
 from ..menu import icon_path
 from ..wording import ahead_text, counters_text, wait_text
 from .frame import Env, header, page
@@ -114,9 +116,10 @@ def failure(env: Env) -> Widget:
         reason = env.t("hub_down.body")
     else:
         code = vm.error_code
-        known = code in ("service_closed", "quota_reached", "range_exhausted", "clock_untrusted", "rate_limited")
+        known = code in (ErrorCode.SERVICE_CLOSED, ErrorCode.QUOTA_REACHED, ErrorCode.RANGE_EXHAUSTED,
+                         ErrorCode.CLOCK_UNTRUSTED, ErrorCode.RATE_LIMITED)
         reason = env.t(f"error.{code}") if known else env.t("error.other", code=code)
-        hours = vm.site.hours_text(vm.service) if code == "service_closed" and vm.service else ""
+        hours = vm.site.hours_text(vm.service) if code == ErrorCode.SERVICE_CLOSED and vm.service else ""
         if hours:
             reason += "\n" + env.t("error.hours", hours=hours)
     body = BoxLayout(orientation="vertical", padding=[m.px(60), m.px(40)], spacing=m.px(30))

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from mqtt_bus.contract import HUB_CLIENT_ID
 from qms.envfile import read_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -241,7 +242,7 @@ def test_install_on_a_fresh_debian_root_serves_a_ticket():
             assert result["called"]["result"]["ticket"]["id"] == ticket["id"]
             assert result["done"]["result"]["ticket"]["status"] == "done"
             hub_log = (root / "var/lib/qms/logs/hub.log")
-            assert passwords["hub"] not in hub_log.read_text()
+            assert passwords[HUB_CLIENT_ID] not in hub_log.read_text()
             assert oct(hub_log.stat().st_mode & 0o777) == "0o640"
 
             # 6. qms doctor on the healthy board (as documented), then with the broker stopped

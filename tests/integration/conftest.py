@@ -11,6 +11,7 @@ from hub.run import start_hub
 from hub.server import Hub
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import Role
 from qms.context import AppContext
 
 
@@ -53,7 +54,7 @@ def make_client(site) -> Iterator[Callable[..., BusClient]]:
     """``make_client(url, client_id, role="display", **kw)`` -> started BusClient, closed at teardown."""
     clients: list[BusClient] = []
 
-    def make(url: str, client_id: str, role: str = "display", *, start: bool = True, **kw) -> BusClient:
+    def make(url: str, client_id: str, role: str = Role.DISPLAY, *, start: bool = True, **kw) -> BusClient:
         kw.setdefault("site", site)
         c = BusClient(url, kw.pop("site"), client_id, role, **kw)
         clients.append(c)

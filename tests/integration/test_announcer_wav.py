@@ -19,6 +19,7 @@ from devices.voice.render import render_announcement, render_spoken
 from devices.voice.sequence import announcement_tokens
 from devices.voice.tts import espeak_binary
 from devices.voice.wavio import FORMAT
+from mqtt_bus.contract import EventType
 
 if espeak_binary() is None:
     pytest.skip("ESPEAK-NG IS NOT INSTALLED: the Vietnamese voice pack cannot be built or tested "
@@ -78,7 +79,7 @@ def test_announcer_burst_with_real_pack(vi_pack, tmp_path):
     sink = FileSinkBackend(tmp_path / "out")
     with Announcer(vi_pack, sink) as ann:
         for seq in (10, 11, 11, 12):
-            ann.announce({"seq": seq, "type": "ticket_called", "ticket": {"number": f"A{seq:03d}"}, "counter": "3"})
+            ann.announce({"seq": seq, "type": EventType.TICKET_CALLED, "ticket": {"number": f"A{seq:03d}"}, "counter": "3"})
         assert ann.wait_idle(30)
     assert [p.name.split("-", 1)[1].split("_")[0] for p in sink.written] == ["10", "11", "12"]
     for p in sink.written:

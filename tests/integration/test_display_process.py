@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from devices.voice.fake import make_tone_pack
+from mqtt_bus.contract import Role
 from tests.integration.hub_helpers import SITE, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,10 +30,10 @@ def test_display_process_speaks_and_stops_cleanly(tmp_path, always_open_config, 
                            "--voice", str(pack.directory), "--led", "fake://", "--client-id", "display-hall")
     try:
         status: dict[str, bool] = {}
-        watcher = make_client(broker.url, "monitor-1", "monitor", site=SITE)
+        watcher = make_client(broker.url, "monitor-1", Role.MONITOR, site=SITE)
         watcher.subscribe(watcher.topics.status("display-hall"), lambda _t, p: status.update(online=p["online"]))
         assert wait_for(lambda: status.get("online") is True, 15), "the display announces itself online"
-        pad = make_client(broker.url, "counter-2", "counter", site=SITE)
+        pad = make_client(broker.url, "counter-2", Role.COUNTER, site=SITE)
         assert pad.request("issue_ticket", {"service": "tu-phap"}, timeout=3)["ok"]
         assert pad.request("call_next", {"counter": "2"}, timeout=3)["result"]["ticket"]["number"] == "A001"
         assert wait_for(lambda: any(wav.glob("*_A001_counter2.wav")), 10), "the call was spoken"

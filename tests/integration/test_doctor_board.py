@@ -19,12 +19,13 @@ import pytest
 from mqtt_bus.acl import render_acl, write_password_file
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import HUB_CLIENT_ID, Role
 from qms import doctor
 from qms.context import AppContext
 from tests.integration.hub_helpers import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-LOGINS = {"hub": "hub", "monitor-technician": "monitor", "kiosk-1": "kiosk"}
+LOGINS = {HUB_CLIENT_ID: Role.HUB, "monitor-technician": Role.MONITOR, "kiosk-1": Role.KIOSK}
 PASSWORDS = {cid: f"pw-{cid}-s3cret" for cid in LOGINS}
 
 
@@ -92,8 +93,8 @@ def start_hub(board: Board) -> None:
                                  stdout=log, stderr=subprocess.STDOUT)
     online: list[bool] = []
     watcher = BusClient(f"mqtt://monitor-technician:{PASSWORDS['monitor-technician']}@127.0.0.1:{board.broker.port}",
-                        board.site, "monitor-technician", "monitor")
-    watcher.subscribe(watcher.topics.status("hub"), lambda t, p: online.append(bool(p.get("online"))))
+                        board.site, "monitor-technician", Role.MONITOR)
+    watcher.subscribe(watcher.topics.status(HUB_CLIENT_ID), lambda t, p: online.append(bool(p.get("online"))))
     watcher.start()
     try:
         assert wait_for(lambda: online[-1:] == [True], timeout=20), (board.root / "hub.out").read_text()
@@ -129,7 +130,7 @@ def test_healthy_board_is_all_green_and_names_what_it_checked(board):
     report = json.loads(board.doctor("--json").stdout)
     assert report["ok"] is True and report["board"]["env file"] == str(board.env_file)
     assert report["board"]["roles"] == "hub" and "login hub" in [c["name"] for c in report["checks"]]
-    assert takeovers(board, "hub") == []  # doctor never logged in as the hub
+    assert takeovers(board, HUB_CLIENT_ID) == []  # doctor never logged in as the hub
     assert board.hub.poll() is None
 
 
@@ -145,7 +146,7 @@ def test_clock_offset_against_the_hub_is_reported(board):
 
 
 def test_loose_secret_and_env_file_are_named_with_their_fix(board):
-    (board.secrets / "hub").chmod(0o644)
+    (board.secrets / HUB_CLIENT_ID).chmod(0o644)
     board.env_file.chmod(0o644)
     out = board.doctor("--skip", "hub,hub clock")
     text = flat(out.stdout)
@@ -153,7 +154,7 @@ def test_loose_secret_and_env_file_are_named_with_their_fix(board):
     assert f"✗ đăng nhập / login hub: {board.secrets / 'hub'} is readable by others (mode 0644)" in text
     assert f"→ sudo chmod 600 {board.secrets / 'hub'}" in text
     assert f"✗ tệp cài đặt / env file: {board.env_file} is readable by every user (mode 0644)" in text
-    (board.secrets / "hub").unlink()
+    (board.secrets / HUB_CLIENT_ID).unlink()
     text = flat(board.doctor("--skip", "hub,hub clock").stdout)
     assert f"✗ đăng nhập / login hub: thiếu / missing {board.secrets / 'hub'}" in text
 
@@ -180,7 +181,7 @@ def test_without_a_monitor_login_only_tcp_is_checked_and_the_fix_is_told(board):
 
 
 def test_a_service_login_in_the_url_is_not_used(board, tmp_path):
-    url = f"mqtt://hub:{PASSWORDS['hub']}@127.0.0.1:{board.broker.port}"
+    url = f"mqtt://{HUB_CLIENT_ID}:{PASSWORDS[HUB_CLIENT_ID]}@127.0.0.1:{board.broker.port}"
     ctx = AppContext(tmp_path / "site.yaml", tmp_path / "data", broker_option=url)
     check, login = doctor.check_broker(ctx, board.site, timeout=2)
     assert check.ok and check.warning and "'hub', a service's own login: not used" in check.detail

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from mqtt_bus.contract import ErrorCode, EventType, Role
 from queue_core.actions import EVENTS_SINCE_MAX
 from tests.integration.hub_helpers import SITE
 
 
 @pytest.fixture
 def display(broker, make_client):
-    c = make_client(broker.url, "display-1", "display", site=SITE)
+    c = make_client(broker.url, "display-1", Role.DISPLAY, site=SITE)
     assert c.wait_connected(5)
     return c
 
@@ -28,7 +29,7 @@ def test_events_since_pages_through_the_outbox_in_seq_order(hub, display):
     assert page["events"] == stored[:4] and page["more"] is True and page["last_seq"] == stored[-1]["seq"]
     rest = display.request("events_since", {"after": page["events"][-1]["seq"]}, timeout=3)["result"]
     assert rest["events"] == stored[4:] and rest["more"] is False
-    assert rest["events"][-1]["type"] == "ticket_called" and rest["events"][-1]["counter"] == "2"
+    assert rest["events"][-1]["type"] == EventType.TICKET_CALLED and rest["events"][-1]["counter"] == "2"
     caught_up = display.request("events_since", {"after": stored[-1]["seq"]}, timeout=3)["result"]
     assert caught_up == {"events": [], "last_seq": stored[-1]["seq"], "more": False}
 
@@ -43,7 +44,7 @@ def test_events_since_pages_through_the_outbox_in_seq_order(hub, display):
 ])
 def test_bad_events_since_arguments_get_one_clear_line(hub, display, args, fragment):
     answer = display.request("events_since", args, timeout=3)
-    assert answer["ok"] is False and answer["error"]["code"] == "bad_request", answer
+    assert answer["ok"] is False and answer["error"]["code"] == ErrorCode.BAD_REQUEST, answer
     assert fragment in answer["error"]["message"] and "\n" not in answer["error"]["message"]
 
 
@@ -52,5 +53,5 @@ def test_a_display_may_read_but_not_act(hub, display):
     for action, args in [("call_next", {"counter": "1"}), ("issue_ticket", {"service": "tu-phap"}),
                          ("pause", {"counter": "2"})]:
         refused = display.request(action, args, timeout=3)
-        assert refused["ok"] is False and refused["error"]["code"] == "forbidden", refused
+        assert refused["ok"] is False and refused["error"]["code"] == ErrorCode.FORBIDDEN, refused
     assert hub.store.last_seq() == 0

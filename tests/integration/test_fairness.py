@@ -10,6 +10,7 @@ from pathlib import Path
 from hub.fairness import IssueLimit
 from hub.run import start_hub
 from mqtt_bus.client import new_request_id
+from mqtt_bus.contract import ErrorCode, Role
 from qms.context import AppContext
 from tests.integration.hub_helpers import SITE
 
@@ -27,7 +28,7 @@ class FakeClock:
 def test_kiosk_gets_ten_tickets_a_minute_and_a_friendly_refusal_for_the_eleventh(hub, broker, make_client, ctx):
     clock = FakeClock()
     hub.issue_limit = IssueLimit(ctx.config.security.issue_per_minute, clock=clock)
-    kiosk = make_client(broker.url, "kiosk-1", "kiosk", site=SITE)
+    kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE)
     assert kiosk.wait_connected(5)
     issue = {"service": "tu-phap"}
     pressed_twice = [kiosk.request("issue_ticket", issue) for _ in range(2)]  # a citizen pressing twice: fine
@@ -38,14 +39,14 @@ def test_kiosk_gets_ten_tickets_a_minute_and_a_friendly_refusal_for_the_eleventh
         assert kiosk.request("issue_ticket", issue, request_id=rid)["ok"]
     clock.now += 2.0
     eleventh = kiosk.request("issue_ticket", issue, request_id=rids[8])
-    assert eleventh["ok"] is False and eleventh["error"]["code"] == "rate_limited", eleventh
+    assert eleventh["ok"] is False and eleventh["error"]["code"] == ErrorCode.RATE_LIMITED, eleventh
     assert "please wait 42 s" in eleventh["error"]["message"] and eleventh["error"]["details"] == {"retry_after_s": 42}
     assert len(hub.store.tickets()) == 10
     # a retry of a ticket already given still gets its first answer, limit or not
     again = kiosk.request("issue_ticket", issue, request_id=rids[7])
     assert again["ok"] and again["result"]["ticket"]["number"] == "A010"
     # another kiosk has its own limit; the technician's CLI on the store has none
-    other = make_client(broker.url, "kiosk-2", "kiosk", site=SITE)
+    other = make_client(broker.url, "kiosk-2", Role.KIOSK, site=SITE)
     assert other.request("issue_ticket", issue)["result"]["ticket"]["number"] == "A011"
     cli = subprocess.run([sys.executable, "-m", "qms.cli", "--config", str(ctx.config_path), "--data-dir",
                           str(ctx.data_dir), "ticket", "issue", "tu-phap"], cwd=ROOT, capture_output=True, text=True,
@@ -64,7 +65,7 @@ def test_kiosk_without_an_issue_limit_when_configured_off(tmp_path, broker, make
     config.write_text(text.replace("issue_per_minute: 10 ", "issue_per_minute: 0 ", 1), encoding="utf-8")
     hub = start_hub(AppContext(config_path=config, data_dir=tmp_path / "data"), broker.url, poll_interval=0.05)
     try:
-        kiosk = make_client(broker.url, "kiosk-1", "kiosk", site=SITE)
+        kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE)
         answers = [kiosk.request("issue_ticket", {"service": "tu-phap"}) for _ in range(15)]
         assert all(a["ok"] for a in answers), [a for a in answers if not a["ok"]][:1]
     finally:

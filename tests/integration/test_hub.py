@@ -9,12 +9,13 @@ import time
 import pytest
 
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import ErrorCode, Role
 from tests.integration.hub_helpers import SITE, Watcher, comparable_state, wait_for
 
 
 @pytest.fixture
 def client(broker, make_client) -> BusClient:
-    c = make_client(broker.url, "counter-2", "counter", site=SITE)
+    c = make_client(broker.url, "counter-2", Role.COUNTER, site=SITE)
     assert c.wait_connected(5)
     return c
 
@@ -22,7 +23,7 @@ def client(broker, make_client) -> BusClient:
 @pytest.fixture
 def monitor(broker, make_client) -> BusClient:
     """A technician's tool: may act for any counter."""
-    c = make_client(broker.url, "monitor-test", "monitor", site=SITE)
+    c = make_client(broker.url, "monitor-test", Role.MONITOR, site=SITE)
     assert c.wait_connected(5)
     return c
 
@@ -51,10 +52,10 @@ def test_every_action_of_the_contract(hub, client):
     assert moved["id"] == t2["id"] and moved["service"] == "chung-thuc" and moved["status"] == "waiting"
     assert ok(client.request("pause", {"counter": "2"}))["counter"]["status"] == "paused"
     refused = client.request("call_next", {"counter": "2"})
-    assert refused["ok"] is False and refused["error"]["code"] == "counter_paused"
+    assert refused["ok"] is False and refused["error"]["code"] == ErrorCode.COUNTER_PAUSED
     assert ok(client.request("resume", {"counter": "2"}))["counter"]["status"] == "open"
     forbidden = client.request("call_next", {"counter": "6"})  # pad 2 may act only for counter 2
-    assert forbidden["ok"] is False and forbidden["error"]["code"] == "forbidden"
+    assert forbidden["ok"] is False and forbidden["error"]["code"] == ErrorCode.FORBIDDEN
     snap = ok(client.request("snapshot", {}))
     assert set(snap) == {"site", "services", "counters"} and snap["site"] == SITE
     assert {s["service"] for s in snap["services"]} >= {"tu-phap", "chung-thuc"}
@@ -80,7 +81,7 @@ def test_late_display_sees_retained_state_at_once(hub, monitor, broker, make_cli
     for i in range(20):
         ok(monitor.request("call_next", {"counter": str(1 + i % 6)}))
     wait_for(lambda: hub.published_seq == hub.store.last_seq())
-    display = make_client(broker.url, "display-1", "display", site=SITE, start=False)
+    display = make_client(broker.url, "display-1", Role.DISPLAY, site=SITE, start=False)
     watcher = Watcher(display)
     t0 = time.monotonic()
     display.start()
@@ -91,12 +92,12 @@ def test_late_display_sees_retained_state_at_once(hub, monitor, broker, make_cli
 
 
 def test_burst_of_1000_issues_from_5_clients_arrives_in_order(hub, broker, make_client):
-    display = make_client(broker.url, "display-9", "display", site=SITE, start=False)
+    display = make_client(broker.url, "display-9", Role.DISPLAY, site=SITE, start=False)
     watcher = Watcher(display)
     display.start()
     assert display.wait_connected(5)
     # monitors: this tests order under load; kiosks are rate-limited (tests/integration/test_fairness.py)
-    kiosks = [make_client(broker.url, f"monitor-{i}", "monitor", site=SITE) for i in range(5)]
+    kiosks = [make_client(broker.url, f"monitor-{i}", Role.MONITOR, site=SITE) for i in range(5)]
     errors: list[BaseException] = []
 
     def burst(c: BusClient) -> None:
@@ -145,23 +146,23 @@ def test_hostile_payloads_never_stop_the_hub_nor_change_the_store(hub, client, b
     assert wait_for(lambda: hub.handled >= 1 + len(payloads), timeout=20)
     for i in range(1000):  # then a flood: dropped, with a rate_limited answer now and then
         client._mqtt.publish(topic, payloads[i % len(payloads)], qos=1)
-    assert wait_for(lambda: any(not a["ok"] and a["error"]["code"] == "rate_limited" for a in answers), timeout=20)
+    assert wait_for(lambda: any(not a["ok"] and a["error"]["code"] == ErrorCode.RATE_LIMITED for a in answers), timeout=20)
     assert all(a["ok"] is False for a in answers if a.get("id") != "snapshot")
     codes = {a["error"]["code"] for a in answers if not a["ok"]}
-    assert {"bad_json", "bad_request", "payload_too_large", "unknown_action", "forbidden",
-            "unknown_service"} <= codes
+    assert {ErrorCode.BAD_JSON, ErrorCode.BAD_REQUEST, ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.UNKNOWN_ACTION, ErrorCode.FORBIDDEN,
+            ErrorCode.UNKNOWN_SERVICE} <= codes
     assert (hub.store.last_seq(), [t.id for t in hub.store.tickets()]) == before
     assert ok(client.request("issue_ticket", {"service": "tu-phap"}))["ticket"]["number"] == "A002"
 
 
 def test_devices_may_only_do_their_job(hub, broker, make_client):
-    kiosk = make_client(broker.url, "kiosk-1", "kiosk", site=SITE)
-    display = make_client(broker.url, "display-1", "display", site=SITE)
-    stranger = make_client(broker.url, "laptop", "counter", site=SITE)
+    kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE)
+    display = make_client(broker.url, "display-1", Role.DISPLAY, site=SITE)
+    stranger = make_client(broker.url, "laptop", Role.COUNTER, site=SITE)
     assert ok(kiosk.request("issue_ticket", {"service": "tu-phap"}))["ticket"]["number"] == "A001"
     for c, action, args in [(kiosk, "call_next", {"counter": "1"}), (display, "issue_ticket", {"service": "tu-phap"}),
                             (stranger, "snapshot", {})]:
         refused = c.request(action, args)
-        assert refused["ok"] is False and refused["error"]["code"] == "forbidden", refused
+        assert refused["ok"] is False and refused["error"]["code"] == ErrorCode.FORBIDDEN, refused
     assert ok(display.request("snapshot", {}))["site"] == SITE
     assert len(hub.store.tickets()) == 1

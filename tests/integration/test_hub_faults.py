@@ -12,6 +12,7 @@ from pathlib import Path
 from hub.run import start_hub
 from hub.store import Store
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import Role
 from qms.config import load_config, to_site_def
 from qms.context import AppContext
 from tests.integration.hub_helpers import SITE, Watcher, comparable_state, wait_for
@@ -39,10 +40,10 @@ def burst(client: BusClient, count: int, results: list, errors: list, services=(
 def test_sigkill_hub_mid_burst(tmp_path, broker, make_client, always_open_config):
     data = tmp_path / "data"
     hub = hub_process(always_open_config, data, broker.url)
-    display = make_client(broker.url, "display-1", "display", site=SITE, start=False)
+    display = make_client(broker.url, "display-1", Role.DISPLAY, site=SITE, start=False)
     watcher = Watcher(display)
     display.start()
-    kiosks = [make_client(broker.url, f"monitor-{i}", "monitor", site=SITE) for i in range(3)]  # not rate-limited
+    kiosks = [make_client(broker.url, f"monitor-{i}", Role.MONITOR, site=SITE) for i in range(3)]  # not rate-limited
     assert kiosks[0].request("snapshot", {}, timeout=10)["ok"]
     results: list[dict] = []
     errors: list[BaseException] = []
@@ -82,11 +83,11 @@ def test_sigkill_hub_mid_burst(tmp_path, broker, make_client, always_open_config
 def test_broker_restart_mid_burst_converges_within_3s(tmp_path, broker, make_client, always_open_config):
     ctx = AppContext(config_path=always_open_config, data_dir=tmp_path / "data")
     hub = start_hub(ctx, broker.url, poll_interval=0.05)
-    display = make_client(broker.url, "display-1", "display", site=SITE, start=False)
+    display = make_client(broker.url, "display-1", Role.DISPLAY, site=SITE, start=False)
     watcher = Watcher(display)
     display.start()
-    kiosks = [make_client(broker.url, f"monitor-{i}", "monitor", site=SITE) for i in range(3)]  # not rate-limited
-    pad = make_client(broker.url, "counter-2", "counter", site=SITE)
+    kiosks = [make_client(broker.url, f"monitor-{i}", Role.MONITOR, site=SITE) for i in range(3)]  # not rate-limited
+    pad = make_client(broker.url, "counter-2", Role.COUNTER, site=SITE)
     try:
         assert all(c.wait_connected(5) for c in [*kiosks, pad, display])
         results: list[dict] = []
@@ -122,7 +123,7 @@ def test_hub_started_before_broker_comes_up(tmp_path, broker, make_client, alway
     try:
         time.sleep(0.5)
         broker.start()
-        client = make_client(broker.url, "kiosk-1", "kiosk", site=SITE)
+        client = make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE)
         response = client.request("issue_ticket", {"service": "tu-phap"}, timeout=1, retries=5)
         assert response["ok"] and response["result"]["ticket"]["number"] == "A001"
     finally:

@@ -16,6 +16,7 @@ from mqtt_bus import acl as acl_mod
 from mqtt_bus.acl import render_acl, write_password_file
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import HUB_CLIENT_ID, ErrorCode, EventType, Role
 from mqtt_bus.topics import Topics
 from tests.factories import local, make_site
 from tests.install.site_broker import site_broker
@@ -24,8 +25,8 @@ from .test_mqtt_bus import Inbox
 
 SITE = "xa-demo"
 T = Topics(SITE)
-DEVICES = [("hub", "hub"), ("counter-3", "counter"), ("counter-4", "counter"), ("kiosk-1", "kiosk"),
-           ("display-1", "display")]
+DEVICES = [(HUB_CLIENT_ID, Role.HUB), ("counter-3", Role.COUNTER), ("counter-4", Role.COUNTER), ("kiosk-1", Role.KIOSK),
+           ("display-1", Role.DISPLAY)]
 PASSWORDS = {cid: f"pw-{cid}-Đ" for cid, _ in DEVICES}
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config" / "mosquitto"
 
@@ -58,10 +59,10 @@ def login(secured, make_client):
 
 
 def test_counter_may_publish_only_its_own_request_topic(login):
-    hub = login("hub", "hub")
+    hub = login(HUB_CLIENT_ID, Role.HUB)
     seen = Inbox()
     hub.subscribe(T.requests_all, seen)
-    counter = login("counter-3", "counter")
+    counter = login("counter-3", Role.COUNTER)
     time.sleep(0.1)
     counter.publish_json(T.request("counter-4"), {"id": "forged", "action": "call_next", "args": {}})
     counter.publish_json(T.request("counter-3"), {"id": "mine", "action": "call_next", "args": {}})
@@ -71,19 +72,19 @@ def test_counter_may_publish_only_its_own_request_topic(login):
 
 
 def test_counter_rpc_through_acl(login):
-    hub = login("hub", "hub")
+    hub = login(HUB_CLIENT_ID, Role.HUB)
 
     def answer(topic: str, payload: dict) -> None:
         hub.publish_json(T.response(T.parse(topic).id), {"id": payload["id"], "ok": True, "result": {}})
 
     hub.subscribe(T.requests_all, answer)
     time.sleep(0.1)
-    assert login("counter-3", "counter").request("call_next", {"counter": "c3"}, timeout=2)["ok"]
+    assert login("counter-3", Role.COUNTER).request("call_next", {"counter": "c3"}, timeout=2)["ok"]
 
 
 def test_counter_cannot_read_another_counters_responses(login):
-    hub = login("hub", "hub")
-    counter = login("counter-3", "counter")
+    hub = login(HUB_CLIENT_ID, Role.HUB)
+    counter = login("counter-3", Role.COUNTER)
     got = Inbox()
     counter.subscribe(T.response("counter-4"), got)
     counter.subscribe(T.response("counter-3"), got)
@@ -95,22 +96,22 @@ def test_counter_cannot_read_another_counters_responses(login):
 
 
 def test_display_only_reads_and_asks_its_own_requests(login):
-    hub = login("hub", "hub")
+    hub = login(HUB_CLIENT_ID, Role.HUB)
     everything = Inbox()
     hub.subscribe(T.all, everything)
-    display = login("display-1", "display")
+    display = login("display-1", Role.DISPLAY)
     shown = Inbox()
     display.subscribe(T.events_all, shown)
     time.sleep(0.2)
     display.publish_json(T.request("display-1"), {"id": "d1", "action": "events_since", "args": {"after": 0}})
     display.publish_json(T.request("counter-3"), {"id": "d2", "action": "call_next", "args": {}})
     display.publish_json(T.state_counter("c1"), {"counter": "c1", "status": "closed"})
-    display.publish_json(T.event("ticket_called"), {"seq": 999})
-    display.publish_json(T.status("display-1"), {"online": True, "role": "display", "ts": "sentinel"})
+    display.publish_json(T.event(EventType.TICKET_CALLED), {"seq": 999})
+    display.publish_json(T.status("display-1"), {"online": True, "role": Role.DISPLAY, "ts": "sentinel"})
     everything.wait_for(lambda t, p: p.get("ts") == "sentinel")
     forbidden = [(t, p) for t, p in everything.items if "/request/" in t or "/state/" in t or "/event/" in t]
     assert forbidden == [(T.request("display-1"), {"id": "d1", "action": "events_since", "args": {"after": 0}})]
-    hub.publish_json(T.event("ticket_called"), {"seq": 1})
+    hub.publish_json(T.event(EventType.TICKET_CALLED), {"seq": 1})
     shown.wait_for(lambda t, p: p["seq"] == 1)
     assert [p["seq"] for _, p in shown.items] == [1]
 
@@ -119,16 +120,16 @@ def test_display_may_fetch_events_but_not_call(login, tmp_path):
     """Through the ACL and the real hub: ``events_since`` is answered, ``call_next`` is ``forbidden``."""
     store = Store(tmp_path / "queue.sqlite3", replace(make_site(), site=SITE))
     assert store.run("issue_ticket", {"service": "tu-phap"}, now=local(2026, 11, 23, 9, 0)).ok
-    hub_client = login("hub", "hub")
+    hub_client = login(HUB_CLIENT_ID, Role.HUB)
     hub = Hub(store, hub_client, poll_interval=0.05).start()
     try:
-        display = login("display-1", "display")
+        display = login("display-1", Role.DISPLAY)
         fetched = display.request("events_since", {"after": 0}, timeout=3)
         assert fetched["ok"], fetched
-        assert [e["type"] for e in fetched["result"]["events"]] == ["ticket_issued"]
+        assert [e["type"] for e in fetched["result"]["events"]] == [EventType.TICKET_ISSUED]
         assert fetched["result"]["last_seq"] == 1 and fetched["result"]["more"] is False
         refused = display.request("call_next", {"counter": "1"}, timeout=3)
-        assert refused["ok"] is False and refused["error"]["code"] == "forbidden", refused
+        assert refused["ok"] is False and refused["error"]["code"] == ErrorCode.FORBIDDEN, refused
         assert store.last_seq() == 1
     finally:
         hub.stop()
@@ -137,8 +138,8 @@ def test_display_may_fetch_events_but_not_call(login, tmp_path):
 
 def test_wrong_password_and_anonymous_are_refused(secured, make_client, caplog):
     caplog.set_level(logging.WARNING, logger="mqtt_bus.client")
-    bad = make_client(f"mqtt://counter-3:wrong@127.0.0.1:{secured.port}", "counter-3", "counter", site=SITE)
-    anon = make_client(secured.url, "nobody", "display", site=SITE)
+    bad = make_client(f"mqtt://counter-3:wrong@127.0.0.1:{secured.port}", "counter-3", Role.COUNTER, site=SITE)
+    anon = make_client(secured.url, "nobody", Role.DISPLAY, site=SITE)
     time.sleep(0.8)
     assert not bad.is_connected and not anon.is_connected
     assert "refused" in caplog.text
@@ -165,9 +166,9 @@ def test_render_acl_rejects_bad_input():
     with pytest.raises(ValueError, match="unknown role"):
         render_acl(SITE, [("x", "admin")])
     with pytest.raises(ValueError, match="twice"):
-        render_acl(SITE, [("x", "hub"), ("x", "display")])
+        render_acl(SITE, [("x", Role.HUB), ("x", Role.DISPLAY)])
     with pytest.raises(ValueError, match="must not contain"):
-        render_acl(SITE, [("a/b", "hub")])
+        render_acl(SITE, [("a/b", Role.HUB)])
 
 
 def _rules(text: str) -> list[str]:
@@ -175,8 +176,8 @@ def _rules(text: str) -> list[str]:
 
 
 def test_shipped_example_acl_matches_render_acl():
-    example = [("hub", "hub"), ("kiosk-1", "kiosk"), ("counter-1", "counter"), ("counter-2", "counter"),
-               ("counter-3", "counter"), ("display-1", "display"), ("tech", "monitor")]
+    example = [(HUB_CLIENT_ID, Role.HUB), ("kiosk-1", Role.KIOSK), ("counter-1", Role.COUNTER), ("counter-2", Role.COUNTER),
+               ("counter-3", Role.COUNTER), ("display-1", Role.DISPLAY), ("tech", Role.MONITOR)]
     assert _rules((CONFIG_DIR / "acl").read_text()) == _rules(render_acl(SITE, example))
 
 
@@ -193,7 +194,7 @@ def test_shipped_drop_in_composes_with_debians_default(tmp_path):
     b = site_broker(tmp_path / "root", tmp_path / "passwd", tmp_path / "acl")
     try:
         b.start()
-        hub = BusClient(f"mqtt://hub:{PASSWORDS['hub']}@127.0.0.1:{b.port}".replace("Đ", "%C4%90"), SITE, "hub", "hub")
+        hub = BusClient(f"mqtt://{HUB_CLIENT_ID}:{PASSWORDS[HUB_CLIENT_ID]}@127.0.0.1:{b.port}".replace("Đ", "%C4%90"), SITE, HUB_CLIENT_ID, Role.HUB)
         try:
             assert hub.start().wait_connected(3), b.log_tail()
         finally:

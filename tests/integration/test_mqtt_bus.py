@@ -19,6 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from mqtt_bus import broker as broker_mod
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClosed, RequestTimeout
+from mqtt_bus.contract import HUB_CLIENT_ID, EventType, Role
 from mqtt_bus.topics import Topics
 from mqtt_bus.url import parse_broker_url
 
@@ -67,7 +68,7 @@ def wait_until(pred, timeout: float = 3.0) -> bool:
 
 def start_echo_hub(make_client, url: str, drop_first: int = 0):
     """A tiny hub: answers every request with its args; ignores the first *drop_first* ones."""
-    hub = make_client(url, "hub", "hub")
+    hub = make_client(url, HUB_CLIENT_ID, Role.HUB)
     seen: list[dict] = []
     lock = threading.Lock()
 
@@ -90,9 +91,9 @@ def test_presence_online_then_clean_offline(shared_broker, make_client, site):
     watcher = make_client(shared_broker.url, "watcher")
     inbox = Inbox()
     watcher.subscribe(watcher.topics.status_all, inbox)
-    kiosk = make_client(shared_broker.url, "kiosk-1", "kiosk")
+    kiosk = make_client(shared_broker.url, "kiosk-1", Role.KIOSK)
     _, online = inbox.wait_for(lambda t, p: t.endswith("/status/kiosk-1") and p["online"])
-    assert online["role"] == "kiosk" and online["ts"].endswith("+07:00")
+    assert online["role"] == Role.KIOSK and online["ts"].endswith("+07:00")
     kiosk.close()
     inbox.wait_for(lambda t, p: t.endswith("/status/kiosk-1") and not p["online"])
     assert not kiosk.is_connected
@@ -100,7 +101,7 @@ def test_presence_online_then_clean_offline(shared_broker, make_client, site):
     late = Inbox()
     make_client(shared_broker.url, "late").subscribe(Topics(site).status("kiosk-1"), late)
     _, p = late.wait_for(lambda t, p: True)
-    assert p == {"online": False, "role": "kiosk", "ts": p["ts"]}
+    assert p == {"online": False, "role": Role.KIOSK, "ts": p["ts"]}
 
 
 def test_last_will_published_when_device_process_is_killed(shared_broker, make_client, site):
@@ -120,10 +121,10 @@ def test_last_will_published_when_device_process_is_killed(shared_broker, make_c
         assert proc.stdout.readline().strip() == b"ready"
         inbox = Inbox()
         make_client(shared_broker.url, "watcher").subscribe(Topics(site).status("victim"), inbox)
-        inbox.wait_for(lambda t, p: p["online"] and p["role"] == "counter")
+        inbox.wait_for(lambda t, p: p["online"] and p["role"] == Role.COUNTER)
         proc.send_signal(signal.SIGKILL)
         _, will = inbox.wait_for(lambda t, p: not p["online"], timeout=3)
-        assert will["role"] == "counter"
+        assert will["role"] == Role.COUNTER
     finally:
         proc.kill()
         proc.wait()
@@ -153,12 +154,12 @@ def test_resubscribes_after_broker_restart(broker, make_client, how):
     sub = make_client(broker.url, "display-1", on_connection_change=changes.append)
     inbox = Inbox()
     sub.subscribe(sub.topics.events_all, inbox)
-    pub = make_client(broker.url, "hub", "hub")
+    pub = make_client(broker.url, HUB_CLIENT_ID, Role.HUB)
     assert sub.wait_connected(3) and pub.wait_connected(3)
     # connected comes before the broker has acknowledged the subscription: publish until it is in place
     deadline = time.monotonic() + 3
     while not inbox.items and time.monotonic() < deadline:
-        pub.publish_json(pub.topics.event("ticket_called"), {"seq": 1})
+        pub.publish_json(pub.topics.event(EventType.TICKET_CALLED), {"seq": 1})
         time.sleep(0.1)
     inbox.wait_for(lambda t, p: p["seq"] == 1)
 
@@ -173,14 +174,14 @@ def test_resubscribes_after_broker_restart(broker, make_client, how):
     seq = 1
     while time.monotonic() - restarted < 3 and not any(p["seq"] > 1 for _, p in inbox.items):
         seq += 1
-        pub.publish_json(pub.topics.event("ticket_called"), {"seq": seq})
+        pub.publish_json(pub.topics.event(EventType.TICKET_CALLED), {"seq": seq})
         time.sleep(0.1)
     inbox.wait_for(lambda t, p: p["seq"] > 1, timeout=0.5)
     assert time.monotonic() - restarted < 3.5
 
 
 def test_retained_state_survives_broker_restart(broker, make_client, site):
-    hub = make_client(broker.url, "hub", "hub")
+    hub = make_client(broker.url, HUB_CLIENT_ID, Role.HUB)
     assert hub.wait_connected(3)
     hub.publish_json(hub.topics.state_counter("c1"), {"counter": "c1", "status": "open"}, retain=True).wait_for_publish(2)
     broker.restart()
@@ -200,7 +201,7 @@ def test_malformed_payloads_are_dropped_and_loop_survives(shared_broker, make_cl
     raw = raw_client(shared_broker.url)
     try:
         assert wait_until(raw.is_connected)
-        topic = Topics(site).event("ticket_issued")
+        topic = Topics(site).event(EventType.TICKET_ISSUED)
         time.sleep(0.1)  # let the subscription settle
         for garbage in (b"{not json", b"[1, 2, 3]", b"\xff\xfe\x00", b'"text"', b"null", b"42", b""):
             raw.publish(topic, garbage, qos=1).wait_for_publish(2)
@@ -217,14 +218,14 @@ def test_malformed_payloads_are_dropped_and_loop_survives(shared_broker, make_cl
 
 
 def test_raw_handlers_get_every_payload_undecoded(shared_broker, make_client, site):
-    hub = make_client(shared_broker.url, "hub", "hub")
+    hub = make_client(shared_broker.url, HUB_CLIENT_ID, Role.HUB)
     raw: list[tuple[str, bytes]] = []
     cooked = Inbox()
     hub.subscribe_raw(hub.topics.requests_all, lambda t, b: raw.append((t, b)))
     hub.subscribe(hub.topics.requests_all, cooked)
     assert hub.wait_connected(3)
     time.sleep(0.1)
-    pad = make_client(shared_broker.url, "counter-1", "counter")
+    pad = make_client(shared_broker.url, "counter-1", Role.COUNTER)
     assert pad.wait_connected(3)
     pad._mqtt.publish(Topics(site).request("counter-1"), b"{broken", qos=1)
     pad.publish_json(Topics(site).request("counter-1"), {"id": "x", "action": "snapshot", "args": {}})
@@ -246,11 +247,11 @@ def test_raising_handler_and_callback_do_not_kill_the_loop(shared_broker, make_c
     good = Inbox()
     sub.subscribe(sub.topics.events_all, boom)
     sub.subscribe(sub.topics.events_all, good)
-    pub = make_client(shared_broker.url, "hub", "hub")
+    pub = make_client(shared_broker.url, HUB_CLIENT_ID, Role.HUB)
     assert sub.wait_connected(3) and pub.wait_connected(3)
     time.sleep(0.1)
     for seq in (1, 2, 3):
-        pub.publish_json(pub.topics.event("ticket_issued"), {"seq": seq})
+        pub.publish_json(pub.topics.event(EventType.TICKET_ISSUED), {"seq": seq})
     good.wait_for(lambda t, p: p["seq"] == 3)
     assert [p["seq"] for _, p in good.items] == [1, 2, 3]
     assert sub._mqtt._thread.is_alive()
@@ -260,7 +261,7 @@ def test_raising_handler_and_callback_do_not_kill_the_loop(shared_broker, make_c
 # -- request / response --------------------------------------------------------------------------
 def test_request_response_roundtrip(shared_broker, make_client):
     start_echo_hub(make_client, shared_broker.url)
-    kiosk = make_client(shared_broker.url, "kiosk-1", "kiosk")
+    kiosk = make_client(shared_broker.url, "kiosk-1", Role.KIOSK)
     resp = kiosk.request("issue_ticket", {"service": "HT", "lang": "vi"}, timeout=2)
     assert resp["ok"] is True
     assert resp["result"] == {"action": "issue_ticket", "echo": {"service": "HT", "lang": "vi"}}
@@ -269,7 +270,7 @@ def test_request_response_roundtrip(shared_broker, make_client):
 
 def test_retry_reuses_the_same_request_id(shared_broker, make_client):
     _, seen = start_echo_hub(make_client, shared_broker.url, drop_first=1)
-    counter = make_client(shared_broker.url, "counter-3", "counter")
+    counter = make_client(shared_broker.url, "counter-3", Role.COUNTER)
     resp = counter.request("call_next", {"counter": "c3"}, timeout=0.5, retries=3, request_id="abc123")
     assert resp["id"] == "abc123" and resp["ok"]
     assert len(seen) >= 2 and {p["id"] for p in seen} == {"abc123"}
@@ -278,7 +279,7 @@ def test_retry_reuses_the_same_request_id(shared_broker, make_client):
 def test_request_timeout_when_nobody_answers(shared_broker, make_client, site):
     watcher = Inbox()
     make_client(shared_broker.url, "watcher").subscribe(Topics(site).requests_all, watcher)
-    counter = make_client(shared_broker.url, "counter-3", "counter")
+    counter = make_client(shared_broker.url, "counter-3", Role.COUNTER)
     assert counter.wait_connected(3)
     time.sleep(0.1)
     t0 = time.monotonic()
@@ -292,7 +293,7 @@ def test_request_timeout_when_nobody_answers(shared_broker, make_client, site):
 
 
 def test_request_async_response_and_timeout(shared_broker, make_client):
-    kiosk = make_client(shared_broker.url, "kiosk-1", "kiosk")
+    kiosk = make_client(shared_broker.url, "kiosk-1", Role.KIOSK)
     got: list[object] = []
     done = threading.Event()
 
@@ -315,7 +316,7 @@ def test_request_async_response_and_timeout(shared_broker, make_client):
 
 def test_concurrent_requests_each_get_their_own_answer(shared_broker, make_client):
     start_echo_hub(make_client, shared_broker.url)
-    pad = make_client(shared_broker.url, "counter-1", "counter")
+    pad = make_client(shared_broker.url, "counter-1", Role.COUNTER)
     errors: list[BaseException] = []
 
     def worker(n: int) -> None:
@@ -336,7 +337,7 @@ def test_concurrent_requests_each_get_their_own_answer(shared_broker, make_clien
 
 def test_request_made_while_broker_is_down_is_answered_after_it_returns(broker, make_client):
     start_echo_hub(make_client, broker.url)
-    pad = make_client(broker.url, "counter-2", "counter")
+    pad = make_client(broker.url, "counter-2", Role.COUNTER)
     assert pad.wait_connected(3)
     broker.kill()
     assert wait_until(lambda: not pad.is_connected)
@@ -351,7 +352,7 @@ def test_request_made_while_broker_is_down_is_answered_after_it_returns(broker, 
 
 
 def test_close_wakes_a_waiting_request(shared_broker, make_client):
-    pad = make_client(shared_broker.url, "counter-1", "counter")
+    pad = make_client(shared_broker.url, "counter-1", Role.COUNTER)
     errors: list[BaseException] = []
 
     def call() -> None:
@@ -383,7 +384,7 @@ def test_blocking_request_from_a_handler_is_refused(shared_broker, make_client):
     c.subscribe(c.topics.events_all, handler)
     assert c.wait_connected(3)
     time.sleep(0.1)
-    c.publish_json(c.topics.event("ticket_issued"), {"seq": 1})
+    c.publish_json(c.topics.event(EventType.TICKET_ISSUED), {"seq": 1})
     assert wait_until(lambda: errors)
     assert "request_async" in str(errors[0])
 

@@ -10,6 +10,7 @@ from hub.retention import Pruner
 from hub.run import start_hub
 from hub.server import PUBLISHED_SEQ_KEY
 from hub.store import Store
+from mqtt_bus.contract import ErrorCode, Role
 from tests.integration.hub_helpers import SITE, Watcher, wait_for
 
 NOW = datetime.now(UTC)
@@ -78,11 +79,11 @@ def test_hub_prunes_at_start_and_seq_continues_across_restarts(ctx, broker, make
     hub = start_hub(ctx, broker.url, poll_interval=0.05)
     try:
         assert hub.pruner.ran.wait(10)
-        display = make_client(broker.url, "display-1", "display", site=SITE, start=False)
+        display = make_client(broker.url, "display-1", Role.DISPLAY, site=SITE, start=False)
         watcher = Watcher(display)
         display.start()
         assert display.wait_connected(5)
-        kiosk = make_client(broker.url, "kiosk-1", "kiosk", site=SITE)
+        kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE)
         assert kiosk.request("issue_ticket", {"service": "tu-phap"})["ok"]
         assert wait_for(lambda: 7 in watcher.seqs(), timeout=5)
         assert rows(ctx.store_path, "outbox")[0] == (4,), "old and published: pruned; seq 4 was not published then"
@@ -95,7 +96,7 @@ def test_hub_prunes_at_start_and_seq_continues_across_restarts(ctx, broker, make
     try:
         assert hub.pruner.ran.wait(10)
         assert rows(ctx.store_path, "outbox") == [(5,), (6,), (7,)]
-        kiosk = make_client(broker.url, "kiosk-2", "kiosk", site=SITE)
+        kiosk = make_client(broker.url, "kiosk-2", Role.KIOSK, site=SITE)
         ticket = kiosk.request("issue_ticket", {"service": "tu-phap"})["result"]["ticket"]
         assert ticket["number"] == "A003"  # A001 forty days ago; today A002 (fill) and A003
         assert wait_for(lambda: 8 in watcher.seqs(), timeout=5)
@@ -117,7 +118,7 @@ def test_request_answers_go_sooner_than_events(ctx):
 def test_refusals_are_kept_ten_minutes_then_a_retry_may_succeed(ctx):
     with ctx.open_store() as store:
         refused = store.run("complete", {"counter": "1"}, request_id="counter-1/x", now=NOW - timedelta(minutes=5))
-        assert refused.response["error"]["code"] == "no_current_ticket"
+        assert refused.response["error"]["code"] == ErrorCode.NO_CURRENT_TICKET
         store.run("issue_ticket", {"service": "tu-phap"}, request_id="kiosk-1/y", now=NOW - timedelta(minutes=4))
         store.run("call_next", {"counter": "1"}, request_id="counter-1/z", now=NOW - timedelta(minutes=3))
         # a late duplicate of the refused request (a broker redelivering it) must not complete the new call

@@ -13,6 +13,7 @@ import pytest
 
 from devices.printer.fake import FakePrinter
 from devices.printer.tools import list_ports
+from mqtt_bus.contract import Role
 from qms.envfile import read_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,7 +71,7 @@ def secured(tmp_path):
     from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 
     acl = tmp_path / "acl"
-    acl.write_text(render_acl("xa-demo", [("kiosk-1", "kiosk")]), encoding="utf-8")
+    acl.write_text(render_acl("xa-demo", [("kiosk-1", Role.KIOSK)]), encoding="utf-8")
     try:
         passwd = write_password_file(tmp_path / "passwd", {"kiosk-1": PASSWORD})
         broker = EmbeddedBroker(tmp_path / "mosquitto", password_file=passwd, acl_file=acl,

@@ -20,6 +20,7 @@ import pytest
 from hub.run import start_hub
 from mqtt_bus.broker import EmbeddedBroker
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import HUB_CLIENT_ID, ErrorCode, EventType, Role
 from mqtt_bus.topics import Topics
 from qms.context import AppContext
 from tests.install.site_broker import site_broker
@@ -38,13 +39,13 @@ def secured(tmp_path, always_open_config):
     broker = EmbeddedBroker(tmp_path / "broker", password_file=tmp_path / "mq" / "passwd",
                             acl_file=tmp_path / "mq" / "acl").start()
     ctx = AppContext(config_path=always_open_config, data_dir=tmp_path / "data")
-    hub = start_hub(ctx, f"mqtt://hub:{passwords['hub']}@127.0.0.1:{broker.port}", poll_interval=0.05)
+    hub = start_hub(ctx, f"mqtt://{HUB_CLIENT_ID}:{passwords[HUB_CLIENT_ID]}@127.0.0.1:{broker.port}", poll_interval=0.05)
     clients: list[BusClient] = []
 
     def login(device: str, password: str | None = None) -> BusClient:
         role = device.split("-")[0]
         url = f"mqtt://{device}:{password or passwords[device]}@127.0.0.1:{broker.port}"
-        client = BusClient(url, SITE, device, "counter" if role == "rating" else role).start()
+        client = BusClient(url, SITE, device, Role.COUNTER if role == Role.RATING else role).start()
         clients.append(client)
         return client
 
@@ -73,14 +74,14 @@ def test_each_device_does_its_job_and_nothing_else(secured):
                       {"id": "sneaky", "action": "complete", "args": {"counter": "1"}})
     # a display may ask only read-only actions (events_since, snapshot): the hub refuses the rest
     refused = display.request("call_next", {"counter": "1"})
-    assert refused["error"]["code"] == "forbidden"
+    assert refused["error"]["code"] == ErrorCode.FORBIDDEN
     assert display.request("events_since", {"after": 0})["result"]["last_seq"] == hub.store.last_seq()
     time.sleep(0.5)
     assert hub.handled == 4
     assert hub.store.ticket(ticket["id"]).status.value == "called"
     # pad 2 is a real pad but may not act for counter 1
     refused = pad2.request("complete", {"counter": "1"})
-    assert refused["error"]["code"] == "forbidden"
+    assert refused["error"]["code"] == ErrorCode.FORBIDDEN
 
 
 def test_wrong_password_is_refused(secured):
@@ -105,7 +106,7 @@ def board(tmp_path, always_open_config):
     broker = site_broker(tmp_path / "mosquitto", tmp_path / "mq" / "passwd", tmp_path / "mq" / "acl").start()
     secrets = etc / "secrets"
     secrets.mkdir(mode=0o700)
-    for device in ("hub", "kiosk-1", "counter-1", "monitor-technician"):
+    for device in (HUB_CLIENT_ID, "kiosk-1", "counter-1", "monitor-technician"):
         fd = os.open(secrets / device, os.O_WRONLY | os.O_CREAT, 0o600)
         os.write(fd, passwords[device].encode() + b"\n")
         os.close(fd)
@@ -153,37 +154,37 @@ def test_a_device_login_cannot_take_over_the_hub_session(board):
     with hub_process(board) as hub:
         assert hub.notify.recv(64) == b"READY=1"
         assert hub.notify.recv(64) == b"WATCHDOG=1"  # pinged at half of WATCHDOG_USEC while healthy
-        monitor = BusClient(board.url("monitor-technician"), SITE, "monitor-technician", "monitor")
+        monitor = BusClient(board.url("monitor-technician"), SITE, "monitor-technician", Role.MONITOR)
         seen: list[tuple[str, dict]] = []
         hub_online = threading.Event()
 
         def record(topic: str, payload: dict) -> None:
             seen.append((topic, payload))
-            if topic == t.status("hub") and payload.get("online"):
+            if topic == t.status(HUB_CLIENT_ID) and payload.get("online"):
                 hub_online.set()
 
         monitor.subscribe(t.all, record)
         monitor.start()
-        kiosk = BusClient(board.url("kiosk-1"), SITE, "kiosk-1", "kiosk").start()
+        kiosk = BusClient(board.url("kiosk-1"), SITE, "kiosk-1", Role.KIOSK).start()
         try:
             assert hub_online.wait(15), hub.stderr.read_text()
             for attempt in range(5):
                 # kiosk-1's own password, presenting the hub's client id
-                intruder = BusClient(board.url("kiosk-1"), SITE, "hub", "hub").start()
+                intruder = BusClient(board.url("kiosk-1"), SITE, HUB_CLIENT_ID, Role.HUB).start()
                 assert intruder.wait_connected(5), f"attempt {attempt}: the broker let the login in"
-                for topic in (t.state_counter("1"), t.event("ticket_called"), t.response("counter-1"),
-                              t.status("hub")):
+                for topic in (t.state_counter("1"), t.event(EventType.TICKET_CALLED), t.response("counter-1"),
+                              t.status(HUB_CLIENT_ID)):
                     intruder.publish_json(topic, {"forged": attempt, "online": False}).wait_for_publish(3)
                 intruder.close()
             assert kiosk.wait_connected(5)
             ticket = kiosk.request("issue_ticket", {"service": "huong-dan"}, timeout=10)["result"]["ticket"]
             assert wait_for(lambda: any(p.get("ticket", {}) and p["ticket"].get("id") == ticket["id"]
-                                        for tp, p in seen if tp == t.event("ticket_issued")), 5)
+                                        for tp, p in seen if tp == t.event(EventType.TICKET_ISSUED)), 5)
         finally:
             kiosk.close()
             monitor.close()
         assert not [p for _, p in seen if "forged" in p], "the intruder published on hub topics"
-        assert not [p for tp, p in seen if tp == t.status("hub") and not p.get("online")], "the hub went offline"
+        assert not [p for tp, p in seen if tp == t.status(HUB_CLIENT_ID) and not p.get("online")], "the hub went offline"
         assert "lost the broker" not in hub.stderr.read_text()
         broker_log = board.broker.log_path.read_text()
         assert "Client hub already connected" not in broker_log
@@ -195,7 +196,7 @@ def test_a_device_login_cannot_take_over_the_hub_session(board):
 def test_no_password_in_logs_or_files_readable_by_others(board):
     with hub_process(board) as hub:
         assert hub.notify.recv(64) == b"READY=1"
-        kiosk = BusClient(board.url("kiosk-1"), SITE, "kiosk-1", "kiosk").start()
+        kiosk = BusClient(board.url("kiosk-1"), SITE, "kiosk-1", Role.KIOSK).start()
         try:
             assert kiosk.wait_connected(10)
             assert kiosk.request("issue_ticket", {"service": "huong-dan"}, timeout=10)["ok"]

@@ -8,6 +8,7 @@ import pytest
 
 from hub.schema import SCHEMA_VERSION
 from hub.store import Store
+from mqtt_bus.contract import ErrorCode, EventType
 from tests.factories import local, make_site
 
 
@@ -38,20 +39,20 @@ def test_same_request_id_twice_calls_one_citizen(store):
 
 def test_refused_request_is_remembered_and_changes_nothing(store):
     reply = store.run("issue_ticket", {"service": "nope"}, request_id="k1")
-    assert not reply.ok and reply.response["error"]["code"] == "unknown_service"
+    assert not reply.ok and reply.response["error"]["code"] == ErrorCode.UNKNOWN_SERVICE
     assert "tu-phap" in reply.response["error"]["message"]
     assert store.run("issue_ticket", {"service": "tu-phap"}, request_id="k1").response == reply.response
     assert store.tickets() == [] and store.last_seq() == 0
 
 
 @pytest.mark.parametrize(("action", "args", "code"), [
-    ("fly", {}, "unknown_action"),
-    ("call_next", {}, "bad_request"),
-    ("call_next", {"counter": ["2"]}, "bad_request"),
-    ("rate", {"ticket": "x", "score": "5"}, "bad_request"),
-    ("issue_ticket", {"service": "tu-phap", "colour": "red"}, "bad_request"),
-    ("issue_ticket", "tu-phap", "bad_request"),
-    ("call_next", {"counter": "99"}, "unknown_counter"),
+    ("fly", {}, ErrorCode.UNKNOWN_ACTION),
+    ("call_next", {}, ErrorCode.BAD_REQUEST),
+    ("call_next", {"counter": ["2"]}, ErrorCode.BAD_REQUEST),
+    ("rate", {"ticket": "x", "score": "5"}, ErrorCode.BAD_REQUEST),
+    ("issue_ticket", {"service": "tu-phap", "colour": "red"}, ErrorCode.BAD_REQUEST),
+    ("issue_ticket", "tu-phap", ErrorCode.BAD_REQUEST),
+    ("call_next", {"counter": "99"}, ErrorCode.UNKNOWN_COUNTER),
 ])
 def test_bad_requests_get_stable_codes(store, action, args, code):
     reply = store.run(action, args)
@@ -78,7 +79,7 @@ def test_rating_on_the_store_reaches_ticket_counter_and_service(store):
     store.run("call_next", {"counter": "3"}, now=now)
     store.run("complete", {"counter": "3"}, now=now)
     reply = store.run("rate", {"ticket": t["id"], "score": 4}, now=now)
-    assert reply.ok and reply.events[0]["type"] == "rating_recorded"
+    assert reply.ok and reply.events[0]["type"] == EventType.RATING_RECORDED
     stored = store.ticket(t["id"])
     assert (stored.rating, stored.counter, stored.service) == (4, "3", "chung-thuc")
 

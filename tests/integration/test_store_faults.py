@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from hub.run import start_hub
+from mqtt_bus.contract import HUB_CLIENT_ID, ErrorCode, FaultCode, Role
 from qms.backup import backup_store
 from tests.integration.hub_helpers import SITE
 
@@ -193,7 +194,7 @@ class HubStatus:
     def __init__(self, client: Any) -> None:
         self.latest: dict[str, Any] = {}
         self.changed = threading.Condition()
-        client.subscribe(client.topics.status("hub"), self._got)
+        client.subscribe(client.topics.status(HUB_CLIENT_ID), self._got)
 
     def _got(self, _topic: str, payload: dict[str, Any]) -> None:
         with self.changed:
@@ -216,12 +217,12 @@ def test_hub_with_a_damaged_store_stays_up_says_so_and_recovers_after_restore(en
     before = store.read_bytes()
     hub = hub_process(env, broker.url)
     try:
-        kiosk = make_client(broker.url, "kiosk-1", "kiosk", site=SITE)
+        kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE)
         status = HubStatus(kiosk)
         faulty = status.wait(lambda s: s.get("online") and "fault" in s)
-        assert faulty["fault"]["code"] == "store_corrupt" and "qms restore" in faulty["fault"]["message"]
+        assert faulty["fault"]["code"] == FaultCode.STORE_CORRUPT and "qms restore" in faulty["fault"]["message"]
         answer = kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2, retries=3)
-        assert answer["ok"] is False and answer["error"]["code"] == "store_fault", answer
+        assert answer["ok"] is False and answer["error"]["code"] == ErrorCode.STORE_FAULT, answer
         assert hub.poll() is None and store.read_bytes() == before
         done = qms(env, "restore", str(backup))  # the hub holds no damaged file open: restore may go ahead
         assert done.returncode == 0 and "waiting for a usable store" in done.stdout, done.stderr + done.stdout
@@ -240,7 +241,7 @@ def test_a_store_damaged_under_the_running_hub_becomes_its_fault_and_a_restore_e
                                                                                        tmp_path):
     hub = start_hub(ctx, broker.url, poll_interval=0.05)
     try:
-        kiosk = make_client(broker.url, "kiosk-1", "kiosk", site=SITE)
+        kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE)
         status = HubStatus(kiosk)
         for _ in range(8):  # under security.issue_per_minute (10)
             assert kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2)["ok"]
@@ -251,8 +252,8 @@ def test_a_store_damaged_under_the_running_hub_becomes_its_fault_and_a_restore_e
         data[page_size:] = b"\xab" * (len(data) - page_size)  # every page but the first
         ctx.store_path.write_bytes(bytes(data))
         answer = kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2)
-        assert answer["ok"] is False and answer["error"]["code"] == "store_fault", answer
-        assert status.wait(lambda s: "fault" in s)["fault"]["code"] == "store_corrupt"
+        assert answer["ok"] is False and answer["error"]["code"] == ErrorCode.STORE_FAULT, answer
+        assert status.wait(lambda s: "fault" in s)["fault"]["code"] == FaultCode.STORE_CORRUPT
         assert hub.store is None  # closed: nothing holds the damaged file open
         env = {"QMS_CONFIG": str(ctx.config_path), "QMS_DATA_DIR": str(ctx.data_dir)}
         done = qms(env, "restore", str(saved.path))

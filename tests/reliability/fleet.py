@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mqtt_bus.client import BusClient, new_request_id
+from mqtt_bus.contract import ErrorCode, EventType
 from tests.reliability.helpers import StoreProbe
 
 
@@ -108,7 +109,7 @@ def check_store(probe: StoreProbe, answers: list[Answer], where: str) -> int:
     assert probe.duplicate_numbers() == [], f"{where}: a number was given twice"
     tickets = probe.tickets()
     refused = [a for a in answers if not a.response["ok"]
-               and not (a.action == "complete" and a.response["error"]["code"] == "no_current_ticket")]
+               and not (a.action == "complete" and a.response["error"]["code"] == ErrorCode.NO_CURRENT_TICKET)]
     assert not refused, f"{where}: unexpected refusals {refused[:3]}"
     issued = [a for a in answers if a.action == "issue_ticket"]
     for a in issued:
@@ -127,8 +128,8 @@ def check_store(probe: StoreProbe, answers: list[Answer], where: str) -> int:
     for a in completed:
         assert tickets[a.response["result"]["ticket"]["id"]]["status"] == "done", f"{where}: completion lost {a}"
     counts = probe.event_counts()
-    assert counts.get("ticket_issued", 0) == len(issued), f"{where}: {counts} vs {len(issued)} issued"
-    assert counts.get("ticket_called", 0) == len(calls), f"{where}: {counts} vs {len(calls)} calls"
+    assert counts.get(EventType.TICKET_ISSUED, 0) == len(issued), f"{where}: {counts} vs {len(issued)} issued"
+    assert counts.get(EventType.TICKET_CALLED, 0) == len(calls), f"{where}: {counts} vs {len(calls)} calls"
     count, low, high = probe.seq_gaps()
     assert count == high and low == (1 if count else 0), f"{where}: outbox seq has gaps ({count} events, max {high})"
     return high

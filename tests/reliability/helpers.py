@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import Role
 from qms.config import yaml_rt
 from tests.integration.hub_helpers import comparable_state, wait_for
 
@@ -56,7 +57,7 @@ def late_subscriber_state(url: str, site: str, expected: Callable[[], dict[str, 
     """
     seen: dict[str, dict[str, Any]] = {"counters": {}, "services": {}}
     lock = threading.Lock()
-    client = BusClient(url, site, client_id, "monitor")
+    client = BusClient(url, site, client_id, Role.MONITOR)
 
     def on_state(topic: str, payload: dict[str, Any]) -> None:
         kind, ident = client.topics.parse(topic)

@@ -23,6 +23,7 @@ import pytest
 from hub.clock import BootReading, ClockGuard, ClockPolicy
 from hub.store import Store
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import HUB_CLIENT_ID, ErrorCode, EventType, Role
 from qms.config import yaml_rt
 from tests.factories import HCM, local, make_site
 from tests.integration.hub_helpers import SITE, wait_for
@@ -229,11 +230,11 @@ def hub_process(tmp_path, broker) -> Iterator[tuple[Center, Path, BusClient, Bus
     proc = subprocess.Popen([sys.executable, "-m", "qms.cli", "--config", str(center.config), "--data-dir",
                              str(center.data), "--broker", broker.url, "hub"], cwd=ROOT,
                             env=faketime_env(timestamp_file=clock_file), stdout=log, stderr=subprocess.STDOUT)
-    kiosk = BusClient(broker.url, SITE, "kiosk-1", "kiosk").start()
-    pad = BusClient(broker.url, SITE, "counter-2", "counter").start()
+    kiosk = BusClient(broker.url, SITE, "kiosk-1", Role.KIOSK).start()
+    pad = BusClient(broker.url, SITE, "counter-2", Role.COUNTER).start()
     try:
         online: dict[str, bool] = {}
-        pad.subscribe(pad.topics.status("hub"), lambda _t, p: online.update(hub=p.get("online")))
+        pad.subscribe(pad.topics.status(HUB_CLIENT_ID), lambda _t, p: online.update(hub=p.get("online")))
         assert wait_for(lambda: online.get("hub") is True, 20), (tmp_path / "hub.log").read_text()
         yield center, clock_file, kiosk, pad
     finally:
@@ -248,7 +249,7 @@ def hub_process(tmp_path, broker) -> Iterator[tuple[Center, Path, BusClient, Bus
 def test_hub_clock_a_day_ahead_and_back(hub_process):
     center, clock_file, kiosk, pad = hub_process
     expired: list[dict[str, Any]] = []
-    pad.subscribe(pad.topics.event("ticket_no_show"), lambda _t, p: expired.append(p))
+    pad.subscribe(pad.topics.event(EventType.TICKET_NO_SHOW), lambda _t, p: expired.append(p))
     answers = [kiosk.request("issue_ticket", {"service": "tu-phap"}) for _ in range(3)]
     assert all(a["ok"] for a in answers), (answers, (center.data.parent / "hub.log").read_text())
     issued = [a["result"]["ticket"] for a in answers]
@@ -258,7 +259,7 @@ def test_hub_clock_a_day_ahead_and_back(hub_process):
     morning = int(clock_file.read_text())
     set_offset(clock_file, morning + DAY)  # the hub's clock jumps a day ahead
     refused = kiosk.request("issue_ticket", {"service": "tu-phap"})
-    assert refused["ok"] is False and refused["error"]["code"] == "clock_untrusted"
+    assert refused["ok"] is False and refused["error"]["code"] == ErrorCode.CLOCK_UNTRUSTED
     assert "qms clock trust" in refused["error"]["message"]
     called = pad.request("call_next", {"counter": "2"})
     assert called["ok"] and called["result"]["ticket"]["number"] == "A0001"
@@ -300,7 +301,7 @@ def test_reboot_far_ahead_is_refused_and_a_normal_morning_is_not(tmp_path):
         store.run("issue_ticket", {"service": "tu-phap"})
         board.reboot(local(2027, 1, 5, 8, 0))  # a bad NTP answer weeks ahead after a power cut
         refused = store.run("issue_ticket", {"service": "tu-phap"}, request_id="kiosk-1/r1")
-        assert refused.response["error"]["code"] == "clock_untrusted" and len(store.tickets()) == 1
+        assert refused.response["error"]["code"] == ErrorCode.CLOCK_UNTRUSTED and len(store.tickets()) == 1
         board.reboot(local(2026, 11, 24, 7, 30))  # the next morning
         assert store.run("issue_ticket", {"service": "tu-phap"}, request_id="kiosk-1/r1").ok, (
             "a refusal for the clock is not remembered against the request id")

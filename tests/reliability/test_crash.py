@@ -29,6 +29,7 @@ import pytest
 
 from hub.store import Store
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import Role
 from qms.context import AppContext
 from tests.reliability.fleet import Answer, Device, EventLog, check_store, kiosk_plan, pad_plan
 from tests.reliability.helpers import StoreProbe, env_int, late_subscriber_state, wait_until
@@ -54,11 +55,11 @@ def test_sigkill_hub_at_random_moments(tmp_path, broker, roomy_site):
         clients.append(c)
         return c
 
-    watcher = client("display-1", "display")
+    watcher = client("display-1", Role.DISPLAY)
     events = EventLog(watcher)
-    devices = [Device(client(f"kiosk-{i}", "kiosk"), kiosk_plan(services), answers, done, random.Random(rng.random()))
+    devices = [Device(client(f"kiosk-{i}", Role.KIOSK), kiosk_plan(services), answers, done, random.Random(rng.random()))
                for i in (1, 2, 3)]
-    devices += [Device(client(f"counter-{c}", "counter"), pad_plan(c), answers, done, random.Random(rng.random()))
+    devices += [Device(client(f"counter-{c}", Role.COUNTER), pad_plan(c), answers, done, random.Random(rng.random()))
                 for c in counters]
     for c in clients:
         c.start()

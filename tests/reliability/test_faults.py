@@ -34,6 +34,7 @@ from kiosk.menu import kiosk_view
 from kiosk.ports import Choice
 from kiosk.printing import printable_ticket
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import ErrorCode, Role
 from qms.context import AppContext
 from tests.factories import local, make_site
 from tests.integration.hub_helpers import Watcher, comparable_state, wait_for
@@ -54,7 +55,7 @@ def test_broker_restarts_and_power_cuts_under_load(tmp_path, broker, roomy_site)
     site, services, counters = ctx.site.site, list(ctx.site.services), list(ctx.site.counters)
     answers: list[Answer] = []
     done: queue.Queue[str | BaseException] = queue.Queue()
-    clients = [BusClient(broker.url, site, "display-1", "display")]
+    clients = [BusClient(broker.url, site, "display-1", Role.DISPLAY)]
     display = Watcher(clients[0])
     events = EventLog(clients[0])
     devices = []
@@ -328,8 +329,8 @@ def test_disk_full_under_the_hub(tiny_fs, broker, make_client, roomy_site, caplo
     ctx = AppContext(config_path=roomy_site, data_dir=tiny_fs / "data")
     hub = start_hub(ctx, broker.url, poll_interval=0.05)
     site = ctx.site.site
-    kiosk = make_client(broker.url, "kiosk-1", "kiosk", site=site)
-    pad = make_client(broker.url, "counter-2", "counter", site=site)
+    kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=site)
+    pad = make_client(broker.url, "counter-2", Role.COUNTER, site=site)
     try:
         for _ in range(5):
             assert kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2)["ok"]
@@ -340,7 +341,7 @@ def test_disk_full_under_the_hub(tiny_fs, broker, make_client, roomy_site, caplo
         failed = [kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2, request_id="full-1"),
                   pad.request("call_next", {"counter": "2"}, timeout=2, request_id="full-2")]
         for response in failed:
-            assert response["ok"] is False and response["error"]["code"] == "store_unavailable", response
+            assert response["ok"] is False and response["error"]["code"] == ErrorCode.STORE_UNAVAILABLE, response
             assert "disk is full" in response["error"]["message"] and "qms doctor" in response["error"]["message"]
         assert any("disk is full" in r.getMessage() for r in caplog.records), "the hub's log must say the disk is full"
         assert _store_facts(hub.store) == before, "a failed command must leave no trace"

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from mqtt_bus.contract import ErrorCode
 from tests.reliability.helpers import ROOT
 
 P99_BOUND_MS = 200.0
@@ -42,7 +43,7 @@ def _check_behaviour(result, spec) -> None:
     assert len(result.flood_ms) >= 50 and result.baseline_ms
     codes = flood["codes"]
     assert codes.get("ok") == 10, "the kiosk gets the issue limit's 10 tickets a minute, no more"
-    assert codes.get("rate_limited", 0) >= 1 and set(codes) == {"ok", "rate_limited"}
+    assert codes.get(ErrorCode.RATE_LIMITED, 0) >= 1 and set(codes) == {"ok", ErrorCode.RATE_LIMITED}
     # answered: what the token bucket let through (burst 40 + 20/s) plus one refusal a second while
     # the flood lasted (the niced client may still be sending after its loop); the rest were dropped
     assert flood["answers"] <= 40 + (20 + 1) * (flood["answers_until_s"] + 1)

@@ -37,6 +37,7 @@ from hub.run import hub_limits
 from hub.server import Hub
 from hub.store import Store
 from mqtt_bus.client import BusClient, encode_payload
+from mqtt_bus.contract import HUB_CLIENT_ID, ErrorCode, EventType, Role
 from qms.context import AppContext
 from queue_core.actions import ARG_SPECS
 from tests.reliability.helpers import env_int
@@ -45,15 +46,15 @@ from tests.reliability.hub_forkserver import HubForkServer
 EXAMPLES = env_int("QMS_FUZZ_EXAMPLES", 800)
 QUEUE_TABLES = ("tickets", "counters", "service_days", "service_times", "outbox")
 ERROR_CODES = {
-    "bad_json", "payload_too_large", "bad_request", "unknown_action", "unknown_service", "unknown_counter",
-    "unknown_priority", "unknown_procedure", "unknown_ticket", "service_closed", "quota_reached",
-    "range_exhausted", "counter_paused", "counter_closed", "no_current_ticket", "same_service", "invalid_score",
-    "not_rateable", "already_rated", "forbidden",
+    ErrorCode.BAD_JSON, ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.BAD_REQUEST, ErrorCode.UNKNOWN_ACTION, ErrorCode.UNKNOWN_SERVICE, ErrorCode.UNKNOWN_COUNTER,
+    ErrorCode.UNKNOWN_PRIORITY, ErrorCode.UNKNOWN_PROCEDURE, ErrorCode.UNKNOWN_TICKET, ErrorCode.SERVICE_CLOSED, ErrorCode.QUOTA_REACHED,
+    ErrorCode.RANGE_EXHAUSTED, ErrorCode.COUNTER_PAUSED, ErrorCode.COUNTER_CLOSED, ErrorCode.NO_CURRENT_TICKET, ErrorCode.SAME_SERVICE, ErrorCode.INVALID_SCORE,
+    ErrorCode.NOT_RATEABLE, ErrorCode.ALREADY_RATED, ErrorCode.FORBIDDEN,
 }  # never internal_error: that is a bug
 ACTIONS = [*ARG_SPECS, "snapshot"]
 ARG_NAMES = sorted({name for required, optional in ARG_SPECS.values() for name in (*required, *optional)})
 CLIENTS = ["kiosk-1", "kiosk-7", "counter-1", "counter-2", "counter-6", "counter-99", "display-1", "rating-2",
-           "monitor-fuzz", "hub", "stranger", "kiosk-", "counter-2-x"]
+           "monitor-fuzz", HUB_CLIENT_ID, "stranger", "kiosk-", "counter-2-x"]
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])
@@ -209,17 +210,17 @@ def check_answer(client_id: str, raw: bytes, response: dict[str, Any], before: t
         assert after == before, f"a refused request changed the store: {raw[:300]!r} -> {response}"
         return
     role, ident = role_of(client_id)
-    if role in ("display", "unknown"):
+    if role in (Role.DISPLAY, "unknown"):
         assert after == before, f"{client_id} ({role}) changed the store: {raw[:300]!r}"
         return
     for event in new_events:
-        if event["type"] == "ticket_no_show" and event.get("reason") == "expired":
+        if event["type"] == EventType.TICKET_NO_SHOW and event.get("reason") == "expired":
             continue  # the first command of a new day closes yesterday's leftovers
-        if role == "kiosk":
-            assert event["type"] == "ticket_issued", f"kiosk {client_id} caused {event['type']}"
-        elif role == "rating":
-            assert event["type"] == "rating_recorded", f"rating tablet {client_id} caused {event['type']}"
-        elif role == "counter" and event["type"] != "rating_recorded" and event.get("counter") is not None:
+        if role == Role.KIOSK:
+            assert event["type"] == EventType.TICKET_ISSUED, f"kiosk {client_id} caused {event['type']}"
+        elif role == Role.RATING:
+            assert event["type"] == EventType.RATING_RECORDED, f"rating tablet {client_id} caused {event['type']}"
+        elif role == Role.COUNTER and event["type"] != EventType.RATING_RECORDED and event.get("counter") is not None:
             assert event["counter"] == ident, f"pad {client_id} acted for counter {event['counter']}"
 
 
@@ -241,7 +242,7 @@ def fuzz_ctx(tmp_path, roomy_site) -> Iterator[AppContext]:
 @pytest.mark.timeout(max(300, 60 + EXAMPLES // 100))  # about 3 ms a case here
 def test_fuzz_hub_answer(fuzz_ctx):
     store = Store(fuzz_ctx.store_path, fuzz_ctx.site)
-    hub = Hub(store, BusClient("mqtt://127.0.0.1:9", fuzz_ctx.site.site, "hub", "hub"), limits=hub_limits(fuzz_ctx))  # never connected
+    hub = Hub(store, BusClient("mqtt://127.0.0.1:9", fuzz_ctx.site.site, HUB_CLIENT_ID, Role.HUB), limits=hub_limits(fuzz_ctx))  # never connected
     fingerprint = Fingerprint(fuzz_ctx.store_path)
     seen = {"ok": 0, "refused": 0}
 
@@ -351,7 +352,7 @@ def test_fuzz_requests_through_the_broker(fuzz_ctx, broker, tmp_path):
 def test_nan_and_infinity_never_reach_an_answer(fuzz_ctx):
     """JSON NaN / Infinity (accepted by Python's parser) must not make an unpublishable answer."""
     with Store(fuzz_ctx.store_path, fuzz_ctx.site) as store:
-        hub = Hub(store, BusClient("mqtt://127.0.0.1:9", fuzz_ctx.site.site, "hub", "hub"), limits=hub_limits(fuzz_ctx))
+        hub = Hub(store, BusClient("mqtt://127.0.0.1:9", fuzz_ctx.site.site, HUB_CLIENT_ID, Role.HUB), limits=hub_limits(fuzz_ctx))
         for raw in (b'{"id": "n", "action": "rate", "args": {"ticket": "x", "score": NaN}}',
                     b'{"id": "i", "action": "issue_ticket", "args": {"service": "tu-phap", "lang": Infinity}}'):
             response = hub.answer("monitor-x", raw)
@@ -365,7 +366,7 @@ def test_nan_and_infinity_never_reach_an_answer(fuzz_ctx):
 
 def _answer_once(ctx: AppContext, raw: bytes, client_id: str = "monitor-x") -> dict[str, Any]:
     with Store(ctx.store_path, ctx.site) as store:
-        hub = Hub(store, BusClient("mqtt://127.0.0.1:9", ctx.site.site, "hub", "hub"), limits=hub_limits(ctx))
+        hub = Hub(store, BusClient("mqtt://127.0.0.1:9", ctx.site.site, HUB_CLIENT_ID, Role.HUB), limits=hub_limits(ctx))
         response = hub.answer(client_id, raw)
     encode_payload(response)  # what the hub's publish does: it must not fail
     return response
@@ -373,31 +374,31 @@ def _answer_once(ctx: AppContext, raw: bytes, client_id: str = "monitor-x") -> d
 
 def test_deeply_nested_json_is_answered(fuzz_ctx):
     response = _answer_once(fuzz_ctx, b"[" * 5000 + b"]" * 5000)  # 10 KB: under the size limit
-    assert response["ok"] is False and response["error"]["code"] == "bad_json"
+    assert response["ok"] is False and response["error"]["code"] == ErrorCode.BAD_JSON
 
 
 def test_request_id_with_a_lone_surrogate_is_answered(fuzz_ctx):
     response = _answer_once(fuzz_ctx, b'{"id": "\\ud800", "action": "snapshot"}')
-    assert response["ok"] is False and response["error"]["code"] == "bad_request"
+    assert response["ok"] is False and response["error"]["code"] == ErrorCode.BAD_REQUEST
 
 
 def test_argument_with_a_lone_surrogate_is_a_bad_request(fuzz_ctx):
     response = _answer_once(fuzz_ctx, b'{"id": "x", "action": "call_ticket", '
                                       b'"args": {"counter": "2", "number": "\\ud800"}}')
-    assert response["ok"] is False and response["error"]["code"] == "bad_request", response
+    assert response["ok"] is False and response["error"]["code"] == ErrorCode.BAD_REQUEST, response
 
 
 def test_argument_name_with_a_lone_surrogate_is_a_bad_request(fuzz_ctx):
     response = _answer_once(fuzz_ctx, b'{"id": "x", "action": "issue_ticket", '
                                       b'"args": {"service": "tu-phap", "\\ud800": 1}}')
-    assert response["ok"] is False and response["error"]["code"] == "bad_request", response
+    assert response["ok"] is False and response["error"]["code"] == ErrorCode.BAD_REQUEST, response
 
 
 @pytest.mark.parametrize("lang", ["\U0001f600" * 200, "fr", "VI", "v"], ids=["200-emoji", "fr", "VI", "v"])
 def test_lang_outside_the_configured_languages_is_a_bad_request(fuzz_ctx, lang):
     raw = json.dumps({"id": "x", "action": "issue_ticket", "args": {"service": "tu-phap", "lang": lang}})
     response = _answer_once(fuzz_ctx, raw.encode())
-    assert response["ok"] is False and response["error"]["code"] == "bad_request", response
+    assert response["ok"] is False and response["error"]["code"] == ErrorCode.BAD_REQUEST, response
     assert "vi, en" in response["error"]["message"]
     valid = json.dumps({"id": "y", "action": "issue_ticket", "args": {"service": "tu-phap", "lang": "en"}})
     assert _answer_once(fuzz_ctx, valid.encode())["ok"]

@@ -34,6 +34,7 @@ from devices.voice import FileSinkBackend  # noqa: E402
 from devices.voice.fake import make_tone_pack  # noqa: E402
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker  # noqa: E402
 from mqtt_bus.client import BusClient  # noqa: E402
+from mqtt_bus.contract import EventType, Role  # noqa: E402
 from qms.context import AppContext  # noqa: E402
 from queue_display.app import Display  # noqa: E402
 from queue_display.settings import DisplaySettings  # noqa: E402
@@ -156,11 +157,11 @@ def test_sigkilled_broker_mid_burst_every_call_announced_once_in_order(tmp_path,
     sink = FileSinkBackend(tmp_path / "spoken")
     voice = Voice(settings, sink, lambda: make_tone_pack(tmp_path / "pack"))
     link = Link(broker.port)
-    display = Display(settings, BusClient(f"mqtt://127.0.0.1:{link.port}", site, "display-1", "display"), "vi",
+    display = Display(settings, BusClient(f"mqtt://127.0.0.1:{link.port}", site, "display-1", Role.DISPLAY), "vi",
                       voice=voice)
     vm = display.vm
-    kiosk = BusClient(broker.url, site, "kiosk-1", "kiosk")
-    pads = {c: BusClient(broker.url, site, f"counter-{c}", "counter") for c in PADS}
+    kiosk = BusClient(broker.url, site, "kiosk-1", Role.KIOSK)
+    pads = {c: BusClient(broker.url, site, f"counter-{c}", Role.COUNTER) for c in PADS}
     fetches: list[dict[str, Any] | Exception] = []  # the hub's answers to the display's events_since
     vm.events_fetched = lambda answer, apply=vm.events_fetched: (fetches.append(answer), apply(answer))
     hubs = HubForkServer(roomy_site, ctx.data_dir, broker.url, tmp_path / "hub.log")
@@ -221,7 +222,7 @@ def test_sigkilled_broker_mid_burst_every_call_announced_once_in_order(tmp_path,
 
         assert all(c["status"] == "called" and c["counter"] == "6" for c in cli_calls)
         events = [json.loads(text) for _, text in sorted(probe.payloads_between(0, 10**9).items())]
-        called = [(e["seq"], e["ticket"]["number"], e["counter"]) for e in events if e["type"] == "ticket_called"]
+        called = [(e["seq"], e["ticket"]["number"], e["counter"]) for e in events if e["type"] == EventType.TICKET_CALLED]
         assert len(called) == len(PADS) * ROUNDS + len(KILL_IN_ROUNDS)
         pump_until(lambda: voice.wait_ready(0) and voice.wait_idle(0) and len(sink.written) >= len(called), 60,
                    "the announcer to speak every call")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mqtt_bus.contract import Role
 from tests.integration.hub_helpers import SITE, wait_for
 from tests.ui import test_counter_pad as shared
 from tests.ui.test_counter_pad import stored
@@ -76,7 +77,7 @@ def test_keypad_only_counter_reads_keys_from_stdin(launch, hub, kiosk):
 
 
 def test_pad_and_rating_windows_start_and_connect(launch, hub, make_client, broker):
-    monitor = make_client(broker.url, "monitor-1", "monitor", site=SITE)
+    monitor = make_client(broker.url, "monitor-1", Role.MONITOR, site=SITE)
     online: dict[str, bool] = {}
     monitor.subscribe(monitor.topics.status_all, lambda t, p: online.__setitem__(t.rsplit("/", 1)[1], p["online"]))
     pad = launch("counter-pad", "--counter", "2", "--officer", "Phạm Minh Tuấn")

@@ -7,6 +7,7 @@ import pytest
 from counter.desk import Desk
 from counter.pad_app import attach_keypad, build_pad, connect
 from devices.keypad import KeyMap
+from mqtt_bus.contract import EventType, Role
 from tests.integration.hub_helpers import SITE, Watcher
 from tests.ui.harness import find_by_id, pump, pump_until, screenshot, show, tap, window
 
@@ -22,14 +23,14 @@ def keep_window_size():
 
 @pytest.fixture
 def kiosk(broker, make_client):
-    c = make_client(broker.url, "kiosk-1", "kiosk", site=SITE)
+    c = make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE)
     assert c.wait_connected(5)
     return c
 
 
 @pytest.fixture
 def watcher(broker, make_client) -> Watcher:
-    c = make_client(broker.url, "monitor-1", "display", site=SITE, start=False)
+    c = make_client(broker.url, "monitor-1", Role.DISPLAY, site=SITE, start=False)
     w = Watcher(c)
     c.start()
     return w
@@ -40,7 +41,7 @@ def pad(ctx, hub, broker, make_client):
     """``pad(lang="vi", **options)`` → the pad's root, shown at 800x480 and ready to act."""
     def make(lang: str = "vi", **options):
         root = build_pad(Desk.from_config(ctx.config, "2"), lang, **options)
-        connect(root, make_client(broker.url, "counter-2", "counter", site=SITE, start=False))
+        connect(root, make_client(broker.url, "counter-2", Role.COUNTER, site=SITE, start=False))
         show(root, size=PAD_SIZE)
         assert pump_until(lambda: root.vm.can_act, 5), root.vm.banner
         return root
@@ -115,7 +116,7 @@ def test_sign_in_next_recall_transfer_complete_and_rate(pad, hub, kiosk, watcher
     assert pump_until(lambda: stored(hub, served).rating == 5)
     assert pump_until(lambda: root.current == "pad", 3)
     assert pump_until(lambda: counter_state(watcher).get("ticket", "?") is None)
-    assert pump_until(lambda: any(e["type"] == "rating_recorded" and e["score"] == 5 for e in watcher.events))
+    assert pump_until(lambda: any(e["type"] == EventType.RATING_RECORDED and e["score"] == 5 for e in watcher.events))
 
     tap(find_by_id(root, "call"))  # Gọi số: the on-screen keypad
     panel = root.pad.overlay()

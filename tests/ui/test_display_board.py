@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from mqtt_bus.contract import EventType, Role
 from qms.config import load_config
 from queue_display.screen import BoardScreen
 from queue_display.settings import DisplaySettings
@@ -40,10 +41,10 @@ def morning(vm: BoardViewModel, settings: DisplaySettings) -> None:
         service = SERVICE_OF[c]
         counts[service] = counts.get(service, 11) + 1
         number = site.ticket_number(service, counts[service])
-        vm.apply_event({"seq": seq, "ts": f"2026-11-23T09:{10 + seq:02d}:00.000+07:00", "type": "ticket_called",
+        vm.apply_event({"seq": seq, "ts": f"2026-11-23T09:{10 + seq:02d}:00.000+07:00", "type": EventType.TICKET_CALLED,
                         "counter": c, "ticket": {"id": f"t{seq}", "number": number, "service": service,
                                                  "call_count": 1, "status": "called"}})
-    vm.apply_event({"seq": 11, "type": "counter_paused", "counter": "5", "status": "paused",
+    vm.apply_event({"seq": 11, "type": EventType.COUNTER_PAUSED, "counter": "5", "status": "paused",
                     "ticket": {"id": "t5", "number": "D012", "service": "xa-hoi", "call_count": 1}})
     vm.apply_state("counter", {"counter": "6", "name": "Quầy số 6", "status": "closed", "ticket": None, "seq": 12})
     vm.set_hub_status({"online": True})
@@ -120,10 +121,10 @@ def test_disconnected_and_hub_offline_marks(settings):
         assert texts(screen, "hero-number") == "C013", "the board keeps the last known numbers"
         screenshot(screen, "display-disconnected-vi")
         vm.set_connected(True)
-        vm.set_hub_status({"online": False, "role": "hub"})
+        vm.set_hub_status({"online": False, "role": Role.HUB})
         pump(0.1)
         assert alert.text.startswith("Máy chủ tạm ngừng")
-        vm.set_hub_status({"online": True, "role": "hub"})
+        vm.set_hub_status({"online": True, "role": Role.HUB})
         pump(0.1)
         assert alert.opacity == 0
     finally:
@@ -137,7 +138,7 @@ def test_fresh_call_flashes_then_settles(settings):
     screen = show(BoardScreen(vm), size=(1920, 1080))
     try:
         assert texts(screen, "hero-caption") == "Chưa có lượt gọi" and texts(screen, "hero-number") == ""
-        event = {"seq": 5, "ts": "2026-11-23T09:00:00+07:00", "type": "ticket_called", "counter": "2",
+        event = {"seq": 5, "ts": "2026-11-23T09:00:00+07:00", "type": EventType.TICKET_CALLED, "counter": "2",
                  "ticket": {"id": "x", "number": "A007", "call_count": 1}}
         vm.apply_event(event)
         vm.apply_event(event)  # a duplicate neither flashes again nor fires again
@@ -147,7 +148,7 @@ def test_fresh_call_flashes_then_settles(settings):
         assert phases == {True, False}, "it blinks"
         assert pump_until(lambda: not vm.flashing, 3) and not vm.flash_on
         assert texts(screen, "hero-number") == "A007"
-        vm.apply_event({**event, "seq": 6, "type": "ticket_recalled", "ticket": {**event["ticket"], "call_count": 2}})
+        vm.apply_event({**event, "seq": 6, "type": EventType.TICKET_RECALLED, "ticket": {**event["ticket"], "call_count": 2}})
         assert calls == [5, 6] and vm.flashing
         pump(0.05)
         assert texts(screen, "hero-caption") == "GỌI LẠI SỐ"

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from mqtt_bus.contract import ErrorCode, EventType
 from qms.config import load_config
 from queue_display.settings import DisplaySettings
 from queue_display.viewmodel import BoardViewModel
@@ -18,7 +19,7 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 
 
 def call(seq, number, counter, ago_s=5):
-    return {"seq": seq, "ts": (NOW - timedelta(seconds=ago_s)).isoformat(), "type": "ticket_called",
+    return {"seq": seq, "ts": (NOW - timedelta(seconds=ago_s)).isoformat(), "type": EventType.TICKET_CALLED,
             "counter": counter, "ticket": {"id": f"t-{number}", "number": number, "service": "tu-phap",
                                            "status": "called", "call_count": 1}}
 
@@ -56,7 +57,7 @@ def test_no_answer_releases_the_held_events(vm):
     assert vm.asked == [1] and vm.said == [1]
     vm.events_fetched(TimeoutError("no answer to 'events_since'"))
     assert vm.said == [1, 3] and vm.hero_number == "A003"
-    vm.events_fetched({"id": "x", "ok": False, "error": {"code": "forbidden", "message": "old ACL"}})  # late: harmless
+    vm.events_fetched({"id": "x", "ok": False, "error": {"code": ErrorCode.FORBIDDEN, "message": "old ACL"}})  # late: harmless
     assert vm.said == [1, 3]
 
 

@@ -9,6 +9,7 @@ from devices.led import FakeTransport, GenericAscii7Seg, LedBoards
 from devices.voice import FileSinkBackend
 from devices.voice.fake import make_tone_pack
 from hub.run import start_hub
+from mqtt_bus.contract import Role
 from queue_display.app import Display
 from queue_display.settings import DisplaySettings
 from queue_display.voice import Voice
@@ -28,7 +29,7 @@ def display(ctx, broker, hub, make_client, tmp_path):
     sink = FileSinkBackend(tmp_path / "spoken")
     voice = Voice(settings, sink, lambda: make_tone_pack(tmp_path / "pack"))
     leds = LedBoards(FakeTransport(), GenericAscii7Seg())
-    client = make_client(broker.url, "display-1", "display", site=ctx.site.site, start=False)
+    client = make_client(broker.url, "display-1", Role.DISPLAY, site=ctx.site.site, start=False)
     d = Display(settings, client, "vi", voice=voice, leds=leds)
     d.sink = sink  # type: ignore[attr-defined]
     show(d.build_screen(), size=(1920, 1080))
@@ -55,8 +56,8 @@ def test_ten_calls_with_a_broker_restart_in_the_middle(ctx, broker, hub, display
     assert pump_until(lambda: vm.connected and len(vm.waiting) == 8 and vm.waiting[0]["waiting"] == 0, 5), \
         "the board builds itself from the retained state"
     site = ctx.site.site
-    kiosk = make_client(broker.url, "kiosk-1", "kiosk", site=site)
-    pads = {c: make_client(broker.url, f"counter-{c}", "counter", site=site) for c in sorted(set(CALLS))}
+    kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=site)
+    pads = {c: make_client(broker.url, f"counter-{c}", Role.COUNTER, site=site) for c in sorted(set(CALLS))}
     assert all(c.wait_connected(5) for c in [kiosk, *pads.values()])
     for service in TICKETS:
         assert kiosk.request("issue_ticket", {"service": service}, timeout=3)["ok"]
@@ -94,7 +95,7 @@ def test_ten_calls_with_a_broker_restart_in_the_middle(ctx, broker, hub, display
 def test_commands_made_while_the_broker_or_hub_is_down_reach_the_board(ctx, broker, hub, display, make_client):
     vm = display.vm
     site = ctx.site.site
-    kiosk, pad = make_client(broker.url, "kiosk-1", "kiosk", site=site), make_client(broker.url, "counter-2",
+    kiosk, pad = make_client(broker.url, "kiosk-1", Role.KIOSK, site=site), make_client(broker.url, "counter-2",
                                                                                        "counter", site=site)
     for _ in range(3):
         assert kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=3)["ok"]

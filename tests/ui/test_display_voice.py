@@ -14,6 +14,7 @@ import pytest
 from devices.voice import AudioUnavailable, FileSinkBackend, PackError, render_tokens
 from devices.voice.fake import make_tone_pack
 from devices.voice.sequence import PAUSE
+from mqtt_bus.contract import EventType
 from qms.config import load_config
 from queue_display.settings import DisplaySettings, spoken_counter
 from queue_display.viewmodel import BoardViewModel
@@ -36,7 +37,7 @@ def pack(tmp_path):
     return make_tone_pack(tmp_path / "pack")
 
 
-def call(seq, number, counter, kind="ticket_called", count=1, ticket_id=None):
+def call(seq, number, counter, kind=EventType.TICKET_CALLED, count=1, ticket_id=None):
     return {"seq": seq, "ts": f"2026-11-23T09:00:{seq:02d}.000+07:00", "type": kind, "counter": counter,
             "ticket": {"id": ticket_id or f"t-{number}", "number": number, "service": "tu-phap", "status": "called",
                        "call_count": count}}
@@ -58,9 +59,9 @@ def test_fresh_calls_are_spoken_once_with_repeat_and_digits(settings, pack, tmp_
     vm.apply_event(seeded)  # an old replay of what the retained state shows as current: spoken (see board.py)
     vm.apply_event(call(10, "A012", "2"))
     vm.apply_event(call(10, "A012", "2"))  # duplicate
-    vm.apply_event({"seq": 11, "type": "ticket_completed", "counter": "3", "ticket": seeded["ticket"]})
+    vm.apply_event({"seq": 11, "type": EventType.TICKET_COMPLETED, "counter": "3", "ticket": seeded["ticket"]})
     vm.apply_event(call(3, "B001", "3"))  # replayed again after the completion: stale
-    vm.apply_event(call(13, "A013", "1", "ticket_recalled", count=2))
+    vm.apply_event(call(13, "A013", "1", EventType.TICKET_RECALLED, count=2))
     vm.apply_state("counter", counter_state("2", 20, call(19, "A020", "2")["ticket"]))
     vm.apply_event(call(15, "A015", "2"))  # counter 2 moved on already: stale
     assert voice.wait_idle(10)

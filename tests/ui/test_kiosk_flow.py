@@ -18,6 +18,7 @@ from kiosk.app import Kiosk, build_kiosk
 from kiosk.ui import choose
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import Role
 from qms.context import AppContext
 from tests.integration.test_printer_pty import FakePrinter
 from tests.ui.harness import find_by_id, pump, pump_until, show, tap, window
@@ -187,7 +188,7 @@ def test_broker_gone_is_said_at_once(world, make_kiosk, tmp_path):
 def _watch_device(url: str, client_id: str) -> tuple[BusClient, dict]:
     seen: dict = {}
     got = threading.Event()
-    watcher = BusClient(url, SITE, f"watch-{client_id}", "monitor")
+    watcher = BusClient(url, SITE, f"watch-{client_id}", Role.MONITOR)
 
     def on_state(topic: str, payload: dict) -> None:
         seen[topic.rsplit("/", 1)[-1]] = payload

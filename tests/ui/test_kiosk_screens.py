@@ -31,6 +31,7 @@ from kiosk.menu import kiosk_view
 from kiosk.ui.root import KioskRoot
 from kiosk.ui.widgets import FitLabel, Tile
 from kiosk.viewmodel import KioskSettings, KioskViewModel
+from mqtt_bus.contract import ErrorCode
 from qms.config import default_config_path, load_config
 from tests.ui.harness import SCREENS_DIR, show, window
 from ui_kit.fonts import register_fonts
@@ -103,7 +104,7 @@ class Walk:
         self.restart(lang)
         self.to_priority("dat-dai", "phep-xay-dung")
         vm.choose_priority("normal")
-        self.hub.reply(error_response("service_closed", "closed"))
+        self.hub.reply(error_response(ErrorCode.SERVICE_CLOSED, "closed"))
         yield "refused"
         self.restart(lang)
         vm.open_admin()

@@ -7,6 +7,7 @@ import pytest
 
 from counter.desk import Desk
 from counter.rating import build_rating, connect
+from mqtt_bus.contract import Role
 from tests.integration.hub_helpers import SITE
 from tests.ui import test_counter_pad as shared
 from tests.ui.harness import find_by_id, pump_until, screenshot, show, tap
@@ -19,7 +20,7 @@ kiosk, keep_window_size = shared.kiosk, shared.keep_window_size  # fixtures (ctx
 def tablet(ctx, hub, broker, make_client):
     def make(timeout: float = 20.0):
         root = build_rating(Desk.from_config(ctx.config, "2"), "vi", rating_timeout=timeout, thanks_s=0.3)
-        bus = connect(root, make_client(broker.url, "rating-2", "counter", site=SITE, start=False))
+        bus = connect(root, make_client(broker.url, "rating-2", Role.COUNTER, site=SITE, start=False))
         show(root, size=PAD_SIZE)
         assert pump_until(lambda: bus.connected, 5)
         assert root.ids.pages.current == "idle"
@@ -30,7 +31,7 @@ def tablet(ctx, hub, broker, make_client):
 
 @pytest.fixture
 def officer(broker, make_client):
-    c = make_client(broker.url, "counter-2", "counter", site=SITE)
+    c = make_client(broker.url, "counter-2", Role.COUNTER, site=SITE)
     assert c.wait_connected(5)
     return c
 

@@ -15,6 +15,7 @@ from kiosk.hublink import HubLink
 from kiosk.menu import kiosk_view
 from kiosk.ui.root import KioskRoot
 from kiosk.viewmodel import KioskSettings, KioskViewModel
+from mqtt_bus.contract import FaultCode, Role
 from qms.backup import backup_store, restore_store
 from qms.config import default_config_path, load_config
 from tests.integration.hub_helpers import SITE
@@ -22,7 +23,7 @@ from tests.ui.harness import find_by_id, pump, pump_until, screenshot, show, tap
 from tests.ui.test_kiosk_screens import FIXED, problems, settle
 from ui_kit.fonts import register_fonts
 
-FAULT = {"code": "store_corrupt", "message": "the store /var/lib/qms/queue.sqlite3 is damaged (file is not a "
+FAULT = {"code": FaultCode.STORE_CORRUPT, "message": "the store /var/lib/qms/queue.sqlite3 is damaged (file is not a "
                                              "database); it is left as it is: restore the newest automatic backup: "
                                              "sudo -u qms qms restore /var/lib/qms/backups/queue-2026-11-29T230000"
                                              ".sqlite3"}
@@ -82,15 +83,15 @@ def test_counter_pad_shows_the_hub_fault_with_its_fix_until_the_store_is_restore
     hub = start_hub(ctx, broker.url, poll_interval=0.05)
     root = None
     try:
-        assert hub.store is None and hub.fault is not None and hub.fault.code == "store_missing"
+        assert hub.store is None and hub.fault is not None and hub.fault.code == FaultCode.STORE_MISSING
         faults: list[dict | None] = []
-        link = HubLink(make_client(broker.url, "kiosk-1", "kiosk", site=SITE, start=False), on_fault=faults.append)
+        link = HubLink(make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE, start=False), on_fault=faults.append)
         link.start()
         root = build_pad(Desk.from_config(ctx.config, "2"), "vi")
-        connect(root, make_client(broker.url, "counter-2", "counter", site=SITE, start=False))
+        connect(root, make_client(broker.url, "counter-2", Role.COUNTER, site=SITE, start=False))
         show(root, size=(800, 480))
         assert pump_until(lambda: root.vm.hub_fault is not None and bool(faults), 5)
-        assert faults[-1] is not None and faults[-1]["code"] == "store_missing" and link.hub_fault == faults[-1]
+        assert faults[-1] is not None and faults[-1]["code"] == FaultCode.STORE_MISSING and link.hub_fault == faults[-1]
         pump(0.1)
         banner = root.vm.banner
         assert banner.startswith("Máy chủ lỗi dữ liệu (store_missing)") and "qms restore" in banner and not root.vm.can_act

@@ -10,6 +10,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mqtt_bus.contract import EventType, Role
 from queue_core import Engine, QueueError, QueueState, counter_view, service_view
 from queue_core.views import iso
 from queue_display.board import (
@@ -127,12 +128,12 @@ def test_history_is_bounded_newest_first_and_lists_the_latest_calls(steps, histo
     _, _, _, messages = simulate(steps)
     board = fold(messages, BoardState(history=history))
     assert len(board.calls) <= history + 1 and len(board.recent) <= history
-    calls = [p for k, p in messages if k == "event" and p["type"] in ("ticket_called", "ticket_recalled")]
+    calls = [p for k, p in messages if k == "event" and p["type"] in (EventType.TICKET_CALLED, EventType.TICKET_RECALLED)]
     expected = [(p["ticket"]["number"], p["counter"], p["seq"]) for p in reversed(calls)][: history + 1]
     assert [(c.number, c.counter, c.seq) for c in board.calls] == expected
     if calls:
         assert board.current is not None and board.current.seq == calls[-1]["seq"]
-        assert board.current.recall == (calls[-1]["type"] == "ticket_recalled")
+        assert board.current.recall == (calls[-1]["type"] == EventType.TICKET_RECALLED)
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -158,7 +159,7 @@ def test_each_call_is_fresh_exactly_once_even_when_state_overtakes_it(steps, see
             board = apply_event(board, payload)
         else:
             board = apply_state(board, kind, payload)
-    expected = [p["seq"] for k, p in messages if k == "event" and p["type"] in ("ticket_called", "ticket_recalled")]
+    expected = [p["seq"] for k, p in messages if k == "event" and p["type"] in (EventType.TICKET_CALLED, EventType.TICKET_RECALLED)]
     assert fresh == expected
 
 
@@ -169,7 +170,7 @@ def test_retained_state_seeds_the_board_without_fresh_calls():
     retained = {(k, p.get("counter") or p.get("service")): (k, p) for k, p in messages if k != "event"}
     late = fold(list(retained.values()))  # a display that connects afterwards sees the retained state only
     assert [(c.number, c.counter, c.recall) for c in late.calls] == [("A002", "2", True), ("A001", "1", False)]
-    calls = [e for e in events if e["type"] in ("ticket_called", "ticket_recalled")]
+    calls = [e for e in events if e["type"] in (EventType.TICKET_CALLED, EventType.TICKET_RECALLED)]
     # counter 2 moved on from its first call of A002: not news; A001 is still counter 1's current
     # call, so a (hub-crash) replay of it would be news: the hub may publish state before the event
     assert [fresh_call(late, e) is not None for e in calls] == [True, False, True]
@@ -181,7 +182,7 @@ def test_old_replayed_call_is_not_fresh_after_the_counter_moved_on():
     _, _, _, messages = simulate([("issue_ticket", "tu-phap"), ("issue_ticket", "tu-phap"),
                                   ("call_next", "2"), ("call_next", "2")])
     board = fold(messages)
-    first_call = next(p for k, p in messages if k == "event" and p["type"] == "ticket_called")
+    first_call = next(p for k, p in messages if k == "event" and p["type"] == EventType.TICKET_CALLED)
     assert fresh_call(board, first_call) is None
     assert fresh_call(BoardState(), first_call) == Call("A001", "2", first_call["ticket"]["id"], 1,
                                                         first_call["ts"], first_call["seq"], service="tu-phap")
@@ -201,7 +202,7 @@ def test_connection_hub_status_and_history_setting():
     board = set_connected(board, True)
     assert board.connected
     assert board.hub_online is None
-    board = set_hub_status(board, {"online": False, "role": "hub"})
+    board = set_hub_status(board, {"online": False, "role": Role.HUB})
     assert board.hub_online is False
     assert set_hub_status(board, {"online": "yes"}) is board
     _, _, _, messages = simulate([("issue_ticket", "tu-phap")] * 5 + [("call_next", "1")] * 5)
@@ -218,7 +219,7 @@ json_value = st.recursive(
 junk = st.one_of(
     json_value,
     st.fixed_dictionaries({"seq": st.integers(-3, 50) | st.text(max_size=3), "type": st.sampled_from(
-        ["ticket_called", "ticket_recalled", "counter_paused", "ticket_completed", "x"]) | json_value,
+        [EventType.TICKET_CALLED, EventType.TICKET_RECALLED, EventType.COUNTER_PAUSED, EventType.TICKET_COMPLETED, "x"]) | json_value,
         "counter": st.sampled_from(["1", "", None, 3]), "ticket": json_value, "status": json_value,
         "ts": json_value}),
     st.fixed_dictionaries({"seq": st.integers(-3, 50), "counter": json_value | st.just("1"),
@@ -253,6 +254,6 @@ def test_a_hub_back_with_a_new_store_is_believed():
     board = set_hub_status(set_hub_status(board, {"online": False}), {"online": True})
     board = fold(fresh_store, board)
     assert board.counters["2"].number is None
-    event = {"seq": 2, "ts": "2026-11-23T10:00:00.000+07:00", "type": "ticket_called", "counter": "2",
+    event = {"seq": 2, "ts": "2026-11-23T10:00:00.000+07:00", "type": EventType.TICKET_CALLED, "counter": "2",
              "ticket": {"id": "new-1", "number": "A001", "call_count": 1}}
     assert fresh_call(board, event) is not None

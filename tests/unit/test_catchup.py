@@ -9,6 +9,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mqtt_bus.contract import EventType
 from queue_display.board import BoardState, apply_state, set_connected, set_hub_status
 from queue_display.catchup import fetch_failed, fetch_needed, fetched, play, receive_event, start_fetch
 from tests.factories import local
@@ -16,10 +17,10 @@ from tests.unit.test_board import COUNTERS, EXAMPLES, SERVICES, fold, shown, sim
 
 NOW = local(2026, 11, 23, 9, 30)
 WINDOW = 60.0
-CALLS = ("ticket_called", "ticket_recalled")
+CALLS = (EventType.TICKET_CALLED, EventType.TICKET_RECALLED)
 
 
-def call(seq, number, counter, count=1, ago_s=5.0, kind="ticket_called"):
+def call(seq, number, counter, count=1, ago_s=5.0, kind=EventType.TICKET_CALLED):
     ts = (NOW - timedelta(seconds=ago_s)).isoformat(timespec="milliseconds")
     return {"seq": seq, "ts": ts, "type": kind, "counter": counter,
             "ticket": {"id": f"t-{number}", "number": number, "service": "tu-phap", "status": "called",
@@ -27,7 +28,7 @@ def call(seq, number, counter, count=1, ago_s=5.0, kind="ticket_called"):
 
 
 def done(seq, number, counter):
-    return {"seq": seq, "ts": NOW.isoformat(), "type": "ticket_completed", "counter": counter,
+    return {"seq": seq, "ts": NOW.isoformat(), "type": EventType.TICKET_COMPLETED, "counter": counter,
             "ticket": {"id": f"t-{number}", "number": number, "service": "tu-phap", "status": "done"}}
 
 
@@ -93,7 +94,7 @@ def test_a_gap_holds_later_events_and_fetches_the_missing_ones_in_order():
 
 def test_missed_calls_no_longer_current_or_too_old_update_the_board_silently():
     outbox = [call(1, "A001", "1", ago_s=50), call(2, "A002", "2", ago_s=40), call(3, "A003", "1", ago_s=30),
-              call(4, "B001", "3", ago_s=600), call(5, "A003", "1", count=2, ago_s=20, kind="ticket_recalled"),
+              call(4, "B001", "3", ago_s=600), call(5, "A003", "1", count=2, ago_s=20, kind=EventType.TICKET_RECALLED),
               done(6, "A002", "2"), call(7, "A004", "4", ago_s=10), call(8, "A005", "5", ago_s=1)]
     d = Display(outbox)
     d.event(outbox[0])

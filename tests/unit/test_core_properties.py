@@ -9,7 +9,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from queue_core import Engine, QueueError, QueueState, TicketStatus
+from queue_core import Engine, ErrorCode, EventType, QueueError, QueueState, TicketStatus
 from queue_core.model import FINAL_STATUSES
 from queue_core.replay import replay
 from tests.factories import local, make_site
@@ -45,7 +45,7 @@ def run_step(engine: Engine, state: QueueState, now, s, issued: list[str]):
         return engine.call_ticket(state, now, s[1], f"{prefix}{s[2]:03d}")
     if kind == "rate":
         if not issued:
-            raise QueueError("unknown_ticket", "none yet")
+            raise QueueError(ErrorCode.UNKNOWN_TICKET, "none yet")
         return engine.rate(state, now, issued[s[1] % len(issued)], s[2])
     if kind == "transfer":
         return engine.transfer(state, now, s[1], s[2])
@@ -88,12 +88,12 @@ def test_random_command_sequences_keep_every_invariant(policy, steps):
         for event in outcome.events:
             log.append(event)
             t = event.ticket
-            if event.type == "ticket_issued":
+            if event.type == EventType.TICKET_ISSUED:
                 key = (t["service"], t["id"][:8], t["number"])
                 assert key not in numbers_seen, f"number {key} given twice"
                 numbers_seen.add(key)
                 issued.append(t["id"])
-            if event.type == "ticket_called" and s[0] == "call_next":
+            if event.type == EventType.TICKET_CALLED and s[0] == "call_next":
                 called = state.tickets[t["id"]]
                 serves = site.counters[event.counter].services
                 for other in before.tickets.values():
@@ -101,7 +101,7 @@ def test_random_command_sequences_keep_every_invariant(policy, steps):
                             and other.is_priority == called.is_priority and other.id != called.id
                             and not engine._sent_away_from(other, event.counter)):
                         assert other.queued_at >= before.tickets[called.id].queued_at, "FIFO broken in a class"
-            if t is not None and t["id"] in finals and event.type != "rating_recorded":
+            if t is not None and t["id"] in finals and event.type != EventType.RATING_RECORDED:
                 raise AssertionError(f"{t['number']} changed after reaching {finals[t['id']]}")
             if t is not None and t["status"] in ("done", "no_show"):
                 finals[t["id"]] = TicketStatus(t["status"])

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_core import Engine, QueueError, QueueState, TicketStatus
+from queue_core import Engine, ErrorCode, EventType, QueueError, QueueState, TicketStatus
 from queue_core.rating import rating_label, satisfaction_score
 from tests.factories import local, make_site
 
@@ -38,7 +38,7 @@ def test_day_rollover_at_local_midnight():
     assert first_morning.result["ticket"]["number"] == "A001"
     assert first_morning.result["ticket"]["id"] != last_evening["id"]
     # yesterday's leftovers are closed as expired no-shows, not deleted
-    expired = [e for e in first_morning.events if e.type == "ticket_no_show"]
+    expired = [e for e in first_morning.events if e.type == EventType.TICKET_NO_SHOW]
     assert [e.extra["reason"] for e in expired] == ["expired", "expired"]
     assert len(state.tickets) == 3
 
@@ -60,7 +60,7 @@ def test_range_exhausted_without_wrap_and_reuse_of_finished_numbers_with_wrap():
     issue(engine, state, now)
     with pytest.raises(QueueError) as err:
         issue(engine, state, now)
-    assert err.value.code == "range_exhausted"
+    assert err.value.code == ErrorCode.RANGE_EXHAUSTED
 
     _, engine, state = fresh(end=2, wrap=True)
     issue(engine, state, now)
@@ -79,7 +79,7 @@ def test_daily_quota():
     issue(engine, state, now)
     with pytest.raises(QueueError) as err:
         issue(engine, state, now)
-    assert err.value.code == "quota_reached"
+    assert err.value.code == ErrorCode.QUOTA_REACHED
     assert issue(engine, state, now + timedelta(days=1))["number"] == "A001"
 
 
@@ -87,7 +87,7 @@ def test_opening_hours_enforced():
     _, engine, state = fresh(enforce_hours=True)
     with pytest.raises(QueueError) as err:
         issue(engine, state, local(2026, 11, 23, 12, 0))
-    assert err.value.code == "service_closed" and "07:30–11:30" in err.value.message
+    assert err.value.code == ErrorCode.SERVICE_CLOSED and "07:30–11:30" in err.value.message
     with pytest.raises(QueueError):
         issue(engine, state, local(2026, 11, 29, 9, 0))  # Sunday
     assert issue(engine, state, local(2026, 11, 23, 7, 30))["number"] == "A001"
@@ -112,7 +112,7 @@ def test_recall_then_next_makes_no_show_after_max_recalls():
     assert engine.recall(state, now, "2").result["ticket"]["call_count"] == 2
     engine.recall(state, now, "2")
     events = engine.call_next(state, now, "2").events
-    assert [e.type for e in events] == ["ticket_no_show", "ticket_called"]
+    assert [e.type for e in events] == [EventType.TICKET_NO_SHOW, EventType.TICKET_CALLED]
     assert state.tickets[a["id"]].status == TicketStatus.NO_SHOW
 
 
@@ -142,10 +142,10 @@ def test_pause_blocks_calls_and_resume_reopens():
     _, engine, state = fresh()
     now = local(2026, 11, 23)
     issue(engine, state, now)
-    assert engine.pause(state, now, "2").events[0].type == "counter_paused"
+    assert engine.pause(state, now, "2").events[0].type == EventType.COUNTER_PAUSED
     with pytest.raises(QueueError) as err:
         engine.call_next(state, now, "2")
-    assert err.value.code == "counter_paused"
+    assert err.value.code == ErrorCode.COUNTER_PAUSED
     assert engine.pause(state, now, "2").events == []  # pressing twice changes nothing
     engine.resume(state, now, "2")
     assert engine.call_next(state, now, "2").result["ticket"]["number"] == "A001"
@@ -159,7 +159,7 @@ def test_call_specific_number_out_of_order():
     assert engine.call_ticket(state, now, "2", "a003").result["ticket"]["number"] == "A003"
     with pytest.raises(QueueError) as err:
         engine.call_ticket(state, now, "2", "A003")
-    assert err.value.code == "unknown_ticket"
+    assert err.value.code == ErrorCode.UNKNOWN_TICKET
 
 
 def test_rating_only_once_and_only_for_served_tickets():
@@ -168,7 +168,7 @@ def test_rating_only_once_and_only_for_served_tickets():
     a = issue(engine, state, now)
     with pytest.raises(QueueError) as err:
         engine.rate(state, now, a["id"], 5)
-    assert err.value.code == "not_rateable"
+    assert err.value.code == ErrorCode.NOT_RATEABLE
     engine.call_next(state, now, "2")
     engine.complete(state, now, "2")
     event = engine.rate(state, now, a["id"], 1).events[0]
@@ -178,7 +178,7 @@ def test_rating_only_once_and_only_for_served_tickets():
     for bad in (0, 6, True, "5"):
         with pytest.raises(QueueError) as err:
             engine.rate(state, now, a["id"], bad)
-        assert err.value.code == "invalid_score"
+        assert err.value.code == ErrorCode.INVALID_SCORE
 
 
 def test_rating_labels_and_score():
@@ -258,7 +258,7 @@ def test_sign_in_is_an_event_and_reaches_called_tickets():
     now = local(2026, 11, 23)
     issue(engine, state, now)
     events = engine.sign_in(state, now, "2", "Nguyễn Thị Lan").events
-    assert [(e.type, e.extra) for e in events] == [("officer_signed_in", {"officer": "Nguyễn Thị Lan"})]
+    assert [(e.type, e.extra) for e in events] == [(EventType.OFFICER_SIGNED_IN, {"officer": "Nguyễn Thị Lan"})]
     assert engine.sign_in(state, now, "2", "Nguyễn Thị Lan").events == []  # no change, no event
     assert engine.call_next(state, now, "2").result["ticket"]["officer"] == "Nguyễn Thị Lan"
     assert engine.sign_in(state, now, "2").result["counter"]["officer"] is None

@@ -20,6 +20,7 @@ from counter.rating_vm import RatingViewModel  # noqa: E402
 from counter.viewmodel import CounterViewModel  # noqa: E402
 from devices.keypad import KeyDecoder  # noqa: E402
 from mqtt_bus.client import RequestTimeout  # noqa: E402
+from mqtt_bus.contract import ErrorCode, EventType  # noqa: E402
 from mqtt_bus.topics import Topics  # noqa: E402
 from qms.config import load_config  # noqa: E402
 
@@ -95,11 +96,11 @@ def test_ticket_card_texts(desk):
 
 
 def test_error_texts():
-    assert error_text("counter_paused", "x", "vi") == "Quầy đang tạm dừng — bấm Tiếp tục"
-    assert error_text("counter_paused", "x", "en") == "The counter is paused — press Resume"
-    assert error_text("unknown_ticket", "x", "vi", number="A099") == "Không có số A099 đang chờ hôm nay"
-    assert error_text("quota_reached", "hết lượt", "vi") == "Không thực hiện được: hết lượt"
-    assert error_text("clock_untrusted", "x", "vi").endswith("rồi chạy: qms clock trust")
+    assert error_text(ErrorCode.COUNTER_PAUSED, "x", "vi") == "Quầy đang tạm dừng — bấm Tiếp tục"
+    assert error_text(ErrorCode.COUNTER_PAUSED, "x", "en") == "The counter is paused — press Resume"
+    assert error_text(ErrorCode.UNKNOWN_TICKET, "x", "vi", number="A099") == "Không có số A099 đang chờ hôm nay"
+    assert error_text(ErrorCode.QUOTA_REACHED, "hết lượt", "vi") == "Không thực hiện được: hết lượt"
+    assert error_text(ErrorCode.CLOCK_UNTRUSTED, "x", "vi").endswith("rồi chạy: qms clock trust")
 
 
 def test_subscribes_to_its_state_services_and_hub(online):
@@ -155,7 +156,7 @@ def test_hub_errors_are_readable_and_pause_toggles(online):
     vm, bus = online
     vm.apply_counter({"counter": "2", "status": "paused", "ticket": None})
     vm.call_next()
-    bus.answer(error="counter_paused")
+    bus.answer(error=ErrorCode.COUNTER_PAUSED)
     assert vm.message == "Quầy đang tạm dừng — bấm Tiếp tục" and vm.message_is_error
     vm.toggle_pause()
     assert bus.sent[-1][0] == "resume"
@@ -221,7 +222,7 @@ def test_keypad_keys_drive_the_view_model(online):
     vm.clock[0] += 1
     link.key("KP_Enter")
     assert bus.sent[-1][:2] == ("call_ticket", {"counter": "2", "number": "A012"})
-    bus.answer(error="unknown_ticket")
+    bus.answer(error=ErrorCode.UNKNOWN_TICKET)
     assert beeps[-2:] == ["error", "Không có số A012 đang chờ hôm nay"]
     for key, action in [(".", "recall"), ("-", "no_show"), ("*", "complete"), ("/", "pause")]:
         vm.clock[0] += 1
@@ -242,7 +243,7 @@ def test_rating_asks_sends_thanks_and_finishes(desk):
     assert vm.rate(9) is False and vm.rate(4) is True and vm.phase == "sending"
     assert vm.rate(5) is False  # one rating per ticket
     assert bus.sent[-1][:2] == ("rate", {"ticket": "20261123-tu-phap-A001", "score": 4})
-    bus.answer(error="already_rated")
+    bus.answer(error=ErrorCode.ALREADY_RATED)
     assert vm.phase == "thanks" and vm.recorded
     from kivy.clock import Clock
 
@@ -269,7 +270,7 @@ def test_rating_times_out(desk):
 
 def test_rating_tablet_takes_each_completed_ticket_of_its_counter_once(desk):
     vm = RatingViewModel(desk, FakeBus(), "vi", timeout_s=0)
-    event = {"seq": 10, "type": "ticket_completed", "counter": "2", "ticket": ticket(status="done")}
+    event = {"seq": 10, "type": EventType.TICKET_COMPLETED, "counter": "2", "ticket": ticket(status="done")}
     vm.on_ticket_completed("", {**event, "counter": "3"})
     vm.on_ticket_completed("", {**event, "reason": "expired"})
     vm.on_ticket_completed("", {**event, "ticket": ticket(status="no_show")})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hub.fairness import DropLog, FairQueue, IssueLimit, Limits, Rate, TokenBucket, rate_limited
+from mqtt_bus.contract import ErrorCode
 
 
 class FakeClock:
@@ -88,7 +89,7 @@ def test_issue_limit_counts_a_sliding_minute():
 def test_rate_limited_answer_says_how_long_to_wait():
     answer = rate_limited("r1", 0.2, "too many requests from kiosk-1")
     assert answer == {"id": "r1", "ok": False, "error": {
-        "code": "rate_limited", "message": "too many requests from kiosk-1; please wait 1 s and try again",
+        "code": ErrorCode.RATE_LIMITED, "message": "too many requests from kiosk-1; please wait 1 s and try again",
         "details": {"retry_after_s": 1}}}
 
 

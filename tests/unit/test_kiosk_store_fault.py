@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from kiosk.fakes import error_response
+from mqtt_bus.contract import ErrorCode, FaultCode
 from tests.unit.test_kiosk_viewmodel import rig  # noqa: F401  (the fixture)
 
-FAULT = {"code": "store_corrupt", "message": "the store ... is damaged: restore ...", "fix": "restore ..."}
+FAULT = {"code": FaultCode.STORE_CORRUPT, "message": "the store ... is damaged: restore ...", "fix": "restore ..."}
 
 
 def test_no_flow_starts_while_the_hub_has_a_fault(rig):  # noqa: F811
@@ -21,5 +22,5 @@ def test_no_flow_starts_while_the_hub_has_a_fault(rig):  # noqa: F811
 def test_a_store_fault_answer_shows_the_hub_down_screen(rig):  # noqa: F811
     rig.to_priority()
     rig.tap("choose_priority", "normal")
-    rig.hub.reply(error_response("store_fault", "the store ... is damaged"))
-    assert rig.vm.screen == "hub_down" and rig.vm.error_code == "store_fault"
+    rig.hub.reply(error_response(ErrorCode.STORE_FAULT, "the store ... is damaged"))
+    assert rig.vm.screen == "hub_down" and rig.vm.error_code == ErrorCode.STORE_FAULT

@@ -20,6 +20,7 @@ from kiosk.fakes import (
 )
 from kiosk.menu import kiosk_view
 from kiosk.viewmodel import KioskSettings, KioskViewModel
+from mqtt_bus.contract import ErrorCode
 from qms.config import default_config_path, load_config
 
 CONFIG = load_config(default_config_path())
@@ -198,8 +199,8 @@ def test_refusal_names_the_reason(rig):
     rig.tap("choose_service", "dat-dai")
     rig.tap("choose_procedure", "phep-xay-dung")
     rig.tap("choose_priority", "normal")
-    rig.hub.reply(error_response("service_closed", "closed"))
-    assert rig.vm.screen == "refused" and rig.vm.error_code == "service_closed"
+    rig.hub.reply(error_response(ErrorCode.SERVICE_CLOSED, "closed"))
+    assert rig.vm.screen == "refused" and rig.vm.error_code == ErrorCode.SERVICE_CLOSED
 
 
 def test_untrusted_clock_asks_the_citizen_to_wait_a_moment(rig):
@@ -207,8 +208,8 @@ def test_untrusted_clock_asks_the_citizen_to_wait_a_moment(rig):
     rig.tap("choose_service", "dat-dai")
     rig.tap("choose_procedure", "phep-xay-dung")
     rig.tap("choose_priority", "normal")
-    rig.hub.reply(error_response("clock_untrusted", "the board's clock jumped ahead"))
-    assert rig.vm.screen == "refused" and rig.vm.error_code == "clock_untrusted"
+    rig.hub.reply(error_response(ErrorCode.CLOCK_UNTRUSTED, "the board's clock jumped ahead"))
+    assert rig.vm.screen == "refused" and rig.vm.error_code == ErrorCode.CLOCK_UNTRUSTED
     assert rig.said() == "Hệ thống đang chỉnh lại giờ, xin vui lòng chờ trong giây lát."
 
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mqtt_bus.contract import EventType
 from mqtt_bus.topics import KINDS, ParsedTopic, Topics, validate_id
 from mqtt_bus.url import BrokerAddress, parse_broker_url
 
@@ -21,7 +22,7 @@ def test_concrete_topics():
     assert T.state_counter("c1") == "qms/v1/xa-demo/state/counter/c1"
     assert T.state_service("HT") == "qms/v1/xa-demo/state/service/HT"
     assert T.state_device("kiosk-1") == "qms/v1/xa-demo/state/device/kiosk-1"
-    assert T.event("ticket_called") == "qms/v1/xa-demo/event/ticket_called"
+    assert T.event(EventType.TICKET_CALLED) == "qms/v1/xa-demo/event/ticket_called"
 
 
 def test_wildcards():

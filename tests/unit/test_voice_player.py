@@ -21,6 +21,7 @@ from devices.voice.player import (
 from devices.voice.render import render_tokens
 from devices.voice.sequence import announcement_tokens
 from devices.voice.wavio import duration_s
+from mqtt_bus.contract import EventType
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def pack(tmp_path):
     return make_tone_pack(tmp_path / "vi")
 
 
-def called(seq, number, counter="1", kind="ticket_called"):
+def called(seq, number, counter="1", kind=EventType.TICKET_CALLED):
     return {"seq": seq, "ts": "2025-01-01T08:00:00+07:00", "type": kind,
             "ticket": {"id": seq, "number": number, "service": "A", "status": "called"}, "counter": counter}
 
@@ -93,7 +94,7 @@ def test_content_matches_the_token_sequence_and_recall(pack):
     backend = RecordingBackend()
     with Announcer(pack, backend, mode="digits") as ann:
         ann.announce(called(1, "A012", "2"))
-        ann.announce(called(2, "A012", "2", kind="ticket_recalled"))
+        ann.announce(called(2, "A012", "2", kind=EventType.TICKET_RECALLED))
         ann.wait_idle(10)
     assert backend.wavs[0] == render_tokens(announcement_tokens("A012", "2", "vi", "digits"), pack)
     assert backend.wavs[1] == render_tokens(announcement_tokens("A012", "2", "vi", "digits", recall=True), pack)
@@ -111,9 +112,9 @@ def test_repeat_from_config_makes_it_longer(pack):
 
 
 @pytest.mark.parametrize("event", [
-    {"seq": 1, "type": "ticket_issued", "ticket": {"number": "A1"}, "counter": None},
-    {"seq": 2, "type": "ticket_called", "ticket": None, "counter": "1"},
-    {"seq": 3, "type": "ticket_called"},
+    {"seq": 1, "type": EventType.TICKET_ISSUED, "ticket": {"number": "A1"}, "counter": None},
+    {"seq": 2, "type": EventType.TICKET_CALLED, "ticket": None, "counter": "1"},
+    {"seq": 3, "type": EventType.TICKET_CALLED},
     {},
 ])
 def test_ignores_other_and_malformed_events(pack, event):
@@ -127,7 +128,7 @@ def test_ignores_other_and_malformed_events(pack, event):
 def test_garbage_never_raises(pack):
     with Announcer(pack, NullBackend()) as ann:
         assert ann.announce(None) is False  # type: ignore[arg-type]
-        assert ann.announce({"seq": [1], "type": "ticket_called", "ticket": {"number": "A1"}}) is False
+        assert ann.announce({"seq": [1], "type": EventType.TICKET_CALLED, "ticket": {"number": "A1"}}) is False
 
 
 def test_failed_announcement_is_logged_and_the_next_one_plays(pack, caplog):
