@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from devices.printer.fake import FakePrinter
 from devices.printer.tools import list_ports
 from qms.envfile import read_env
+from tests.fake_printer import FakePrinter
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,7 +19,11 @@ from kivy.uix.image import Image
 from PIL import Image as PILImage
 
 from kiosk.catalog import Catalog
-from kiosk.fakes import (
+from kiosk.ui.root import KioskRoot
+from kiosk.ui.widgets import FitLabel, Tile
+from kiosk.viewmodel import KioskSettings, KioskViewModel
+from qms.config import default_config_path, load_config
+from tests.kiosk_fakes import (
     FakeHub,
     FakePrinter,
     ManualClock,
@@ -28,10 +32,6 @@ from kiosk.fakes import (
     make_ticket,
     ok_response,
 )
-from kiosk.ui.root import KioskRoot
-from kiosk.ui.widgets import FitLabel, Tile
-from kiosk.viewmodel import KioskSettings, KioskViewModel
-from qms.config import default_config_path, load_config
 from tests.ui.harness import SCREENS_DIR, show, window
 from ui_kit.fonts import register_fonts
 

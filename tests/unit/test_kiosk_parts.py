@@ -16,13 +16,13 @@ from PIL import Image
 from devices.printer import PrinterService
 from kiosk import cli_args
 from kiosk.catalog import Catalog, icon_path, kiosk_languages
-from kiosk.fakes import make_ticket
 from kiosk.ports import Choice
 from kiosk.printing import KioskPrinter, printable_ticket, qr_data
 from kiosk.voice import SilentSpeaker, Speaker
 from kiosk.wording import ahead_text, counters_text, spoken_number, wait_text
 from qms.config import default_config_path, load_config
 from queue_display.announcer.wavio import FORMAT, silence, wav_bytes
+from tests.kiosk_fakes import make_ticket
 from ui_kit.paths import assets_dir
 
 CONFIG = load_config(default_config_path())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.fakes import error_response
+from tests.kiosk_fakes import error_response
 from tests.unit.test_kiosk_viewmodel import rig  # noqa: F401  (the fixture)
 
 FAULT = {"code": "store_corrupt", "message": "the store ... is damaged: restore ...", "fix": "restore ..."}

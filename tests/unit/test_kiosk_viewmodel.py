@@ -10,7 +10,9 @@ os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 import pytest
 
 from kiosk.catalog import Catalog
-from kiosk.fakes import (
+from kiosk.viewmodel import KioskSettings, KioskViewModel
+from qms.config import default_config_path, load_config
+from tests.kiosk_fakes import (
     FakeHub,
     FakePrinter,
     ManualClock,
@@ -19,8 +21,6 @@ from kiosk.fakes import (
     make_ticket,
     ok_response,
 )
-from kiosk.viewmodel import KioskSettings, KioskViewModel
-from qms.config import default_config_path, load_config
 
 CONFIG = load_config(default_config_path())
 GUARD = 0.3
