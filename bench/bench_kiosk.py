@@ -194,7 +194,7 @@ def what_if_render_cache() -> None:
     what such a cache in devices/printer would give. Not how the product runs."""
     import functools
 
-    from devices.printer import render
+    from devices.printer import lowering as render
 
     render.text_width = functools.lru_cache(maxsize=8192)(render.text_width)
     render._lower_text = functools.lru_cache(maxsize=1024)(render._lower_text)

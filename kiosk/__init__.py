@@ -4,7 +4,7 @@ Layers, each tested on its own:
 
 - :mod:`kiosk.viewmodel` — the state machine (no window): screens, Back/Home, idle timeout,
   one request id per confirmed choice, hub-down / refused / paper-out outcomes, technician PIN;
-- :mod:`kiosk.ports` — what it needs from outside; :mod:`kiosk.fakes` — stand-ins for tests;
+- :mod:`kiosk.ports` — what it needs from outside; ``tests/kiosk_fakes.py`` — stand-ins for tests;
 - adapters: :mod:`kiosk.hublink` (MQTT), :mod:`kiosk.printing` (printer worker thread, retained
   ``state/device/{client id}``), :mod:`kiosk.voice` (espeak-ng prompts on a worker thread);
 - :mod:`kiosk.ui` — thin Kivy screens over the view-model; :mod:`kiosk.app` wires it all and

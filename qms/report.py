@@ -19,12 +19,12 @@ import re
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from statistics import fmean
 from typing import TYPE_CHECKING, Protocol
 
+from qms.report_model import Report, Stats, minutes
 from queue_core import SiteDef, Ticket
 from queue_core.rating import satisfaction_score
 
@@ -60,46 +60,6 @@ class TicketRecord(Protocol):
     counter: str | None
     officer: str | None
     rating: int | None
-
-
-@dataclass(frozen=True)
-class Stats:
-    """The figures of one group (one day, hour, service, counter or officer)."""
-
-    grouping: str
-    key: str
-    label: str
-    issued: int
-    served: int
-    no_show: int
-    wait_avg_s: float | None
-    wait_p50_s: float | None
-    wait_p90_s: float | None
-    service_avg_s: float | None
-    service_p90_s: float | None
-    ratings: tuple[int, int, int, int, int]
-    satisfaction: float | None
-
-    @property
-    def rated(self) -> int:
-        """How many tickets were rated."""
-        return sum(self.ratings)
-
-
-@dataclass(frozen=True)
-class Report:
-    """Every grouping's rows for one period."""
-
-    start: date
-    end: date
-    tz: str
-    title: str
-    sections: dict[str, list[Stats]]
-
-    @property
-    def total(self) -> Stats:
-        """The whole period in one row."""
-        return self.sections["total"][0]
 
 
 # ------------------------------------------------------------------------------------ computation
@@ -208,11 +168,6 @@ COLUMNS = (  # (CSV/text header, Stats attribute or computed name)
     ("Số đánh giá", "rated"), ("Điểm hài lòng (0-100)", "satisfaction"),
 )
 RATING_COLUMNS = tuple(f"Đánh giá {n}★" for n in range(1, 6))
-
-
-def minutes(seconds: float | None) -> float | None:
-    """Seconds as minutes with one decimal."""
-    return None if seconds is None else round(seconds / 60, 1)
 
 
 def _value(row: Stats, attr: str) -> float | int | None:

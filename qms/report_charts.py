@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-from qms.report import Report, Stats, minutes
+from qms.report_model import Report, Stats, minutes
 
 BLUE, LIGHT, ORANGE, GREEN, RED, GREY = "#1f5fa8", "#9cc1e8", "#e8892b", "#2e9e5b", "#c8423b", "#777777"
 

@@ -8,22 +8,28 @@
 
 from .errors import PrinterUnavailable
 from .layout import PrintableTicket, ticket_ops
-from .render import RenderConfig, lower, render_bytes
+from .lowering import RenderConfig, lower
+from .render import Job, render_bytes, render_job
 from .service import PrinterMonitor, PrinterService
 from .status import STATES, query_status
+from .transport import Transport, open_transport
 from .url import PrinterSpec, parse_printer_url
 
 __all__ = [
     "STATES",
+    "Job",
     "PrintableTicket",
     "PrinterMonitor",
     "PrinterService",
     "PrinterSpec",
     "PrinterUnavailable",
     "RenderConfig",
+    "Transport",
     "lower",
+    "open_transport",
     "parse_printer_url",
     "query_status",
     "render_bytes",
+    "render_job",
     "ticket_ops",
 ]

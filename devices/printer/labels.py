@@ -1,4 +1,8 @@
-"""Ticket labels in Vietnamese and English (the only place ticket wording lives)."""
+"""The words printed on the paper ticket, in Vietnamese and English.
+
+The kiosk's screens have their own texts (assets/i18n, read by kiosk/wording.py), including the
+on-screen wait line; change both when the wording of a ticket changes.
+"""
 
 from __future__ import annotations
 

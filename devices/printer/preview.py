@@ -9,8 +9,8 @@ from PIL import Image, ImageDraw
 
 from .codepages import decode, encode
 from .layout import QR, Cut, Encoded, Feed, NativeText, Number, Op, Raster
+from .lowering import CELL, NUMBER_SCALE, RenderConfig
 from .raster import font
-from .render import CELL, NUMBER_SCALE, RenderConfig
 
 LINE_GAP = 6  # native line spacing beyond the 24-dot cell (printer default is about 30 dots)
 

@@ -31,8 +31,8 @@ def reference_ticket(lang: str = "vi") -> PrintableTicket:
 
 def save_previews(directory: str | Path) -> list[Path]:
     """Write ticket-preview-80mm.png and ticket-preview-58mm.png (hybrid) into `directory`."""
+    from .lowering import lower
     from .preview import preview
-    from .render import lower
     from .url import parse_printer_url
 
     out = []

@@ -10,10 +10,9 @@ from typing import Any
 
 from .errors import PrinterUnavailable
 from .layout import PrintableTicket, ticket_ops
-from .preview import preview
-from .render import lower, render_bytes
-from .status import TZ, payload, read_status
-from .transport import VirtualPrinter, close_quietly, open_printer, write_job
+from .render import Job, render_job
+from .status import TZ, payload
+from .transport import Transport, open_transport
 from .url import PrinterSpec, parse_printer_url
 
 log = logging.getLogger(__name__)
@@ -32,7 +31,7 @@ class PrinterService:
         self.spec = url if isinstance(url, PrinterSpec) else parse_printer_url(url)
         self.tz = tz
         self._lock = threading.RLock()
-        self._printer: Any = None
+        self._transport: Transport | None = None
         self._listeners: list[Listener] = [on_status] if on_status else []
         self._last_ticket: PrintableTicket | None = None
         self._last_status: dict[str, str] | None = None
@@ -46,17 +45,17 @@ class PrinterService:
             self._open()
         return self.status()
 
-    def _open(self) -> Any:
-        if self._printer is None:
-            self._printer = open_printer(self.spec)
-        return self._printer
+    def _open(self) -> Transport:
+        if self._transport is None:
+            self._transport = open_transport(self.spec)
+        return self._transport
 
     def close(self) -> None:
         """Release the port (it is reopened on next use)."""
         with self._lock:
-            if self._printer is not None:
-                close_quietly(self._printer)
-                self._printer = None
+            if self._transport is not None:
+                self._transport.close()
+                self._transport = None
 
     def __enter__(self) -> PrinterService:
         return self
@@ -67,7 +66,7 @@ class PrinterService:
     @property
     def printer(self) -> Any:
         """The underlying python-escpos object (None while closed); for tests and tools."""
-        return self._printer
+        return None if self._transport is None else self._transport.device
 
     # -- status ---------------------------------------------------------------------------
     def add_listener(self, callback: Listener) -> None:
@@ -89,13 +88,13 @@ class PrinterService:
 
     def _query(self) -> dict[str, str]:
         try:
-            printer = self._open()
+            transport = self._open()
         except PrinterUnavailable as exc:
             return payload("offline", str(exc), tz=self.tz)
         if not self.spec.status_query:
             return payload("ok", "status queries disabled (status=none)", tz=self.tz)
         try:
-            state, detail = read_status(printer, self.spec.timeout)
+            state, detail = transport.read_status(self.spec.timeout)
         except Exception as exc:
             self.close()
             return payload("offline", f"port error, will reopen {self.spec.where}: {exc}", tz=self.tz)
@@ -122,7 +121,24 @@ class PrinterService:
     # -- printing -------------------------------------------------------------------------
     def render(self, ticket: PrintableTicket) -> bytes:
         """The bytes this printer would receive for `ticket`."""
-        return render_bytes(ticket_ops(ticket), self.spec.render)
+        return self._job(ticket).data
+
+    def _job(self, ticket: PrintableTicket) -> Job:
+        return render_job(ticket.number, ticket_ops(ticket), self.spec.render)
+
+    def send(self, job: Job) -> int:
+        """Send a rendered job without asking for the paper state first (test pages); returns its size.
+
+        Raises PrinterUnavailable when the port can't be opened or the write fails.
+        """
+        with self._lock:
+            transport = self._open()
+            try:
+                transport.write(job)
+            except Exception as exc:
+                self.close()
+                raise PrinterUnavailable(f"{job.name} not sent to {self.spec.where}: {exc}") from exc
+        return len(job.data)
 
     def print_ticket(self, ticket: PrintableTicket) -> int:
         """Print `ticket` and return the bytes sent; raises PrinterUnavailable if it can't.
@@ -152,22 +168,18 @@ class PrinterService:
         current = self._last_status = self._query()
         if current["state"] not in PRINTABLE:
             return PrinterUnavailable(f"printer {current['state']}: {current['detail']}", current)
-        cfg = self.spec.render
-        ops = lower(ticket_ops(ticket), cfg)
-        data = render_bytes(ops, cfg)
+        job = self._job(ticket)
         try:
-            write_job(self._printer, self.spec, data)
+            self._open().write(job)
         except Exception as exc:
             self.close()
             current = self._last_status = payload(
                 "offline", f"write failed, will reopen {self.spec.where}: {exc}", tz=self.tz)
             return PrinterUnavailable(f"printer offline: {exc}", current)
-        if isinstance(self._printer, VirtualPrinter):
-            self._printer.end_job(ticket.number, preview(ops, cfg))
         after = self._last_status = self._query()  # paper may run out mid-ticket (no flow control)
         if after["state"] not in PRINTABLE:
             return PrinterUnavailable(f"printer {after['state']} during the ticket: {after['detail']}", after)
-        return len(data)
+        return len(job.data)
 
 
 class PrinterMonitor:

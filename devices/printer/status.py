@@ -99,9 +99,6 @@ def decode(online: int | None, paper: int | None, cause: int | None = None) -> t
 
 def read_status(printer: Any, timeout: float = 0.2) -> tuple[str, str]:
     """Query a printer: (state, detail). Raises OSError when the port itself fails."""
-    if hasattr(printer, "simulated_state"):
-        state = printer.simulated_state()
-        return (state, "virtual printer") if state in STATES else ("error", f"virtual STATE {state!r}")
     if isinstance(printer, File | Dummy):
         return "ok", "no status channel (file or dummy output)"
     online = ask(printer, 1, timeout)

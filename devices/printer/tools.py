@@ -8,13 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from .codepages import profile_codepages, strip_diacritics
-from .errors import PrinterUnavailable
 from .layout import LEFT, QR, SMALL, Cut, Encoded, Feed, NativeText, Op, Rule, Style, Text
-from .preview import preview
 from .profiles import make_profile
-from .render import lower, render_bytes
+from .render import render_job
 from .service import PrinterService
-from .transport import VirtualPrinter, write_job
 from .url import PrinterSpec, parse_printer_url
 
 SAMPLE = "Đăng ký khai sinh — Tư pháp–Hộ tịch — Quầy số 2"
@@ -70,18 +67,10 @@ def test_page_ops(spec: PrinterSpec | str = "dummy://") -> list[Op]:
 def print_test_page(url: str) -> dict[str, Any]:
     """Print the test page on `url`; returns {"url", "bytes", "status"} (raises PrinterUnavailable)."""
     spec = parse_printer_url(url)
-    cfg = replace(spec.render, mode="hybrid")
-    ops = lower(test_page_ops(spec), cfg)
-    data = render_bytes(ops, cfg)
+    job = render_job("test-page", test_page_ops(spec), replace(spec.render, mode="hybrid"))
     with PrinterService(spec) as service:
-        service.open()  # a missing port raises here; a silent printer still gets the page
-        try:
-            write_job(service.printer, spec, data)
-        except Exception as exc:
-            raise PrinterUnavailable(f"test page not sent to {spec.where}: {exc}") from exc
-        if isinstance(service.printer, VirtualPrinter):
-            service.printer.end_job("test-page", preview(ops, cfg))
-        return {"url": url, "bytes": len(data), "status": service.status()}
+        sent = service.send(job)  # a missing port raises here; a silent printer still gets the page
+        return {"url": url, "bytes": sent, "status": service.status()}
 
 
 def printer_status(url: str) -> dict[str, str]:

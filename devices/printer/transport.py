@@ -1,4 +1,9 @@
-"""Open python-escpos printers from a PrinterSpec; the virtual printer; writing one job."""
+"""The printer's one seam: a `Transport` takes rendered jobs and answers status queries.
+
+`open_transport(spec)` picks the transport for a printer URL: `EscposTransport` for serial, tcp,
+usb, file and dummy (a python-escpos device), `VirtualTransport` for virtual:// (keeps each job
+and saves its PNG preview). The service and the tools only ever see a `Transport`.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,38 @@ import contextlib
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import Dummy, File, Network, Serial, Usb
 from PIL import Image
 
 from .errors import PrinterUnavailable
+from .preview import preview
 from .profiles import make_profile
+from .render import Job
+from .status import STATES, read_status
 from .url import PrinterSpec
 
 TCP_CONNECT_TIMEOUT = 3.0
 TCP_WRITE_TIMEOUT = 10.0
+
+
+class Transport(Protocol):
+    """An open printer: where jobs go and where the paper state comes from."""
+
+    @property
+    def device(self) -> Any:
+        """The underlying python-escpos object (for tests and the set-up wizard)."""
+
+    def write(self, job: Job) -> None:
+        """Send one rendered job; raises OSError (incl. serial.SerialException) on failure."""
+
+    def read_status(self, timeout: float) -> tuple[str, str]:
+        """(state, detail) from the printer; raises OSError when the port itself fails."""
+
+    def close(self) -> None:
+        """Release the port, ignoring errors from one that has already gone away."""
 
 
 class VirtualPrinter(Dummy):
@@ -106,8 +131,8 @@ def _create(spec: PrinterSpec) -> Any:
     return Dummy(profile=profile)
 
 
-def open_printer(spec: PrinterSpec) -> Any:
-    """A python-escpos printer for `spec`, already OPEN (python-escpos would open lazily).
+def open_transport(spec: PrinterSpec) -> Transport:
+    """The transport for `spec`, already OPEN (python-escpos would open lazily).
 
     Raises PrinterUnavailable with a message that says what to check.
     """
@@ -124,28 +149,63 @@ def open_printer(spec: PrinterSpec) -> Any:
             printer.device.rtscts = True  # python-escpos only offers dsrdtr, which Linux ignores
     elif spec.scheme == "tcp":
         printer.device.settimeout(TCP_WRITE_TIMEOUT)
-    return printer
+    if spec.scheme == "virtual":
+        return VirtualTransport(printer)
+    return EscposTransport(printer, spec)
 
 
-def write_job(printer: Any, spec: PrinterSpec, data: bytes) -> None:
-    """Send one rendered job; raises OSError (incl. serial.SerialException) on failure."""
-    if isinstance(printer, Serial):
-        dev = printer.device
-        dev.write_timeout = 5 + 3 * len(data) * 10 / spec.baudrate  # 3x the wire time
-        dev.write(data)
-        dev.flush()  # returns once the bytes have left (tcdrain)
-    else:
-        printer._raw(data)
+class EscposTransport:
+    """A python-escpos device (serial, tcp, usb, file, dummy); status over DLE EOT."""
+
+    def __init__(self, device: Any, spec: PrinterSpec) -> None:
+        self.device = device
+        self.spec = spec
+
+    def write(self, job: Job) -> None:
+        """Send the job's bytes; on serial, wait until they have left (with a timeout)."""
+        if isinstance(self.device, Serial):
+            dev = self.device.device
+            dev.write_timeout = 5 + 3 * len(job.data) * 10 / self.spec.baudrate  # 3x the wire time
+            dev.write(job.data)
+            dev.flush()  # returns once the bytes have left (tcdrain)
+        else:
+            self.device._raw(job.data)
+
+    def read_status(self, timeout: float) -> tuple[str, str]:
+        """DLE EOT queries (see `status.read_status`)."""
+        return read_status(self.device, timeout)
+
+    def close(self) -> None:
+        """Close, ignoring errors from a port that has already gone away."""
+        printer = self.device
+        if isinstance(printer, Serial):
+            dev = printer._device
+            printer._device = False
+            if dev:
+                with contextlib.suppress(Exception):
+                    dev.close()  # not python-escpos close(): its flush() can block on a dead port
+            return
+        with contextlib.suppress(Exception):
+            printer.close()
 
 
-def close_quietly(printer: Any) -> None:
-    """Close, ignoring errors from a port that has already gone away."""
-    if isinstance(printer, Serial):
-        dev = printer._device
-        printer._device = False
-        if dev:
-            with contextlib.suppress(Exception):
-                dev.close()  # not python-escpos close(): its flush() can block on a dead port
-        return
-    with contextlib.suppress(Exception):
-        printer.close()
+class VirtualTransport:
+    """The virtual printer as a transport: each job's bytes kept, its preview saved as a PNG."""
+
+    def __init__(self, device: VirtualPrinter) -> None:
+        self.device = device
+
+    def write(self, job: Job) -> None:
+        """Keep the bytes and write `NNNN-name.png` / `.bin` (the preview of the lowered ops)."""
+        self.device._raw(job.data)
+        self.device.end_job(job.name, preview(job.ops, job.cfg))
+
+    def read_status(self, timeout: float) -> tuple[str, str]:
+        """The simulated paper state (see `VirtualPrinter`)."""
+        state = self.device.simulated_state()
+        return (state, "virtual printer") if state in STATES else ("error", f"virtual STATE {state!r}")
+
+    def close(self) -> None:
+        """Nothing to release."""
+        with contextlib.suppress(Exception):
+            self.device.close()

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from .codepages import ENCODINGS, profile_codepages
+from .lowering import RenderConfig
 from .profiles import DEFAULT_58MM, DEFAULT_80MM, make_profile, profile_names, profile_width
-from .render import RenderConfig
 
 SCHEMES = {
     "serial": "serial:///dev/ttyUSB0?baudrate=115200&flow=xonxoff&profile=TM-T20II",

@@ -2,20 +2,59 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from difflib import get_close_matches
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pydantic import BaseModel
 
 from .errors import Loc
 from .fields import Text, TextList, quoted
 
-if TYPE_CHECKING:
-    from .schema import SiteConfig
-
 Where = Callable[[Loc], str]
 """Describes a location for a message, e.g. ``services[1], line 40``."""
+
+
+class _Named(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> Text: ...
+
+
+class _Service(_Named, Protocol):
+    @property
+    def prefix(self) -> str: ...
+    @property
+    def procedures(self) -> Sequence[_Named]: ...
+
+
+class _Counter(_Named, Protocol):
+    @property
+    def services(self) -> Sequence[str]: ...
+
+
+class _Site(Protocol):
+    @property
+    def languages(self) -> Sequence[str]: ...
+
+
+class Checked(Protocol):
+    """What `cross_check` reads of a ``schema.SiteConfig`` (which calls it while validating).
+
+    A protocol, so that this module needs nothing from ``schema``: the import goes one way.
+    """
+
+    @property
+    def site(self) -> _Site: ...
+    @property
+    def services(self) -> Sequence[_Service]: ...
+    @property
+    def counters(self) -> Sequence[_Counter]: ...
+    @property
+    def priorities(self) -> Sequence[_Named]: ...
+    @property
+    def guidance_service(self) -> str | None: ...
 
 
 def _suggest(value: str, valid: list[str], cutoff: float = 0.6) -> str:
@@ -52,7 +91,7 @@ def _texts(obj: object, loc: Loc) -> Iterator[tuple[Loc, Text | TextList]]:
             yield from _texts(item, (*loc, i))
 
 
-def cross_check(cfg: SiteConfig, where: Where) -> list[tuple[Loc, str]]:
+def cross_check(cfg: Checked, where: Where) -> list[tuple[Loc, str]]:
     """Every problem that needs more than one section to see."""
     out: list[tuple[Loc, str]] = []
     svc = [

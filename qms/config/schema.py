@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from .checks import cross_check
 from .errors import Problems, format_path
 from .fields import (
     BrokerUrl,
@@ -400,8 +401,6 @@ class SiteConfig(Model):
 
     @model_validator(mode="after")
     def _cross_check(self, info: ValidationInfo) -> SiteConfig:
-        from .checks import cross_check
-
         where = (info.context or {}).get("where", format_path)
         problems = cross_check(self, where)
         if problems:

@@ -14,9 +14,9 @@ import pytest
 from escpos.printer import Serial
 
 from devices.printer import PrinterMonitor, PrinterService, PrinterUnavailable
-from devices.printer.fake import REPLIES, FakePrinter  # noqa: F401  (re-exported for other tests)
 from devices.printer.sample import reference_ticket
 from devices.printer.status import query_status
+from tests.fake_printer import FakePrinter
 
 
 @pytest.fixture

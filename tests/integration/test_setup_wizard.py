@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from devices.printer.fake import FakePrinter
 from devices.printer.tools import list_ports
 from mqtt_bus.contract import Role
 from qms.envfile import read_env
+from tests.fake_printer import FakePrinter
 
 ROOT = Path(__file__).resolve().parents[2]
 

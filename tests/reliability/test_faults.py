@@ -27,7 +27,6 @@ from typing import Any
 import pytest
 
 from devices.printer import PrinterService, PrinterUnavailable
-from devices.printer.fake import FakePrinter
 from hub.run import start_hub
 from hub.store import Store
 from kiosk.menu import kiosk_view
@@ -37,6 +36,7 @@ from mqtt_bus.client import BusClient
 from mqtt_bus.contract import ErrorCode, Role
 from qms.context import AppContext
 from tests.factories import local, make_site
+from tests.fake_printer import FakePrinter
 from tests.integration.hub_helpers import Watcher, comparable_state, wait_for
 from tests.reliability.fleet import Answer, Device, EventLog, check_store, kiosk_plan, pad_plan
 from tests.reliability.helpers import ROOT, StoreProbe, late_subscriber_state

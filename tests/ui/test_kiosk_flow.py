@@ -20,7 +20,7 @@ from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import Role
 from qms.context import AppContext
-from tests.integration.test_printer_pty import FakePrinter
+from tests.fake_printer import FakePrinter
 from tests.ui.harness import find_by_id, pump, pump_until, show, tap, window
 from ui_kit.fonts import register_fonts
 

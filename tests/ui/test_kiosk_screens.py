@@ -18,7 +18,13 @@ from kivy.base import EventLoop
 from kivy.uix.image import Image
 from PIL import Image as PILImage
 
-from kiosk.fakes import (
+from kiosk.menu import kiosk_view
+from kiosk.ui.root import KioskRoot
+from kiosk.ui.widgets import FitLabel, Tile
+from kiosk.viewmodel import KioskSettings, KioskViewModel
+from mqtt_bus.contract import ErrorCode
+from qms.config import default_config_path, load_config
+from tests.kiosk_fakes import (
     FakeHub,
     FakePrinter,
     ManualClock,
@@ -27,12 +33,6 @@ from kiosk.fakes import (
     make_ticket,
     ok_response,
 )
-from kiosk.menu import kiosk_view
-from kiosk.ui.root import KioskRoot
-from kiosk.ui.widgets import FitLabel, Tile
-from kiosk.viewmodel import KioskSettings, KioskViewModel
-from mqtt_bus.contract import ErrorCode
-from qms.config import default_config_path, load_config
 from tests.ui.harness import SCREENS_DIR, show, window
 from ui_kit.fonts import register_fonts
 

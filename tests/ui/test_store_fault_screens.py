@@ -10,7 +10,6 @@ import pytest
 from counter.desk import Desk
 from counter.pad_app import build_pad, connect
 from hub.run import start_hub
-from kiosk.fakes import FakeHub, FakePrinter, ManualClock, RecordingSpeaker
 from kiosk.hublink import HubLink
 from kiosk.menu import kiosk_view
 from kiosk.ui.root import KioskRoot
@@ -19,6 +18,7 @@ from mqtt_bus.contract import FaultCode, Role
 from qms.backup import backup_store, restore_store
 from qms.config import default_config_path, load_config
 from tests.integration.hub_helpers import SITE
+from tests.kiosk_fakes import FakeHub, FakePrinter, ManualClock, RecordingSpeaker
 from tests.ui.harness import find_by_id, pump, pump_until, screenshot, show, tap, window
 from tests.ui.test_kiosk_screens import FIXED, problems, settle
 from ui_kit.fonts import register_fonts

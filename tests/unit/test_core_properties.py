@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from queue_core import Engine, ErrorCode, EventType, QueueError, QueueState, TicketStatus
 from queue_core.model import FINAL_STATUSES
-from queue_core.replay import replay
 from tests.factories import local, make_site
+from tests.replay import replay
 
 EXAMPLES = int(os.environ.get("QMS_PROPERTY_EXAMPLES", "150"))
 SERVICES = ["tu-phap", "chung-thuc", "huong-dan"]

@@ -16,7 +16,6 @@ from PIL import Image
 from devices.printer import PrinterService
 from devices.voice.wavio import FORMAT, silence, wav_bytes
 from kiosk import cli_args
-from kiosk.fakes import make_ticket
 from kiosk.menu import (
     icon_path,
     kiosk_languages,
@@ -30,6 +29,7 @@ from kiosk.printing import KioskPrinter, printable_ticket, qr_data
 from kiosk.voice import SilentSpeaker, Speaker
 from kiosk.wording import ahead_text, counters_text, spoken_number, wait_text
 from qms.config import default_config_path, load_config
+from tests.kiosk_fakes import make_ticket
 from ui_kit.paths import assets_dir
 
 CONFIG = load_config(default_config_path())

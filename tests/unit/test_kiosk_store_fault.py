@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kiosk.fakes import error_response
 from mqtt_bus.contract import ErrorCode, FaultCode
+from tests.kiosk_fakes import error_response
 from tests.unit.test_kiosk_viewmodel import rig  # noqa: F401  (the fixture)
 
 FAULT = {"code": FaultCode.STORE_CORRUPT, "message": "the store ... is damaged: restore ...", "fix": "restore ..."}

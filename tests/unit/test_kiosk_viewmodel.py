@@ -9,7 +9,11 @@ os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 
 import pytest
 
-from kiosk.fakes import (
+from kiosk.menu import kiosk_view
+from kiosk.viewmodel import KioskSettings, KioskViewModel
+from mqtt_bus.contract import ErrorCode
+from qms.config import default_config_path, load_config
+from tests.kiosk_fakes import (
     FakeHub,
     FakePrinter,
     ManualClock,
@@ -18,10 +22,6 @@ from kiosk.fakes import (
     make_ticket,
     ok_response,
 )
-from kiosk.menu import kiosk_view
-from kiosk.viewmodel import KioskSettings, KioskViewModel
-from mqtt_bus.contract import ErrorCode
-from qms.config import default_config_path, load_config
 
 CONFIG = load_config(default_config_path())
 GUARD = 0.3

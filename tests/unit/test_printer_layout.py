@@ -23,7 +23,7 @@ from devices.printer.layout import (
     ticket_ops,
     wrap,
 )
-from devices.printer.render import CELL, RenderConfig, lower
+from devices.printer.lowering import CELL, RenderConfig, lower
 from devices.printer.sample import reference_ticket
 
 W80 = RenderConfig(width=576, profile="TM-T20II")

@@ -1,6 +1,6 @@
 """Stand-ins for the kiosk's ports: a manual clock, a scripted hub, a printer that never prints.
 
-Used by the unit tests, the screenshot tests and the bench; nothing here touches a network or a port.
+Used by the unit tests and the screenshot tests; nothing here touches a network or a port.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .ports import Cancel, Choice, PrintResult, Response
+from kiosk.ports import Cancel, Choice, PrintResult, Response
 
 
 class ManualClock:

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from .estimate import record_service_time
-from .events import Event, EventType
-from .model import CounterStatus, QueueState, ServiceDay, SiteDef, Ticket, TicketStatus
+from queue_core.estimate import record_service_time
+from queue_core.events import Event, EventType
+from queue_core.model import CounterStatus, QueueState, ServiceDay, SiteDef, Ticket, TicketStatus
 
 
 def _dt(text: str | None) -> datetime | None:

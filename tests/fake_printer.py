@@ -1,4 +1,4 @@
-"""A fake ESC/POS printer on a pseudo-terminal, for tests and for trying the software without hardware.
+"""A fake ESC/POS printer on a pseudo-terminal, for the tests (the demo uses the virtual:// printer instead).
 
 It sits behind a symlink (like ``/dev/serial/by-id/...``), records what it receives and answers
 ``DLE EOT 1/2/4`` from a switchable ``state`` ("silent" answers nothing). With ``baudrate`` set it

@@ -1,17 +1,21 @@
+#!/usr/bin/env python3
 """Draw the kiosk's pictograms (white on transparent, tinted by the screens) into assets/icons/.
 
 Simple, thick, high-contrast shapes that read at a glance from 1 m. Made by the project, CC0.
-Run ``python -m kiosk.icons_build`` after changing a drawing; the PNGs are committed.
+Run ``python scripts/build_icons.py [contact-sheet.png]`` after changing a drawing; the PNGs are committed.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ui_kit.paths import assets_dir, font_path
 
@@ -465,8 +469,17 @@ def contact_sheet(paths: list[Path], dest: Path, bg: tuple = (11, 46, 107, 255))
     return dest
 
 
-if __name__ == "__main__":
-    files = build()
-    if len(sys.argv) > 1:
-        contact_sheet(files, Path(sys.argv[1]))
+def main(argv: list[str] | None = None) -> None:
+    """``[SHEET.png] [--out DIR]``: draw every icon (into assets/icons by default), and a contact sheet."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sheet", nargs="?", type=Path, help="also write all icons on one PNG here")
+    parser.add_argument("--out", type=Path, help="folder for the icons (default: assets/icons)")
+    args = parser.parse_args(argv)
+    files = build(args.out)
+    if args.sheet:
+        contact_sheet(files, args.sheet)
     print(f"{len(files)} icons in {files[0].parent}")
+
+
+if __name__ == "__main__":
+    main()
