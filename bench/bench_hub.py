@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import statistics
 import subprocess
 import sys
@@ -24,28 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mqtt_bus.broker import EmbeddedBroker
 from mqtt_bus.client import BusClient
-from qms.config import yaml_rt
 from qms.context import AppContext
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def site_config(tmp: Path, counters: int) -> Path:
-    """The commune center with ``counters`` counters, all serving every service, always open."""
-    yaml = yaml_rt()
-    doc = yaml.load((ROOT / "config" / "commune.yaml").read_text(encoding="utf-8"))
-    doc["hours"]["enforce"] = False
-    services = [s["id"] for s in doc["services"]]
-    doc["counters"] = [{"id": str(i), "name": f"Quầy {i}", "services": services} for i in range(1, counters + 1)]
-    path = tmp / "bench-site.yaml"
-    with path.open("w", encoding="utf-8") as f:
-        yaml.dump(doc, f)
-    return path
+from testkit.hub_process import start_hub_process, stop_hub_process
+from testkit.sites import roomy_config
+from testkit.stats import percentile
 
 
 def main() -> None:
@@ -57,10 +38,9 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp_name, EmbeddedBroker(Path(tmp_name) / "mqtt") as broker:
         tmp = Path(tmp_name)
-        ctx = AppContext(config_path=site_config(tmp, args.counters), data_dir=tmp / "data")
-        hub = subprocess.Popen([sys.executable, "-m", "qms.cli", "--config", str(ctx.config_path), "--data-dir",
-                                str(ctx.data_dir), "--broker", broker.url, "hub"], cwd=ROOT,
-                               stderr=subprocess.DEVNULL)
+        # one kiosk issues every ticket: the per-device limits (10 tickets a minute) are off
+        ctx = AppContext(config_path=roomy_config(tmp, args.counters), data_dir=tmp / "data")
+        hub = start_hub_process(ctx.config_path, ctx.data_dir, broker.url, stderr=subprocess.DEVNULL)
         site = ctx.site.site
         kiosk = BusClient(broker.url, site, "kiosk-1", "kiosk").start()
         kiosk.wait_connected(5)
@@ -133,8 +113,7 @@ def main() -> None:
         measure("all 50 pads pressing at the same instant (worst case)", rounds=2, stagger_s=0)
         for c in [kiosk, *displays, *pads]:
             c.close()
-        hub.send_signal(signal.SIGTERM)
-        hub.wait(10)
+        stop_hub_process(hub, timeout=10)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from qms.config import load_config
 from queue_display.screen import BoardScreen
 from queue_display.settings import DisplaySettings
 from queue_display.viewmodel import BoardViewModel
-from tests.ui.harness import find_by_id, pump, pump_until, screenshot, show, window
+from testkit.kivy_harness import find_by_id, pump, pump_until, screenshot, show, window
 from ui_kit.fonts import register_fonts
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,8 +12,8 @@ from queue_display.announcer.fake import make_tone_pack
 from queue_display.app import Display
 from queue_display.settings import DisplaySettings
 from queue_display.voice import Voice
+from testkit.kivy_harness import pump, pump_until, screenshot, show, window
 from tests.integration.hub_helpers import wait_for
-from tests.ui.harness import pump, pump_until, screenshot, show, window
 from ui_kit.fonts import register_fonts
 
 TICKETS = ["tu-phap"] * 4 + ["chung-thuc"] * 2 + ["dat-dai"] * 2 + ["xa-hoi", "kinh-te"]

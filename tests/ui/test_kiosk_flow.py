@@ -19,8 +19,8 @@ from kiosk.ui import choose
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClient
 from qms.context import AppContext
+from testkit.kivy_harness import find_by_id, pump, pump_until, show, tap, window
 from tests.integration.test_printer_pty import FakePrinter
-from tests.ui.harness import find_by_id, pump, pump_until, show, tap, window
 from ui_kit.fonts import register_fonts
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -32,7 +32,7 @@ from kiosk.ui.root import KioskRoot
 from kiosk.ui.widgets import FitLabel, Tile
 from kiosk.viewmodel import KioskSettings, KioskViewModel
 from qms.config import default_config_path, load_config
-from tests.ui.harness import SCREENS_DIR, show, window
+from testkit.kivy_harness import SCREENS_DIR, show, window
 from ui_kit.fonts import register_fonts
 
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}

@@ -17,8 +17,8 @@ from kiosk.ui.root import KioskRoot
 from kiosk.viewmodel import KioskSettings, KioskViewModel
 from qms.backup import backup_store, restore_store
 from qms.config import default_config_path, load_config
+from testkit.kivy_harness import find_by_id, pump, pump_until, screenshot, show, tap, window
 from tests.integration.hub_helpers import SITE
-from tests.ui.harness import find_by_id, pump, pump_until, screenshot, show, tap, window
 from tests.ui.test_kiosk_screens import FIXED, problems, settle
 from ui_kit.fonts import register_fonts
 
