@@ -53,7 +53,7 @@ def board(settings, lang="vi", connected=True, size=(1920, 1080)):
     vm = BoardViewModel(settings, lang, now=lambda: MORNING, flash_seconds=0.3)
     morning(vm, settings)
     vm.set_connected(connected)
-    pump_until(lambda: not vm.flashing, 2)
+    assert pump_until(lambda: not vm.flashing, 2), "the morning calls are still flashing"
     screen = show(BoardScreen(vm), size=size)
     pump(0.3)
     return vm, screen
