@@ -24,14 +24,11 @@ sys.path.insert(0, str(ROOT))
 os.environ["QMS_HEADLESS"] = "1"
 
 from mqtt_bus.contract import EventType, Role  # noqa: E402
+from testkit.sites import always_open_config  # noqa: E402
+from testkit.stats import percentile  # noqa: E402
 from ui_kit.boot import prepare  # noqa: E402
 
 prepare(size=(1920, 1080))
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def call_event(seq: int, counter: str) -> dict:
@@ -96,10 +93,7 @@ def bench_latency(calls: int) -> None:
     from queue_display.settings import DisplaySettings
 
     with tempfile.TemporaryDirectory(prefix="qms-bench-display-") as tmp:
-        config = Path(tmp) / "site.yaml"
-        config.write_text((ROOT / "config" / "commune.yaml").read_text(encoding="utf-8")
-                          .replace("enforce: true", "enforce: false", 1), encoding="utf-8")
-        ctx = AppContext(config_path=config, data_dir=Path(tmp) / "data")
+        ctx = AppContext(config_path=always_open_config(Path(tmp)), data_dir=Path(tmp) / "data")
         broker = EmbeddedBroker(Path(tmp) / "mosquitto").start()
         hub = start_hub(ctx, broker.url, poll_interval=0.05)
         display = Display(DisplaySettings.from_config(ctx.config),

@@ -130,7 +130,7 @@ def run_tickets(ctx: AppContext, broker_url: str, printer: PtyPrinter, count: in
     prepare(size=(1080, 1920))
     from kivy.tests.common import UnitTestTouch
 
-    from tests.ui.harness import find_by_id, pump, pump_until, show, window
+    from testkit.kivy_harness import find_by_id, pump, pump_until, show, window
 
     window()
     rss_window = rss_mb()  # Python + Kivy + SDL + offscreen GL, before any kiosk code

@@ -15,12 +15,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hub.store import Store
-from tests.factories import make_site
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+from qms.config import load_config, to_site_def
+from testkit.sites import roomy_config
+from testkit.stats import percentile
 
 
 def main() -> None:
@@ -28,7 +25,8 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=2000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "bench.sqlite3", make_site(end=99999))
+        site = to_site_def(load_config(roomy_config(Path(tmp), counters=3, end=99999)))
+        store = Store(Path(tmp) / "bench.sqlite3", site)
         issue_ms: list[float] = []
         start = time.perf_counter()
         for i in range(args.tickets):

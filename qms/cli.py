@@ -146,8 +146,6 @@ def cmd_hub(ctx: AppContext, ns: argparse.Namespace) -> int:
 
 def cmd_app(ctx: AppContext, ns: argparse.Namespace) -> int:
     """Run one of the Kivy apps (kiosk, display, counter pad, rating): ``<package>.main.run(ctx, ns)``."""
-    import importlib
-
     from qms.logs import setup_logging
 
     setup_logging(ctx.data_dir, ns.app_role)

@@ -42,7 +42,7 @@ def load_kv() -> None:
         _loaded = True
 
 
-class FitLabel(Label):
+class OneLineFitLabel(Label):
     """A one-line label whose font shrinks from ``max_font`` until the text fits its box."""
 
     max_font = NumericProperty(100)

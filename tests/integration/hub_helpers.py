@@ -1,4 +1,4 @@
-"""Helpers for hub integration tests: a watcher of retained state and events."""
+"""Helpers for integration tests on the bus: a watcher of retained state and events, an inbox, waiting."""
 
 from __future__ import annotations
 
@@ -43,6 +43,44 @@ class Watcher:
     def state(self) -> dict[str, Any]:
         with self.lock:
             return {"counters": dict(self.counters), "services": dict(self.services)}
+
+
+class Inbox:
+    """A handler that records ``(topic, payload)`` and lets the test wait for a match."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, dict]] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, topic: str, payload: dict) -> None:
+        with self._cond:
+            self.items.append((topic, payload))
+            self._cond.notify_all()
+
+    def wait_for(self, pred: Callable[[str, dict], bool], timeout: float = 3.0) -> tuple[str, dict]:
+        """The first item matching ``pred``, waiting up to ``timeout`` (the test fails without one)."""
+
+        def find() -> tuple[str, dict] | None:
+            return next((it for it in self.items if pred(*it)), None)
+
+        with self._cond:
+            found = self._cond.wait_for(find, timeout)
+        assert found, f"nothing matched within {timeout} s; got {self.items}"
+        return found
+
+
+def subscriptions_active(client: BusClient, timeout: float = 3.0) -> None:
+    """Return once the broker applies every subscription ``client`` has asked for so far.
+
+    The broker handles one client's packets in order: when the client receives a probe it published
+    on its own status topic after subscribing there, its earlier subscriptions are in place too.
+    """
+    probe = Inbox()
+    topic = client.topics.status(client.client_id)
+    client.subscribe(topic, probe)
+    client.publish_json(topic, {"online": True, "role": "probe", "ts": "probe"})
+    probe.wait_for(lambda _t, p: p.get("ts") == "probe", timeout)
+    client.unsubscribe(topic, probe)
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 5.0, interval: float = 0.02) -> bool:

@@ -52,7 +52,8 @@ def test_sigkill_hub_mid_burst(tmp_path, broker, make_client, always_open_config
         t.start()
     try:
         for _ in range(2):
-            time.sleep(0.8)
+            answered = len(results)
+            assert wait_for(lambda n=answered: len(results) >= n + 30, timeout=30), "the burst stalled"  # mid-burst
             hub.send_signal(signal.SIGKILL)
             hub.wait(5)
             time.sleep(0.3)
@@ -95,7 +96,7 @@ def test_broker_restart_mid_burst_converges_within_3s(tmp_path, broker, make_cli
         threads = [threading.Thread(target=burst, args=(k, 100, results, errors)) for k in kiosks]
         for t in threads:
             t.start()
-        time.sleep(0.5)
+        assert wait_for(lambda: len(results) >= 30, timeout=30), "the burst never started"  # mid-burst
         broker.restart()
         for t in threads:
             t.join(120)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,8 +19,7 @@ from mqtt_bus.contract import HUB_CLIENT_ID, ErrorCode, EventType, Role
 from mqtt_bus.topics import Topics
 from tests.factories import local, make_site
 from tests.install.site_broker import site_broker
-
-from .test_mqtt_bus import Inbox
+from tests.integration.hub_helpers import Inbox, subscriptions_active, wait_for
 
 SITE = "xa-demo"
 T = Topics(SITE)
@@ -62,8 +60,8 @@ def test_counter_may_publish_only_its_own_request_topic(login):
     hub = login(HUB_CLIENT_ID, Role.HUB)
     seen = Inbox()
     hub.subscribe(T.requests_all, seen)
-    counter = login("counter-3", Role.COUNTER)
-    time.sleep(0.1)
+    counter = login("counter-3", "counter")
+    subscriptions_active(hub)
     counter.publish_json(T.request("counter-4"), {"id": "forged", "action": "call_next", "args": {}})
     counter.publish_json(T.request("counter-3"), {"id": "mine", "action": "call_next", "args": {}})
     seen.wait_for(lambda t, p: p["id"] == "mine")
@@ -78,8 +76,8 @@ def test_counter_rpc_through_acl(login):
         hub.publish_json(T.response(T.parse(topic).id), {"id": payload["id"], "ok": True, "result": {}})
 
     hub.subscribe(T.requests_all, answer)
-    time.sleep(0.1)
-    assert login("counter-3", Role.COUNTER).request("call_next", {"counter": "c3"}, timeout=2)["ok"]
+    subscriptions_active(hub)
+    assert login("counter-3", "counter").request("call_next", {"counter": "c3"}, timeout=2)["ok"]
 
 
 def test_counter_cannot_read_another_counters_responses(login):
@@ -88,7 +86,7 @@ def test_counter_cannot_read_another_counters_responses(login):
     got = Inbox()
     counter.subscribe(T.response("counter-4"), got)
     counter.subscribe(T.response("counter-3"), got)
-    time.sleep(0.2)
+    subscriptions_active(counter)
     hub.publish_json(T.response("counter-4"), {"id": "theirs", "ok": True, "result": {}})
     hub.publish_json(T.response("counter-3"), {"id": "mine", "ok": True, "result": {}})
     got.wait_for(lambda t, p: p["id"] == "mine")
@@ -102,7 +100,8 @@ def test_display_only_reads_and_asks_its_own_requests(login):
     display = login("display-1", Role.DISPLAY)
     shown = Inbox()
     display.subscribe(T.events_all, shown)
-    time.sleep(0.2)
+    subscriptions_active(hub)
+    subscriptions_active(display)
     display.publish_json(T.request("display-1"), {"id": "d1", "action": "events_since", "args": {"after": 0}})
     display.publish_json(T.request("counter-3"), {"id": "d2", "action": "call_next", "args": {}})
     display.publish_json(T.state_counter("c1"), {"counter": "c1", "status": "closed"})
@@ -138,11 +137,11 @@ def test_display_may_fetch_events_but_not_call(login, tmp_path):
 
 def test_wrong_password_and_anonymous_are_refused(secured, make_client, caplog):
     caplog.set_level(logging.WARNING, logger="mqtt_bus.client")
-    bad = make_client(f"mqtt://counter-3:wrong@127.0.0.1:{secured.port}", "counter-3", Role.COUNTER, site=SITE)
-    anon = make_client(secured.url, "nobody", Role.DISPLAY, site=SITE)
-    time.sleep(0.8)
+    bad = make_client(f"mqtt://counter-3:wrong@127.0.0.1:{secured.port}", "counter-3", "counter", site=SITE)
+    anon = make_client(secured.url, "nobody", "display", site=SITE)
+    # each is refused on every attempt: wait until both have been refused (at least) once
+    assert wait_for(lambda: "refused counter-3" in caplog.text and "refused nobody" in caplog.text), caplog.text
     assert not bad.is_connected and not anon.is_connected
-    assert "refused" in caplog.text
 
 
 def test_write_password_file_hashes(tmp_path):

@@ -22,30 +22,9 @@ from mqtt_bus.client import BusClosed, RequestTimeout
 from mqtt_bus.contract import HUB_CLIENT_ID, EventType, Role
 from mqtt_bus.topics import Topics
 from mqtt_bus.url import parse_broker_url
+from tests.integration.hub_helpers import Inbox, subscriptions_active, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-class Inbox:
-    """A handler that records ``(topic, payload)`` and lets the test wait for a match."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[str, dict]] = []
-        self._cond = threading.Condition()
-
-    def __call__(self, topic: str, payload: dict) -> None:
-        with self._cond:
-            self.items.append((topic, payload))
-            self._cond.notify_all()
-
-    def wait_for(self, pred, timeout: float = 3.0) -> tuple[str, dict]:
-        def find():
-            return next((it for it in self.items if pred(*it)), None)
-
-        with self._cond:
-            found = self._cond.wait_for(find, timeout)
-        assert found, f"nothing matched within {timeout} s; got {self.items}"
-        return found
 
 
 def raw_client(url: str) -> mqtt.Client:
@@ -55,15 +34,6 @@ def raw_client(url: str) -> mqtt.Client:
     c.connect(addr.host, addr.port)
     c.loop_start()
     return c
-
-
-def wait_until(pred, timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return pred()
 
 
 def start_echo_hub(make_client, url: str, drop_first: int = 0):
@@ -143,7 +113,7 @@ def test_device_that_boots_before_the_broker_comes_up(tmp_path, make_client):
         assert not c.wait_connected(0.6)
         b.start()
         assert c.wait_connected(5)
-        assert wait_until(lambda: changes == [True], 1)  # the callback runs just after the flag is set
+        assert wait_for(lambda: changes == [True], 1)  # the callback runs just after the flag is set
     finally:
         b.stop()
 
@@ -169,15 +139,14 @@ def test_resubscribes_after_broker_restart(broker, make_client, how):
         broker.kill()
         broker.start()
     restarted = time.monotonic()
-    assert wait_until(lambda: changes[-2:] == [False, True], 3), changes
+    assert wait_for(lambda: changes[-2:] == [False, True], 3), changes
     assert pub.wait_connected(3)
     seq = 1
     while time.monotonic() - restarted < 3 and not any(p["seq"] > 1 for _, p in inbox.items):
         seq += 1
         pub.publish_json(pub.topics.event(EventType.TICKET_CALLED), {"seq": seq})
         time.sleep(0.1)
-    inbox.wait_for(lambda t, p: p["seq"] > 1, timeout=0.5)
-    assert time.monotonic() - restarted < 3.5
+    inbox.wait_for(lambda t, p: p["seq"] > 1, timeout=0.5)  # within 3.5 s of the restart
 
 
 def test_retained_state_survives_broker_restart(broker, make_client, site):
@@ -200,16 +169,16 @@ def test_malformed_payloads_are_dropped_and_loop_survives(shared_broker, make_cl
     assert sub.wait_connected(3)
     raw = raw_client(shared_broker.url)
     try:
-        assert wait_until(raw.is_connected)
-        topic = Topics(site).event(EventType.TICKET_ISSUED)
-        time.sleep(0.1)  # let the subscription settle
+        assert wait_for(raw.is_connected)
+        topic = Topics(site).event("ticket_issued")
+        subscriptions_active(sub)
         for garbage in (b"{not json", b"[1, 2, 3]", b"\xff\xfe\x00", b'"text"', b"null", b"42", b""):
             raw.publish(topic, garbage, qos=1).wait_for_publish(2)
         raw.publish(topic, '{"seq": 7, "tên": "Nguyễn"}'.encode(), qos=1).wait_for_publish(2)
-        _, p = inbox.wait_for(lambda t, p: True)
-        assert p == {"seq": 7, "tên": "Nguyễn"}
-        time.sleep(0.1)
-        assert len(inbox.items) == 1
+        raw.publish(topic, b'{"seq": 8}', qos=1).wait_for_publish(2)
+        inbox.wait_for(lambda t, p: p.get("seq") == 8)
+        # one client, one topic, one QoS: arrival in publish order, so nothing else is still coming
+        assert [p for _, p in inbox.items] == [{"seq": 7, "tên": "Nguyễn"}, {"seq": 8}]
         assert sub.is_connected and sub._mqtt._thread.is_alive()
         assert "malformed JSON" in caplog.text and "non-object JSON" in caplog.text
     finally:
@@ -224,18 +193,22 @@ def test_raw_handlers_get_every_payload_undecoded(shared_broker, make_client, si
     hub.subscribe_raw(hub.topics.requests_all, lambda t, b: raw.append((t, b)))
     hub.subscribe(hub.topics.requests_all, cooked)
     assert hub.wait_connected(3)
-    time.sleep(0.1)
-    pad = make_client(shared_broker.url, "counter-1", Role.COUNTER)
+    subscriptions_active(hub)
+    pad = make_client(shared_broker.url, "counter-1", "counter")
     assert pad.wait_connected(3)
     pad._mqtt.publish(Topics(site).request("counter-1"), b"{broken", qos=1)
     pad.publish_json(Topics(site).request("counter-1"), {"id": "x", "action": "snapshot", "args": {}})
     cooked.wait_for(lambda t, p: p["id"] == "x")
-    assert wait_until(lambda: len(raw) == 2)
+    assert wait_for(lambda: len(raw) == 2)
     assert raw[0] == (Topics(site).request("counter-1"), b"{broken")
     assert len(cooked.items) == 1
     hub.unsubscribe(hub.topics.requests_all)  # removes JSON and raw handlers
+    pad_status = Inbox()
+    hub.subscribe(Topics(site).status("counter-1"), pad_status)
+    subscriptions_active(hub)  # the broker has dropped the request subscription
     pad.publish_json(Topics(site).request("counter-1"), {"id": "y", "action": "snapshot", "args": {}})
-    time.sleep(0.2)
+    pad.publish_json(Topics(site).status("counter-1"), {"online": True, "role": "counter", "ts": "after-y"})
+    pad_status.wait_for(lambda t, p: p["ts"] == "after-y")  # the pad's packets arrive in order: "y" went before
     assert len(raw) == 2 and len(cooked.items) == 1
 
 
@@ -249,7 +222,7 @@ def test_raising_handler_and_callback_do_not_kill_the_loop(shared_broker, make_c
     sub.subscribe(sub.topics.events_all, good)
     pub = make_client(shared_broker.url, HUB_CLIENT_ID, Role.HUB)
     assert sub.wait_connected(3) and pub.wait_connected(3)
-    time.sleep(0.1)
+    subscriptions_active(sub)
     for seq in (1, 2, 3):
         pub.publish_json(pub.topics.event(EventType.TICKET_ISSUED), {"seq": seq})
     good.wait_for(lambda t, p: p["seq"] == 3)
@@ -278,17 +251,18 @@ def test_retry_reuses_the_same_request_id(shared_broker, make_client):
 
 def test_request_timeout_when_nobody_answers(shared_broker, make_client, site):
     watcher = Inbox()
-    make_client(shared_broker.url, "watcher").subscribe(Topics(site).requests_all, watcher)
-    counter = make_client(shared_broker.url, "counter-3", Role.COUNTER)
-    assert counter.wait_connected(3)
-    time.sleep(0.1)
+    watching = make_client(shared_broker.url, "watcher")
+    watching.subscribe(Topics(site).requests_all, watcher)
+    counter = make_client(shared_broker.url, "counter-3", "counter")
+    assert counter.wait_connected(3) and watching.wait_connected(3)
+    subscriptions_active(watching)
     t0 = time.monotonic()
     with pytest.raises(RequestTimeout) as err:
         counter.request("call_next", {"counter": "c3"}, timeout=0.2, retries=1)
     assert 0.35 < time.monotonic() - t0 < 2
     assert err.value.attempts == 2 and "qms doctor" in str(err.value)
     assert isinstance(err.value, TimeoutError)
-    assert wait_until(lambda: len(watcher.items) == 2)
+    assert wait_for(lambda: len(watcher.items) == 2)
     assert len({p["id"] for _, p in watcher.items}) == 1
 
 
@@ -310,8 +284,8 @@ def test_request_async_response_and_timeout(shared_broker, make_client):
     rid = kiosk.request_async("snapshot", {"x": 1}, callback, timeout=1.0)
     assert done.wait(5)
     assert got[1]["id"] == rid and got[1]["result"]["echo"] == {"x": 1}
-    time.sleep(0.3)
-    assert len(got) == 2  # no late timeout after the answer
+    assert rid not in kiosk._pending  # answered: no attempt timer is left to report a late timeout
+    assert len(got) == 2
 
 
 def test_concurrent_requests_each_get_their_own_answer(shared_broker, make_client):
@@ -340,12 +314,12 @@ def test_request_made_while_broker_is_down_is_answered_after_it_returns(broker, 
     pad = make_client(broker.url, "counter-2", Role.COUNTER)
     assert pad.wait_connected(3)
     broker.kill()
-    assert wait_until(lambda: not pad.is_connected)
+    assert wait_for(lambda: not pad.is_connected)
     result: dict = {}
     th = threading.Thread(target=lambda: result.update(pad.request("call_next", {"counter": "c2"},
                                                                    timeout=1.0, retries=5)))
     th.start()
-    time.sleep(0.3)
+    assert wait_for(lambda: pad._pending), "the request was never made"
     broker.start()
     th.join(10)
     assert result.get("ok") is True
@@ -363,7 +337,7 @@ def test_close_wakes_a_waiting_request(shared_broker, make_client):
 
     th = threading.Thread(target=call)
     th.start()
-    time.sleep(0.2)
+    assert wait_for(lambda: pad._pending), "the request was never made"
     pad.close()
     th.join(2)
     assert not th.is_alive() and isinstance(errors[0], BusClosed)
@@ -383,9 +357,9 @@ def test_blocking_request_from_a_handler_is_refused(shared_broker, make_client):
 
     c.subscribe(c.topics.events_all, handler)
     assert c.wait_connected(3)
-    time.sleep(0.1)
-    c.publish_json(c.topics.event(EventType.TICKET_ISSUED), {"seq": 1})
-    assert wait_until(lambda: errors)
+    subscriptions_active(c)
+    c.publish_json(c.topics.event("ticket_issued"), {"seq": 1})
+    assert wait_for(lambda: errors)
     assert "request_async" in str(errors[0])
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from testkit.sites import roomy_config
 from tests.integration.conftest import broker, make_client, site  # noqa: F401  (fixtures)
-from tests.reliability.helpers import roomy_config
 
 
 @pytest.fixture

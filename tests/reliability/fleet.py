@@ -94,6 +94,43 @@ class EventLog:
             return len(self.first) >= last and all(s in self.first for s in range(1, last + 1))
 
 
+@dataclass
+class Fleet:
+    """A center's devices on one broker: a display, three kiosks and a pad per counter, one answer list."""
+
+    display: BusClient
+    devices: list[Device]
+    answers: list[Answer]
+    done: queue.Queue[str | BaseException]
+
+    @property
+    def clients(self) -> list[BusClient]:
+        """Every client: the display's first."""
+        return [self.display, *(d.client for d in self.devices)]
+
+    def close(self) -> None:
+        """Stop the device threads and close every client."""
+        for d in self.devices:
+            d.todo.put(None)
+        for c in self.clients:
+            c.close(timeout=1.0)
+
+
+def make_fleet(url: str, site: str, services: list[str], counters: list[str], rng: random.Random,
+               timeout: float = 0.06, **client_options: Any) -> Fleet:
+    """Kiosks 1..3 and a pad per counter, each with a generator seeded from ``rng``; nothing started yet.
+
+    ``timeout``: each device's attempt; ``client_options`` go to every :class:`BusClient`.
+    """
+    answers: list[Answer] = []
+    done: queue.Queue[str | BaseException] = queue.Queue()
+    plans = [*((f"kiosk-{i}", kiosk_plan(services)) for i in (1, 2, 3)),
+             *((f"counter-{c}", pad_plan(c)) for c in counters)]
+    devices = [Device(BusClient(url, site, client_id, client_id.split("-")[0], **client_options), plan, answers,
+                      done, random.Random(rng.random()), timeout=timeout) for client_id, plan in plans]
+    return Fleet(BusClient(url, site, "display-1", "display", **client_options), devices, answers, done)
+
+
 def kiosk_plan(services: list[str]) -> Callable[[random.Random], Plan]:
     """Two citizens per burst take a ticket of a random service."""
     return lambda rng: [("issue_ticket", {"service": rng.choice(services)}) for _ in range(2)]

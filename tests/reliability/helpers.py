@@ -1,4 +1,4 @@
-"""Shared pieces of the reliability tests: a roomy site config, a late subscriber, store invariants."""
+"""Shared pieces of the reliability tests: a late subscriber, store invariants."""
 
 from __future__ import annotations
 
@@ -12,41 +12,14 @@ from typing import Any
 
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import Role
-from qms.config import yaml_rt
 from tests.integration.hub_helpers import comparable_state, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-UNLIMITED = {"issue_per_minute": 0, "request_rate": {"per_second": 10_000, "burst": 10_000}, "request_queue": 10_000}
-"""``security`` settings that switch the per-device limits off (for stress runs of the store)."""
-
-
 def env_int(name: str, default: int) -> int:
     """An integer size from the environment (the full-size runs set these)."""
     return int(os.environ.get(name) or default)
-
-
-def roomy_config(folder: Path, counters: int | None = None, end: int = 9999) -> Path:
-    """The commune center, always open, with numbers up to ``end`` (4 digits) so long runs never run out.
-
-    ``counters``: replace the counters by that many, each serving every service (for the load bench).
-    """
-    yaml = yaml_rt()
-    doc = yaml.load((ROOT / "config" / "commune.yaml").read_text(encoding="utf-8"))
-    doc["hours"]["enforce"] = False
-    doc["security"].update(UNLIMITED)  # these runs compress a day: a device asks far faster than in life
-    for service in doc["services"]:
-        service["numbers"]["end"] = end
-        service["numbers"]["pad"] = len(str(end))
-    if counters is not None:
-        ids = [s["id"] for s in doc["services"]]
-        doc["counters"] = [{"id": str(i), "name": f"Quầy {i}", "services": ids} for i in range(1, counters + 1)]
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "site.yaml"
-    with path.open("w", encoding="utf-8") as f:
-        yaml.dump(doc, f)
-    return path
 
 
 def late_subscriber_state(url: str, site: str, expected: Callable[[], dict[str, Any]], timeout: float = 5.0,

@@ -25,9 +25,10 @@ from hub.store import Store
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import HUB_CLIENT_ID, ErrorCode, EventType, Role
 from qms.config import yaml_rt
+from testkit.sites import roomy_config
 from tests.factories import HCM, local, make_site
 from tests.integration.hub_helpers import SITE, wait_for
-from tests.reliability.helpers import ROOT, roomy_config
+from tests.reliability.helpers import ROOT
 
 LIBFAKETIME = next((p for p in (Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"),
                                 Path("/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1"),

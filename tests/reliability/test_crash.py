@@ -21,17 +21,14 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import random
 import time
 
 import pytest
 
 from hub.store import Store
-from mqtt_bus.client import BusClient
-from mqtt_bus.contract import Role
 from qms.context import AppContext
-from tests.reliability.fleet import Answer, Device, EventLog, check_store, kiosk_plan, pad_plan
+from tests.reliability.fleet import EventLog, check_store, make_fleet
 from tests.reliability.helpers import StoreProbe, env_int, late_subscriber_state, wait_until
 from tests.reliability.hub_forkserver import HubForkServer
 
@@ -46,21 +43,9 @@ def test_sigkill_hub_at_random_moments(tmp_path, broker, roomy_site):
     rng = random.Random(SEED)
     ctx = AppContext(config_path=roomy_site, data_dir=tmp_path / "data")
     site, services, counters = ctx.site.site, list(ctx.site.services), list(ctx.site.counters)
-    answers: list[Answer] = []
-    done: queue.Queue[str | BaseException] = queue.Queue()
-    clients: list[BusClient] = []
-
-    def client(client_id: str, role: str) -> BusClient:
-        c = BusClient(broker.url, site, client_id, role, reconnect_delay=(0.05, 0.2))
-        clients.append(c)
-        return c
-
-    watcher = client("display-1", Role.DISPLAY)
-    events = EventLog(watcher)
-    devices = [Device(client(f"kiosk-{i}", Role.KIOSK), kiosk_plan(services), answers, done, random.Random(rng.random()))
-               for i in (1, 2, 3)]
-    devices += [Device(client(f"counter-{c}", Role.COUNTER), pad_plan(c), answers, done, random.Random(rng.random()))
-                for c in counters]
+    fleet = make_fleet(broker.url, site, services, counters, rng, reconnect_delay=(0.05, 0.2))
+    answers, done, devices, clients = fleet.answers, fleet.done, fleet.devices, fleet.clients
+    events = EventLog(fleet.display)
     for c in clients:
         c.start()
     assert all(c.wait_connected(5) for c in clients)
@@ -123,11 +108,8 @@ def test_sigkill_hub_at_random_moments(tmp_path, broker, roomy_site):
               f"{replays} repeated ids answered identically")
         assert hubs.stop() == 0, "the hub must stop cleanly on SIGTERM after all that"
     finally:
-        for d in devices:
-            d.todo.put(None)
         hubs.close()
-        for c in clients:
-            c.close(timeout=1.0)
+        fleet.close()
         if probe is not None:
             probe.close()
         if store is not None:

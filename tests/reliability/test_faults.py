@@ -11,7 +11,6 @@ import contextlib
 import json
 import logging
 import os
-import queue
 import random
 import select
 import shutil
@@ -32,13 +31,12 @@ from hub.store import Store
 from kiosk.menu import kiosk_view
 from kiosk.ports import Choice
 from kiosk.printing import printable_ticket
-from mqtt_bus.client import BusClient
 from mqtt_bus.contract import ErrorCode, Role
 from qms.context import AppContext
 from tests.factories import local, make_site
 from tests.fake_printer import FakePrinter
 from tests.integration.hub_helpers import Watcher, comparable_state, wait_for
-from tests.reliability.fleet import Answer, Device, EventLog, check_store, kiosk_plan, pad_plan
+from tests.reliability.fleet import EventLog, check_store, make_fleet
 from tests.reliability.helpers import ROOT, StoreProbe, late_subscriber_state
 from tests.reliability.hub_forkserver import HubForkServer
 
@@ -53,16 +51,10 @@ def test_broker_restarts_and_power_cuts_under_load(tmp_path, broker, roomy_site)
     rng = random.Random(11)
     ctx = AppContext(config_path=roomy_site, data_dir=tmp_path / "data")
     site, services, counters = ctx.site.site, list(ctx.site.services), list(ctx.site.counters)
-    answers: list[Answer] = []
-    done: queue.Queue[str | BaseException] = queue.Queue()
-    clients = [BusClient(broker.url, site, "display-1", Role.DISPLAY)]
-    display = Watcher(clients[0])
-    events = EventLog(clients[0])
-    devices = []
-    for client_id, plan in [*((f"kiosk-{i}", kiosk_plan(services)) for i in (1, 2, 3)),
-                            *((f"counter-{c}", pad_plan(c)) for c in counters)]:
-        clients.append(BusClient(broker.url, site, client_id, client_id.split("-")[0]))
-        devices.append(Device(clients[-1], plan, answers, done, random.Random(rng.random()), timeout=0.3))
+    fleet = make_fleet(broker.url, site, services, counters, rng, timeout=0.3)
+    answers, done, devices, clients = fleet.answers, fleet.done, fleet.devices, fleet.clients
+    display = Watcher(fleet.display)
+    events = EventLog(fleet.display)
     hubs = HubForkServer(roomy_site, ctx.data_dir, broker.url, tmp_path / "hub.log")
     bursts = 25
     try:
@@ -110,11 +102,8 @@ def test_broker_restarts_and_power_cuts_under_load(tmp_path, broker, roomy_site)
             store.close()
         assert hubs.stop() == 0
     finally:
-        for d in devices:
-            d.todo.put(None)
         hubs.close()
-        for c in clients:
-            c.close(timeout=1.0)
+        fleet.close()
 
 
 # --------------------------------------------------------------------------- printer failing mid-ticket

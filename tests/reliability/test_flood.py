@@ -1,4 +1,4 @@
-"""A kiosk floods the hub (bench/bench_flood.py, in its own processes) while 6 counters work.
+"""A kiosk floods the hub (testkit.flood, as bench/bench_flood.py, in its own processes) while 6 counters work.
 
 Issue 13: a kiosk sending 10,000 requests/s made a counter wait 10.6 s and took every number of a
 service in 2 minutes. Now the counters' ``call_next`` p99 stays under 200 ms, the kiosk is told
@@ -14,25 +14,13 @@ latency bound gets a second run when the first one is spoiled; the behaviour che
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 from mqtt_bus.contract import ErrorCode
-from tests.reliability.helpers import ROOT
+from testkit.flood import FloodSpec, report, run_flood
+from testkit.stats import percentile
 
 P99_BOUND_MS = 200.0
-
-
-def _bench_flood() -> ModuleType:
-    """bench/bench_flood.py as a module (bench/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("bench_flood", ROOT / "bench" / "bench_flood.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_flood"] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
 
 
 def _check_behaviour(result, spec) -> None:
@@ -52,15 +40,14 @@ def _check_behaviour(result, spec) -> None:
 
 
 def test_flooding_kiosk_does_not_delay_the_counters(broker):  # broker: skip cleanly where mosquitto is missing
-    bench = _bench_flood()
-    spec = bench.FloodSpec(seconds=5.0, rate=10_000.0, hub_nice=-5,
+    spec = FloodSpec(seconds=5.0, rate=10_000.0, hub_nice=-5,
                            tmp_root="/dev/shm" if Path("/dev/shm").is_dir() else None)
     p99s = []
     for _attempt in range(2):
-        result = bench.run_flood(spec)
-        print("\n" + bench.report(result))
+        result = run_flood(spec)
+        print("\n" + report(result))
         _check_behaviour(result, spec)
-        p99s.append(bench.percentile(result.flood_ms, 99))
+        p99s.append(percentile(result.flood_ms, 99))
         if p99s[-1] < P99_BOUND_MS:
             break
     assert min(p99s) < P99_BOUND_MS, f"counter call_next p99 during the flood: {p99s} ms"

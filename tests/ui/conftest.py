@@ -19,6 +19,6 @@ from tests.integration.conftest import broker, ctx, hub, make_client, site  # no
 def _window_size_restored():
     """Tests may resize the one shared window; the next test starts from the default size."""
     yield
-    from tests.ui.harness import window
+    from testkit.kivy_harness import window
 
     window().size = (1280, 800)

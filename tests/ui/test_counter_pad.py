@@ -8,8 +8,8 @@ from counter.desk import Desk
 from counter.pad_app import attach_keypad, build_pad, connect
 from devices.keypad import KeyMap
 from mqtt_bus.contract import EventType, Role
+from testkit.kivy_harness import find_by_id, pump, pump_until, screenshot, show, tap, window
 from tests.integration.hub_helpers import SITE, Watcher
-from tests.ui.harness import find_by_id, pump, pump_until, screenshot, show, tap, window
 
 PAD_SIZE = (800, 480)
 

@@ -13,7 +13,7 @@ from qms.config import load_config
 from queue_display.screen import BoardScreen
 from queue_display.settings import DisplaySettings
 from queue_display.viewmodel import BoardViewModel
-from tests.ui.harness import find_by_id, pump, pump_until, screenshot, show, window
+from testkit.kivy_harness import find_by_id, pump, pump_until, screenshot, show, window
 from ui_kit.fonts import register_fonts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +55,7 @@ def board(settings, lang="vi", connected=True, size=(1920, 1080)):
     vm = BoardViewModel(settings, lang, now=lambda: MORNING, flash_seconds=0.3)
     morning(vm, settings)
     vm.set_connected(connected)
-    pump_until(lambda: not vm.flashing, 2)
+    assert pump_until(lambda: not vm.flashing, 2), "the morning calls are still flashing"
     screen = show(BoardScreen(vm), size=size)
     pump(0.3)
     return vm, screen

@@ -13,8 +13,8 @@ from mqtt_bus.contract import Role
 from queue_display.app import Display
 from queue_display.settings import DisplaySettings
 from queue_display.voice import Voice
+from testkit.kivy_harness import pump, pump_until, screenshot, show, window
 from tests.integration.hub_helpers import wait_for
-from tests.ui.harness import pump, pump_until, screenshot, show, window
 from ui_kit.fonts import register_fonts
 
 TICKETS = ["tu-phap"] * 4 + ["chung-thuc"] * 2 + ["dat-dai"] * 2 + ["xa-hoi", "kinh-te"]
@@ -96,7 +96,7 @@ def test_commands_made_while_the_broker_or_hub_is_down_reach_the_board(ctx, brok
     vm = display.vm
     site = ctx.site.site
     kiosk, pad = make_client(broker.url, "kiosk-1", Role.KIOSK, site=site), make_client(broker.url, "counter-2",
-                                                                                       "counter", site=site)
+                                                                                       Role.COUNTER, site=site)
     for _ in range(3):
         assert kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=3)["ok"]
     assert pad.request("call_next", {"counter": "2"}, timeout=3)["result"]["ticket"]["number"] == "A001"

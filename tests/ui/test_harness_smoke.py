@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.uix.button import Button
 
-from tests.ui.harness import pump, screenshot, show, tap
+from testkit.kivy_harness import pump, screenshot, show, tap
 from ui_kit.fonts import register_fonts
 
 

@@ -20,8 +20,8 @@ from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import Role
 from qms.context import AppContext
-from tests.fake_printer import FakePrinter
-from tests.ui.harness import find_by_id, pump, pump_until, show, tap, window
+from testkit.kivy_harness import find_by_id, pump, pump_until, show, tap, window
+from tests.integration.test_printer_pty import FakePrinter
 from ui_kit.fonts import register_fonts
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,6 +24,7 @@ from kiosk.ui.widgets import FitLabel, Tile
 from kiosk.viewmodel import KioskSettings, KioskViewModel
 from mqtt_bus.contract import ErrorCode
 from qms.config import default_config_path, load_config
+from testkit.kivy_harness import SCREENS_DIR, show, window
 from tests.kiosk_fakes import (
     FakeHub,
     FakePrinter,
@@ -33,7 +34,6 @@ from tests.kiosk_fakes import (
     make_ticket,
     ok_response,
 )
-from tests.ui.harness import SCREENS_DIR, show, window
 from ui_kit.fonts import register_fonts
 
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}

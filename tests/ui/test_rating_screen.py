@@ -8,9 +8,9 @@ import pytest
 from counter.desk import Desk
 from counter.rating import build_rating, connect
 from mqtt_bus.contract import Role
+from testkit.kivy_harness import find_by_id, pump_until, screenshot, show, tap
 from tests.integration.hub_helpers import SITE
 from tests.ui import test_counter_pad as shared
-from tests.ui.harness import find_by_id, pump_until, screenshot, show, tap
 from tests.ui.test_counter_pad import PAD_SIZE, stored
 
 kiosk, keep_window_size = shared.kiosk, shared.keep_window_size  # fixtures (ctx and hub: conftest)

@@ -17,9 +17,9 @@ from kiosk.viewmodel import KioskSettings, KioskViewModel
 from mqtt_bus.contract import FaultCode, Role
 from qms.backup import backup_store, restore_store
 from qms.config import default_config_path, load_config
+from testkit.kivy_harness import find_by_id, pump, pump_until, screenshot, show, tap, window
 from tests.integration.hub_helpers import SITE
 from tests.kiosk_fakes import FakeHub, FakePrinter, ManualClock, RecordingSpeaker
-from tests.ui.harness import find_by_id, pump, pump_until, screenshot, show, tap, window
 from tests.ui.test_kiosk_screens import FIXED, problems, settle
 from ui_kit.fonts import register_fonts
 

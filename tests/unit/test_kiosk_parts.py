@@ -7,7 +7,6 @@ import json
 import re
 import string
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ from kiosk.printing import KioskPrinter, printable_ticket, qr_data
 from kiosk.voice import SilentSpeaker, Speaker
 from kiosk.wording import ahead_text, counters_text, spoken_number, wait_text
 from qms.config import default_config_path, load_config
+from tests.integration.hub_helpers import wait_for
 from tests.kiosk_fakes import make_ticket
 from ui_kit.paths import assets_dir
 
@@ -157,6 +157,8 @@ class SlowBackend:
 
     def __init__(self) -> None:
         self.played: list[bytes] = []
+        self.finished = 0
+        self.started = threading.Event()
         self.gate = threading.Event()
 
     def probe(self) -> None:
@@ -164,20 +166,19 @@ class SlowBackend:
 
     def play(self, wav: bytes, label: str) -> None:
         self.played.append(wav)
+        self.started.set()
         self.gate.wait(5)
+        self.finished += 1
 
 
 def test_speaker_never_blocks_and_newest_prompt_wins():
     backend = SlowBackend()
     speaker = Speaker(backend, synth=lambda text, lang: text.encode())
     speaker.say("one", "vi")
-    deadline = time.monotonic() + 5
-    while not backend.played and time.monotonic() < deadline:
-        time.sleep(0.01)
-    started = time.monotonic()
+    assert backend.started.wait(5)
     for word in ("two", "three", "four"):
-        speaker.say(word, "vi")  # "one" is still playing
-    assert time.monotonic() - started < 0.05
+        speaker.say(word, "vi")
+    assert backend.finished == 0, "say() waited for the prompt being played"
     backend.gate.set()
     assert speaker.wait_idle(5)
     assert backend.played == [b"one", b"four"]
@@ -231,13 +232,8 @@ def test_a_newer_prompt_cuts_the_one_being_played(tmp_path):
     wav = wav_bytes(FORMAT, silence(FORMAT, 200))
     speaker = Speaker(InterruptiblePlayer(AplayBackend(command=str(player))), synth=lambda text, lang: wav)
     speaker.say("first", "vi")
-    deadline = time.monotonic() + 5
-    while not log.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    started = time.monotonic()
+    assert wait_for(lambda: log.exists() and "start" in log.read_text())
     speaker.say("second", "vi")
-    while log.read_text().count("start") < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert time.monotonic() - started < 1.0  # the second did not wait 5 s
+    assert wait_for(lambda: log.read_text().count("start") == 2)  # well before the first's 5 s end
     assert log.read_text().split() == ["start", "start"]  # the first never reached its end
     speaker.stop(1.0)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from devices.led import FakeTransport, GenericAscii7Seg, LedBoards, open_led, parse_led_map
 from devices.led.boards import board_text
-from devices.led.transport import SerialTransport
+from devices.led.transport import LedUnavailable, SerialTransport
+from tests.integration.hub_helpers import wait_for
 
 
 def state(counter, number=None, status="open", seq=1):
@@ -78,28 +77,34 @@ def test_boards_follow_counter_state_and_skip_unchanged_texts():
     assert boards.shown == {"1": "----", "2": "B001"}
 
 
+class CountingTransport(FakeTransport):
+    """The fake port, counting the writes it refused while unplugged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = 0
+
+    def write(self, data: bytes) -> None:
+        try:
+            super().write(data)
+        except LedUnavailable:
+            self.refused += 1
+            raise
+
+
 def test_unplugged_port_is_retried_and_every_board_refreshed():
-    fake = FakeTransport()
+    fake = CountingTransport()
     boards = LedBoards(fake, GenericAscii7Seg(), threaded=True, retry_s=0.05)
     try:
         boards.apply_state(state("1", "A001", seq=1))
-        assert _wait(lambda: len(fake.writes) == 1)
+        assert wait_for(lambda: len(fake.writes) == 1)
         fake.broken = True
         boards.apply_state(state("2", "B001", seq=2))
-        time.sleep(0.15)
+        assert wait_for(lambda: fake.refused >= 2), "the unplugged port was not tried again"
         assert len(fake.writes) == 1
         fake.broken = False
         p = GenericAscii7Seg()
-        assert _wait(lambda: p.frame(2, "B001") in fake.writes and fake.writes.count(p.frame(1, "A001")) == 2)
+        assert wait_for(lambda: p.frame(2, "B001") in fake.writes and fake.writes.count(p.frame(1, "A001")) == 2)
     finally:
         boards.close()
     assert fake.closed
-
-
-def _wait(check, timeout=2.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return True
-        time.sleep(0.01)
-    return check()

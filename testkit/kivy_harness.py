@@ -7,18 +7,21 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kivy.base import EventLoop
 from kivy.tests.common import UnitTestTouch
 from kivy.uix.widget import Widget
 
-ROOT = Path(__file__).resolve().parents[2]
+if TYPE_CHECKING:  # importing kivy.core.window opens the window
+    from kivy.core.window import WindowBase
+
 # Screenshots go to a temp folder, so tests never rewrite tracked files; refresh the documentation's
 # pictures on purpose with `QMS_SHOTS=docs/screens .venv/bin/python -m pytest tests/ui`.
 SCREENS_DIR = Path(os.environ.get("QMS_SHOTS") or Path(tempfile.gettempdir()) / "qms-screens")
 
 
-def window():
+def window() -> WindowBase:
     """The one window of this process."""
     EventLoop.ensure_window()
     return EventLoop.window

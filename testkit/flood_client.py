@@ -1,8 +1,8 @@
 """A misbehaving kiosk: publishes ``issue_ticket`` requests as fast as it can (up to a rate), in its own process.
 
-Usage: ``python bench/flood_client.py URL SITE CLIENT_ID SECONDS RATE [QOS]``. Prints one JSON line:
+Usage: ``python testkit/flood_client.py URL SITE CLIENT_ID SECONDS RATE [QOS]``. Prints one JSON line:
 ``{"sent", "seconds", "answers", "codes": {code: count}, "answers_from_s", "answers_until_s"}`` (answers counted until 1 s after the end).
-Used by ``bench/bench_flood.py`` and ``tests/reliability/test_flood.py``.
+Started by :func:`testkit.flood.run_flood` (``bench/bench_flood.py`` and ``tests/reliability/test_flood.py``).
 """
 
 from __future__ import annotations
