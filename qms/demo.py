@@ -99,7 +99,7 @@ def _spawn_windows(ctx: AppContext, broker_url: str) -> list[subprocess.Popen[by
 
 def run_demo(ctx: AppContext, ns: argparse.Namespace) -> int:
     """Entry of ``qms demo``."""
-    from hub.run import start_hub
+    from qms.hub_service import start_hub
 
     ctx.overrides["ignore_hours"] = True  # the demo works at any hour
     if ns.data_dir is None and ctx.data_dir.name != "demo":

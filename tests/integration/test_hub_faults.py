@@ -9,11 +9,11 @@ import threading
 import time
 from pathlib import Path
 
-from hub.run import start_hub
 from hub.store import Store
 from mqtt_bus.client import BusClient
 from qms.config import load_config, to_site_def
 from qms.context import AppContext
+from qms.hub_service import start_hub
 from tests.integration.hub_helpers import SITE, Watcher, comparable_state, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

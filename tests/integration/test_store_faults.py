@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from hub.run import start_hub
 from qms.backup import backup_store
+from qms.hub_service import start_hub
 from tests.integration.hub_helpers import SITE
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -28,13 +28,13 @@ import pytest
 
 from devices.printer import PrinterService, PrinterUnavailable
 from devices.printer.fake import FakePrinter
-from hub.run import start_hub
 from hub.store import Store
 from kiosk.catalog import Catalog
 from kiosk.ports import Choice
 from kiosk.printing import printable_ticket
 from mqtt_bus.client import BusClient
 from qms.context import AppContext
+from qms.hub_service import start_hub
 from tests.factories import local, make_site
 from tests.integration.hub_helpers import Watcher, comparable_state, wait_for
 from tests.reliability.fleet import Answer, Device, EventLog, check_store, kiosk_plan, pad_plan

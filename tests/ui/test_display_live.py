@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from devices.led import FakeTransport, GenericAscii7Seg, LedBoards
-from hub.run import start_hub
+from qms.hub_service import start_hub
 from queue_display.announcer import FileSinkBackend
 from queue_display.announcer.fake import make_tone_pack
 from queue_display.app import Display

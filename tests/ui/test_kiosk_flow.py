@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from hub.run import start_hub
 from kiosk.app import Kiosk, build_kiosk
 from kiosk.ui import choose
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClient
 from qms.context import AppContext
+from qms.hub_service import start_hub
 from tests.integration.test_printer_pty import FakePrinter
 from tests.ui.harness import find_by_id, pump, pump_until, show, tap, window
 from ui_kit.fonts import register_fonts

@@ -9,7 +9,6 @@ import pytest
 
 from counter.catalog import Catalog as CounterCatalog
 from counter.pad_app import build_pad, connect
-from hub.run import start_hub
 from kiosk.catalog import Catalog
 from kiosk.fakes import FakeHub, FakePrinter, ManualClock, RecordingSpeaker
 from kiosk.hublink import HubLink
@@ -17,6 +16,7 @@ from kiosk.ui.root import KioskRoot
 from kiosk.viewmodel import KioskSettings, KioskViewModel
 from qms.backup import backup_store, restore_store
 from qms.config import default_config_path, load_config
+from qms.hub_service import start_hub
 from tests.integration.hub_helpers import SITE
 from tests.ui.harness import find_by_id, pump, pump_until, screenshot, show, tap, window
 from tests.ui.test_kiosk_screens import FIXED, problems, settle
