@@ -140,7 +140,7 @@ def cmd_hub(ctx: AppContext, ns: argparse.Namespace) -> int:
     from qms.logs import setup_logging
 
     setup_logging(ctx.data_dir, "hub")
-    return run_hub(ctx, ns.stop_event or catch_stop_signals())
+    return run_hub(ctx, ns.stop_event if ns.stop_event is not None else catch_stop_signals())
 
 
 def cmd_app(ctx: AppContext, ns: argparse.Namespace) -> int:

@@ -15,13 +15,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from mqtt_bus.client import BusClient
 from qms.broker import start_embedded
 from qms.context import AppContext
+from qms.stop_signals import catch_stop_signals
 from ui_kit.boot import headless_requested
 
 Runner = Callable[[str, dict[str, Any]], dict[str, Any]]
@@ -107,9 +107,7 @@ def run_demo(ctx: AppContext, ns: argparse.Namespace) -> int:
     if ns.fresh and ctx.data_dir.exists():
         shutil.rmtree(ctx.data_dir)
     ctx.data_dir.mkdir(parents=True, exist_ok=True)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = catch_stop_signals()
     broker = start_embedded(ctx.data_dir)
     hub = start_hub(ctx, broker.url)
     children: list[subprocess.Popen[bytes]] = []
