@@ -79,7 +79,7 @@ def test_late_display_sees_retained_state_at_once(hub, monitor, broker, make_cli
         ok(monitor.request("issue_ticket", {"service": ("tu-phap", "chung-thuc")[i % 2]}))
     for i in range(20):
         ok(monitor.request("call_next", {"counter": str(1 + i % 6)}))
-    wait_for(lambda: hub.published_seq == hub.store.last_seq())
+    assert wait_for(lambda: hub.published_seq == hub.store.last_seq()), "the hub did not publish all events"
     display = make_client(broker.url, "display-1", "display", site=SITE, start=False)
     watcher = Watcher(display)
     t0 = time.monotonic()
