@@ -85,10 +85,10 @@ def bench_screen(n: int) -> None:
 def bench_latency(calls: int) -> None:
     from kivy.base import EventLoop
 
-    from hub.run import start_hub
     from mqtt_bus.broker import EmbeddedBroker
     from mqtt_bus.client import BusClient
     from qms.context import AppContext
+    from qms.hub_service import start_hub
     from queue_display.app import Display
     from queue_display.settings import DisplaySettings
 

@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ["QMS_HEADLESS"] = "1"
 
-from hub.run import start_hub  # noqa: E402
 from mqtt_bus.broker import EmbeddedBroker  # noqa: E402
 from qms.context import AppContext  # noqa: E402
+from qms.hub_service import start_hub  # noqa: E402
 
 OK_REPLY = 0x12  # DLE EOT 1/2/3/4: online, no error, paper present
 

@@ -85,7 +85,7 @@ class TokenBucket:
 class Queued:
     """One request waiting for the worker; ``refuse_wait_s`` set: answer ``rate_limited`` instead of running it."""
 
-    topic: str
+    client_id: str
     raw: bytes
     refuse_wait_s: float | None = None
 
@@ -111,7 +111,7 @@ class FairQueue:
         self._cond = threading.Condition()
         self._closed = False
 
-    def offer(self, client_id: str, topic: str, raw: bytes) -> bool:
+    def offer(self, client_id: str, raw: bytes) -> bool:
         """Queue a request from the network thread; False when it was dropped (over the rate or queue full)."""
         now = self.clock()
         with self._cond:
@@ -119,10 +119,10 @@ class FairQueue:
             if client is None:
                 client = self._clients[client_id] = _Client(TokenBucket(self.rate_for(client_id)))
             if client.bucket.take(now):
-                item = Queued(topic, raw)
+                item = Queued(client_id, raw)
             elif now - client.last_refusal >= REFUSAL_INTERVAL_S:
                 client.last_refusal = now
-                item = Queued(topic, raw, refuse_wait_s=client.bucket.wait_s())
+                item = Queued(client_id, raw, refuse_wait_s=client.bucket.wait_s())
             else:
                 client.dropped += 1
                 return False

@@ -113,6 +113,10 @@ class Hub:
         self.bus.on_connection_change = None  # closing is not losing the broker
         self.bus.close()
 
+    def alive(self) -> bool:
+        """True while every hub thread runs (a service stops telling its watchdog when one died)."""
+        return all(thread.is_alive() for thread in self._threads)
+
     def _connection_changed(self, connected: bool) -> None:
         if connected:
             log.info("hub connected to the broker; republishing all retained state")
@@ -123,14 +127,14 @@ class Hub:
 
     # ------------------------------------------------------------------ requests
     def _enqueue(self, topic: str, raw: bytes) -> None:
-        """On the network thread: parse the topic and queue (or drop) the request; nothing more."""
+        """On the network thread: read the client id off the topic and queue (or drop) the request; nothing more."""
         try:
             kind, client_id = self.topics.parse(topic)
         except ValueError:
             log.warning("request on unexpected topic %s dropped", topic)
             return
         if kind == "request":
-            self._requests.offer(client_id, topic, raw)
+            self._requests.offer(client_id, raw)
 
     def _work(self) -> None:
         while not self._stop.is_set():
@@ -138,20 +142,18 @@ class Hub:
             if item is None:
                 return
             try:
-                self._handle(item.topic, item.raw, item.refuse_wait_s)
+                self._handle(item.client_id, item.raw, item.refuse_wait_s)
             except Exception:
-                log.exception("request on %s failed unexpectedly", item.topic)
+                log.exception("request from %s failed unexpectedly", item.client_id)
 
-    def _handle(self, topic: str, raw: bytes, refuse_wait_s: float | None = None) -> None:
-        _, client_id = self.topics.parse(topic)
-        reply_to = self.topics.response(client_id)
+    def _handle(self, client_id: str, raw: bytes, refuse_wait_s: float | None = None) -> None:
         if refuse_wait_s is not None:
             response = rate_limited(request_id_of(raw), refuse_wait_s,
                                     f"too many requests from {client_id} (security.request_rate)")
         else:
             response = self.answer(client_id, raw)
         self.handled += 1
-        self.bus.publish_json(reply_to, response)
+        self.bus.publish_json(self.topics.response(client_id), response)
         self._wake.set()
 
     def answer(self, client_id: str, raw: bytes) -> dict[str, Any]:

@@ -154,12 +154,10 @@ class Store:
             self._conn.execute("COMMIT")
 
     # ------------------------------------------------------------------ state
-    def _load(self, conn: sqlite3.Connection, extra_ticket: str | None = None) -> QueueState:
+    def _load(self, conn: sqlite3.Connection) -> QueueState:
+        """The live state from the tables: the open tickets, the counters and the service days."""
         state = QueueState.initial(self.site)
-        rows = conn.execute("SELECT * FROM tickets WHERE status IN ('waiting', 'called')").fetchall()
-        if extra_ticket:
-            rows += conn.execute("SELECT * FROM tickets WHERE id = ?", (extra_ticket,)).fetchall()
-        for row in rows:
+        for row in conn.execute("SELECT * FROM tickets WHERE status IN ('waiting', 'called')"):
             if row["service"] in self.site.services:
                 ticket = _ticket_from_row(row)
                 state.tickets[ticket.id] = ticket

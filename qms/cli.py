@@ -8,16 +8,15 @@ import json
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from devices.printer.errors import PrinterUnavailable
-from hub.store_guard import StoreFault, corrupt, is_damage
-from mqtt_bus.broker import BrokerUnavailable
-from qms.broker import BrokerNotFound
-from qms.config import ConfigError
-from qms.context import AppContext
+from qms.stop_signals import catch_stop_signals
 
-Handler = Callable[[AppContext, argparse.Namespace], int]
+if TYPE_CHECKING:
+    from qms.context import AppContext
+
+Handler = Callable[["AppContext", argparse.Namespace], int]
+HUB_VERB = "hub"
 
 APPS = (  # verb, module with run(ctx, ns), help
     ("kiosk", "kiosk.main", "the citizen kiosk (touchscreen, ticket printer)"),
@@ -137,11 +136,11 @@ def cmd_ports(ctx: AppContext, ns: argparse.Namespace) -> int:
 
 
 def cmd_hub(ctx: AppContext, ns: argparse.Namespace) -> int:
-    from hub.run import run_hub
+    from qms.hub_service import run_hub
     from qms.logs import setup_logging
 
     setup_logging(ctx.data_dir, "hub")
-    return run_hub(ctx)
+    return run_hub(ctx, ns.stop_event if ns.stop_event is not None else catch_stop_signals())
 
 
 def cmd_app(ctx: AppContext, ns: argparse.Namespace) -> int:
@@ -176,18 +175,34 @@ def cmd_demo(ctx: AppContext, ns: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------- parser
+COMMON_OPTIONS = (  # the options every verb takes, each with one value
+    ("--config", "site config file (env QMS_CONFIG; default: the commune center)"),
+    ("--data-dir", "where the store and logs live (env QMS_DATA_DIR)"),
+    ("--broker", "mqtt://[user:pass@]host:port or 'embedded' (env QMS_BROKER)"),
+    ("--printer", "this device's printer URL, e.g. serial:///dev/ttyUSB0?baudrate=9600 (env QMS_PRINTER)"),
+)
+
+
+def verb_of(argv: Sequence[str]) -> str | None:
+    """The verb of a command line, read before the parser is built (building it imports every tool):
+    the first word that is neither an option nor the value of one of ``COMMON_OPTIONS``."""
+    words = iter(argv)
+    takes_value = {name for name, _ in COMMON_OPTIONS}
+    for word in words:
+        if word in takes_value:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every verb."""
     def options(default: Any) -> argparse.ArgumentParser:
         """The options every verb takes; after the verb they must not reset values given before it."""
         p = argparse.ArgumentParser(add_help=False)
-        p.add_argument("--config", default=default, help="site config file (env QMS_CONFIG; default: the commune "
-                                                         "center)")
-        p.add_argument("--data-dir", default=default, help="where the store and logs live (env QMS_DATA_DIR)")
-        p.add_argument("--broker", default=default, help="mqtt://[user:pass@]host:port or 'embedded' "
-                                                         "(env QMS_BROKER)")
-        p.add_argument("--printer", default=default, help="this device's printer URL, e.g. "
-                                                          "serial:///dev/ttyUSB0?baudrate=9600 (env QMS_PRINTER)")
+        for name, help_ in COMMON_OPTIONS:
+            p.add_argument(name, default=default, help=help_)
         return p
 
     top, common = options(None), options(argparse.SUPPRESS)
@@ -223,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     verb(printer, "test", cmd_printer_test, "print the test page: one Vietnamese line in every mode")
     verb(printer, "status", cmd_printer_status, "query paper and online state (no reply = offline)")
     verb(verbs, "ports", cmd_ports, "list serial/USB ports with their stable by-id names")
-    verb(verbs, "hub", cmd_hub, "serve the queue over MQTT (answers requests, publishes events and state)")
+    verb(verbs, HUB_VERB, cmd_hub, "serve the queue over MQTT (answers requests, publishes events and state)")
     for name, module, help_ in APPS:
         app = verb(verbs, name, cmd_app, help_)
         app.set_defaults(app_module=module, app_role=name)
@@ -246,8 +261,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qms`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # first thing, before the imports below: a stop that reaches the hub while it starts exits 0
+    stop = catch_stop_signals() if verb_of(argv) == HUB_VERB else None
+    from devices.printer.errors import PrinterUnavailable
+    from hub.store_guard import StoreFault, corrupt, is_damage
+    from mqtt_bus.broker import BrokerUnavailable
+    from qms.broker import BrokerNotFound
+    from qms.config import ConfigError
+    from qms.context import AppContext
+
     parser = build_parser()
     ns = parser.parse_args(argv)
+    ns.stop_event = stop
     try:
         ctx = AppContext.resolve(ns.config, ns.data_dir, ns.broker, ns.printer)
     except ValueError as err:  # the board's env file cannot be read: one line, no traceback

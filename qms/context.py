@@ -18,18 +18,20 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
-from hub.clock import ClockGuard, ClockPolicy
-from hub.store import Store
-from hub.store_guard import open_checked
 from mqtt_bus.url import parse_broker_url
 from qms.broker import resolve_url
 from qms.config import SiteConfig, default_config_path, load_config, to_site_def
 from qms.config.schema import ClockCfg
 from qms.envfile import read_env
 from queue_core import SiteDef
+
+if TYPE_CHECKING:  # the store is imported by the verbs that open it, not by every device's process
+    from hub.clock import ClockPolicy
+    from hub.store import Store
 
 STORE_FILE = "queue.sqlite3"
 SYSTEM_ENV_FILE = Path("/etc/qms/qms.env")
@@ -69,6 +71,8 @@ def default_data_dir() -> Path:
 
 def clock_policy(cfg: ClockCfg) -> ClockPolicy:
     """The config's ``clock`` section as the store's tolerances."""
+    from hub.clock import ClockPolicy
+
     return ClockPolicy(timedelta(seconds=cfg.max_step_s), timedelta(seconds=cfg.max_back_s),
                        timedelta(days=cfg.max_gap_days))
 
@@ -149,5 +153,9 @@ class AppContext:
     def open_store(self) -> Store:
         """Open (and create or migrate) the store, judging the board's clock (hub/clock.py); raises
         ``StoreFault`` for a missing, damaged or foreign one."""
+        from hub.clock import ClockGuard
+        from hub.store import Store
+        from hub.store_guard import open_checked
+
         return open_checked(self.store_path, self.data_dir, self.site.site,
                             lambda: Store(self.store_path, self.site, guard=ClockGuard(clock_policy(self.config.clock))))

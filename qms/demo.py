@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from mqtt_bus.client import BusClient
 from mqtt_bus.contract import Role
 from qms.broker import start_embedded
 from qms.context import AppContext
+from qms.stop_signals import catch_stop_signals
 from ui_kit.boot import headless_requested
 
 Runner = Callable[[str, dict[str, Any]], dict[str, Any]]
@@ -100,7 +100,7 @@ def _spawn_windows(ctx: AppContext, broker_url: str) -> list[subprocess.Popen[by
 
 def run_demo(ctx: AppContext, ns: argparse.Namespace) -> int:
     """Entry of ``qms demo``."""
-    from hub.run import start_hub
+    from qms.hub_service import start_hub
 
     ctx.overrides["ignore_hours"] = True  # the demo works at any hour
     if ns.data_dir is None and ctx.data_dir.name != "demo":
@@ -108,9 +108,7 @@ def run_demo(ctx: AppContext, ns: argparse.Namespace) -> int:
     if ns.fresh and ctx.data_dir.exists():
         shutil.rmtree(ctx.data_dir)
     ctx.data_dir.mkdir(parents=True, exist_ok=True)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = catch_stop_signals()
     broker = start_embedded(ctx.data_dir)
     hub = start_hub(ctx, broker.url)
     children: list[subprocess.Popen[bytes]] = []

@@ -29,8 +29,6 @@ ARG_SPECS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
 READ_ONLY_ACTIONS = frozenset({"snapshot", "clock", "events_since"})
 """Actions that only read (answered by the hub or the store, not the engine): ``snapshot`` → the
 retained state; ``clock`` → ``{"now": ISO time}`` (the hub's clock); ``events_since`` → missed events."""
-MUTATING_ACTIONS = frozenset(ARG_SPECS) - READ_ONLY_ACTIONS
-"""Every other action above changes the store."""
 EVENTS_SINCE_MAX = 200
 """``events_since`` returns at most this many events per answer (its default ``limit``)."""
 

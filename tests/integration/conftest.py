@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from hub.run import start_hub
 from hub.server import Hub
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import Role
 from qms.context import AppContext
+from qms.hub_service import start_hub
 
 
 def _start(data_dir, **kwargs) -> EmbeddedBroker:

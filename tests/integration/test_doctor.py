@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hub.run import start_hub
 from mqtt_bus.acl import write_password_file
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker, free_port
 from qms import doctor
 from qms.broker import URL_FILE
 from qms.context import AppContext
+from qms.hub_service import start_hub
 from tests.integration.hub_helpers import wait_for
 
 BAD_CONFIG = "site: {id: 'Bad Id', name: x}\nservices: []\ncounters: []\n"

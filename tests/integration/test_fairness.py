@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from hub.fairness import IssueLimit
-from hub.run import start_hub
 from mqtt_bus.client import new_request_id
 from mqtt_bus.contract import ErrorCode, Role
 from qms.context import AppContext
+from qms.hub_service import start_hub
 from tests.integration.hub_helpers import SITE
 
 ROOT = Path(__file__).resolve().parents[2]

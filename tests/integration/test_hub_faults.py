@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -9,12 +10,14 @@ import threading
 import time
 from pathlib import Path
 
-from hub.run import start_hub
+import pytest
+
 from hub.store import Store
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import Role
 from qms.config import load_config, to_site_def
 from qms.context import AppContext
+from qms.hub_service import start_hub
 from tests.integration.hub_helpers import SITE, Watcher, comparable_state, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +27,16 @@ def hub_process(config: Path, data_dir: Path, url: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "qms.cli", "--config", str(config), "--data-dir", str(data_dir),
                              "--broker", url, "hub"], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
+
+
+def catches(pid: int, sig: signal.Signals) -> bool:
+    """True once process ``pid`` has a handler for ``sig`` (Linux: the SigCgt mask in /proc/PID/status)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except FileNotFoundError:
+        return False
+    mask = next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(mask, 16) >> (sig - 1) & 1)
 
 
 def burst(client: BusClient, count: int, results: list, errors: list, services=("tu-phap", "chung-thuc")) -> None:
@@ -130,3 +143,59 @@ def test_hub_started_before_broker_comes_up(tmp_path, broker, make_client, alway
     finally:
         hub.stop()
         hub.store.close()
+
+
+HEAVY_MODULES = ("qms.config", "devices.printer", "mqtt_bus.client", "hub.store", "qms.hub_service")
+SPY_ON_SIGTERM = """
+import json, os, signal, sys
+install = signal.signal
+def spy(sig, handler):
+    if sig == signal.SIGTERM:  # the moment the hub's handler goes in: what has the process imported?
+        print(json.dumps(sorted(sys.modules)), flush=True)
+        os._exit(0)
+    return install(sig, handler)
+signal.signal = spy
+from qms.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_hub_catches_its_stop_signals_before_the_heavy_imports(tmp_path, always_open_config):
+    """``qms hub`` puts its SIGTERM handler in first thing, so that a stop while it starts exits 0."""
+    done = subprocess.run([sys.executable, "-c", SPY_ON_SIGTERM, "--config", str(always_open_config),
+                           "--data-dir", str(tmp_path / "data"), "--broker", "mqtt://127.0.0.1:9", "hub"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout, done.stderr
+    imported = set(json.loads(done.stdout))
+    assert "qms.cli" in imported
+    assert not [m for m in HEAVY_MODULES if m in imported]
+    assert not (tmp_path / "data").exists(), "nothing of the start-up may come before the handler"
+
+
+@pytest.mark.parametrize("moment", ["at once", "0.05 s", "0.2 s", "0.5 s", "serving"])
+def test_sigterm_while_the_hub_starts_exits_0(tmp_path, broker, make_client, always_open_config, moment):
+    """A stop at any moment of the start-up, from the hub's first line of Python on, is a clean exit 0."""
+    data = tmp_path / "data"
+    hub = hub_process(always_open_config, data, broker.url)
+    try:
+        assert wait_for(lambda: catches(hub.pid, signal.SIGTERM) or hub.poll() is not None, timeout=20, interval=0.001)
+        assert hub.poll() is None, hub.stderr.read().decode()
+        if moment == "serving":
+            monitor = make_client(broker.url, "monitor-1", "monitor", site=SITE)
+            assert monitor.request("snapshot", {}, timeout=10)["ok"]
+        elif moment != "at once":
+            time.sleep(float(moment.split()[0]))
+        hub.send_signal(signal.SIGTERM)
+        code = hub.wait(20)
+    finally:
+        if hub.poll() is None:
+            hub.kill()
+            hub.wait()
+    log = hub.stderr.read().decode()
+    assert code == 0, log
+    assert "Traceback" not in log, log
+    assert "hub stopped" in log, log
+    assert not (data / "hub.lock").exists(), "the restore lock outlived the hub"
+    assert not (data / "queue.sqlite3-wal").exists(), "the store was not closed (its WAL is left)"
+    if moment == "serving":
+        assert (data / "queue.sqlite3").exists()

@@ -7,10 +7,10 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 from hub.retention import Pruner
-from hub.run import start_hub
 from hub.server import PUBLISHED_SEQ_KEY
 from hub.store import Store
 from mqtt_bus.contract import ErrorCode, Role
+from qms.hub_service import start_hub
 from tests.integration.hub_helpers import SITE, Watcher, wait_for
 
 NOW = datetime.now(UTC)

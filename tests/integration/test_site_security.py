@@ -16,12 +16,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from hub.run import start_hub
 from mqtt_bus.broker import EmbeddedBroker
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import HUB_CLIENT_ID, ErrorCode, EventType, Role
 from mqtt_bus.topics import Topics
 from qms.context import AppContext
+from qms.hub_service import start_hub
 from tests.install.site_broker import site_broker
 from tests.integration.hub_helpers import SITE, wait_for
 

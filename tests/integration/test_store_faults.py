@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from hub.run import start_hub
 from mqtt_bus.contract import HUB_CLIENT_ID, ErrorCode, FaultCode, Role
 from qms.backup import backup_store
+from qms.hub_service import start_hub
 from tests.integration.hub_helpers import SITE
 
 ROOT = Path(__file__).resolve().parents[2]

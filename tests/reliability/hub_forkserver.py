@@ -33,8 +33,11 @@ def _die_with_parent() -> None:
 def serve(log_file: str, argv: list[str]) -> None:
     """The fork server's loop (runs in its own process)."""
     import qms.cli  # everything the hub needs, imported once
-    from hub import run, server, store  # noqa: F401
-    from qms import logs  # noqa: F401
+    from hub import server, store  # noqa: F401
+    from qms import (
+        hub_service,  # noqa: F401
+        logs,  # noqa: F401
+    )
 
     _die_with_parent()
     children: set[int] = set()

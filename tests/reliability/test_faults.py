@@ -26,13 +26,13 @@ from typing import Any
 import pytest
 
 from devices.printer import PrinterService, PrinterUnavailable
-from hub.run import start_hub
 from hub.store import Store
 from kiosk.menu import kiosk_view
 from kiosk.ports import Choice
 from kiosk.printing import printable_ticket
 from mqtt_bus.contract import ErrorCode, Role
 from qms.context import AppContext
+from qms.hub_service import start_hub
 from tests.factories import local, make_site
 from tests.fake_printer import FakePrinter
 from tests.integration.hub_helpers import Watcher, comparable_state, wait_for

@@ -33,12 +33,12 @@ from hypothesis import strategies as st
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.authz import role_of
-from hub.run import hub_limits
 from hub.server import Hub
 from hub.store import Store
 from mqtt_bus.client import BusClient, encode_payload
 from mqtt_bus.contract import HUB_CLIENT_ID, ErrorCode, EventType, Role
 from qms.context import AppContext
+from qms.hub_service import hub_limits
 from queue_core.actions import ARG_SPECS
 from tests.reliability.helpers import env_int
 from tests.reliability.hub_forkserver import HubForkServer

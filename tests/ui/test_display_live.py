@@ -8,8 +8,8 @@ import pytest
 from devices.led import FakeTransport, GenericAscii7Seg, LedBoards
 from devices.voice import FileSinkBackend
 from devices.voice.fake import make_tone_pack
-from hub.run import start_hub
 from mqtt_bus.contract import Role
+from qms.hub_service import start_hub
 from queue_display.app import Display
 from queue_display.settings import DisplaySettings
 from queue_display.voice import Voice

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from hub.run import start_hub
 from kiosk.app import Kiosk, build_kiosk
 from kiosk.ui import choose
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import Role
 from qms.context import AppContext
+from qms.hub_service import start_hub
 from testkit.kivy_harness import find_by_id, pump, pump_until, show, tap, window
 from tests.integration.test_printer_pty import FakePrinter
 from ui_kit.fonts import register_fonts

@@ -9,7 +9,6 @@ import pytest
 
 from counter.desk import Desk
 from counter.pad_app import build_pad, connect
-from hub.run import start_hub
 from kiosk.hublink import HubLink
 from kiosk.menu import kiosk_view
 from kiosk.ui.root import KioskRoot
@@ -17,6 +16,7 @@ from kiosk.viewmodel import KioskSettings, KioskViewModel
 from mqtt_bus.contract import FaultCode, Role
 from qms.backup import backup_store, restore_store
 from qms.config import default_config_path, load_config
+from qms.hub_service import start_hub
 from testkit.kivy_harness import find_by_id, pump, pump_until, screenshot, show, tap, window
 from tests.integration.hub_helpers import SITE
 from tests.kiosk_fakes import FakeHub, FakePrinter, ManualClock, RecordingSpeaker

@@ -26,9 +26,9 @@ def test_queue_serves_clients_in_turn_whatever_their_backlog():
     clock = FakeClock()
     q = FairQueue(Limits(device_rate=Rate(1000, 1000)).rate_for, per_client=100, clock=clock)
     for i in range(50):
-        q.offer("kiosk-1", "t", b"flood%d" % i)
-    q.offer("counter-1", "t", b"next")
-    q.offer("counter-2", "t", b"next")
+        q.offer("kiosk-1", b"flood%d" % i)
+    q.offer("counter-1", b"next")
+    q.offer("counter-2", b"next")
     served = [q.take(0).raw for _ in range(4)]
     assert served[:3] == [b"flood0", b"next", b"next"], "a counter waits for one flood request, not fifty"
     assert q.pending() == 48
@@ -37,21 +37,21 @@ def test_queue_serves_clients_in_turn_whatever_their_backlog():
 def test_flood_over_the_rate_gets_one_refusal_a_second_and_the_rest_is_dropped_and_counted():
     clock = FakeClock()
     q = FairQueue(Limits(device_rate=Rate(20, 40)).rate_for, per_client=100, clock=clock)
-    accepted = [q.offer("kiosk-1", "t", b"r") for _ in range(1000)]
+    accepted = [q.offer("kiosk-1", b"r") for _ in range(1000)]
     assert sum(accepted) == 41  # the burst, plus one request kept to be answered rate_limited
     items = [q.take(0) for _ in range(41)]
     refusals = [i for i in items if i.refuse_wait_s is not None]
     assert len(refusals) == 1 and 0 < refusals[0].refuse_wait_s <= 0.05
     assert q.take(0) is None
     clock.now += 1.0  # a second later: 20 more tokens, one more refusal
-    assert sum(q.offer("kiosk-1", "t", b"r") for _ in range(1000)) == 21
+    assert sum(q.offer("kiosk-1", b"r") for _ in range(1000)) == 21
     assert q.take_drop_counts() == {"kiosk-1": (1938, 0)}
     assert q.take_drop_counts() == {}
 
 
 def test_monitors_are_generous_and_a_full_queue_drops():
     q = FairQueue(Limits(per_client_queue=10).rate_for, per_client=10, clock=FakeClock())
-    assert sum(q.offer("monitor-tech", "t", b"r") for _ in range(15)) == 10  # rate fine, queue full
+    assert sum(q.offer("monitor-tech", b"r") for _ in range(15)) == 10  # rate fine, queue full
     assert q.take_drop_counts() == {"monitor-tech": (0, 5)}
 
 
@@ -60,10 +60,10 @@ def test_drop_log_writes_one_line_per_client_and_interval(caplog):
     q = FairQueue(Limits().rate_for, clock=clock)
     drops = DropLog(q, interval_s=10.0)
     for _ in range(500):
-        q.offer("kiosk-1", "t", b"r")
+        q.offer("kiosk-1", b"r")
     drops.maybe_log()
     for _ in range(500):
-        q.offer("kiosk-1", "t", b"r")
+        q.offer("kiosk-1", b"r")
     drops.maybe_log()  # within the interval: nothing more
     assert len([r for r in caplog.records if "kiosk-1 is flooding" in r.getMessage()]) == 1
     clock.now += 10.0
@@ -97,17 +97,17 @@ def test_quiet_clients_are_forgotten_but_a_flooder_keeps_its_empty_bucket():
     clock = FakeClock()
     q = FairQueue(Limits().rate_for, clock=clock)
     for i in range(100):  # e.g. random client ids on a broker without the ACL
-        q.offer(f"kiosk-{i}", "t", b"r")
+        q.offer(f"kiosk-{i}", b"r")
     for _ in range(100):
         q.take(0)
     for _ in range(60):
-        q.offer("kiosk-0", "t", b"r")
+        q.offer("kiosk-0", b"r")
     while q.take(0) is not None:
         pass
     q.take_drop_counts()
     clock.now += 0.5  # kiosk-1..99 spent one token each: full again after 0.05 s
     assert q.forget_idle() == 99 and q.clients() == 1
-    assert sum(q.offer("kiosk-0", "t", b"r") for _ in range(100)) <= 11, "the flooder's bucket was kept"
+    assert sum(q.offer("kiosk-0", b"r") for _ in range(100)) <= 11, "the flooder's bucket was kept"
     clock.now += 3.0
     q.take_drop_counts()
     while q.take(0) is not None:
