@@ -14,9 +14,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from devices.voice.player import AplayBackend, AudioUnavailable, NullBackend, PlaybackBackend, make_backend
+from devices.voice.player import AplayBackend, AudioUnavailable, NullBackend, PlaybackBackend
 from devices.voice.tts import synthesize
 from devices.voice.wavio import duration_s, wav_bytes
+from ui_kit.sound import app_backend
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def pick_backend(specs: tuple[str, ...] = ("aplay", "paplay", "kivy")) -> Playba
     """The first audio backend that works here (aplay/paplay made interruptible), else a silent one."""
     for spec in specs:
         try:
-            backend = make_backend(spec)
+            backend = app_backend(spec)
             backend.probe()
             return InterruptiblePlayer(backend) if isinstance(backend, AplayBackend) else backend
         except (AudioUnavailable, ValueError, OSError) as exc:

@@ -38,12 +38,12 @@ def _make_voice(ctx: AppContext, ns: argparse.Namespace, settings: DisplaySettin
     """The announcer wiring, or None with ``--no-voice``."""
     if ns.no_voice:
         return None
-    from devices.voice import make_backend
     from devices.voice.build import ensure_pack
+    from ui_kit.sound import app_backend
 
     from .voice import Voice
 
-    backend = make_backend(ns.audio)
+    backend = app_backend(ns.audio)
     return Voice(settings, backend, lambda: ensure_pack(ns.voice, cache_dir=ctx.data_dir / "voice"))
 
 

@@ -13,8 +13,9 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from devices.voice import Announcer, PackError, PlaybackBackend, VoicePack, make_backend
+from devices.voice import Announcer, PackError, PlaybackBackend, VoicePack
 from devices.voice.tts import espeak_binary
+from ui_kit.sound import app_backend
 
 from .settings import DisplaySettings, spoken_counter
 
@@ -29,7 +30,7 @@ class Voice:
     def __init__(self, settings: DisplaySettings, backend: str | PlaybackBackend,
                  load_pack: Callable[[], VoicePack]) -> None:
         self.settings = settings
-        self.backend = make_backend(backend) if isinstance(backend, str) else backend
+        self.backend = app_backend(backend) if isinstance(backend, str) else backend
         self._load_pack = load_pack
         self.announcer: Announcer | None = None
         self.failed: str | None = None

@@ -5,8 +5,8 @@ Pure parts: :mod:`.vi_numbers` / :mod:`.en_numbers` (number words), :mod:`.langu
 rules), :mod:`.sequence` (clip sequences), :mod:`.pack` (voice packs).
 Edges: :mod:`.render` (WAV concatenation), :mod:`.player` (playback backends: the one ``aplay`` /
 ``paplay`` command line), :mod:`.announcer` (queue and worker thread), :mod:`.tts` and :mod:`.build`
-(espeak-ng), :mod:`.wavio` (WAV files). No Kivy at import time (the ``kivy`` backend imports it
-when used) and nothing of the apps.
+(espeak-ng), :mod:`.wavio` (WAV files). No Kivy (the apps add their Kivy sound backend:
+:mod:`ui_kit.sound`) and nothing of the apps.
 """
 
 from .announcer import Announcer
@@ -15,7 +15,6 @@ from .player import (
     AplayBackend,
     AudioUnavailable,
     FileSinkBackend,
-    KivySoundBackend,
     NullBackend,
     PlaybackBackend,
     make_backend,
@@ -30,7 +29,6 @@ __all__ = [
     "AplayBackend",
     "AudioUnavailable",
     "FileSinkBackend",
-    "KivySoundBackend",
     "MissingClipError",
     "NullBackend",
     "PackError",

@@ -6,11 +6,11 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from .wavio import FORMAT, duration_s, silence, wav_bytes
+from .wavio import duration_s
 
 NO_AUDIO_HINT = "check HDMI audio / `aplay -l`"
 
@@ -109,52 +109,17 @@ class AplayBackend:
             raise RuntimeError(f"{' '.join(cmd[:-1])} failed for {label}: {proc.stderr.strip()}")
 
 
-class KivySoundBackend:
-    """Plays through Kivy's ``SoundLoader`` (SDL2 audio), waiting for the sound's length."""
-
-    name = "kivy"
-
-    def _load(self, wav: bytes, path: Path) -> Any:
-        from kivy.core.audio import SoundLoader  # optional dependency, imported only when used
-
-        path.write_bytes(wav)
-        return SoundLoader.load(str(path))
-
-    def probe(self) -> None:
-        """Unusable when Kivy has no audio provider or reports a zero length (no device)."""
-        with tempfile.TemporaryDirectory(prefix="qms-announce-") as tmp:
-            try:
-                sound = self._load(wav_bytes(FORMAT, silence(FORMAT, 200)), Path(tmp) / "probe.wav")
-            except Exception as exc:
-                raise AudioUnavailable(f"Kivy audio unavailable: {exc}") from None
-            if sound is None or not sound.length:
-                raise AudioUnavailable("Kivy SoundLoader reports no audio output (length 0)")
-            sound.unload()
-
-    def play(self, wav: bytes, label: str) -> None:
-        """Play and sleep until the sound has ended."""
-        with tempfile.TemporaryDirectory(prefix="qms-announce-") as tmp:
-            sound = self._load(wav, Path(tmp) / "announcement.wav")
-            if sound is None:
-                raise RuntimeError(f"Kivy could not load announcement {label}")
-            sound.play()
-            deadline = time.monotonic() + duration_s(wav) + 2
-            time.sleep(duration_s(wav))
-            while sound.state == "play" and time.monotonic() < deadline:
-                time.sleep(0.05)
-            sound.stop()
-            sound.unload()
-
-
-def make_backend(spec: str) -> PlaybackBackend:
-    """A backend from a config string: ``aplay``, ``aplay:hw:0,3``, ``paplay``, ``kivy``, ``file:DIR``, ``null``."""
+def make_backend(spec: str, extra: Mapping[str, Callable[[], PlaybackBackend]] | None = None) -> PlaybackBackend:
+    """A backend from a config string: ``aplay``, ``aplay:hw:0,3``, ``paplay``, ``file:DIR``, ``null``, or a
+    name of ``extra`` (the apps add ``kivy``: :func:`ui_kit.sound.app_backend`; this package stays Kivy-free)."""
     kind, _, arg = spec.partition(":")
     if kind in ("aplay", "paplay"):
         return AplayBackend(device=arg or None, command=shutil.which(kind))
-    if kind == "kivy":
-        return KivySoundBackend()
+    if extra and kind in extra:
+        return extra[kind]()
     if kind == "file" and arg:
         return FileSinkBackend(arg)
     if kind == "null":
         return NullBackend()
-    raise ValueError(f"unknown audio backend {spec!r}: use aplay[:DEVICE], paplay, kivy, file:DIR or null")
+    raise ValueError(f"unknown audio backend {spec!r}: use aplay[:DEVICE], paplay, file:DIR, null"
+                     f"{''.join(', ' + k for k in sorted(extra or ()))}")

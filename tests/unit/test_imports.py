@@ -45,6 +45,10 @@ RULES = (
          may_import=frozenset()),
     Rule("hub", "the hub gets its store and bus handed in (Hub(store, bus)); the wiring lives in qms",
          may_import=frozenset({"queue_core", "mqtt_bus"})),
+    Rule("mqtt_bus", "the contract and its transport: the contract's names come from queue_core, nothing of the apps",
+         may_import=frozenset({"queue_core"}), never=frozenset({"kivy"})),
+    Rule("devices", "printers, keypads, LED boards and the voice are adapters: no Kivy, nothing of the apps",
+         may_import=frozenset({"queue_core", "mqtt_bus"}), never=frozenset({"kivy"})),
 )
 
 

@@ -14,7 +14,6 @@ from devices.voice.player import (
     AplayBackend,
     AudioUnavailable,
     FileSinkBackend,
-    KivySoundBackend,
     NullBackend,
     make_backend,
 )
@@ -22,6 +21,7 @@ from devices.voice.render import render_tokens
 from devices.voice.sequence import announcement_tokens
 from devices.voice.wavio import duration_s
 from mqtt_bus.contract import EventType
+from ui_kit.sound import KivySoundBackend, app_backend
 
 
 @pytest.fixture
@@ -215,7 +215,7 @@ def test_make_backend_from_config_strings(tmp_path):
     assert isinstance(make_backend("null"), NullBackend)
     assert make_backend(f"file:{tmp_path}").folder == tmp_path
     assert make_backend("aplay:hw:0,3").device == "hw:0,3"
-    assert isinstance(make_backend("kivy"), KivySoundBackend)
+    assert isinstance(app_backend("kivy"), KivySoundBackend)
     with pytest.raises(ValueError, match="unknown audio backend"):
         make_backend("bluetooth")
 
