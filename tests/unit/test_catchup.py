@@ -112,6 +112,20 @@ def test_missed_calls_no_longer_current_or_too_old_update_the_board_silently():
     assert d.board.counters["2"].number is None and d.board.counters["3"].number == "B001"
 
 
+def test_a_call_fetched_before_its_live_delivery_and_over_in_that_answer_is_never_said():
+    """The hub answers with committed events it has not published yet: a call already completed
+    within the answer is stale (the counter shows the next ticket), and its live copy is a duplicate."""
+    outbox = [call(1, "A001", "1"), call(2, "A002", "2"), call(3, "A003", "3"), call(4, "A004", "1"),
+              done(5, "A004", "1"), call(6, "A005", "1")]
+    d = Display(outbox)
+    d.event(outbox[0])
+    d.event(outbox[2])  # 2 was lost; the answer runs ahead to 6
+    assert d.asked == [1] and d.announced == [1, 2, 3, 6]
+    for event in outbox[3:]:  # then 4..6 arrive live
+        d.event(event)
+    assert d.announced == [1, 2, 3, 6] and d.board.counters["1"].number == "A005"
+
+
 def test_zero_window_never_announces_a_missed_call():
     outbox = [call(1, "A001", "1"), call(2, "A002", "2", ago_s=0), call(3, "A003", "3")]
     d = Display(outbox, window=0.0)
