@@ -3,7 +3,7 @@
 Every field is *last writer wins by seq*: a counter's ticket and its status each remember the
 ``seq`` that set them; a ``state/...`` payload with ``seq`` S reflects every event up to S, so it
 replaces a field whose seq is <= S, and an event with seq N replaces a field whose seq is < N.
-The recent calls are a set keyed by ``(ticket id, call count)``, kept as the newest few. So
+The recent calls are a set keyed by ``(ticket id, transfers, call count)``, kept as the newest few. So
 applying the same messages in any order, any number of times, gives the same board.
 
 The board also remembers how far its events reach (``event_seq``) so that a gap can be noticed and
@@ -73,11 +73,17 @@ class Call:
     seq: int | None = None  # event seq; None when learnt from a counter's retained state
     recall: bool = False
     service: str | None = None
+    transfers: int = 0  # the ticket's transfers when called: after a transfer its calls count from 1 again
 
     @property
     def key(self) -> tuple[str, int]:
-        """Identity: the same call seen as an event and in a state payload is one call."""
+        """The ticket and its call count, as a counter's row shows its current call."""
         return (self.ticket_id, self.call_count)
+
+    @property
+    def identity(self) -> tuple[str, int, int]:
+        """The same call seen as an event and in a state payload is one call; a transferred ticket's are new."""
+        return (self.ticket_id, self.transfers, self.call_count)
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,7 @@ def call_day(call: Call, tz: tzinfo) -> date | None:
 def _order(call: Call) -> tuple[Any, ...]:
     when = _when(call.at)
     return (when.timestamp() if when.tzinfo else 0.0, call.at, -1 if call.seq is None else call.seq,
-            call.ticket_id, call.call_count)
+            call.ticket_id, call.transfers, call.call_count)
 
 
 def _better(a: Call, b: Call) -> Call:
@@ -144,9 +150,9 @@ def _better(a: Call, b: Call) -> Call:
     return max(a, b, key=lambda c: (c.seq is not None, -1 if c.seq is None else c.seq, _order(c)))
 
 
-def _count(ticket: dict[str, Any]) -> int:
-    count = ticket.get("call_count")
-    return count if isinstance(count, int) and not isinstance(count, bool) else 1
+def _count(ticket: dict[str, Any], key: str = "call_count", default: int = 1) -> int:
+    count = ticket.get(key)
+    return count if isinstance(count, int) and not isinstance(count, bool) else default
 
 
 def _ticket_fields(ticket: Any) -> dict[str, Any]:
@@ -161,14 +167,14 @@ def _call_from_ticket(ticket: Any, counter: str | None, at: Any, seq: int | None
         return None
     return Call(number=ticket["number"], counter=counter, ticket_id=_str(ticket.get("id")) or ticket["number"],
                 call_count=_count(ticket), at=_str(at) or _str(ticket.get("called_at")) or _EPOCH, seq=seq,
-                recall=recall, service=_str(ticket.get("service")))
+                recall=recall, service=_str(ticket.get("service")), transfers=_count(ticket, "transfers", 0))
 
 
 def add_call(board: BoardState, call: Call) -> BoardState:
     """Merge ``call`` into the recent calls (idempotent, order-independent, bounded)."""
-    merged = {c.key: c for c in board.calls}
-    old = merged.get(call.key)
-    merged[call.key] = call if old is None else _better(old, call)
+    merged = {c.identity: c for c in board.calls}
+    old = merged.get(call.identity)
+    merged[call.identity] = call if old is None else _better(old, call)
     calls = tuple(sorted(merged.values(), key=_order, reverse=True)[: max(board.history, 0) + 1])
     return board if calls == board.calls else replace(board, calls=calls)
 

@@ -7,7 +7,7 @@ import os
 import random
 from datetime import timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mqtt_bus.contract import EventType, Role
@@ -124,6 +124,9 @@ def test_board_matches_the_core_and_events_alone_suffice(steps, seed):
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(step, min_size=1, max_size=80), history=st.integers(0, 8))
+# a transferred ticket's calls count from 1 again: its call at the new counter must not replace the earlier one
+@example(steps=[("issue_ticket", "tu-phap"), ("call_next", "1"), ("transfer", "1", "chung-thuc"), ("call_next", "2")],
+         history=1)
 def test_history_is_bounded_newest_first_and_lists_the_latest_calls(steps, history):
     _, _, _, messages = simulate(steps)
     board = fold(messages, BoardState(history=history))
