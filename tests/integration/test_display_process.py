@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from devices.voice.fake import make_tone_pack
 from mqtt_bus.contract import Role
 from tests.integration.hub_helpers import SITE, wait_for
+from tests.voice_fakes import make_tone_pack
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -31,7 +31,6 @@ prepare(size=(640, 360))
 from kivy.clock import Clock  # noqa: E402  (after prepare)
 
 from devices.voice import FileSinkBackend  # noqa: E402
-from devices.voice.fake import make_tone_pack  # noqa: E402
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker  # noqa: E402
 from mqtt_bus.client import BusClient  # noqa: E402
 from mqtt_bus.contract import EventType, Role  # noqa: E402
@@ -42,6 +41,7 @@ from queue_display.voice import Voice  # noqa: E402
 from tests.install.site_broker import DEBIAN_DEFAULT, DROP_IN  # noqa: E402
 from tests.reliability.helpers import ROOT, StoreProbe  # noqa: E402
 from tests.reliability.hub_forkserver import HubForkServer  # noqa: E402
+from tests.voice_fakes import make_tone_pack  # noqa: E402
 
 PADS = ("1", "2", "3", "4", "5")  # counter 6 is worked from the CLI while the broker is down
 ROUNDS = 6

@@ -7,7 +7,6 @@ import pytest
 
 from devices.led import FakeTransport, GenericAscii7Seg, LedBoards
 from devices.voice import FileSinkBackend
-from devices.voice.fake import make_tone_pack
 from mqtt_bus.contract import Role
 from qms.hub_service import start_hub
 from queue_display.app import Display
@@ -15,6 +14,7 @@ from queue_display.settings import DisplaySettings
 from queue_display.voice import Voice
 from testkit.kivy_harness import pump, pump_until, screenshot, show, window
 from tests.integration.hub_helpers import wait_for
+from tests.voice_fakes import make_tone_pack
 from ui_kit.fonts import register_fonts
 
 TICKETS = ["tu-phap"] * 4 + ["chung-thuc"] * 2 + ["dat-dai"] * 2 + ["xa-hoi", "kinh-te"]

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from devices.voice import AudioUnavailable, FileSinkBackend, PackError, render_tokens
-from devices.voice.fake import make_tone_pack
 from devices.voice.sequence import PAUSE
 from mqtt_bus.contract import EventType
 from qms.config import load_config
 from queue_display.settings import DisplaySettings, spoken_counter
 from queue_display.viewmodel import BoardViewModel
 from queue_display.voice import Voice
+from tests.voice_fakes import make_tone_pack
 
 ROOT = Path(__file__).resolve().parents[2]
 MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))

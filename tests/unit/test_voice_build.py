@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from devices.voice import tts
-from devices.voice.fake import beep, make_tone_pack
 from devices.voice.pack import VOICE_ROOT
 from devices.voice.wavio import AudioFormat, read_wav
+from tests.voice_fakes import beep, make_tone_pack
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build_voice_pack.py"
 

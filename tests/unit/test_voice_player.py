@@ -9,7 +9,6 @@ import time
 import pytest
 
 from devices.voice.announcer import Announcer
-from devices.voice.fake import make_tone_pack
 from devices.voice.player import (
     AplayBackend,
     AudioUnavailable,
@@ -21,6 +20,7 @@ from devices.voice.render import render_tokens
 from devices.voice.sequence import announcement_tokens
 from devices.voice.wavio import duration_s
 from mqtt_bus.contract import EventType
+from tests.voice_fakes import make_tone_pack
 from ui_kit.sound import KivySoundBackend, app_backend
 
 

@@ -10,7 +10,6 @@ import pytest
 
 from devices.voice import render
 from devices.voice.chime import chime_frames, write_chime
-from devices.voice.fake import CLIP_MS, beep, make_tone_pack
 from devices.voice.pack import MissingClipError, PackError
 from devices.voice.render import render_announcement, render_tokens
 from devices.voice.sequence import PAUSE, announcement_tokens
@@ -22,6 +21,7 @@ from devices.voice.wavio import (
     silence,
     trim_silence,
 )
+from tests.voice_fakes import CLIP_MS, beep, make_tone_pack
 
 
 @pytest.fixture

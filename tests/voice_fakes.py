@@ -8,9 +8,9 @@ import struct
 import zlib
 from pathlib import Path
 
-from .build import default_manifest
-from .pack import MANIFEST, VoicePack, load_pack
-from .wavio import FORMAT, AudioFormat, wav_bytes
+from devices.voice.build import default_manifest
+from devices.voice.pack import MANIFEST, VoicePack, load_pack
+from devices.voice.wavio import FORMAT, AudioFormat, wav_bytes
 
 CLIP_MS = 40
 
