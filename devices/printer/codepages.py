@@ -28,6 +28,11 @@ _PUNCT = {"—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"'
 _TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook above, dot below
 
 
+def plain_punct(text: str) -> str:
+    """Typographic punctuation as ASCII: "Tư pháp–Hộ tịch" -> "Tư pháp-Hộ tịch"."""
+    return "".join(_PUNCT.get(c, c) for c in text)
+
+
 def strip_diacritics(text: str) -> str:
     """ASCII look-alike: "Đăng ký" -> "Dang ky"; punctuation simplified; others -> "?"."""
     out = []

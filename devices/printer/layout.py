@@ -141,7 +141,17 @@ class Encoded:
     codepage: int
 
 
-Op = Text | Number | QR | Feed | Rule | Cut | Raster | NativeText | Encoded
+@dataclass(frozen=True)
+class GlyphSet:
+    """Downloaded letters for the native lines that follow (`glyphs.define`); empty: resident again.
+
+    `slots` pairs each letter with the code it prints from (see `glyphs.assign`).
+    """
+
+    slots: tuple[tuple[str, int], ...] = ()
+
+
+Op = Text | Number | QR | Feed | Rule | Cut | Raster | NativeText | Encoded | GlyphSet
 
 
 def ticket_ops(t: PrintableTicket) -> list[Op]:

@@ -7,6 +7,9 @@ Modes:
 - hybrid: lines with Vietnamese letters become TTF images cropped to ink (`GS v 0`), ASCII
   lines and the ticket number stay native text, the QR is native `GS ( k` (or an image).
 - text: every line is text in one code page (`ESC t n`), encoded by `codepages.encode`.
+- glyphs: every line is native text; the letters beyond ASCII are downloaded first as
+  user-defined characters (`glyphs.py`, a leading `GlyphSet` op). A line whose letters find no
+  free code (more distinct letters than the ticket leaves free) is drawn as in hybrid.
 - raster: the whole ticket as one image (the preview), for printers that can do nothing else;
   about 40 KB, so never over slow serial.
 """
@@ -18,7 +21,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
-from .layout import NativeText, Op, Rule, Text, is_ascii, wrap
+from .glyphs import assign, foreign, normalise
+from .layout import GlyphSet, NativeText, Number, Op, Rule, Text, is_ascii, wrap
 from .raster import font, render_line, text_width
 
 CELL = 12  # native font A is 12 x 24 dots
@@ -31,7 +35,7 @@ class RenderConfig:
     """How one printer wants its tickets (built from the printer URL)."""
 
     width: int = 576
-    mode: Literal["hybrid", "text", "raster"] = "hybrid"
+    mode: Literal["hybrid", "text", "raster", "glyphs"] = "hybrid"
     encoding: str = "ascii"
     codepage: int | None = None
     qr_native: bool = True
@@ -56,7 +60,27 @@ def lower(ops: Sequence[Op], cfg: RenderConfig) -> list[Op]:
             out.append(NativeText("-" * (cfg.columns * 2 // 3)))
         else:
             out.append(op)
-    return out
+    return _with_glyphs(ops, out, cfg) if cfg.mode == "glyphs" else out
+
+
+def _with_glyphs(ops: Sequence[Op], lowered: list[Op], cfg: RenderConfig) -> list[Op]:
+    """Glyphs mode: a leading `GlyphSet` for the letters the native lines need.
+
+    Paragraphs with a letter left without a code are lowered again as in hybrid (images).
+    """
+    slots = assign(op.text for op in lowered if isinstance(op, NativeText | Number))
+    if all(c in slots for op in lowered if isinstance(op, NativeText) for c in foreign(op.text)):
+        return [GlyphSet(tuple(slots.items())), *lowered] if slots else lowered
+    hybrid = replace(cfg, mode="hybrid")
+    out: list[Op] = []
+    for op in ops:
+        lines = lower([op], cfg)
+        if isinstance(op, Text) and any(c not in slots for line in lines if isinstance(line, NativeText)
+                                        for c in foreign(line.text)):
+            lines = lower([op], hybrid)
+        out += lines
+    slots = assign(op.text for op in out if isinstance(op, NativeText | Number))  # fewer codes taken now
+    return [GlyphSet(tuple(slots.items())), *out] if slots else out
 
 
 def _lower_text(op: Text, cfg: RenderConfig) -> list[Op]:
@@ -67,7 +91,9 @@ def _lower_text(op: Text, cfg: RenderConfig) -> list[Op]:
 def _lower_text_cached(op: Text, cfg: RenderConfig) -> tuple[Op, ...]:
     """Pure and slow (font rendering): the same line in the same settings is drawn once."""
     st = op.style
-    if cfg.mode == "text" or is_ascii(op.text + op.hang):
+    if cfg.mode == "glyphs":
+        op = replace(op, text=normalise(op.text), hang=normalise(op.hang))
+    if cfg.mode in ("text", "glyphs") or is_ascii(op.text + op.hang):
         lines = _wrap(op, len, cfg.columns // st.scale)
         return [NativeText(line, st.scale, st.bold, st.align) for line in lines]
     xscale = 1

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import qrcode
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw
 
 from .codepages import decode, encode
-from .layout import QR, Cut, Encoded, Feed, NativeText, Number, Op, Raster
+from .glyphs import glyph_image
+from .layout import QR, Cut, Encoded, Feed, GlyphSet, NativeText, Number, Op, Raster
 from .lowering import CELL, NUMBER_SCALE, RenderConfig
 from .raster import font
 
@@ -23,6 +24,21 @@ def _native(text: str, scale: int, bold: bool) -> Image.Image:
     img = Image.new("L", (w, 24 * scale), 255)
     ImageDraw.Draw(img).text((0, 24 * scale - 4 * scale), text, font=f, fill=0, anchor="ls")
     return img.resize((max(1, len(text) * CELL * scale), 24 * scale), Image.LANCZOS)
+
+
+def _cells(text: str, scale: int, bold: bool, slots: dict[str, int]) -> Image.Image:
+    """A native line drawn cell by cell, each downloaded letter as its bitmap (emboldened when bold)."""
+    img = Image.new("L", (max(1, len(text)) * CELL * scale, 24 * scale), 255)
+    for i, ch in enumerate(text):
+        if ch in slots:
+            cell = glyph_image(ch).convert("L")
+            if bold:  # the printer emboldens by printing each dot twice, one dot apart
+                cell = ImageChops.darker(cell, ImageChops.offset(cell, 1, 0))
+            cell = cell.resize((CELL * scale, 24 * scale), Image.NEAREST)
+        else:
+            cell = _native(ch, scale, bold)
+        img.paste(cell, (i * CELL * scale, 0))
+    return img
 
 
 def _qr(data: str, size: int) -> Image.Image:
@@ -40,6 +56,7 @@ def preview(ops: Sequence[Op], cfg: RenderConfig, decorate: bool = True) -> Imag
     width = cfg.width
     canvas = Image.new("L", (width, 8000), 255)
     y = 8
+    slots: dict[str, int] = {}
 
     def put(img: Image.Image, where: str) -> None:
         nonlocal y
@@ -55,9 +72,12 @@ def preview(ops: Sequence[Op], cfg: RenderConfig, decorate: bool = True) -> Imag
             image = op.image.resize((op.printed_width, op.image.height)) if op.xscale > 1 else op.image
             put(image, op.align)
             y += op.bottom
+        elif isinstance(op, GlyphSet):
+            slots = dict(op.slots)
         elif isinstance(op, NativeText):
             text = decode(encode(op.text, cfg.encoding), cfg.encoding) if cfg.mode == "text" else op.text
-            put(_native(text, op.scale, op.bold), op.align)
+            line = _cells(text, op.scale, op.bold, slots) if slots else _native(text, op.scale, op.bold)
+            put(line, op.align)
             y += LINE_GAP * op.scale
         elif isinstance(op, Number):
             put(_native(op.text, NUMBER_SCALE, True), "center")

@@ -13,8 +13,9 @@ from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
 from PIL import Image
 
+from . import glyphs
 from .codepages import encode
-from .layout import QR, Cut, Encoded, Feed, NativeText, Number, Op, Raster
+from .layout import QR, Cut, Encoded, Feed, GlyphSet, NativeText, Number, Op, Raster
 from .lowering import NUMBER_SCALE, RenderConfig, lower
 from .preview import preview
 from .profiles import make_profile
@@ -69,6 +70,7 @@ class _Emitter:
         self.p, self.cfg = p, cfg
         self.align, self.scale, self.bold, self.feed = "left", 1, False, 0
         self.codepage: int | None = None
+        self.glyphs: dict[str, int] | None = None  # downloaded letters while selected (ESC % 1)
 
     def run(self, ops: Sequence[Op]) -> None:
         self.p.hw("INIT")
@@ -92,6 +94,8 @@ class _Emitter:
                 self._style("left", 1, False)
                 self._codepage(op.codepage)
                 self.p._raw(encode(op.text, op.encoding) + b"\n")
+            elif isinstance(op, GlyphSet):
+                self._glyphs(dict(op.slots))
             elif isinstance(op, Cut):
                 self._flush_feed()
                 self._style(self.align, 1, False)
@@ -125,8 +129,15 @@ class _Emitter:
             self.p._raw(ESC + b"t" + bytes([n]))
             self.codepage = n
 
+    def _glyphs(self, slots: dict[str, int]) -> None:
+        self._flush_feed()
+        self.p._raw(glyphs.define(slots) if slots else glyphs.CANCEL)
+        self.glyphs = slots or None
+
     def _line(self, text: str) -> None:
-        if self.cfg.mode == "text":  # raw, so python-escpos never switches the code page
+        if self.glyphs is not None:
+            self.p._raw(glyphs.encode(text, self.glyphs) + b"\n")
+        elif self.cfg.mode in ("text", "glyphs"):  # raw, so python-escpos never switches the code page
             self.p._raw(encode(text, self.cfg.encoding) + b"\n")
         else:
             self.p.text(text + "\n")

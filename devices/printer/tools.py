@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from .codepages import profile_codepages, strip_diacritics
-from .layout import LEFT, QR, SMALL, Cut, Encoded, Feed, NativeText, Op, Rule, Style, Text
+from .glyphs import assign, normalise
+from .layout import LEFT, QR, SMALL, Cut, Encoded, Feed, GlyphSet, NativeText, Op, Rule, Style, Text, wrap
 from .profiles import make_profile
 from .render import render_job
 from .service import PrinterService
@@ -33,7 +34,7 @@ def codepage_candidates(spec: PrinterSpec) -> list[tuple[str, int]]:
 
 def test_page_choices(spec: PrinterSpec) -> list[tuple[str, str]]:
     """The samples of the test page as (label, printer URL options): what a technician picks from."""
-    choices = [("1", "mode=hybrid")]
+    choices = [("1", "mode=hybrid"), ("g", "mode=glyphs")]
     choices += [(str(i), f"mode=text&encoding={enc}&codepage={page}")
                 for i, (enc, page) in enumerate(codepage_candidates(spec), start=2)]
     return [*choices, ("ascii", "mode=text&encoding=ascii")]
@@ -55,6 +56,10 @@ def test_page_ops(spec: PrinterSpec | str = "dummy://") -> list[Op]:
             ops += [Text(f"[{label}] {options} (image, default)", Style(SMALL.size, bold=True, align="left")),
                     Text(SAMPLE, LEFT)]
             continue
+        if options == "mode=glyphs":
+            ops += [Feed(8), Text(f"[{label}] {options} (letters downloaded, ~2 KB a ticket)", left),
+                    *glyph_sample_ops(spec.width // 12)]
+            continue
         query = dict(part.split("=") for part in options.split("&"))
         ops += [Feed(8), Text(f"[{label}] {options}" + (" (no accents)" if query["encoding"] == "ascii" else ""),
                               left),
@@ -62,6 +67,13 @@ def test_page_ops(spec: PrinterSpec | str = "dummy://") -> list[Op]:
     ops += [Rule(), Text("qr=native (GS ( k):", left), QR("QMS TEST 0123456789", native=True),
             Text("qr=image:", left), QR("QMS TEST 0123456789", native=False), Cut()]
     return ops
+
+
+def glyph_sample_ops(columns: int) -> list[Op]:
+    """SAMPLE as native text with its letters downloaded (`ESC &`), then the resident set again."""
+    lines = wrap(normalise(SAMPLE), lambda s: len(s) <= columns)
+    slots = assign(lines)
+    return [GlyphSet(tuple(slots.items())), *(NativeText(line, align="left") for line in lines), GlyphSet()]
 
 
 def print_test_page(url: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@
     virtual:///tmp/tickets     dummy://        none://   (no printer: tickets only on screen)
 
 Options for every scheme: profile (python-escpos profile, default TM-T20II = 80 mm),
-width (576 | 384 | 80mm | 58mm), mode (hybrid | text | raster), encoding (tcvn3 | cp1258 | ascii, text
+width (576 | 384 | 80mm | 58mm), mode (hybrid | glyphs | text | raster), encoding (tcvn3 | cp1258 | ascii, text
 mode), codepage (ESC t number, default from the profile), qr (native | image),
 center (esc | pad), density (full | half: image lines bold at half horizontal resolution,
 about half the bytes, for slow serial links), timeout (status reply timeout in seconds, default 0.2), status (dle | none:
@@ -179,8 +179,8 @@ def parse_printer_url(url: str, defaults: Mapping[str, str] | None = None) -> Pr
 def _render_config(url: str, scheme: str, profile: str, width: int, query: dict[str, str]) -> RenderConfig:
     get = query.get
     mode = get("mode", "hybrid").lower()
-    if mode not in ("hybrid", "text", "raster"):
-        raise _bad(url, f"mode={mode} is not hybrid, text or raster", scheme)
+    if mode not in ("hybrid", "text", "raster", "glyphs"):
+        raise _bad(url, f"mode={mode} is not hybrid, glyphs, text or raster", scheme)
     prof = make_profile(profile, width)
     encoding = get("encoding", "").lower()
     if not encoding:

@@ -247,8 +247,9 @@ class PrinterCfg(Model):
         "virtual://", description="serial://, tcp://, usb://, file://, virtual:// or none://."
     )
     width_mm: Literal[58, 80] = Field(80, description="Paper width in millimetres.")
-    mode: Literal["hybrid", "text", "raster"] = Field(
-        "hybrid", description="hybrid: Vietnamese as images, number and QR native (recommended)."
+    mode: Literal["hybrid", "glyphs", "text", "raster"] = Field(
+        "hybrid", description="hybrid: Vietnamese as images, number and QR native (recommended); "
+        "glyphs: accented letters downloaded to the printer, ~2 KB a ticket (if the test page reads right)."
     )
     qr: QrCfg = Field(default_factory=QrCfg, description="QR code on the ticket.")
     footer: Text | None = Field(None, description="Line at the bottom of each ticket.")
