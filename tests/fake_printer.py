@@ -16,6 +16,10 @@ import time
 import tty
 from pathlib import Path
 
+from PIL import Image
+
+from tests.escpos_paper import paper
+
 REPLIES = {  # state -> DLE EOT n -> status byte
     "ok": {1: 0x12, 2: 0x12, 3: 0x12, 4: 0x12},
     "paper_low": {1: 0x12, 2: 0x12, 3: 0x12, 4: 0x1E},
@@ -86,6 +90,10 @@ class FakePrinter:
             if reply is not None:
                 os.write(self._master, bytes([reply]))
         return pending[-2:]
+
+    def picture(self) -> Image.Image:
+        """What the bytes received so far would print (ESC/POS interpreted by `escpos_paper`)."""
+        return paper(bytes(self.received)).image()
 
     def wait_for(self, needle: bytes, timeout: float = 3.0) -> bool:
         deadline = time.monotonic() + timeout

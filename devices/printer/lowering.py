@@ -52,6 +52,11 @@ class RenderConfig:
 
 def lower(ops: Sequence[Op], cfg: RenderConfig) -> list[Op]:
     """Replace Text/Rule by wrapped NativeText or Raster lines for `cfg`; keep other ops."""
+    out = _lower_ops(ops, cfg)
+    return _with_glyphs(ops, out, cfg) if cfg.mode == "glyphs" else out
+
+
+def _lower_ops(ops: Sequence[Op], cfg: RenderConfig) -> list[Op]:
     out: list[Op] = []
     for op in ops:
         if isinstance(op, Text):
@@ -60,7 +65,7 @@ def lower(ops: Sequence[Op], cfg: RenderConfig) -> list[Op]:
             out.append(NativeText("-" * (cfg.columns * 2 // 3)))
         else:
             out.append(op)
-    return _with_glyphs(ops, out, cfg) if cfg.mode == "glyphs" else out
+    return out
 
 
 def _with_glyphs(ops: Sequence[Op], lowered: list[Op], cfg: RenderConfig) -> list[Op]:
@@ -74,10 +79,10 @@ def _with_glyphs(ops: Sequence[Op], lowered: list[Op], cfg: RenderConfig) -> lis
     hybrid = replace(cfg, mode="hybrid")
     out: list[Op] = []
     for op in ops:
-        lines = lower([op], cfg)
+        lines = _lower_ops([op], cfg)
         if isinstance(op, Text) and any(c not in slots for line in lines if isinstance(line, NativeText)
                                         for c in foreign(line.text)):
-            lines = lower([op], hybrid)
+            lines = _lower_ops([op], hybrid)
         out += lines
     slots = assign(op.text for op in out if isinstance(op, NativeText | Number))  # fewer codes taken now
     return [GlyphSet(tuple(slots.items())), *out] if slots else out

@@ -16,7 +16,7 @@ from .raster import font
 LINE_GAP = 6  # native line spacing beyond the 24-dot cell (printer default is about 30 dots)
 
 
-def _native(text: str, scale: int, bold: bool) -> Image.Image:
+def native_text(text: str, scale: int, bold: bool) -> Image.Image:
     """Native font A look-alike: DejaVu squeezed into 12x24-dot cells per character."""
     size = 22 * scale
     f = font(size, bold)
@@ -24,6 +24,19 @@ def _native(text: str, scale: int, bold: bool) -> Image.Image:
     img = Image.new("L", (w, 24 * scale), 255)
     ImageDraw.Draw(img).text((0, 24 * scale - 4 * scale), text, font=f, fill=0, anchor="ls")
     return img.resize((max(1, len(text) * CELL * scale), 24 * scale), Image.LANCZOS)
+
+
+def native_cell(ch: str, bold: bool) -> Image.Image:
+    """One resident character in its 12 x 24 cell (narrow letters centred, wide ones squeezed)."""
+    f = font(22, bold)
+    w = max(1, int(f.getlength(ch) + 0.999))
+    img = Image.new("L", (w, 24), 255)
+    ImageDraw.Draw(img).text((0, 20), ch, font=f, fill=0, anchor="ls")
+    if w > CELL:
+        return img.resize((CELL, 24), Image.LANCZOS)
+    cell = Image.new("L", (CELL, 24), 255)
+    cell.paste(img, ((CELL - w) // 2, 0))
+    return cell
 
 
 def _cells(text: str, scale: int, bold: bool, slots: dict[str, int]) -> Image.Image:
@@ -34,10 +47,9 @@ def _cells(text: str, scale: int, bold: bool, slots: dict[str, int]) -> Image.Im
             cell = glyph_image(ch).convert("L")
             if bold:  # the printer emboldens by printing each dot twice, one dot apart
                 cell = ImageChops.darker(cell, ImageChops.offset(cell, 1, 0))
-            cell = cell.resize((CELL * scale, 24 * scale), Image.NEAREST)
         else:
-            cell = _native(ch, scale, bold)
-        img.paste(cell, (i * CELL * scale, 0))
+            cell = native_cell(ch, bold)
+        img.paste(cell.resize((CELL * scale, 24 * scale), Image.NEAREST), (i * CELL * scale, 0))
     return img
 
 
@@ -76,17 +88,17 @@ def preview(ops: Sequence[Op], cfg: RenderConfig, decorate: bool = True) -> Imag
             slots = dict(op.slots)
         elif isinstance(op, NativeText):
             text = decode(encode(op.text, cfg.encoding), cfg.encoding) if cfg.mode == "text" else op.text
-            line = _cells(text, op.scale, op.bold, slots) if slots else _native(text, op.scale, op.bold)
+            line = _cells(text, op.scale, op.bold, slots) if slots else native_text(text, op.scale, op.bold)
             put(line, op.align)
             y += LINE_GAP * op.scale
         elif isinstance(op, Number):
-            put(_native(op.text, NUMBER_SCALE, True), "center")
+            put(native_text(op.text, NUMBER_SCALE, True), "center")
             y += LINE_GAP
         elif isinstance(op, QR):
             put(_qr(op.data, cfg.qr_size), "center")
             y += 4
         elif isinstance(op, Encoded):
-            put(_native(decode(encode(op.text, op.encoding), op.encoding), 1, False), "left")
+            put(native_text(decode(encode(op.text, op.encoding), op.encoding), 1, False), "left")
             y += LINE_GAP
         elif isinstance(op, Cut) and decorate:
             y += 24

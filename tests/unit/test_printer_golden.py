@@ -22,6 +22,7 @@ CASES = {
     "ticket-80mm-hybrid.bin": "dummy://?profile=TM-T20II",
     "ticket-58mm-hybrid.bin": "dummy://?profile=POS-5890&qr=native",
     "ticket-80mm-text-tcvn3.bin": "dummy://?profile=TM-T20II&mode=text&encoding=tcvn3",
+    "ticket-80mm-glyphs.bin": "dummy://?profile=TM-T20II&mode=glyphs",
 }
 
 
