@@ -23,6 +23,7 @@ BAUDS = (9600, 19200, 115200)
 MODES = {
     "hybrid": "",
     "hybrid, density=half": "&density=half",
+    "glyphs (ESC &)": "&mode=glyphs",
     "text (TCVN-3)": "&mode=text&encoding=tcvn3&codepage=30",
     "full raster": "&mode=raster",
 }

@@ -128,3 +128,23 @@ def test_missing_port_is_reported_at_open(tmp_path):
     message = str(err.value)
     assert f"{tmp_path}/ttyUSB9" in message and "qms ports" in message
     assert svc.status()["state"] == "offline"
+
+
+def test_glyph_ticket_over_the_pty_prints_the_right_letters(fake):
+    """mode=glyphs through the real Serial class: the fake printer's picture reads as the ticket."""
+    from devices.printer.layout import ticket_ops
+    from devices.printer.lowering import lower
+    from devices.printer.url import parse_printer_url
+    from tests.escpos_paper import paper
+    from tests.printer_reading import ops_text, read
+
+    url = f"serial://{fake.link}?baudrate=115200&profile=TM-T20II&timeout=0.2&mode=glyphs"
+    with PrinterService(url) as svc:
+        assert svc.open()["state"] == "ok"
+        sent = svc.print_ticket(reference_ticket())
+    assert fake.wait_for(b"\x1dV") and sent <= 2048
+    data = bytes(fake.received)
+    assert b"\x1b&\x03" in data and b"\x1dv0" not in data
+    expected = ops_text(lower(ticket_ops(reference_ticket()), parse_printer_url("dummy://").render))
+    assert read(paper(data), expected) == expected
+    assert fake.picture().height > 500
