@@ -2,7 +2,7 @@
 
 Understands what the project sends: ESC @, ESC a, ESC E, GS !, ESC J, ESC d, ESC t, LF, GS v 0,
 GS ( k (the QR: skipped, it is the same in every mode), GS V, and the user-defined characters
-`ESC & y c1 c2 [x d...]...` / `ESC % n` (see devices/printer/glyphs.py). Resident characters are
+`ESC & y c1 c2 [x d...]...` / `ESC % n` / `ESC ? n` (see devices/printer/glyphs.py). Resident characters are
 drawn like the previews (DejaVu in 12 x 24 cells); downloaded ones from the bytes received, so a
 wrong code or a forgotten definition shows as the wrong letter. `Paper.lines` records where each
 text line went (geometry only), so a test can read the picture cell by cell.
@@ -116,6 +116,9 @@ class Paper:
             self.y += LINE * d[i + 1]
             return i + 2
         if c == ord("t"):
+            return i + 2
+        if c == ord("?"):  # cancel one user-defined character
+            self.user.pop(d[i + 1], None)
             return i + 2
         if c == ord("%"):
             self.user_on = bool(d[i + 1] & 1)

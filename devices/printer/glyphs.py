@@ -12,8 +12,15 @@ letters. Commands, from the Epson ESC/POS Command Reference (TM printers):
 - `ESC % n` (1B 25): "Select/cancel user-defined character set": LSB of n = 1 selects it, 0
   cancels it (resident characters). In the selected set a code with no definition prints the
   resident character, so the ticket's ASCII text is unaffected.
+- `ESC ? n` (1B 3F): "Cancel user-defined characters": deletes the definition of code n
+  (32 <= n <= 126), which then prints the resident character again.
 - `ESC @` (1B 40): "Initialize printer" also clears the user-defined characters, so with the
   default `ESC @` at every job the glyphs are sent with every ticket (always correct).
+
+Option `keep=N` (`plan`): jobs start without `ESC @`; the letters the printer already holds are
+reused, new ones defined in free codes, held ones whose code this ticket prints as ASCII are
+cancelled. The caller forgets what the printer holds after any status that is not ready, any
+error, and every N tickets, and then sends a fresh `ESC @` with every letter again.
 """
 
 from __future__ import annotations
@@ -118,6 +125,31 @@ def define(slots: Mapping[str, int]) -> bytes:
             out += bytes([WIDTH]) + glyph_bytes(ch)
         i = j + 1
     return bytes(out) + SELECT
+
+
+RESET_STYLE = ESC + b"a\x00" + b"\x1d!\x00" + ESC + b"E\x00"  # ESC a 0, GS ! 0, ESC E 0: what ESC @ would set
+
+
+def plan(needed: Mapping[str, int], ascii_codes: Iterable[int],
+         held: Mapping[str, int]) -> tuple[bytes, dict[str, int], dict[str, int]]:
+    """For a job on a printer holding `held` (letter -> code) without `ESC @`.
+
+    `needed`: the letters of the ticket (their codes from `assign`, ignored here except as the
+    proof that enough codes are free); `ascii_codes`: the codes the ticket prints as ASCII.
+    Returns (bytes to send first, letter -> code for this ticket, what the printer holds after).
+    """
+    used = set(ascii_codes)
+    stale = sorted(code for code in held.values() if code in used)
+    keep = {c: code for c, code in held.items() if code not in used}
+    slots = {c: keep[c] for c in needed if c in keep}
+    busy = used | set(slots.values())
+    # codes never defined first, then codes holding letters this ticket does not need
+    free = [code for code in range(FIRST, LAST + 1) if code not in busy and code not in keep.values()]
+    free += sorted(code for c, code in keep.items() if c not in slots)
+    new = {c: free[i] for i, c in enumerate(c for c in needed if c not in slots)}
+    after = {c: code for c, code in keep.items() if code not in new.values()} | new
+    out = b"".join(ESC + b"?" + bytes([code]) for code in stale)
+    return out + (define(new) if new else SELECT), slots | new, after
 
 
 def encode(text: str, slots: Mapping[str, int]) -> bytes:

@@ -43,6 +43,7 @@ class RenderConfig:
     pad_center: bool = False
     profile: str = "TM-T20II"
     density: Literal["full", "half"] = "full"
+    keep_glyphs: int = 0  # glyphs mode: 0 = send them with every ticket; N = printer keeps them, fresh every N
 
     @property
     def columns(self) -> int:

@@ -31,12 +31,22 @@ class Job:
     ops: tuple[Op, ...]
     cfg: RenderConfig
     data: bytes
+    held: tuple[tuple[str, int], ...] | None = None  # keep=N: the letters the printer holds after it
 
 
-def render_job(name: str, ops: Sequence[Op], cfg: RenderConfig) -> Job:
-    """Lower `ops` for `cfg` and emit them: the job a transport sends (and a preview can show)."""
+def render_job(name: str, ops: Sequence[Op], cfg: RenderConfig,
+               held: dict[str, int] | None = None) -> Job:
+    """Lower `ops` for `cfg` and emit them: the job a transport sends (and a preview can show).
+
+    `held` (glyphs mode with keep=N): the letters the printer still holds from earlier jobs; the
+    job then starts without `ESC @` and defines only what is missing. None: a fresh start.
+    """
     lowered = tuple(lower(ops, cfg))
-    return Job(name, lowered, cfg, emit_bytes(lowered, cfg))
+    p = _printer(cfg)
+    emitter = _Emitter(p, cfg, held if cfg.mode == "glyphs" and cfg.keep_glyphs else None)
+    emitter.run(lowered)
+    after = tuple(emitter.held.items()) if cfg.mode == "glyphs" and cfg.keep_glyphs else None
+    return Job(name, lowered, cfg, p.output, after)
 
 
 def render_bytes(ops: Sequence[Op], cfg: RenderConfig) -> bytes:
@@ -46,8 +56,7 @@ def render_bytes(ops: Sequence[Op], cfg: RenderConfig) -> bytes:
 
 def emit_bytes(lowered: Sequence[Op], cfg: RenderConfig) -> bytes:
     """The bytes of already lowered ops, via python-escpos' Dummy."""
-    p = Dummy(profile=cfg.profile)
-    p.profile = make_profile(cfg.profile, cfg.width)
+    p = _printer(cfg)
     if cfg.mode == "raster":
         page = preview(lowered, cfg, decorate=False).convert("1", dither=Image.Dither.NONE)
         p.hw("INIT")
@@ -58,6 +67,12 @@ def emit_bytes(lowered: Sequence[Op], cfg: RenderConfig) -> bytes:
     return p.output
 
 
+def _printer(cfg: RenderConfig) -> Dummy:
+    p = Dummy(profile=cfg.profile)
+    p.profile = make_profile(cfg.profile, cfg.width)
+    return p
+
+
 def emit(p: Any, ops: Sequence[Op], cfg: RenderConfig) -> None:
     """Send lowered `ops` to the python-escpos printer `p` (starts with `ESC @`)."""
     _Emitter(p, cfg).run(ops)
@@ -66,14 +81,19 @@ def emit(p: Any, ops: Sequence[Op], cfg: RenderConfig) -> None:
 class _Emitter:
     """Tracks alignment, size, weight and pending paper feed so each is sent only when needed."""
 
-    def __init__(self, p: Any, cfg: RenderConfig) -> None:
-        self.p, self.cfg = p, cfg
+    def __init__(self, p: Any, cfg: RenderConfig, held: dict[str, int] | None = None) -> None:
+        self.p, self.cfg, self.held_before = p, cfg, held
+        self.held: dict[str, int] = {}  # the letters the printer holds once the job is sent
         self.align, self.scale, self.bold, self.feed = "left", 1, False, 0
         self.codepage: int | None = None
         self.glyphs: dict[str, int] | None = None  # downloaded letters while selected (ESC % 1)
 
     def run(self, ops: Sequence[Op]) -> None:
-        self.p.hw("INIT")
+        if self.held_before is not None:
+            self._keep(ops, self.held_before)
+            ops = [op for op in ops if not isinstance(op, GlyphSet)]
+        else:
+            self.p.hw("INIT")
         self.p.magic.encoding = None  # after ESC @ the printer is back on its default page
         if self.cfg.mode == "text" and self.cfg.codepage is not None:
             self._codepage(self.cfg.codepage)
@@ -133,6 +153,15 @@ class _Emitter:
         self._flush_feed()
         self.p._raw(glyphs.define(slots) if slots else glyphs.CANCEL)
         self.glyphs = slots or None
+        self.held = dict(slots)
+
+    def _keep(self, ops: Sequence[Op], held: dict[str, int]) -> None:
+        """No `ESC @`: reset the styles it would reset, then define only the missing letters."""
+        needed = next((dict(op.slots) for op in ops if isinstance(op, GlyphSet)), {})
+        texts = [op.text for op in ops if isinstance(op, NativeText | Number)]
+        ascii_codes = {ord(c) for t in texts for c in glyphs.normalise(t) if 32 <= ord(c) < 127}
+        data, self.glyphs, self.held = glyphs.plan(needed, ascii_codes, held)
+        self.p._raw(glyphs.RESET_STYLE + data)
 
     def _line(self, text: str) -> None:
         if self.glyphs is not None:

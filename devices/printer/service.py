@@ -37,6 +37,8 @@ class PrinterService:
         self._last_status: dict[str, str] | None = None
         self._delivered: dict[str, str] | None = None
         self._notify_lock = threading.Lock()
+        self._held: dict[str, int] | None = None  # keep=N: letters the printer holds (None: unknown)
+        self._kept_jobs = 0  # jobs since the last fresh one (ESC @ and every letter)
 
     # -- port -----------------------------------------------------------------------------
     def open(self) -> dict[str, str]:
@@ -53,6 +55,7 @@ class PrinterService:
     def close(self) -> None:
         """Release the port (it is reopened on next use)."""
         with self._lock:
+            self._held = None
             if self._transport is not None:
                 self._transport.close()
                 self._transport = None
@@ -87,6 +90,12 @@ class PrinterService:
         return current
 
     def _query(self) -> dict[str, str]:
+        current = self._ask()
+        if current["state"] not in PRINTABLE:
+            self._held = None  # it may come back switched off and on: downloaded letters gone
+        return current
+
+    def _ask(self) -> dict[str, str]:
         try:
             transport = self._open()
         except PrinterUnavailable as exc:
@@ -124,7 +133,9 @@ class PrinterService:
         return self._job(ticket).data
 
     def _job(self, ticket: PrintableTicket) -> Job:
-        return render_job(ticket.number, ticket_ops(ticket), self.spec.render)
+        keep = self.spec.render.keep_glyphs
+        held = self._held if keep and self._kept_jobs < keep else None
+        return render_job(ticket.number, ticket_ops(ticket), self.spec.render, held)
 
     def send(self, job: Job) -> int:
         """Send a rendered job without asking for the paper state first (test pages); returns its size.
@@ -169,6 +180,8 @@ class PrinterService:
         if current["state"] not in PRINTABLE:
             return PrinterUnavailable(f"printer {current['state']}: {current['detail']}", current)
         job = self._job(ticket)
+        fresh = self._held is None or job.data.startswith(b"\x1b@")
+        self._held = None  # unknown until the write succeeds
         try:
             self._open().write(job)
         except Exception as exc:
@@ -176,6 +189,9 @@ class PrinterService:
             current = self._last_status = payload(
                 "offline", f"write failed, will reopen {self.spec.where}: {exc}", tz=self.tz)
             return PrinterUnavailable(f"printer offline: {exc}", current)
+        if job.held is not None:
+            self._held = dict(job.held)
+            self._kept_jobs = 1 if fresh else self._kept_jobs + 1
         after = self._last_status = self._query()  # paper may run out mid-ticket (no flow control)
         if after["state"] not in PRINTABLE:
             return PrinterUnavailable(f"printer {after['state']} during the ticket: {after['detail']}", after)

@@ -8,7 +8,9 @@ Options for every scheme: profile (python-escpos profile, default TM-T20II = 80 
 width (576 | 384 | 80mm | 58mm), mode (hybrid | glyphs | text | raster), encoding (tcvn3 | cp1258 | ascii, text
 mode), codepage (ESC t number, default from the profile), qr (native | image),
 center (esc | pad), density (full | half: image lines bold at half horizontal resolution,
-about half the bytes, for slow serial links), timeout (status reply timeout in seconds, default 0.2), status (dle | none:
+about half the bytes, for slow serial links), keep (mode=glyphs: 0 = send the letters with every
+ticket, the default; N = the printer keeps them, re-sent after any not-ready status and every N
+tickets), timeout (status reply timeout in seconds, default 0.2), status (dle | none:
 for printers that never answer DLE EOT; they are then assumed ready while the port opens).
 """
 
@@ -34,7 +36,7 @@ SCHEMES = {
     "dummy": "dummy://",
     "none": "none://",
 }
-COMMON = {"profile", "width", "mode", "encoding", "codepage", "qr", "center", "timeout", "status", "density"}
+COMMON = {"profile", "width", "mode", "encoding", "codepage", "qr", "center", "timeout", "status", "density", "keep"}
 EXTRA = {"serial": {"baudrate", "flow"}, "usb": {"interface", "in_ep", "out_ep"}}
 FLOWS = ("none", "xonxoff", "rtscts")
 BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400)
@@ -205,6 +207,11 @@ def _render_config(url: str, scheme: str, profile: str, width: int, query: dict[
     density = get("density", "full").lower()
     if density not in ("full", "half"):
         raise _bad(url, f"density={density} is not full or half", scheme)
-    return RenderConfig(width=width, density=density, mode=mode, encoding=encoding, codepage=codepage,  # type: ignore[arg-type]
+    keep = _int(url, scheme, "keep", get("keep", "0"))
+    if not 0 <= keep <= 1000:
+        raise _bad(url, f"keep={keep} is not 0..1000 tickets", scheme)
+    if keep and mode != "glyphs":
+        raise _bad(url, "keep=N is for mode=glyphs (the printer keeps its downloaded letters)", scheme)
+    return RenderConfig(width=width, density=density, keep_glyphs=keep, mode=mode, encoding=encoding, codepage=codepage,  # type: ignore[arg-type]
                         qr_native=qr == "native", qr_size=6 if width >= 512 else 5,
                         pad_center=center == "pad", profile=profile)

@@ -148,3 +148,43 @@ def test_glyph_ticket_over_the_pty_prints_the_right_letters(fake):
     expected = ops_text(lower(ticket_ops(reference_ticket()), parse_printer_url("dummy://").render))
     assert read(paper(data), expected) == expected
     assert fake.picture().height > 500
+
+
+def test_glyphs_kept_are_sent_again_after_a_power_cycle(fake):
+    """keep=N: the printer goes offline and comes back having forgotten its letters; the next
+    ticket starts fresh (ESC @ and every letter), so it prints the right letters."""
+    from dataclasses import replace
+
+    from devices.printer.layout import ticket_ops
+    from devices.printer.lowering import lower
+    from devices.printer.render import render_job
+    from devices.printer.url import parse_printer_url
+    from tests.escpos_paper import paper
+    from tests.printer_reading import ops_text, read
+
+    url = f"serial://{fake.link}?baudrate=115200&profile=TM-T20II&timeout=0.2&mode=glyphs&keep=50"
+    other = replace(reference_ticket(), number="B007", counters="Quầy số 5")
+    with PrinterService(url) as svc:
+        assert svc.open()["state"] == "ok"
+        first = svc.print_ticket(reference_ticket())
+        second = svc.print_ticket(other)
+        assert fake.wait_for(b"B007")
+        assert second < first / 2  # the letters stayed on the printer
+        fake.unplug()
+        assert svc.status()["state"] == "offline"
+        fake.plug()  # a new pty: a printer that was switched off and on
+        assert svc.status()["state"] == "ok"
+        start = len(fake.received)
+        svc.print_ticket(reference_ticket())
+        deadline = time.monotonic() + 3
+        while b"\x1dV" not in fake.received[start:] and time.monotonic() < deadline:
+            time.sleep(0.01)
+    after = bytes(fake.received[start:])
+    after = after[after.index(b"\x1b"):]  # from the job (status queries before it)
+    assert after.startswith(b"\x1b@\x1b&")
+    expected = ops_text(lower(ticket_ops(reference_ticket()), parse_printer_url("dummy://").render))
+    assert read(paper(after), expected) == expected
+    cfg = parse_printer_url(url).render  # the two jobs before the power cycle, again: what the printer held
+    held = render_job("B007", ticket_ops(other), cfg, dict(render_job("A012", ticket_ops(reference_ticket()), cfg).held)).held
+    stale = render_job("A012", ticket_ops(reference_ticket()), cfg, dict(held)).data
+    assert read(paper(stale), expected) != expected  # what trusting the old letters would have printed

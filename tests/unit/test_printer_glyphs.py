@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw, ImageOps
 
 from devices.printer import glyphs, tools
 from devices.printer.layout import GlyphSet, NativeText, Number, Raster, Text, ticket_ops
 from devices.printer.lowering import lower
 from devices.printer.raster import font
-from devices.printer.render import render_bytes
+from devices.printer.render import render_bytes, render_job
 from devices.printer.sample import reference_ticket
 from devices.printer.url import parse_printer_url
 from tests.escpos_paper import paper
@@ -161,3 +163,33 @@ def _bands(img: Image.Image) -> list[tuple[int, int]]:
             out.append((start, y))
             start = None
     return out
+
+
+def _other_ticket():
+    return replace(reference_ticket(), number="B007", service_name="Chứng thực bản sao",
+                   procedure_name="Chứng thực chữ ký", counters="Quầy số 5", priority_label=None)
+
+
+def test_keep_defines_only_missing_letters_and_reads_right_across_tickets():
+    """keep=N: later jobs skip ESC @ and most letters; one continuous paper reads every ticket right."""
+    cfg = parse_printer_url(GLYPHS + "&keep=20").render
+    hybrid = parse_printer_url(HYBRID).render
+    tickets = [reference_ticket(), _other_ticket(), reference_ticket(), _other_ticket()]
+    held, data, expected = None, b"", []
+    for i, t in enumerate(tickets):
+        job = render_job(t.number, ticket_ops(t), cfg, held)
+        assert job.data.startswith(b"\x1b@") == (i == 0)
+        if i:
+            assert len(job.data) < 900, len(job.data)
+        held, data = dict(job.held), data + job.data
+        expected.append(ops_text(lower(ticket_ops(t), hybrid)))
+    assert read(paper(data), " ".join(expected)) == " ".join(expected)
+    # the same later job on a printer that forgot its letters prints wrong letters: why it must be fresh then
+    late = render_job("A012", ticket_ops(reference_ticket()), cfg, held).data
+    assert read(paper(late), expected[0]) != expected[0]
+
+
+def test_keep_is_only_for_glyphs_mode():
+    with pytest.raises(ValueError, match="keep"):
+        parse_printer_url("dummy://?keep=5")
+    assert parse_printer_url(GLYPHS).render.keep_glyphs == 0  # default: letters with every ticket
