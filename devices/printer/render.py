@@ -42,11 +42,12 @@ def render_job(name: str, ops: Sequence[Op], cfg: RenderConfig,
     job then starts without `ESC @` and defines only what is missing. None: a fresh start.
     """
     lowered = tuple(lower(ops, cfg))
+    if not (cfg.mode == "glyphs" and cfg.keep_glyphs):
+        return Job(name, lowered, cfg, emit_bytes(lowered, cfg))
     p = _printer(cfg)
-    emitter = _Emitter(p, cfg, held if cfg.mode == "glyphs" and cfg.keep_glyphs else None)
+    emitter = _Emitter(p, cfg, held)
     emitter.run(lowered)
-    after = tuple(emitter.held.items()) if cfg.mode == "glyphs" and cfg.keep_glyphs else None
-    return Job(name, lowered, cfg, p.output, after)
+    return Job(name, lowered, cfg, p.output, tuple(emitter.held.items()))
 
 
 def render_bytes(ops: Sequence[Op], cfg: RenderConfig) -> bytes:
