@@ -1,4 +1,4 @@
-"""Thermal ticket printer: layout, hybrid/text ESC/POS rendering, transports, status.
+"""Thermal ticket printer: layout, hybrid/glyphs/text ESC/POS rendering, transports, status.
 
     from devices.printer import PrinterService, PrintableTicket, PrinterUnavailable
     svc = PrinterService("serial:///dev/ttyUSB0?baudrate=115200&profile=TM-T20II")

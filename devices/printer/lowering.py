@@ -1,7 +1,7 @@
 """Ops -> printable lines for one printer: `lower` wraps text and draws Vietnamese lines as images.
 
 `RenderConfig` says how one printer wants its tickets. Lowered ops (NativeText, Raster, Number,
-QR, Encoded, Feed, Cut) are what `render` turns into ESC/POS bytes and `preview` into a PNG.
+QR, Encoded, GlyphSet, Feed, Cut) are what `render` turns into ESC/POS bytes and `preview` into a PNG.
 
 Modes:
 - hybrid: lines with Vietnamese letters become TTF images cropped to ink (`GS v 0`), ASCII
