@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -40,6 +40,8 @@ from .clock import CLOCK_FLOOR, CLOCK_REF_KEY, UNTRUSTED_HINT, ClockGuard, Clock
 from .schema import migrate
 
 Clock = Callable[[], datetime]
+Command = tuple[str, dict[str, Any] | None, str | None]
+"""One command of a batch: ``(action, args, request_id)``."""
 
 #: The newest ``seq``: the outbox's, or the sequence a restore carried over from the store it replaced.
 NEWEST_SEQ = ("SELECT MAX(COALESCE((SELECT MAX(seq) FROM outbox), 0), "
@@ -225,41 +227,75 @@ class Store:
     def run(self, action: str, args: dict[str, Any] | None = None, request_id: str | None = None,
             now: datetime | None = None) -> Reply:
         """Run one action durably; never raises ``QueueError`` (it becomes an ``ok: false`` reply)."""
-        args = {} if args is None else args
         try:
             with self._transaction() as conn:
-                if request_id is not None:
-                    seen = conn.execute("SELECT response FROM requests WHERE id = ?", (request_id,)).fetchone()
-                    if seen is not None:
-                        return Reply(json.loads(seen["response"]), replayed=True)
-                when = now or self.clock()
-                verdict, boot = (self.guard.judge(when, self._clock_ref(conn)) if self.guard and now is None
-                                 else (None, None))
-                if verdict is not None and not verdict.trusted and action == "issue_ticket":
-                    return Reply(self._untrusted_response(request_id, verdict.reason))  # nothing stored
-                when = verdict.now if verdict is not None else when
-                wanted = args.get("ticket") if action == "rate" and isinstance(args, dict) else None
-                state = self._live_state(conn, wanted if isinstance(wanted, str) else None)
-                before = self._copy_small(state)
-                try:
-                    outcome = run_action(self.engine, state, when, action, args)
-                except QueueError as err:  # the engine refuses before changing anything
-                    response: dict[str, Any] = {"ok": False, "error": err.as_dict()}
-                    events: list[dict[str, Any]] = []
-                else:
-                    self._save(conn, before, state, outcome.events)
-                    events = self._append_events(conn, outcome.events)
-                    response = {"ok": True, "result": outcome.result}
-                    if verdict is not None and boot is not None and events:
-                        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                                     (CLOCK_REF_KEY, verdict.next_ref(boot).to_json()))
-                if request_id is not None:
-                    response = {"id": request_id, **response}
-                    conn.execute("INSERT INTO requests VALUES (?, ?, ?, ?)",
-                                 (request_id, action[:64], json.dumps(response, ensure_ascii=False), _ts(when)))
+                reply = self._run_in(conn, action, args, request_id, now)
         except BaseException:
             self._cache = None  # memory may now differ from the file: read it again next time
             raise
+        return reply
+
+    def run_batch(self, commands: Sequence[Command]) -> list[Reply | Exception]:
+        """Run several actions in one transaction (one fsync), in order; one result per command.
+
+        Each command keeps its own idempotency record and answer, exactly as :meth:`run` would give
+        it run alone after the ones before it. A command failing with an unexpected exception (a bug)
+        is rolled back to its own savepoint and returned as that exception; the others still commit.
+        An ``sqlite3.Error`` (disk full, damaged file) rolls the whole batch back and is raised:
+        nothing of it was stored, so the caller may run each command alone as before.
+        """
+        results: list[Reply | Exception] = []
+        try:
+            with self._transaction() as conn:
+                for action, args, request_id in commands:
+                    conn.execute("SAVEPOINT command")
+                    try:
+                        results.append(self._run_in(conn, action, args, request_id, None))
+                    except sqlite3.Error:
+                        raise
+                    except Exception as exc:  # a bug in one command: undo it alone
+                        conn.execute("ROLLBACK TO command")
+                        self._cache = None  # its half-done changes are in memory: read the state again
+                        results.append(exc)
+                    conn.execute("RELEASE command")
+        except BaseException:
+            self._cache = None
+            raise
+        return results
+
+    def _run_in(self, conn: sqlite3.Connection, action: str, args: dict[str, Any] | None, request_id: str | None,
+                now: datetime | None) -> Reply:
+        """One action inside the caller's transaction; the finished tickets are then dropped from memory."""
+        args = {} if args is None else args
+        if request_id is not None:
+            seen = conn.execute("SELECT response FROM requests WHERE id = ?", (request_id,)).fetchone()
+            if seen is not None:
+                return Reply(json.loads(seen["response"]), replayed=True)
+        when = now or self.clock()
+        verdict, boot = (self.guard.judge(when, self._clock_ref(conn)) if self.guard and now is None
+                         else (None, None))
+        if verdict is not None and not verdict.trusted and action == "issue_ticket":
+            return Reply(self._untrusted_response(request_id, verdict.reason))  # nothing stored
+        when = verdict.now if verdict is not None else when
+        wanted = args.get("ticket") if action == "rate" and isinstance(args, dict) else None
+        state = self._live_state(conn, wanted if isinstance(wanted, str) else None)
+        before = self._copy_small(state)
+        try:
+            outcome = run_action(self.engine, state, when, action, args)
+        except QueueError as err:  # the engine refuses before changing anything
+            response: dict[str, Any] = {"ok": False, "error": err.as_dict()}
+            events: list[dict[str, Any]] = []
+        else:
+            self._save(conn, before, state, outcome.events)
+            events = self._append_events(conn, outcome.events)
+            response = {"ok": True, "result": outcome.result}
+            if verdict is not None and boot is not None and events:
+                conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                             (CLOCK_REF_KEY, verdict.next_ref(boot).to_json()))
+        if request_id is not None:
+            response = {"id": request_id, **response}
+            conn.execute("INSERT INTO requests VALUES (?, ?, ?, ?)",
+                         (request_id, action[:64], json.dumps(response, ensure_ascii=False), _ts(when)))
         self._forget_finished(state)
         return Reply(response, events)
 
