@@ -176,8 +176,10 @@ class Engine:
             issued_at=now, queued_at=self._queue_time(state, now), procedure=procedure, lang=lang,
         )
         state.tickets[ticket.id] = ticket
-        events.append(self._event(state, now, EventType.TICKET_ISSUED, ticket, None))
-        return Outcome(events, {"ticket": ticket_view(self.site, state, ticket)})
+        issued = self._event(state, now, EventType.TICKET_ISSUED, ticket, None)
+        events.append(issued)
+        assert issued.ticket is not None
+        return Outcome(events, {"ticket": dict(issued.ticket)})  # the same view: its place is computed once
 
     @staticmethod
     def _queue_time(state: QueueState, now: datetime) -> datetime:
