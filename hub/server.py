@@ -102,6 +102,7 @@ class Hub:
         self._threads: list[threading.Thread] = []
         self.published_seq = int(store.get_meta(PUBLISHED_SEQ_KEY) or 0) if store is not None else 0
         self.handled = 0
+        self.batched = 0  # requests committed together with others (a rush)
         self._next_reopen = 0.0
         if self.fault is not None:
             bus.set_status_extra({"fault": self.fault.as_dict()})
@@ -209,6 +210,7 @@ class Hub:
         if len(batch) > 1 and store is not None and self.fault is None:
             try:
                 results = store.run_batch([(c.action, c.args, c.store_id) for c in batch])
+                self.batched += len(batch)
             except Exception as exc:  # nothing of the batch was stored: each runs alone, as it always did
                 log.warning("a batch of %d requests failed (%s); running them one by one", len(batch), exc)
         for i, command in enumerate(batch):
