@@ -92,9 +92,8 @@ class Engine:
         """Close yesterday's leftovers: waiting/called tickets of an earlier day become no-shows."""
         today = self.site.local_day(now)
         events = []
-        for ticket in sorted(state.tickets.values(), key=lambda t: t.id):
-            if ticket.status in FINAL_STATUSES or ticket.day >= today:
-                continue
+        stale = [t for t in state.tickets.values() if t.day < today and t.status not in FINAL_STATUSES]
+        for ticket in sorted(stale, key=lambda t: t.id):
             counter = ticket.counter if ticket.status == TicketStatus.CALLED else None
             self._finish(state, now, ticket, TicketStatus.NO_SHOW)
             if counter and state.counters[counter].ticket_id == ticket.id:
