@@ -432,7 +432,7 @@ class Hub:
             if not last.is_published():
                 raise RuntimeError("broker did not acknowledge events; they will be sent again")
         self.published_seq = events[-1]["seq"]
-        store.set_meta(PUBLISHED_SEQ_KEY, str(self.published_seq))
+        store.set_meta(PUBLISHED_SEQ_KEY, str(self.published_seq), durable=False)  # at least once: a hint
         return True
 
     def publish_state(self, counters: set[str] | None = None, services: set[str] | None = None) -> None:

@@ -402,10 +402,22 @@ class Store:
             row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else row["value"]
 
-    def set_meta(self, key: str, value: str) -> None:
-        """Set a value of the ``meta`` table."""
-        with self._transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+    def set_meta(self, key: str, value: str, durable: bool = True) -> None:
+        """Set a value of the ``meta`` table.
+
+        ``durable=False``: no fsync of its own (4 ms on an SD card, the store's lock held meanwhile); the
+        value reaches the disk with the next durable commit, and a power cut before that may lose it.
+        For values that are only a hint, such as how far the hub has published (it then publishes again).
+        """
+        with self._lock:
+            if not durable:
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+            try:
+                with self._transaction() as conn:
+                    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+            finally:
+                if not durable:
+                    self._conn.execute("PRAGMA synchronous = FULL")
 
     def snapshot(self, counters: set[str] | None = None, services: set[str] | None = None) -> dict[str, Any]:
         """``{"site", "seq", "services", "counters"}``: retained state payloads consistent with one ``seq``.

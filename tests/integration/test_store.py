@@ -186,3 +186,11 @@ def test_a_store_error_mid_batch_stores_nothing_of_it(store, monkeypatch):
     replies = store.run_batch([("issue_ticket", {"service": "tu-phap"}, "k/1"), ("call_next", {"counter": "2"}, "p/1")])
     assert replies[0].response["result"]["ticket"]["number"] == "A002"  # memory was read again from the file
     assert replies[1].response["result"]["ticket"]["number"] == "A001"
+
+
+def test_a_hint_written_without_its_own_fsync_is_committed_and_full_sync_stays_on(store, tmp_path):
+    store.set_meta("published_seq", "7", durable=False)
+    assert store.connection.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again for every command
+    other = sqlite3.connect(tmp_path / "q.sqlite3")
+    assert other.execute("SELECT value FROM meta WHERE key = 'published_seq'").fetchone()[0] == "7"
+    other.close()
