@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 
 MAX_PAYLOAD_BYTES = 16 * 1024
 PUBLISHED_SEQ_KEY = "published_seq"
+SWITCH_INTERVAL_S = 0.0005
+"""How long a thread may keep the GIL while another waits (Python's default: 5 ms). The worker releases
+it around every SQLite call; with 5 ms it waited up to that long behind the publisher each time."""
 MAX_BATCH = 32  # requests already waiting that the worker runs in one store transaction (one fsync)
 STORE_RETRY_S = 3.0  # how often a hub without a usable store tries to open it again
 
@@ -110,6 +114,7 @@ class Hub:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Hub:
         """Subscribe to requests and start the worker and publisher threads."""
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         self.bus.on_connection_change = self._connection_changed
         self.bus.subscribe_raw(self.topics.requests_all, self._enqueue)
         for name, target in (("hub-worker", self._work), ("hub-publisher", self._publish_loop),
