@@ -9,6 +9,7 @@ Answers are kept for the retention window (``prune``); refusals, which changed n
 
 from __future__ import annotations
 
+import copy
 import json
 import sqlite3
 import threading
@@ -200,8 +201,8 @@ class Store:
     def _copy_small(state: QueueState) -> QueueState:
         """Copies of everything but the tickets (tickets are tracked through the events)."""
         return QueueState(
-            counters={k: c.copy() for k, c in state.counters.items()},
-            days={k: d.copy() for k, d in state.days.items()},
+            counters={k: copy.copy(c) for k, c in state.counters.items()},  # copy.copy: faster than replace()
+            days={k: copy.copy(d) for k, d in state.days.items()},
             recent_service_s={k: list(v) for k, v in state.recent_service_s.items()},
         )
 
