@@ -2,7 +2,8 @@
 
 Threads: the MQTT network thread only queues incoming requests, each client in its own bounded
 queue behind its own rate limit (``hub/fairness.py``); one worker runs them on the store, one client
-after another, and answers; one publisher drains the outbox (events in ``seq`` order, at least
+after another, and answers (the requests already waiting run in one store transaction, answered
+after its commit: a rush of pads costs one fsync, not one each); one publisher drains the outbox (events in ``seq`` order, at least
 once) and republishes the retained state the events touched. The publisher also polls, so commands
 run by the CLI on the same store reach every display.
 """

@@ -1,7 +1,8 @@
 """The SQLite store: the one source of truth.
 
 Every command runs in one ``BEGIN IMMEDIATE`` transaction that loads the live state, runs the
-pure engine, writes the changed rows and appends the events to the ``outbox`` (site-wide ``seq``).
+pure engine, writes the changed rows and appends the events to the ``outbox`` (site-wide ``seq``);
+``run_batch`` runs several commands in one transaction, as if one by one (a savepoint each).
 Request ids make commands idempotent: a repeated id returns the first answer and changes nothing.
 Answers are kept for the retention window (``prune``); refusals, which changed nothing, only briefly
 (long enough that a late duplicate of a refused request cannot run after the device has moved on).
