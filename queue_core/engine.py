@@ -92,9 +92,8 @@ class Engine:
         """Close yesterday's leftovers: waiting/called tickets of an earlier day become no-shows."""
         today = self.site.local_day(now)
         events = []
-        for ticket in sorted(state.tickets.values(), key=lambda t: t.id):
-            if ticket.status in FINAL_STATUSES or ticket.day >= today:
-                continue
+        stale = [t for t in state.tickets.values() if t.day < today and t.status not in FINAL_STATUSES]
+        for ticket in sorted(stale, key=lambda t: t.id):
             counter = ticket.counter if ticket.status == TicketStatus.CALLED else None
             self._finish(state, now, ticket, TicketStatus.NO_SHOW)
             if counter and state.counters[counter].ticket_id == ticket.id:
@@ -176,8 +175,10 @@ class Engine:
             issued_at=now, queued_at=self._queue_time(state, now), procedure=procedure, lang=lang,
         )
         state.tickets[ticket.id] = ticket
-        events.append(self._event(state, now, EventType.TICKET_ISSUED, ticket, None))
-        return Outcome(events, {"ticket": ticket_view(self.site, state, ticket)})
+        issued = self._event(state, now, EventType.TICKET_ISSUED, ticket, None)
+        events.append(issued)
+        assert issued.ticket is not None
+        return Outcome(events, {"ticket": dict(issued.ticket)})  # the same view: its place is computed once
 
     @staticmethod
     def _queue_time(state: QueueState, now: datetime) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from statistics import fmean
 
-from .model import CounterStatus, QueueState, SiteDef, Ticket, TicketStatus
+from .model import CounterStatus, PolicyDef, QueueState, SiteDef, Ticket, TicketStatus
 from .policy import queue_order_key
 
 
@@ -34,14 +34,37 @@ def waiting_in(state: QueueState, service: str) -> list[Ticket]:
     return [t for t in state.tickets.values() if t.service == service and t.status == TicketStatus.WAITING]
 
 
+def order_key(policy: PolicyDef, state: QueueState, ticket: Ticket) -> tuple[float, str]:
+    """``queue_order_key``, computed once per ticket and remembered in ``state.order_keys``.
+
+    The key depends only on the policy, ``queued_at`` and ``priority``, which a ticket keeps for
+    life; the memo checks them anyway, so a ticket read again from the store gets a fresh key.
+    """
+    memo = state.order_keys.get(ticket.id)
+    if memo is not None and memo[0] is ticket.queued_at and memo[1] == ticket.priority and memo[2] is policy:
+        return memo[3]
+    key = queue_order_key(policy, ticket)
+    state.order_keys[ticket.id] = (ticket.queued_at, ticket.priority, policy, key)
+    return key
+
+
+def forget_order_keys(state: QueueState) -> None:
+    """Drop the remembered keys of tickets no longer in the state, once they outnumber the live ones."""
+    if len(state.order_keys) > 2 * len(state.tickets) + 64:
+        for tid in [tid for tid in state.order_keys if tid not in state.tickets]:
+            del state.order_keys[tid]
+
+
 def people_ahead(site: SiteDef, state: QueueState, ticket: Ticket) -> int:
     """How many waiting citizens of the same service are likely called first (0 unless waiting)."""
     if ticket.status != TicketStatus.WAITING:
         return 0
-    mine = queue_order_key(site.policy, ticket)
-    return sum(
-        1 for t in waiting_in(state, ticket.service) if t.id != ticket.id and queue_order_key(site.policy, t) < mine
-    )
+    policy, service, waiting = site.policy, ticket.service, TicketStatus.WAITING
+    forget_order_keys(state)
+    mine = order_key(policy, state, ticket)
+    return sum(1 for t in state.tickets.values()
+               if t.service == service and t.status == waiting and t.id != ticket.id
+               and order_key(policy, state, t) < mine)
 
 
 def wait_seconds(site: SiteDef, state: QueueState, service: str, ahead: int) -> int:

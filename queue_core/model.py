@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, tzinfo
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 NORMAL = "normal"
 """The priority kind of a citizen without priority."""
@@ -217,6 +217,8 @@ class QueueState:
     counters: dict[str, CounterState] = field(default_factory=dict)
     days: dict[str, ServiceDay] = field(default_factory=dict)
     recent_service_s: dict[str, list[float]] = field(default_factory=dict)
+    order_keys: dict[str, tuple[Any, ...]] = field(default_factory=dict, compare=False, repr=False)
+    """A memo of each ticket's place key (``estimate.order_key``): not state, never compared."""
 
     @classmethod
     def initial(cls, site: SiteDef) -> QueueState:

@@ -164,3 +164,35 @@ def test_devices_may_only_do_their_job(hub, broker, make_client):
         assert refused["ok"] is False and refused["error"]["code"] == ErrorCode.FORBIDDEN, refused
     assert ok(display.request("snapshot", {}))["site"] == SITE
     assert len(hub.store.tickets()) == 1
+
+
+def test_requests_waiting_together_run_in_one_transaction_each_answered_once(hub, broker, make_client):
+    """A rush: while the store is busy, 12 devices' requests queue; they then commit together."""
+    monitors = [make_client(broker.url, f"monitor-rush{i}", Role.MONITOR, site=SITE) for i in range(12)]
+    for m in monitors:
+        assert m.wait_connected(5)
+    ok(monitors[0].request("issue_ticket", {"service": "tu-phap"}, request_id="first"))
+    answers: dict[str, list[dict]] = {}
+    lock = threading.Lock()
+
+    def keep(name: str):
+        def callback(response) -> None:
+            with lock:
+                answers.setdefault(name, []).append(response)
+        return callback
+
+    with hub.store._lock:  # the worker is busy on the store: everything below waits in the hub's queue
+        monitors[0].request_async("issue_ticket", {"service": "tu-phap"}, keep("retry"), request_id="first")
+        monitors[1].request_async("issue_ticket", {"service": "nope"}, keep("refused"))
+        for i, m in enumerate(monitors[2:], start=2):
+            m.request_async("issue_ticket", {"service": "tu-phap"}, keep(f"issue{i}"))
+        assert wait_for(lambda: hub._requests.pending() >= 11 or hub.batched > 0)
+    assert wait_for(lambda: len(answers) == 12)
+    assert all(len(a) == 1 for a in answers.values())
+    assert hub.batched >= 10
+    assert answers["retry"][0]["result"] == ok(monitors[0].request("issue_ticket", {"service": "tu-phap"},
+                                                                    request_id="first"))
+    assert answers["refused"][0]["error"]["code"] == ErrorCode.UNKNOWN_SERVICE
+    numbers = sorted(answers[f"issue{i}"][0]["result"]["ticket"]["number"] for i in range(2, 12))
+    assert numbers == [f"A{n:03d}" for n in range(2, 12)]
+    assert [e["seq"] for e in hub.store.events_after(0)] == list(range(1, 12))

@@ -104,3 +104,93 @@ def test_newer_schema_is_refused_with_advice(tmp_path):
     conn.close()
     with pytest.raises(RuntimeError, match="upgrade qms"):
         Store(path, make_site())
+
+
+def fixed_clock():
+    return local(2026, 11, 23, 9, 0)
+
+
+BATCH = [
+    ("issue_ticket", {"service": "tu-phap"}, "k1/1"),
+    ("issue_ticket", {"service": "nope"}, "k1/2"),  # refused: remembered, rolls nothing else back
+    ("issue_ticket", {"service": "chung-thuc", "priority": "elderly"}, "k2/1"),
+    ("call_next", {"counter": "2"}, "p2/1"),
+    ("issue_ticket", {"service": "tu-phap"}, "k1/1"),  # a retry inside the batch: the first answer
+    ("complete", {"counter": "2"}, "p2/2"),
+    ("call_next", {"counter": "3"}, "p3/1"),
+    ("complete", {"counter": "1"}, "p1/1"),  # refused: counter 1 has nobody
+]
+
+
+def store_contents(store: Store) -> tuple:
+    return ([t.__dict__ for t in store.tickets()], store.events_after(0),
+            store.connection.execute("SELECT id, response FROM requests ORDER BY id").fetchall())
+
+
+def test_a_batch_answers_and_stores_exactly_what_the_commands_run_one_by_one_would(tmp_path):
+    with Store(tmp_path / "one.sqlite3", make_site(), clock=fixed_clock) as one, \
+            Store(tmp_path / "batch.sqlite3", make_site(), clock=fixed_clock) as batch:
+        alone = [one.run(action, args, request_id=rid) for action, args, rid in BATCH]
+        together = batch.run_batch(BATCH)
+        assert [r.response for r in together] == [r.response for r in alone]
+        assert [(r.events, r.replayed) for r in together] == [(r.events, r.replayed) for r in alone]
+        assert together[4].replayed and not together[1].ok and not together[7].ok
+        assert [e["seq"] for e in batch.events_after(0)] == list(range(1, batch.last_seq() + 1))
+        assert [tuple(r) for r in store_contents(batch)[2]] == [tuple(r) for r in store_contents(one)[2]]
+        assert store_contents(batch)[:2] == store_contents(one)[:2]
+        again = batch.run_batch(BATCH)  # every id is known now: all replayed, nothing new
+        assert all(r.replayed for r in again if r.response.get("id") is not None)
+        assert batch.last_seq() == one.last_seq()
+
+
+def test_a_command_that_fails_unexpectedly_is_undone_alone(store, monkeypatch):
+    store.run("issue_ticket", {"service": "tu-phap"}, request_id="k/0")
+    append = store._append_events
+
+    def bug_after_writing(conn, events):  # the call is written, in memory and in the file, then a bug
+        out = append(conn, events)
+        if any(e.type == EventType.TICKET_CALLED for e in events):
+            raise RuntimeError("a bug")
+        return out
+
+    monkeypatch.setattr(store, "_append_events", bug_after_writing)
+    results = store.run_batch([("issue_ticket", {"service": "tu-phap"}, "k/1"), ("call_next", {"counter": "2"}, "p/1"),
+                               ("issue_ticket", {"service": "tu-phap"}, "k/2")])
+    monkeypatch.undo()
+    assert isinstance(results[1], RuntimeError)
+    assert [r.response["result"]["ticket"]["number"] for r in (results[0], results[2])] == ["A002", "A003"]
+    assert results[2].response["result"]["ticket"]["ahead"] == 2  # A001 is waiting again: the call was undone
+    assert store.recorded_response("p/1") is None  # not answered: a retry runs it
+    assert store.run("call_next", {"counter": "2"}, request_id="p/1").response["result"]["ticket"]["number"] == "A001"
+    assert [e["seq"] for e in store.events_after(0)] == [1, 2, 3, 4]
+    assert [e["type"] for e in store.events_after(0)][-1] == EventType.TICKET_CALLED
+
+
+def test_a_store_error_mid_batch_stores_nothing_of_it(store, monkeypatch):
+    store.run("issue_ticket", {"service": "tu-phap"}, request_id="k/0")
+    append = store._append_events
+    calls = []
+
+    def full_disk(conn, events):
+        calls.append(1)
+        if len(calls) == 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        return append(conn, events)
+
+    monkeypatch.setattr(store, "_append_events", full_disk)
+    with pytest.raises(sqlite3.OperationalError):
+        store.run_batch([("issue_ticket", {"service": "tu-phap"}, "k/1"), ("call_next", {"counter": "2"}, "p/1")])
+    monkeypatch.setattr(store, "_append_events", append)
+    assert store.recorded_response("k/1") is None and store.recorded_response("p/1") is None
+    assert store.last_seq() == 1 and [t.number for t in store.tickets()] == ["A001"]
+    replies = store.run_batch([("issue_ticket", {"service": "tu-phap"}, "k/1"), ("call_next", {"counter": "2"}, "p/1")])
+    assert replies[0].response["result"]["ticket"]["number"] == "A002"  # memory was read again from the file
+    assert replies[1].response["result"]["ticket"]["number"] == "A001"
+
+
+def test_a_hint_written_without_its_own_fsync_is_committed_and_full_sync_stays_on(store, tmp_path):
+    store.set_meta("published_seq", "7", durable=False)
+    assert store.connection.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again for every command
+    other = sqlite3.connect(tmp_path / "q.sqlite3")
+    assert other.execute("SELECT value FROM meta WHERE key = 'published_seq'").fetchone()[0] == "7"
+    other.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 from datetime import timedelta
 
@@ -10,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from queue_core import Engine, ErrorCode, EventType, QueueError, QueueState, TicketStatus
+from queue_core.estimate import people_ahead
 from queue_core.model import FINAL_STATUSES
+from queue_core.policy import queue_order_key
 from tests.factories import local, make_site
 from tests.replay import replay
 
@@ -123,3 +126,56 @@ def test_random_command_sequences_keep_every_invariant(policy, steps):
         if state.counters[c].ticket_id:
             engine.complete(state, now, c)
     assert all(t.status in FINAL_STATUSES for t in state.tickets.values())
+
+
+def ahead_by_scan(site, state: QueueState, ticket) -> int:
+    """The straightforward count ``people_ahead`` must equal: every waiting key computed afresh."""
+    if ticket.status != TicketStatus.WAITING:
+        return 0
+    mine = queue_order_key(site.policy, ticket)
+    return sum(1 for t in state.tickets.values() if t.service == ticket.service and t.status == TicketStatus.WAITING
+               and t.id != ticket.id and queue_order_key(site.policy, t) < mine)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policy=st.sampled_from(["strict", "ratio", "ageing"]), steps=st.lists(step, min_size=5, max_size=80))
+def test_remembered_place_keys_give_the_same_ahead_as_a_fresh_scan(policy, steps):
+    site = make_site(policy=policy)
+    engine = Engine(site)
+    state = QueueState.initial(site)
+    now = local(2026, 11, 23, 22, 0)
+    issued: list[str] = []
+    for s in steps:
+        if s[0] == "wait":
+            now += timedelta(seconds=s[1])
+            continue
+        try:
+            outcome = run_step(engine, state, now, s, issued)
+        except QueueError:
+            continue
+        now += timedelta(seconds=1)
+        issued += [e.ticket["id"] for e in outcome.events if e.type == EventType.TICKET_ISSUED]
+        for event in outcome.events:  # the views the events carry were computed with the memo
+            if event.ticket is not None and event.ticket["status"] == "waiting" and event.ticket["id"] in state.tickets:
+                assert event.ticket["ahead"] == ahead_by_scan(site, state, state.tickets[event.ticket["id"]])
+        if s[0] == "issue":
+            assert outcome.result["ticket"] == outcome.events[-1].ticket
+        reread = copy.deepcopy(state)  # as a store reads its tickets again: fresh objects, memo kept
+        for t in state.tickets.values():
+            assert people_ahead(site, state, t) == ahead_by_scan(site, state, t)
+            assert people_ahead(site, reread, reread.tickets[t.id]) == ahead_by_scan(site, state, t)
+    assert len(state.order_keys) <= 2 * len(state.tickets) + 64 + 1
+
+
+def test_a_ticket_read_again_with_another_queue_time_gets_a_fresh_place_key():
+    site = make_site(policy="strict")
+    engine = Engine(site)
+    state = QueueState.initial(site)
+    now = local(2026, 11, 24, 8, 0)
+    first = engine.issue_ticket(state, now, "tu-phap").result["ticket"]
+    second = engine.issue_ticket(state, now + timedelta(seconds=5), "tu-phap").result["ticket"]
+    assert [first["ahead"], second["ahead"]] == [0, 1]
+    moved = state.tickets[first["id"]]
+    state.tickets[moved.id] = dataclasses.replace(moved, queued_at=now + timedelta(seconds=10))
+    assert people_ahead(site, state, state.tickets[second["id"]]) == 0
+    assert people_ahead(site, state, state.tickets[first["id"]]) == 1
