@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -37,7 +36,8 @@ MAX_PAYLOAD_BYTES = 16 * 1024
 PUBLISHED_SEQ_KEY = "published_seq"
 SWITCH_INTERVAL_S = 0.0005
 """How long a thread may keep the GIL while another waits (Python's default: 5 ms). The worker releases
-it around every SQLite call; with 5 ms it waited up to that long behind the publisher each time."""
+it around every SQLite call; with 5 ms it waited up to that long behind the publisher each time. A
+process-wide setting: the hub's process sets it (``qms.hub_service.run_hub``), the class does not."""
 MAX_BATCH = 32  # requests already waiting that the worker runs in one store transaction (one fsync)
 STORE_RETRY_S = 3.0  # how often a hub without a usable store tries to open it again
 
@@ -115,7 +115,6 @@ class Hub:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Hub:
         """Subscribe to requests and start the worker and publisher threads."""
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
         self.bus.on_connection_change = self._connection_changed
         self.bus.subscribe_raw(self.topics.requests_all, self._enqueue)
         for name, target in (("hub-worker", self._work), ("hub-publisher", self._publish_loop),

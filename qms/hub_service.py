@@ -13,7 +13,7 @@ import sys
 import threading
 
 from hub.fairness import Limits, Rate
-from hub.server import Hub
+from hub.server import SWITCH_INTERVAL_S, Hub
 from hub.store_guard import StoreFault
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import HUB_CLIENT_ID, Role
@@ -67,8 +67,9 @@ def run_hub(ctx: AppContext, stop: threading.Event) -> int:
     # others quickly (5 ms default: each of its many short waits for the GIL cost up to 5 ms). Measured
     # with bench/bench_flood.py (10,000 requests/s for 5 s): pads' call_next p50 under flood ~40 ms -> ~4 ms
     # on a quiet machine (docs/reliability.md); on a loaded shared one (2026-12-01, 3 runs each) p99
-    # 162-216 ms with it, 201-348 ms without.
-    sys.setswitchinterval(0.001)
+    # 162-216 ms with it, 201-348 ms without. 0.5 ms: the worker also waits for the GIL behind the
+    # publisher around each SQLite call (hub.server.SWITCH_INTERVAL_S).
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     broker = None
     if ctx.broker_url == "embedded":
         broker = start_embedded(ctx.data_dir)
