@@ -8,10 +8,11 @@ from the rating counts through ``queue_core.rating.satisfaction_score``. The arr
 center's local hour: SQL arithmetic when the zone's offset is fixed through the period, else computed
 in Python once per distinct minute (a zone with DST).
 
-One read transaction: one ``TEMP`` table of the period's tickets (the figures each needs), one
-``GROUP BY`` per grouping for the counts and sums, then the waits and the service times each sorted
-once and read in order, picking each group's value at its nearest rank (a window query per grouping
-and figure took twice as long). Nothing is written to the store file.
+One read transaction: one ``TEMP`` table of the period's tickets (the figures each needs), two
+``GROUP BY`` for the counts and sums, then the waits and the service times each sorted once and read
+in order, picking each group's value at its nearest rank (a window query per grouping and figure took
+twice as long). Nothing is written to the store file. Needs SQLite 3.38 (``unixepoch``; Debian
+bookworm has 3.40).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def _totals(conn: sqlite3.Connection) -> dict[str, Totals]:
         keys = ", ".join(KEYS[c] for c in columns)
         for row in conn.execute(f"SELECT {keys}, {figures} FROM {TABLE} GROUP BY {keys}"):
             values = row[len(columns):]
-            for grouping, key in zip(columns, row, strict=False):
+            for grouping, key in zip(columns, row[:len(columns)], strict=True):
                 found = out[grouping].get(key)
                 out[grouping][key] = values if found is None else tuple(a + b for a, b in zip(found, values, strict=True))
     return out
