@@ -196,8 +196,10 @@ def verb_of(argv: Sequence[str]) -> str | None:
     return None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every verb."""
+def build_parser(verb: str | None) -> argparse.ArgumentParser:
+    """The argument parser with every verb; the options of the apps and tools (whose modules must be
+    imported to add them) only for ``verb`` (see :func:`verb_of`), so ``qms --help`` and ``qms ticket
+    issue`` do not import the reports, the set-up wizard or the apps' option modules."""
     def options(default: Any) -> argparse.ArgumentParser:
         """The options every verb takes; after the verb they must not reset values given before it."""
         p = argparse.ArgumentParser(add_help=False)
@@ -210,49 +212,52 @@ def build_parser() -> argparse.ArgumentParser:
                                      parents=[top])
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    def verb(sub: Any, name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
+    def add(sub: Any, name: str, handler: Handler, help_: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_, parents=[common])
         p.set_defaults(handler=handler)
         return p
 
     config = verbs.add_parser("config", help="check the site config").add_subparsers(dest="sub", required=True)
-    verb(config, "check", cmd_config_check, "validate the site config and print a summary")
+    add(config, "check", cmd_config_check, "validate the site config and print a summary")
 
     ticket = verbs.add_parser("ticket", help="issue or rate a ticket").add_subparsers(dest="sub", required=True)
-    issue = verb(ticket, "issue", cmd_ticket_issue, "issue a ticket for SERVICE and print it as JSON")
+    issue = add(ticket, "issue", cmd_ticket_issue, "issue a ticket for SERVICE and print it as JSON")
     issue.add_argument("service", metavar="SERVICE")
     issue.add_argument("--priority", default="normal", metavar="KIND", help="normal, elderly, disabled, ...")
     issue.add_argument("--procedure", metavar="ID", help="the procedure the citizen chose")
     issue.add_argument("--any-time", action="store_true", help="issue even outside opening hours")
-    rate = verb(ticket, "rate", cmd_ticket_rate, "record a satisfaction rating (1..5) for a served ticket")
+    rate = add(ticket, "rate", cmd_ticket_rate, "record a satisfaction rating (1..5) for a served ticket")
     rate.add_argument("ticket", metavar="TICKET_ID")
     rate.add_argument("score", type=int, choices=range(1, 6), metavar="SCORE")
 
-    counter = verb(verbs, "counter", cmd_counter, "act at a counter and print the ticket (or null) as JSON")
+    counter = add(verbs, "counter", cmd_counter, "act at a counter and print the ticket (or null) as JSON")
     counter.add_argument("counter", metavar="ID")
     counter.add_argument("action", choices=list(COUNTER_ACTIONS))
     counter.add_argument("argument", nargs="?", metavar="SERVICE|NUMBER|NAME",
                          help="transfer SERVICE, call NUMBER, sign-in NAME")
 
     printer = verbs.add_parser("printer", help="test the ticket printer").add_subparsers(dest="sub", required=True)
-    verb(printer, "test", cmd_printer_test, "print the test page: one Vietnamese line in every mode")
-    verb(printer, "status", cmd_printer_status, "query paper and online state (no reply = offline)")
-    verb(verbs, "ports", cmd_ports, "list serial/USB ports with their stable by-id names")
-    verb(verbs, HUB_VERB, cmd_hub, "serve the queue over MQTT (answers requests, publishes events and state)")
+    add(printer, "test", cmd_printer_test, "print the test page: one Vietnamese line in every mode")
+    add(printer, "status", cmd_printer_status, "query paper and online state (no reply = offline)")
+    add(verbs, "ports", cmd_ports, "list serial/USB ports with their stable by-id names")
+    add(verbs, HUB_VERB, cmd_hub, "serve the queue over MQTT (answers requests, publishes events and state)")
     for name, module, help_ in APPS:
-        app = verb(verbs, name, cmd_app, help_)
+        app = add(verbs, name, cmd_app, help_)
         app.set_defaults(app_module=module, app_role=name)
-        importlib.import_module(module.split(".", 1)[0] + ".cli_args").add_arguments(app, name)
+        if name == verb:
+            importlib.import_module(module.split(".", 1)[0] + ".cli_args").add_arguments(app, name)
     for name, module, help_ in TOOLS:
-        tool = verb(verbs, name, cmd_tool, help_)
+        tool = add(verbs, name, cmd_tool, help_)
         tool.set_defaults(tool_module=module)
-        importlib.import_module(module).add_arguments(tool)
-    backup = verb(verbs, "backup", cmd_backup, "copy the store safely, even while the hub runs")
-    importlib.import_module("qms.backup").add_backup_arguments(backup)
-    restore = verb(verbs, "restore", cmd_restore, "put a backup back (stop the hub first)")
-    importlib.import_module("qms.backup").add_restore_arguments(restore)
-    verb(verbs, "status", cmd_status, "print every service and counter state as JSON")
-    demo = verb(verbs, "demo", cmd_demo, "run the whole appliance on this machine for a first look")
+        if name == verb:
+            importlib.import_module(module).add_arguments(tool)
+    backup = add(verbs, "backup", cmd_backup, "copy the store safely, even while the hub runs")
+    restore = add(verbs, "restore", cmd_restore, "put a backup back (stop the hub first)")
+    if verb in ("backup", "restore"):
+        importlib.import_module("qms.backup").add_backup_arguments(backup)
+        importlib.import_module("qms.backup").add_restore_arguments(restore)
+    add(verbs, "status", cmd_status, "print every service and counter state as JSON")
+    demo = add(verbs, "demo", cmd_demo, "run the whole appliance on this machine for a first look")
     demo.add_argument("--walkthrough", action="store_true", help="only a scripted CLI walk-through, no windows")
     demo.add_argument("--fresh", action="store_true", help="start from an empty demo store")
     demo.add_argument("--duration", type=float, default=0, metavar="S", help="stop by itself after S seconds")
@@ -263,7 +268,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qms`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
     # first thing, before the imports below: a stop that reaches the hub while it starts exits 0
-    stop = catch_stop_signals() if verb_of(argv) == HUB_VERB else None
+    verb = verb_of(argv)
+    stop = catch_stop_signals() if verb == HUB_VERB else None
+    ns = build_parser(verb).parse_args(argv)  # `--help` and usage errors exit here, before the imports below
+    ns.stop_event = stop
     from devices.printer.errors import PrinterUnavailable
     from hub.store_guard import StoreFault, corrupt, is_damage
     from mqtt_bus.broker import BrokerUnavailable
@@ -271,9 +279,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from qms.config import ConfigError
     from qms.context import AppContext
 
-    parser = build_parser()
-    ns = parser.parse_args(argv)
-    ns.stop_event = stop
     try:
         ctx = AppContext.resolve(ns.config, ns.data_dir, ns.broker, ns.printer)
     except ValueError as err:  # the board's env file cannot be read: one line, no traceback

@@ -5,7 +5,8 @@ no-shows, waiting time (``called_at − issued_at``, every called ticket) and se
 (``finished_at − called_at``, served tickets only) as mean and 90th percentile, the ratings
 1..5 and the satisfaction score 0–100. Dates and hours are the center's local time.
 
-The computation is pure (:func:`compute_report` over ticket records); the store only loads them.
+:func:`compute_report` computes them from ticket records (pure); ``qms report`` has the store compute
+the same figures in SQL (:mod:`qms.report_sql`), so a year's report never loads a year of tickets.
 Output: a text table (default), CSV for Excel (``--csv``) and a PNG dashboard (``--png``,
 :mod:`qms.report_charts`). docs/reports.md explains every column.
 """
@@ -14,39 +15,22 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from statistics import fmean
 from typing import TYPE_CHECKING, Protocol
 
-from qms.report_model import Report, Stats, minutes
+from qms.report_model import GROUPINGS, Labels, Report, Stats, minutes, percentile, section
 from queue_core import SiteDef, Ticket
 from queue_core.rating import satisfaction_score
 
 if TYPE_CHECKING:
     from hub.store import Store
     from qms.context import AppContext
-
-GROUPINGS: dict[str, str] = {  # grouping -> Vietnamese section title
-    "total": "Tổng cộng",
-    "day": "Theo ngày",
-    "hour": "Theo giờ đến",
-    "service": "Theo lĩnh vực",
-    "counter": "Theo quầy",
-    "officer": "Theo cán bộ",
-}
-NOT_CALLED = "(chưa gọi)"  # counter of a ticket nobody called
-NO_OFFICER = "(không đăng nhập)"  # officer of a ticket called while nobody was signed in
-WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
-
-Labels = Mapping[str, Mapping[str, str]]
-"""grouping -> {key: display name}, e.g. ``{"service": {"tu-phap": "Tư pháp – Hộ tịch"}}``."""
-
 
 class TicketRecord(Protocol):
     """What a report needs of a ticket (``queue_core.Ticket`` has it all)."""
@@ -63,14 +47,6 @@ class TicketRecord(Protocol):
 
 
 # ------------------------------------------------------------------------------------ computation
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Nearest-rank percentile: the smallest value with at least ``q``% of the values ≤ it."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
-
-
 def wait_seconds(t: TicketRecord) -> float | None:
     """Seconds from issue to (last) call; None when never called."""
     return None if t.called_at is None else (t.called_at - t.issued_at).total_seconds()
@@ -110,20 +86,6 @@ def _keyers(tz: tzinfo) -> dict[str, Callable[[TicketRecord], str]]:
     }
 
 
-def default_label(grouping: str, key: str) -> str:
-    """A readable name for a group without a configured name."""
-    if grouping == "total":
-        return "Tất cả"
-    if grouping == "day":
-        d = date.fromisoformat(key)
-        return f"{WEEKDAYS[d.weekday()]} {d:%d/%m/%Y}"
-    if grouping == "hour":
-        return f"{int(key)}h–{int(key) + 1}h"
-    if not key:
-        return NOT_CALLED if grouping == "counter" else NO_OFFICER
-    return key
-
-
 def compute_report(tickets: Iterable[TicketRecord], start: date, end: date, tz: tzinfo,
                    labels: Labels | None = None, title: str = "") -> Report:
     """Group the tickets of local days ``start``..``end`` (inclusive) every way and compute the figures.
@@ -140,12 +102,8 @@ def compute_report(tickets: Iterable[TicketRecord], start: date, end: date, tz: 
             groups.setdefault(keyer(t), []).append(t)
         if grouping == "total":
             groups.setdefault("", [])
-        known = list(labels.get(grouping, {}))
-        order = sorted(groups, key=lambda k: (k == "", known.index(k) if k in known else len(known), k))
-        sections[grouping] = [
-            group_stats(grouping, k, labels.get(grouping, {}).get(k) or default_label(grouping, k), groups[k])
-            for k in order
-        ]
+        sections[grouping] = section(grouping, groups, labels,
+                                     lambda k, label, g=grouping, gs=groups: group_stats(g, k, label, gs[k]))
     return Report(start, end, str(tz), title, sections)
 
 
@@ -267,9 +225,10 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     if not ctx.store_path.exists():
         print(f"qms: no store at {ctx.store_path}; check --data-dir (or $QMS_DATA_DIR)", file=sys.stderr)
         return 1
+    from qms.report_sql import store_report
+
     with ctx.open_store() as store:
-        tickets = load_tickets(store, start, end)
-    report = compute_report(tickets, start, end, site.tz, site_labels(site), site.name)
+        report = store_report(store.connection, start, end, site.tz, site_labels(site), site.name)
     print(render_text(report), end="")
     if ns.csv:
         write_csv(report, ns.csv, ns.decimal_comma)

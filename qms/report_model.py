@@ -1,13 +1,31 @@
-"""The report's figures: one `Stats` row per group, one `Report` per period.
+"""The report's figures: one `Stats` row per group, one `Report` per period; the groupings, how a
+group is named and ordered, and the nearest-rank percentile.
 
-Shared by :mod:`qms.report` (computation, text and CSV) and :mod:`qms.report_charts` (the PNG),
-which both import it; neither imports the other at module level.
+Shared by :mod:`qms.report` (from ticket records; text and CSV), :mod:`qms.report_sql` (the same
+figures aggregated in the store) and :mod:`qms.report_charts` (the PNG), which all import it.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+
+GROUPINGS: dict[str, str] = {  # grouping -> Vietnamese section title, in report order
+    "total": "Tổng cộng",
+    "day": "Theo ngày",
+    "hour": "Theo giờ đến",
+    "service": "Theo lĩnh vực",
+    "counter": "Theo quầy",
+    "officer": "Theo cán bộ",
+}
+NOT_CALLED = "(chưa gọi)"  # counter of a ticket nobody called
+NO_OFFICER = "(không đăng nhập)"  # officer of a ticket called while nobody was signed in
+WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
+
+Labels = Mapping[str, Mapping[str, str]]
+"""grouping -> {key: display name}, e.g. ``{"service": {"tu-phap": "Tư pháp – Hộ tịch"}}``."""
 
 
 @dataclass(frozen=True)
@@ -53,3 +71,38 @@ class Report:
 def minutes(seconds: float | None) -> float | None:
     """Seconds as minutes with one decimal."""
     return None if seconds is None else round(seconds / 60, 1)
+
+
+def nearest_rank(q: float, n: int) -> int:
+    """The 1-based rank of the ``q``-th percentile among ``n`` sorted values (nearest rank)."""
+    return max(1, math.ceil(q / 100 * n))
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least ``q``% of the values ≤ it."""
+    if not values:
+        return None
+    return sorted(values)[nearest_rank(q, len(values)) - 1]
+
+
+def default_label(grouping: str, key: str) -> str:
+    """A readable name for a group without a configured name."""
+    if grouping == "total":
+        return "Tất cả"
+    if grouping == "day":
+        d = date.fromisoformat(key)
+        return f"{WEEKDAYS[d.weekday()]} {d:%d/%m/%Y}"
+    if grouping == "hour":
+        return f"{int(key)}h–{int(key) + 1}h"
+    if not key:
+        return NOT_CALLED if grouping == "counter" else NO_OFFICER
+    return key
+
+
+def section(grouping: str, keys: Iterable[str], labels: Labels, stats: Callable[[str, str], Stats]) -> list[Stats]:
+    """One grouping's rows, ``stats(key, label)`` per key: services and counters in the order of ``labels``
+    (the config order), then key order (days and hours chronologically); the empty key last."""
+    named = labels.get(grouping, {})
+    known = list(named)
+    order = sorted(keys, key=lambda k: (k == "", known.index(k) if k in known else len(known), k))
+    return [stats(k, named.get(k) or default_label(grouping, k)) for k in order]

@@ -6,14 +6,39 @@
     svc.print_ticket(ticket)       # raises PrinterUnavailable: show the number on screen
 """
 
-from .errors import PrinterUnavailable
-from .layout import PrintableTicket, ticket_ops
-from .lowering import RenderConfig, lower
-from .render import Job, render_bytes, render_job
-from .service import PrinterMonitor, PrinterService
-from .status import STATES, query_status
-from .transport import Transport, open_transport
-from .url import PrinterSpec, parse_printer_url
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import PrinterUnavailable
+    from .layout import PrintableTicket, ticket_ops
+    from .lowering import RenderConfig, lower
+    from .render import Job, render_bytes, render_job
+    from .service import PrinterMonitor, PrinterService
+    from .status import STATES, query_status
+    from .transport import Transport, open_transport
+    from .url import PrinterSpec, parse_printer_url
+
+# Imported on first use: `devices.printer.errors` (which the `qms` command needs for every verb) must
+# not pull escpos, Pillow and numpy in with the rest of the package (issue 15: start-up time).
+_EXPORTS = {
+    "PrinterUnavailable": "errors", "PrintableTicket": "layout", "ticket_ops": "layout", "RenderConfig": "lowering",
+    "lower": "lowering", "Job": "render", "render_bytes": "render", "render_job": "render",
+    "PrinterMonitor": "service", "PrinterService": "service", "STATES": "status", "query_status": "status",
+    "Transport": "transport", "open_transport": "transport", "PrinterSpec": "url", "parse_printer_url": "url",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The package's exports, each imported from its module on first use."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "STATES",
