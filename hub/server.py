@@ -81,6 +81,11 @@ def error_response(request_id: Any, code: str, message: str) -> dict[str, Any]:
     return {"id": request_id, "ok": False, "error": {"code": code, "message": message}}
 
 
+def internal_error(request_id: Any) -> dict[str, Any]:
+    """The answer to a request the hub failed on (a bug): the details are in its log."""
+    return error_response(request_id, ErrorCode.INTERNAL_ERROR, "the hub failed; see its log (qms doctor)")
+
+
 class Hub:
     """Serve one site's queue over MQTT."""
 
@@ -190,7 +195,8 @@ class Hub:
                 elif self._batchable(checked) and all(c.client_id != checked.client_id for c in batch):
                     batch.append(checked)
                 else:
-                    batch = self._answer_batch(batch)
+                    self._answer_batch(batch)
+                    batch = []
                     self._respond(checked.client_id, self._execute(checked))
             except Exception:
                 log.exception("request from %s failed unexpectedly", item.client_id)
@@ -208,8 +214,8 @@ class Hub:
         return not (command.action == "issue_ticket" and self._issue_limited(command.client_id)
                     and self.issue_limit.wait_s(command.client_id) > 0)
 
-    def _answer_batch(self, batch: list[Command]) -> list[Command]:
-        """Run ``batch`` in one transaction, then answer each command (none before the commit); a new empty batch."""
+    def _answer_batch(self, batch: list[Command]) -> None:
+        """Run ``batch`` in one transaction, then answer each command (none before the commit)."""
         store = self.store
         results: list[Reply | Exception] | None = None
         if len(batch) > 1 and store is not None and self.fault is None:
@@ -225,14 +231,12 @@ class Hub:
                     response = self._execute(command)
                 elif isinstance(result, Exception):
                     log.error("action %s from %s failed", command.action, command.client_id, exc_info=result)
-                    response = error_response(command.request_id, ErrorCode.INTERNAL_ERROR,
-                                              "the hub failed; see its log (qms doctor)")
+                    response = internal_error(command.request_id)
                 else:
                     response = self._replied(command, result)
                 self._respond(command.client_id, response)
             except Exception:
                 log.exception("request from %s failed unexpectedly", command.client_id)
-        return []
 
     def answer(self, client_id: str, raw: bytes) -> dict[str, Any]:
         """The response to one raw request payload from ``client_id``."""
@@ -311,13 +315,13 @@ class Hub:
         except sqlite3.DatabaseError as exc:
             if not is_damage(exc):
                 log.exception("action %s from %s failed", action, client_id)
-                return error_response(request_id, ErrorCode.INTERNAL_ERROR, "the hub failed; see its log (qms doctor)")
+                return internal_error(request_id)
             fault = corrupt(store.path, store.path.parent, exc)  # damaged under the running hub: say so
             self._set_fault(fault)
             return error_response(request_id, ErrorCode.STORE_FAULT, fault.message)
         except Exception:
             log.exception("action %s from %s failed", action, client_id)
-            return error_response(request_id, ErrorCode.INTERNAL_ERROR, "the hub failed; see its log (qms doctor)")
+            return internal_error(request_id)
         return self._replied(command, reply)
 
     def _replied(self, command: Command, reply: Reply) -> dict[str, Any]:
