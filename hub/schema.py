@@ -63,6 +63,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE tickets ADD COLUMN transferred_from TEXT
     """,
+    # 3: when a counter last called someone (a counter counts as staffed for wait estimates a while after)
+    """
+    ALTER TABLE counters ADD COLUMN last_call_at TEXT
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -25,7 +25,8 @@ from .model import (
     Ticket,
     TicketStatus,
 )
-from .policy import choose_next
+from .ordering import index_of
+from .policy import choose_from_heads, sent_away_from
 from .rating import RATING_LABELS
 from .views import counter_view, ticket_view
 
@@ -50,7 +51,7 @@ class Engine:
     # ----------------------------------------------------------------- helpers
     def _event(self, state: QueueState, now: datetime, type_: EventType, ticket: Ticket | None,
                counter: str | None, **extra: Any) -> Event:
-        view = ticket_view(self.site, state, ticket) if ticket else None
+        view = ticket_view(self.site, state, ticket, now) if ticket else None
         return Event(type=type_, ts=now, ticket=view, counter=counter, extra=extra)
 
     def _counter(self, state: QueueState, counter_id: str) -> CounterState:
@@ -80,6 +81,8 @@ class Engine:
             raise QueueError(ErrorCode.COUNTER_CLOSED, f"counter {counter.id} is closed; resume it to open")
 
     def _finish(self, state: QueueState, now: datetime, ticket: Ticket, status: TicketStatus) -> None:
+        if ticket.status == TicketStatus.WAITING and state.waiting_index is not None:
+            state.waiting_index.discard(ticket.id)
         ticket.status = status
         ticket.finished_at = now
         if status == TicketStatus.DONE and ticket.called_at is not None:
@@ -118,11 +121,12 @@ class Engine:
 
     def _sent_away_from(self, ticket: Ticket, counter: str) -> bool:
         """A citizen transferred away from ``counter`` goes to another counter when one serves the service."""
-        if ticket.transferred_from != counter:
-            return False
-        return any(c.id != counter and ticket.service in c.services for c in self.site.counters.values())
+        return sent_away_from(self.site, ticket, counter)
 
     def _call(self, state: QueueState, now: datetime, counter: CounterState, ticket: Ticket) -> Event:
+        if state.waiting_index is not None:
+            state.waiting_index.discard(ticket.id)
+        counter.last_call_at = now
         ticket.status = TicketStatus.CALLED
         ticket.called_at = now
         ticket.counter = counter.id
@@ -175,6 +179,7 @@ class Engine:
             issued_at=now, queued_at=self._queue_time(state, now), procedure=procedure, lang=lang,
         )
         state.tickets[ticket.id] = ticket
+        index_of(state).add(ticket)
         issued = self._event(state, now, EventType.TICKET_ISSUED, ticket, None)
         events.append(issued)
         assert issued.ticket is not None
@@ -214,16 +219,21 @@ class Engine:
         self._ensure_can_call(live)
         events = self._expire_stale(state, now)
         events += self._close_current(state, now, live)
-        definition = self.site.counters[counter]
-        order = {s: i for i, s in enumerate(definition.services)}
-        waiting = (t for t in state.tickets.values()
-                   if t.status == TicketStatus.WAITING and t.service in order
-                   and not self._sent_away_from(t, counter))
-        chosen = choose_next(self.site.policy, live, waiting, order, now)
+        chosen = self._choose(state, now, live)
         if chosen is None:
             return Outcome(events, {"ticket": None})
         events.append(self._call(state, now, live, chosen))
         return Outcome(events, {"ticket": ticket_view(self.site, state, chosen)})
+
+    def _choose(self, state: QueueState, now: datetime, live: CounterState) -> Ticket | None:
+        """The ticket ``live`` calls next: the policy over the heads of its services' waiting lists."""
+        index, tickets = index_of(state), state.tickets
+        away = lambda t: self._sent_away_from(t, live.id)  # noqa: E731
+
+        def heads(service: str, priority: bool) -> Ticket | None:
+            return index.head(tickets, (service, priority), away)[1]
+
+        return choose_from_heads(self.site.policy, live, self.site.counters[live.id].services, heads, now)
 
     def call_ticket(self, state: QueueState, now: datetime, counter: str, number: str) -> Outcome:
         """Call a specific waiting number out of order (today's ticket with that number)."""
@@ -286,6 +296,7 @@ class Engine:
         ticket.transfers += 1
         ticket.transferred_from = counter
         live.ticket_id = None
+        index_of(state).add(ticket)
         event = self._event(state, now, EventType.TICKET_TRANSFERRED, ticket, counter, from_service=origin)
         return Outcome([event], {"ticket": ticket_view(self.site, state, ticket)})
 

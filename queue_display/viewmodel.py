@@ -206,9 +206,10 @@ class BoardViewModel(EventDispatcher):
         for ident in ids:
             row = board.counters.get(ident)
             status = row.status if row is not None and row.status_seq >= 0 else ""
+            shown = "unstaffed" if status == "open" and row is not None and not row.staffed else status
             rows.append({"id": ident, "name": s.counter_name(ident, lang, row.name if row else ""),
                          "short": s.counter_short(ident, lang), "number": (row.number if row else None) or "",
-                         "status": status, "status_text": tr(f"display.status.{status}", lang) if status else ""})
+                         "status": status, "status_text": tr(f"display.status.{shown}", lang) if status else ""})
         self.counters = rows
         self.recent = [{"number": c.number, "counter": s.counter_short(c.counter, lang) if c.counter else "",
                         "recall": c.recall, "note": tr("display.recent.recall", lang) if c.recall else ""}
