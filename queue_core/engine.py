@@ -94,7 +94,9 @@ class Engine:
     def _expire_stale(self, state: QueueState, now: datetime) -> list[Event]:
         """Close yesterday's leftovers: waiting/called tickets of an earlier day become no-shows."""
         today = self.site.local_day(now)
-        events = []
+        events: list[Event] = []
+        if index_of(state).oldest_day(state.tickets, state.counters.values()) >= today:
+            return events  # nobody left over from an earlier day: no scan
         stale = [t for t in state.tickets.values() if t.day < today and t.status not in FINAL_STATUSES]
         for ticket in sorted(stale, key=lambda t: t.id):
             counter = ticket.counter if ticket.status == TicketStatus.CALLED else None
@@ -178,8 +180,9 @@ class Engine:
             service=service, day=today, day_index=day.issued, priority=priority,
             issued_at=now, queued_at=self._queue_time(state, now), procedure=procedure, lang=lang,
         )
+        index = index_of(state)
         state.tickets[ticket.id] = ticket
-        index_of(state).add(ticket)
+        index.add(ticket)
         issued = self._event(state, now, EventType.TICKET_ISSUED, ticket, None)
         events.append(issued)
         assert issued.ticket is not None
@@ -188,7 +191,7 @@ class Engine:
     @staticmethod
     def _queue_time(state: QueueState, now: datetime) -> datetime:
         """``now``, but after every waiting citizen: a clock set back never puts anyone ahead of them."""
-        latest = max((t.queued_at for t in state.tickets.values() if t.status not in FINAL_STATUSES), default=None)
+        latest = index_of(state).latest_queued(state.tickets, state.counters.values())
         if latest is None or now > latest:
             return now
         return latest + timedelta(milliseconds=1)

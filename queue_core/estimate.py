@@ -11,9 +11,10 @@ estimate from and the estimate is ``None``.
 
 from __future__ import annotations
 
+import heapq
 import math
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import fmean
 
@@ -21,8 +22,8 @@ from .model import CounterDef, CounterState, CounterStatus, QueueState, SiteDef,
 from .ordering import ListKey, WaitingIndex, entry_of, index_of
 from .policy import choose_from_heads, sent_away_from
 
-REPLAY_CAP = 300
-"""Calls simulated at most; further ahead, the rest of the ticket's own queue is simply counted."""
+REPLAY_CAP = 24
+"""Calls simulated at most; further ahead, the rest of the ticket's own queue is counted and costed."""
 
 
 def record_service_time(state: QueueState, service: str, seconds: float, window: int) -> None:
@@ -86,13 +87,59 @@ def state_now(state: QueueState) -> datetime | None:
     return max(times, default=None)
 
 
-@dataclass
+@dataclass(order=True)
 class _Sim:
-    """A counter in the replay: its rule state and when it is next free."""
+    """A counter in the replay: when it is next free, and its rule state."""
 
-    definition: CounterDef
-    live: CounterState
     free_at: datetime
+    counter: str
+    definition: CounterDef = field(compare=False)
+    live: CounterState = field(compare=False)
+
+
+@dataclass
+class _Replay:
+    """The replay's view of the waiting lists: cursors past the tickets it has called, heads cached."""
+
+    site: SiteDef
+    index: WaitingIndex
+    tickets: dict[str, Ticket]
+    taken: set[str] = field(default_factory=set)
+    cursors: dict[ListKey, int] = field(default_factory=dict)
+    heads: dict[ListKey, Ticket | None] = field(default_factory=dict)
+    taken_in: dict[ListKey, int] = field(default_factory=dict)
+
+    def head(self, key: ListKey, counter: str) -> Ticket | None:
+        """The first ticket of ``key`` not yet called in the replay that ``counter`` may call."""
+        if key not in self.heads:
+            self.heads[key] = self._scan(key, None)
+        found = self.heads[key]
+        if found is not None and sent_away_from(self.site, found, counter):
+            return self._scan(key, counter)  # rare: look past the citizens sent away from this counter
+        return found
+
+    def _scan(self, key: ListKey, counter: str | None) -> Ticket | None:
+        def skip(t: Ticket) -> bool:
+            return t.id in self.taken or (counter is not None and sent_away_from(self.site, t, counter))
+
+        size = len(self.index.lists.get(key, ()))
+        found = self.index.head(self.tickets, key, skip, self.cursors.get(key, 0))[1]
+        if len(self.index.lists.get(key, ())) != size:  # a stale entry was repaired: positions moved
+            self.cursors[key] = 0
+            found = self.index.head(self.tickets, key, skip, 0)[1]
+        return found
+
+    def take(self, ticket: Ticket) -> None:
+        """The replay calls ``ticket``."""
+        key = (ticket.service, ticket.is_priority)
+        self.taken.add(ticket.id)
+        self.taken_in[key] = self.taken_in.get(key, 0) + 1
+        self.heads.pop(key, None)
+        entries = self.index.lists.get(key, [])
+        i = self.cursors.get(key, 0)
+        while i < len(entries) and entries[i][2] in self.taken:
+            i += 1
+        self.cursors[key] = i
 
 
 @dataclass(frozen=True)
@@ -108,71 +155,64 @@ def place(site: SiteDef, state: QueueState, ticket: Ticket, now: datetime | None
     if ticket.status != TicketStatus.WAITING:
         return Place(0, 0)
     now = now or state_now(state) or ticket.queued_at
-    index, tickets = index_of(state), state.tickets
+    replay = _Replay(site, index_of(state), state.tickets)
     staffed = staffed_counters(site, state, ticket.service, now)
-    defs = staffed or [c for c in site.counters.values() if ticket.service in c.services]
-    sims = []
-    for c in defs:
-        live = state.counters[c.id]
-        free_at = now
-        current = tickets.get(live.ticket_id) if live.ticket_id else None
-        if current is not None and current.called_at is not None:
-            expected = timedelta(seconds=mean_service_s(site, state, current.service, current.procedure))
-            free_at = max(now, current.called_at + expected)
-        sims.append(_Sim(c, CounterState(c.id, live.status, normal_streak=live.normal_streak), free_at))
-    taken: set[str] = set()
-    cursors: dict[ListKey, int] = {}
+    sims = [_sim(site, state, c, now) for c in staffed or
+            [c for c in site.counters.values() if ticket.service in c.services]]
+    heapq.heapify(sims)
     ahead = 0
     while sims and ahead < REPLAY_CAP:
-        sim = min(sims, key=lambda s: (s.free_at, s.definition.id))
-        chosen = _choose(site, index, tickets, sim, taken, cursors)
+        sim = sims[0]
+        counter = sim.counter
+        chosen = choose_from_heads(site.policy, sim.live, sim.definition.services,
+                                   lambda s, p: replay.head((s, p), counter), sim.free_at)  # noqa: B023
         if chosen is None:
-            sims.remove(sim)  # nothing more this counter would call
+            heapq.heappop(sims)  # nothing more this counter would call
             continue
         if chosen.id == ticket.id:
             return Place(ahead, _seconds(sim.free_at - now) if staffed else None)
-        taken.add(chosen.id)
-        _advance(index, (chosen.service, chosen.is_priority), cursors, taken)
+        replay.take(chosen)
         sim.live.normal_streak = 0 if chosen.is_priority else sim.live.normal_streak + 1
         sim.free_at += timedelta(seconds=mean_service_s(site, state, chosen.service, chosen.procedure))
+        heapq.heapreplace(sims, sim)  # the top, busy again: back to its place
         ahead += 1
-    # past the cap (or a ticket no counter would call): count the rest of its own queue before it
-    key = (ticket.service, ticket.is_priority)
-    entries = index.lists.get(key, [])
-    before = bisect_left(entries, entry_of(ticket))
-    ahead += sum(1 for e in entries[:before] if e[2] not in taken)
+    # past the cap (or a ticket no counter would call): the rest of its service's queue before it, costed plainly
+    rest = _rest_of_service(site, replay, ticket)
     if not staffed:
-        return Place(ahead, None)
-    return Place(ahead, wait_seconds(site, state, ticket.service, ahead, now))
+        return Place(ahead + rest, None)
+    start = min(sims).free_at if sims else now
+    per_person = mean_service_s(site, state, ticket.service, ticket.procedure) / len(staffed)
+    return Place(ahead + rest, _seconds(start - now) + math.ceil(rest * per_person))
 
 
-def _choose(site: SiteDef, index: WaitingIndex, tickets: dict[str, Ticket], sim: _Sim, taken: set[str],
-            cursors: dict[ListKey, int]) -> Ticket | None:
-    """What ``sim``'s counter calls now, the replay's taken tickets left out."""
-    counter = sim.definition.id
+def _rest_of_service(site: SiteDef, replay: _Replay, ticket: Ticket) -> int:
+    """Citizens of the ticket's service the policy puts before it, less those the replay called (bisects only)."""
+    rest = 0
+    mine = entry_of(ticket)
+    for priority in (True, False):
+        key = (ticket.service, priority)
+        entries = replay.index.lists.get(key, [])
+        if priority == ticket.is_priority:
+            before = bisect_left(entries, mine)
+        elif site.policy.kind == "strict":
+            before = len(entries) if priority else 0
+        else:  # ratio: first come; ageing: with the priority head start
+            shift = site.policy.ageing_bonus_s if site.policy.kind == "ageing" else 0
+            threshold = mine[0] + (shift if priority else -shift)
+            before = bisect_left(entries, (threshold,))
+        rest += max(0, before - replay.taken_in.get(key, 0))
+    return rest
 
-    def skip(t: Ticket) -> bool:
-        return t.id in taken or sent_away_from(site, t, counter)
 
-    def heads(service: str, priority: bool) -> Ticket | None:
-        key = (service, priority)
-        size = len(index.lists.get(key, ()))
-        found = index.head(tickets, key, skip, cursors.get(key, 0))[1]
-        if len(index.lists.get(key, ())) != size:  # a stale entry was repaired: positions moved
-            cursors[key] = 0
-            found = index.head(tickets, key, skip, 0)[1]
-        return found
-
-    return choose_from_heads(site.policy, sim.live, sim.definition.services, heads, sim.free_at)
-
-
-def _advance(index: WaitingIndex, key: ListKey, cursors: dict[ListKey, int], taken: set[str]) -> None:
-    """Move the list's replay cursor past the tickets the replay has called."""
-    entries = index.lists.get(key, [])
-    i = cursors.get(key, 0)
-    while i < len(entries) and entries[i][2] in taken:
-        i += 1
-    cursors[key] = i
+def _sim(site: SiteDef, state: QueueState, c: CounterDef, now: datetime) -> _Sim:
+    """A counter at the start of the replay: free now, or when its current citizen is likely done."""
+    live = state.counters[c.id]
+    free_at = now
+    current = state.tickets.get(live.ticket_id) if live.ticket_id else None
+    if current is not None and current.called_at is not None:
+        expected = timedelta(seconds=mean_service_s(site, state, current.service, current.procedure))
+        free_at = max(now, current.called_at + expected)
+    return _Sim(free_at, c.id, c, CounterState(c.id, live.status, normal_streak=live.normal_streak))
 
 
 def _seconds(delta: timedelta) -> int:

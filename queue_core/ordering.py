@@ -13,8 +13,9 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
-from .model import QueueState, Ticket, TicketStatus
+from .model import CounterState, QueueState, Ticket, TicketStatus
 
 Entry = tuple[float, int, str]
 """``(queued_at as a timestamp, day_index, id)``: a ticket's place in its list."""
@@ -57,7 +58,7 @@ class WaitingIndex:
 
     def sync(self, tickets: dict[str, Ticket]) -> None:
         """Take in tickets added to ``tickets`` behind the index's back; forget the ids no longer there."""
-        if len(self.known) != len(tickets) or not self.known.issuperset(tickets):
+        if len(self.known) != len(tickets):  # same size, other ids: only by replacing tickets, repaired at heads
             for tid in tickets.keys() - self.known:
                 self.add(tickets[tid])
             for tid in self.known - tickets.keys():
@@ -97,6 +98,22 @@ class WaitingIndex:
                 return i, ticket
             i += 1
         return i, None
+
+    def latest_queued(self, tickets: dict[str, Ticket], counters: Iterable[CounterState]) -> datetime | None:
+        """The latest ``queued_at`` of a waiting or called ticket: the lists' tails and the counters' citizens."""
+        found = [tickets[e[2]] for e in (entries[-1] for entries in self.lists.values() if entries)
+                 if e[2] in tickets]
+        found += [t for c in counters if c.ticket_id and (t := tickets.get(c.ticket_id)) is not None]
+        found = [t for t in found if t.status in (TicketStatus.WAITING, TicketStatus.CALLED)]
+        return max((t.queued_at for t in found), default=None)
+
+    def oldest_day(self, tickets: dict[str, Ticket], counters: Iterable[CounterState]) -> date:
+        """The earliest day of a waiting or called ticket (the lists' heads and the counters' citizens);
+        ``date.max`` when there is none."""
+        found = [self.head(tickets, key)[1] for key in list(self.lists)]
+        found += [tickets.get(c.ticket_id) for c in counters if c.ticket_id]
+        return min((t.day for t in found if t is not None and t.status != TicketStatus.DONE
+                    and t.status != TicketStatus.NO_SHOW), default=date.max)
 
     def waiting(self, tickets: dict[str, Ticket], services: Iterable[str]) -> int:
         """How many tickets wait in ``services`` (stale entries included until repaired)."""
