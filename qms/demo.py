@@ -178,6 +178,8 @@ def run_demo(ctx: AppContext, ns: argparse.Namespace) -> int:
     qms = f"{qms_command()} --data-dir {ctx.data_dir}"
     try:
         print(f"qms demo: {ctx.site.name}, data in {ctx.data_dir}")
+        logging.getLogger(__name__).info("demo: mosquitto on %s, hub serving site %s, store %s", broker.url,
+                                         ctx.site.site, ctx.store_path)
         if ns.walkthrough or headless_requested():
             if not ns.walkthrough:
                 print("qms demo: no screen here, so a scripted walk-through instead of windows "

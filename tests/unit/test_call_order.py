@@ -157,3 +157,13 @@ def test_every_call_follows_the_rule_written_out_plainly(policy, max_wait, steps
             expected = rule_by_scan(engine.site.policy, before.counters[s[1]], candidates, serves, now)
             assert (called and called["id"]) == (expected and expected.id)
         now += timedelta(seconds=1)
+
+
+def test_the_shipped_config_sets_the_guard_the_staffed_window_and_service_times():
+    from qms.config import default_config_path, load_config, to_site_def
+
+    site = to_site_def(load_config(default_config_path()))
+    assert site.policy.preferred_max_wait_s == 20 * 60
+    assert site.staffed_window_s == 15 * 60
+    assert site.service_s["khai-sinh"] == 10 * 60 and site.service_s["huong-dan"] == 3 * 60
+    assert site.counters["1"].services == ("huong-dan", "tra-ket-qua", "tu-phap")  # first = preferred
