@@ -85,8 +85,11 @@ def test_languages_follow_the_shipped_files(tmp_path):
         (tmp_path / code).mkdir()
         (tmp_path / code / "kiosk.json").write_text("{}", encoding="utf-8")
     (tmp_path / "jra").mkdir()  # no kiosk.json: not offered
-    assert kiosk_languages(["vi", "en"], tmp_path) == ["vi", "en", "kho"]
+    assert kiosk_languages(["vi", "en"], tmp_path) == ["vi", "en"]  # kho shipped but not in site.languages
+    assert kiosk_languages(["vi", "kho", "en"], tmp_path) == ["vi", "kho", "en"]
+    assert kiosk_languages(["vi", "jra"], tmp_path) == ["vi"]
     assert kiosk_languages(["vi", "en"]) == ["vi", "en"]
+    assert kiosk_languages(["vi", "en", "kho"]) == ["vi", "en", "kho"]  # the shipped sample folder
 
 
 def test_menu_of_the_default_center():
