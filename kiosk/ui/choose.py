@@ -44,7 +44,7 @@ def welcome(env: Env) -> Widget:
     body.add_widget(text(env.t("welcome.greeting"), m.px(72 if not with_priority else 60), NAVY, bold=True,
                          size_hint_y=0.6))
     holder = AnchorLayout(size_hint_y=1.6)
-    tall = (480 if with_priority else 560) if m.portrait else (260 if with_priority else 360)
+    tall = (480 if with_priority else 560) if m.portrait else (200 if with_priority else 360)
     if vm.hub_fault:  # the hub is up but cannot serve: no button to tap, staff must come
         body.add_widget(_fault(env, holder, tall))
         return page(env, top, body, _languages(env))
@@ -81,7 +81,7 @@ def _priority_row(env: Env) -> Widget:
     vm, m = env.vm, env.m
     font = max(m.px(36), HINT_MM * env.px_per_mm / CAP_HEIGHT)  # never below 8 mm capitals
     hint_h = font * 1.17 * (3 if m.portrait else 2) + m.px(8)  # the whole sentence, never shrunk
-    box = BoxLayout(orientation="vertical", size_hint_y=None, height=m.px(240 if m.portrait else 170) + hint_h,
+    box = BoxLayout(orientation="vertical", size_hint_y=None, height=m.px(240 if m.portrait else 140) + hint_h,
                     spacing=m.px(10))
     hint = text(env.t("welcome.priority"), font, NAVY, bold=True, size_hint_y=None, height=hint_h, min_font=font,
                 fewer_lines=1)
