@@ -253,3 +253,21 @@ def _already_logged(lang: str) -> set[str]:
     from ui_kit import i18n
 
     return {key for code, key in i18n._fallen_back if code == lang}
+
+
+def test_a_service_closed_refusal_says_when_to_come_back(shown):
+    from mqtt_bus.contract import ErrorCode
+    from tests.kiosk_fakes import error_response
+
+    vm, _now, hub, speaker = make(when=datetime(2026, 11, 23, 17, 0, tzinfo=TZ), enforce=False)  # the hub knew better
+    root = shown(vm)
+    vm.take_number()
+    vm.choose_service("tra-ket-qua")  # one procedure
+    vm.choose_priority("normal")
+    hub.reply(error_response(ErrorCode.SERVICE_CLOSED, "closed"))
+    settle()
+    assert vm.screen == "refused"
+    reason = find_by_id(root, "reason").text
+    assert reason.startswith("Lĩnh vực này hiện ngoài giờ nhận hồ sơ.")
+    assert "Mời Ông/Bà quay lại lúc 07:30, ngày mai, Thứ Ba 24/11" in reason
+    assert "hết giờ" not in reason

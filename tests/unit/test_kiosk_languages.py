@@ -113,3 +113,13 @@ def test_a_recorded_prompt_in_the_folder_is_played_instead_of_synthesis(tmp_path
     finally:
         speaker.stop()
     assert played == [b"RIFF-recorded", b"RIFF-synth"]
+
+
+def test_the_citizen_is_addressed_as_ong_ba_on_screens_voice_and_paper():
+    import re
+
+    from devices.printer.labels import LABELS
+
+    texts = [*VI.values(), *LABELS["vi"].values()]
+    assert not [t for t in texts if re.search(r"\bbạn\b", t, re.IGNORECASE)]
+    assert sum("Ông/Bà" in t or "Ông Bà" in t for t in texts) >= 10
