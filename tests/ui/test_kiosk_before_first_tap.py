@@ -259,7 +259,7 @@ def test_a_service_closed_refusal_says_when_to_come_back(shown):
     from mqtt_bus.contract import ErrorCode
     from tests.kiosk_fakes import error_response
 
-    vm, _now, hub, speaker = make(when=datetime(2026, 11, 23, 17, 0, tzinfo=TZ), enforce=False)  # the hub knew better
+    vm, _now, hub, _speaker = make(when=datetime(2026, 11, 23, 17, 0, tzinfo=TZ), enforce=False)  # hub knew better
     root = shown(vm)
     vm.take_number()
     vm.choose_service("tra-ket-qua")  # one procedure
