@@ -7,6 +7,7 @@ manual clock. Every method runs on the UI thread.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from .ports import (
 )
 from .wording import counters_text, recorded_prompt, spoken_number, t
 
+log = logging.getLogger(__name__)
 SCREENS = ("welcome", "field", "procedure", "priority", "issuing", "ticket", "hub_down", "refused", "pin", "admin")
 CHOOSING = ("field", "procedure", "priority")
 FINISHED = ("ticket", "hub_down", "refused")  # the next touch is probably the next citizen's
@@ -150,6 +152,7 @@ class KioskViewModel(EventDispatcher):
             local = self.local_now()
             closed, services = center_closed(self.site, local), tuple(closed_services(self.site, local))
         if closed != self.closed:
+            log.info("kiosk: %s", f"closed ({closed.reason}), opens {closed.opens}" if closed else "open")
             self.closed = closed
             if closed is not None and self.screen == "welcome":
                 self._say_closed()
