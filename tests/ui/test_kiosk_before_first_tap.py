@@ -174,6 +174,14 @@ def test_hub_down_welcome_disables_the_button(shown):
     settle()
     take = find_by_id(root, "take")
     assert take.label.text == "Lấy số thứ tự" and not take.disabled
+
+    vm.set_hub_online(False)  # the broker is up but the hub is not
+    settle()
+    take = find_by_id(root, "take")
+    assert take.disabled and take.label.text == "Hệ thống đang kết nối, xin chờ"
+    vm.set_hub_online(True)
+    settle()
+    take = find_by_id(root, "take")
     tap(take)
     settle()
     assert vm.screen == "field"
