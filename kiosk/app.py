@@ -54,7 +54,9 @@ def settings_from(ctx: AppContext, **overrides: Any) -> KioskSettings:
     """Kiosk settings from ``config.kiosk`` (tests and the bench shorten timings with ``overrides``)."""
     k = ctx.config.kiosk
     base = KioskSettings(idle_timeout_s=k.idle_timeout_s, ask_priority=k.ask_priority,
-                         priority_on_welcome=k.priority_on_welcome, admin_pin_hash=k.admin_pin_hash)
+                         priority_on_welcome=k.priority_on_welcome, admin_pin_hash=k.admin_pin_hash,
+                         enforce_hours=ctx.site.enforce_hours,  # hours.enforce, off with --any-time
+                         screen_diagonal_in=k.screen_diagonal_in)
     return replace(base, **overrides)
 
 

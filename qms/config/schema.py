@@ -269,6 +269,9 @@ class KioskCfg(Model):
     admin_pin_hash: PinHash | None = Field(
         None, description="Hash of the admin PIN (python -m qms.config.pin PIN); empty = admin screen off."
     )
+    screen_diagonal_in: float = Field(
+        21.5, ge=7, le=100, description="Touchscreen diagonal in inches (sizes the hint lines in millimetres)."
+    )
 
 
 class DisplayCfg(Model):
