@@ -83,6 +83,7 @@ class Announcer:
         self.counter_label = counter_label or (lambda e: None if e.get("counter") is None else str(e["counter"]))
         self.is_current, self.on_change, self.clock = is_current, on_change, clock
         self.enabled = True
+        self.unavailable: str | None = None  # why there is no audio (when not enabled)
         self.spoken = 0  # calls spoken (each once, however many repeats)
         self.dropped = 0  # calls dropped as no longer current
         self.started: collections.OrderedDict[Any, float] = collections.OrderedDict()
@@ -114,7 +115,7 @@ class Announcer:
             self.backend.probe()
         except AudioUnavailable as exc:
             log.warning("no audio device: announcements disabled — %s (%s)", NO_AUDIO_HINT, exc)
-            self.backend, self.enabled = NullBackend(), False
+            self.backend, self.enabled, self.unavailable = NullBackend(), False, f"{exc}; {NO_AUDIO_HINT}"
         try:
             parts = group_parts([("A1", "1", False), ("A1", "1", True)], self.pack, self.mode)
             self._can_group = self.pack.has_clips([t for part in parts for t in part])

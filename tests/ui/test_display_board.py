@@ -73,7 +73,7 @@ def test_landscape_vietnamese(settings):
         assert texts(screen, "hero-caption") == "MỜI CÔNG DÂN CÓ SỐ"
         assert texts(screen, "clock") == "09:41" and vm.date_text == "Thứ Hai, 23/11/2026"
         row = find_by_id(screen, "counter-5")
-        assert (row.name, row.number, row.status_text) == ("Quầy số 5", "D012", "Tạm dừng")
+        assert (row.name, row.number, row.status_text) == ("Quầy số 5", "", "Tạm dừng"), "paused: nobody served"
         assert find_by_id(screen, "counter-6").status_text == "Đóng"
         assert [find_by_id(screen, f"recent-{i}").number for i in range(6)] == [
             "G013", "B013", "A013", "E012", "D012", "C012"]
