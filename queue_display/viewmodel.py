@@ -284,7 +284,7 @@ class BoardViewModel(EventDispatcher):
                 marks.append(tr(f"display.mark.printer_{state}", lang, device=ident))
         if self.audio.get("state") in ("no_device", "no_pack"):
             marks.append(tr(f"display.mark.audio_{self.audio['state']}", lang))
-        self.marks = " · ".join(marks)
+        self.marks = "\n".join(marks)
 
     def todays_calls(self) -> list[b.Call]:
         """The board's calls made today (the center's date), newest first."""

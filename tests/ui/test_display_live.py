@@ -132,3 +132,25 @@ def test_commands_made_while_the_broker_or_hub_is_down_reach_the_board(ctx, brok
     finally:
         again.stop()
         again.store.close()
+
+
+def test_audio_state_in_the_retained_status_and_a_printer_mark(ctx, broker, hub, display, make_client):
+    """Issue 14 point 9: the pads read ``audio`` from the display's retained status; a printer's
+    ``state/device`` out of paper is marked on the board until fixed."""
+    vm = display.vm
+    assert display.voice.wait_ready(5)
+    kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=ctx.site.site)
+    assert kiosk.wait_connected(5)
+    seen: list[dict] = []
+    kiosk.subscribe(kiosk.topics.status("display-1"), lambda _topic, payload: seen.append(payload))
+    assert wait_for(lambda: any(p.get("online") and p.get("audio", {}).get("state") == "ok" for p in seen), 5), seen
+    audio = next(p["audio"] for p in reversed(seen) if "audio" in p)
+    assert set(audio) == {"state", "detail"} and "file" in audio["detail"]
+    assert pump_until(lambda: vm.audio["state"] == "ok", 2) and vm.marks == ""
+    device = kiosk.topics.state_device("kiosk-1")
+    kiosk.publish_json(device, {"kind": "printer", "state": "paper_out", "detail": "", "ts": "2026-11-23T09:00:00"},
+                       retain=True)
+    assert pump_until(lambda: vm.marks == "Máy in kiosk-1: hết giấy", 3)
+    kiosk.publish_json(device, {"kind": "printer", "state": "ok", "detail": "", "ts": "2026-11-23T09:01:00"},
+                       retain=True)
+    assert pump_until(lambda: vm.marks == "", 3)

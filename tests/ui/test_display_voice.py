@@ -113,10 +113,15 @@ def test_missing_pack_or_audio_leaves_one_log_line_and_never_raises(settings, tm
         raise PackError("no voice pack at /nowhere: pack.json not found")
 
     with caplog.at_level(logging.WARNING):
-        voice = Voice(settings, "null", no_pack).start()
+        voice = Voice(settings, "null", no_pack)
+        states: list[dict] = []
+        voice.on_audio = states.append
+        assert voice.audio_status() == {"state": "loading", "detail": ""}
+        voice.start()
         assert voice.wait_ready(5)
         assert voice.announce(call(1, "A001", "1")) is False
         voice.stop()
+    assert states == [{"state": "no_pack", "detail": "no voice pack at /nowhere: pack.json not found"}]
     assert [r.getMessage() for r in caplog.records if "announcements disabled" in r.getMessage()] == [
         "voice pack unavailable: announcements disabled, the board keeps working — no voice pack at /nowhere: "
         "pack.json not found"]
@@ -143,6 +148,8 @@ def test_no_audio_device_is_one_log_line_and_the_board_keeps_working(settings, p
     with caplog.at_level(logging.WARNING):
         voice = Voice(settings, NoDevice(), lambda: pack).start()
         assert voice.wait_ready(5)
+        status = voice.audio_status()
+        assert status["state"] == "no_device" and "lists no sound card" in status["detail"], status
         vm = BoardViewModel(settings, "vi", now=lambda: MORNING)
         vm.bind(on_call=lambda _vm, event: voice.announce(event))
         for seq in range(1, 4):
