@@ -6,7 +6,7 @@ Two policies (config ``display.announce_policy``):
   no longer current are dropped (their counter called someone else, completed, transferred, marked a
   no-show or paused; see :meth:`Announcer.observe`). A lone call gets the chime and is said
   ``repeat`` times; when several calls wait they are said once each, in order, in one sentence
-  with one chime ("Kính mời số A007 quầy 1, mời lại số B003 quầy 2"). A recall is always said.
+  with one chime ("Kính mời các số: A007 quầy 1, gọi lại B003 quầy 2"). A recall is always said.
 - ``fifo``: every call in arrival order, chime and repeats each time, nothing dropped (the old way).
 """
 
@@ -24,7 +24,7 @@ from mqtt_bus.contract import EventType
 
 from .pack import CHIME, VoicePack
 from .player import NO_AUDIO_HINT, AplayBackend, AudioUnavailable, NullBackend, PlaybackBackend
-from .render import render_announcement, render_parts
+from .render import CHIME_GAP_MS, render_announcement, render_parts
 from .sequence import PAUSE, announcement_tokens, group_parts
 from .wavio import duration_s
 
@@ -39,6 +39,8 @@ POLICIES = ("smart", "fifo")
 CHIME_QUIET_S = 2.0
 #: At most this many calls in one sentence (the rest follow in the next one).
 GROUP_MAX = 6
+#: Silence between the calls of a backlog sentence.
+GROUP_SEP_MS = 180
 #: Silence before a repetition of a lone call.
 REPEAT_PAUSE = PAUSE
 
@@ -65,7 +67,7 @@ class Announcer:
     :meth:`announce` and :meth:`observe` are thread-safe, never raise and never block; an event whose
     ``seq`` was already seen is ignored. ``on_change(speaking, waiting)`` (seqs) is called from the
     worker whenever what is spoken or waiting changes (the board shows it). ``started`` maps a spoken
-    call's seq to the ``clock()`` time its audio began (the chime meant for it, or its words).
+    call's seq to the ``clock()`` time its own words began (after any chime).
     """
 
     def __init__(self, pack: VoicePack, backend: PlaybackBackend | None = None, *, mode: str = "words",
@@ -239,7 +241,7 @@ class Announcer:
         wav, offsets, label = self._render(plan, items)
         start = self.clock()
         for item, offset in zip(items, offsets, strict=True):
-            if item.seq is not None and item.seq not in self.started:
+            if plan != "chime" and item.seq is not None and item.seq not in self.started:
                 self.started[item.seq] = start + offset
                 while len(self.started) > self._remember:
                     self.started.popitem(last=False)
@@ -285,7 +287,7 @@ class Announcer:
         if plan == "group":
             parts = group_parts([(i.number, self.counter_label(i.event), i.recall) for i in items], self.pack,
                                 self.mode)
-            wav, offsets = render_parts(parts, self.pack)
+            wav, offsets = render_parts(parts, self.pack, sep_ms=GROUP_SEP_MS)
             return wav, offsets[1:], label
         item = items[0]
         tokens = announcement_tokens(item.number, self.counter_label(item.event), self.pack, self.mode,
@@ -293,7 +295,11 @@ class Announcer:
                                      chime=self.chime and plan == "full")
         if plan == "again":
             tokens = [REPEAT_PAUSE, *tokens]
-        return render_announcement(tokens, self.pack, fallback=self.fallback), [0.0], label
+        wav = render_announcement(tokens, self.pack, fallback=self.fallback)
+        words_at = 0.0
+        if tokens and tokens[0] == CHIME:  # the call's words start after the chime
+            words_at = clip_seconds(render_announcement([CHIME], self.pack, fallback=False)) + CHIME_GAP_MS / 1000
+        return wav, [words_at], label
 
     def _changed(self, speaking: tuple[Any, ...] | None = None) -> None:
         with self._lock:

@@ -13,7 +13,7 @@ from . import en_numbers, vi_numbers
 
 #: Phrase keys every language defines; each phrase is a list of tokens.
 PHRASE_KEYS: tuple[str, ...] = ("call", "recall", "to_counter")
-#: Optional phrases for reading a backlog in one sentence ("Kính mời số A007 quầy 1, số B003 quầy 2"):
+#: Optional phrases for reading a backlog in one sentence ("Kính mời các số: A007 quầy 1, gọi lại B003 quầy 2"):
 #: the opening, before each ticket, before each recalled ticket, before each counter.
 GROUP_KEYS: tuple[str, ...] = ("group", "group_item", "group_recall", "group_counter")
 
@@ -59,9 +59,9 @@ VI = Language(
         "call": ("kính mời công dân có số thứ tự",),
         "recall": ("xin mời", "công dân có số thứ tự"),
         "to_counter": ("đến quầy số",),
-        "group": ("kính mời",),
-        "group_item": ("số",),
-        "group_recall": ("mời lại số",),
+        "group": ("kính mời các số",),
+        "group_item": (),
+        "group_recall": ("gọi lại",),
         "group_counter": ("quầy",),
     },
     number_vocabulary=vi_numbers.VOCABULARY,
@@ -77,9 +77,9 @@ EN = Language(
         "call": ("ticket number",),
         "recall": ("once again", "ticket number"),
         "to_counter": ("please go to counter",),
-        "group": ("calling",),
-        "group_item": ("number",),
-        "group_recall": ("again number",),
+        "group": ("calling numbers",),
+        "group_item": (),
+        "group_recall": ("again",),
         "group_counter": ("counter",),
     },
     number_vocabulary=en_numbers.VOCABULARY,

@@ -13,9 +13,9 @@ from .wavio import SOX_HINT, AudioFormat, ClipFormatError, read_wav, silence, wa
 
 log = logging.getLogger(__name__)
 
-GAP_MS = 90          # between words
-CHIME_GAP_MS = 250   # after the chime
-PAUSE_MS = 800       # the PAUSE token, between repetitions
+GAP_MS = 70          # between words
+CHIME_GAP_MS = 150   # after the chime
+PAUSE_MS = 500       # the PAUSE token, between repetitions
 
 
 @functools.lru_cache(maxsize=512)

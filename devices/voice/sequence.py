@@ -80,8 +80,8 @@ def group_parts(calls: list[tuple[str, str | int | None, bool]], lang: Language 
                 mode: str = "words") -> list[list[str]]:
     """Several calls read as one sentence: ``[opening, item 1, item 2, ...]`` token lists.
 
-    ``calls`` holds ``(number, counter, recall)``. In Vietnamese: "kính mời | số A007 quầy 1 | mời lại số
-    B003 quầy 2". Raises KeyError when the language has no backlog phrases (:data:`~.languages.GROUP_KEYS`).
+    ``calls`` holds ``(number, counter, recall)``. In Vietnamese: "kính mời các số | A007 quầy 1 | gọi lại
+    B003 quầy 2" (short on purpose: a backlog must be said quickly). Raises KeyError when the language has no backlog phrases (:data:`~.languages.GROUP_KEYS`).
     """
     counter_mode = "words"
     if isinstance(lang, VoicePack):

@@ -10,7 +10,7 @@ import wave
 
 import pytest
 
-from devices.voice.announcer import Announcer
+from devices.voice.announcer import GROUP_SEP_MS, Announcer
 from devices.voice.player import FileSinkBackend
 from devices.voice.render import render_parts
 from devices.voice.sequence import group_parts
@@ -93,8 +93,8 @@ def test_a_recall_in_a_backlog_is_spoken_and_order_is_kept(pack, tmp_path):
     assert len(sink.written) == 2 and sink.written[0].name.startswith("0001-chime_1_Z001")
     parts = group_parts([("Z001", "9", False), ("A002", "1", False), ("B003", "2", False), ("C004", "3", True),
                          ("D005", "4", False)], pack, "words")
-    assert parts[0] == ["kính mời"] and parts[4][0] == "mời lại số" and parts[3][0] == "số"
-    assert sink.written[1].read_bytes() == render_parts(parts, pack)[0]
+    assert parts[0] == ["kính mời các số"] and parts[4][0] == "gọi lại" and parts[3][0] == "bê"
+    assert sink.written[1].read_bytes() == render_parts(parts, pack, sep_ms=GROUP_SEP_MS)[0]
     with wave.open(str(sink.written[1])) as w:
         assert w.getnframes() > 0
     assert ann.spoken == 5
@@ -104,8 +104,9 @@ def test_a_recall_in_a_backlog_is_spoken_and_order_is_kept(pack, tmp_path):
 def test_a_recall_supersedes_the_same_tickets_waiting_call(pack, tmp_path):
     _ann, sink = backlog(pack, tmp_path, [ev(2, "A002", "1"), ev(3, "A002", "1", EventType.TICKET_RECALLED)])
     assert spoken_seqs(sink) == [1, 3]
-    expected = render_parts(group_parts([("Z001", "9", False), ("A002", "1", True)], pack, "words"), pack)[0]
-    assert sink.written[-1].read_bytes() == expected  # "… mời lại số A002 quầy 1"
+    expected = render_parts(group_parts([("Z001", "9", False), ("A002", "1", True)], pack, "words"), pack,
+                            sep_ms=GROUP_SEP_MS)[0]
+    assert sink.written[-1].read_bytes() == expected  # "… gọi lại A002 quầy 1"
 
 
 def test_a_lone_call_gets_the_chime_and_is_repeated(pack, tmp_path):
