@@ -37,7 +37,7 @@ MOVES_ON = (*SPOKEN_EVENTS, EventType.TICKET_COMPLETED, EventType.TICKET_NO_SHOW
 POLICIES = ("smart", "fifo")
 #: The chime is played again only after the speaker was quiet this long (a backlog gets one chime).
 CHIME_QUIET_S = 2.0
-#: At most this many calls in one sentence (the rest follow in the next one).
+#: At most this many calls wait for one chime (a longer backlog follows without one).
 GROUP_MAX = 6
 #: Silence between the calls of a backlog sentence.
 GROUP_SEP_MS = 180
@@ -101,6 +101,7 @@ class Announcer:
         self._cond = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
         self._can_group = False
+        self._in_group = False  # the last clip was part of a backlog sentence
 
     # ------------------------------------------------------------------ inputs
     def start(self) -> None:
@@ -235,9 +236,11 @@ class Announcer:
                              item.counter)
             self._items = kept
             if not kept:
+                self._in_group = False
                 self._changed_locked(())
                 return False
             plan, items = self._plan()
+            self._in_group = plan in ("group", "group_more")
         wav, offsets, label = self._render(plan, items)
         start = self.clock()
         for item, offset in zip(items, offsets, strict=True):
@@ -251,7 +254,7 @@ class Announcer:
         finally:
             self._last_end = self.clock()
             self._changed(())
-        if plan in ("full", "once", "group"):
+        if plan not in ("chime", "again"):
             self.spoken += len(items)
         return True
 
@@ -263,12 +266,17 @@ class Announcer:
         fresh = [i for i in items if i.said == 0]
         if fresh:
             self._items = fresh  # a backlog: calls already said are not repeated
+            if self.clock() - self._last_end >= CHIME_QUIET_S:
+                self._in_group = False  # the speaker was quiet: a new sentence
             if self.chime and self.clock() - self._last_end >= CHIME_QUIET_S:
                 return "chime", fresh[: self.group_max]
-            take = fresh[: self.group_max]
-            if len(take) > 1 and self._can_group:
-                self._items = fresh[len(take):]
-                return "group", take
+            if (len(fresh) > 1 or self._in_group) and self._can_group:
+                # one call per clip, so each is checked right before its words; the clips follow each
+                # other with the sentence's pauses, so the backlog still sounds like one sentence
+                first = fresh[0]
+                self._items = fresh[1:]
+                return ("group_more" if self._in_group else "group"), [first]
+            take = fresh[:1]
             first = take[0]
             first.said = 1
             if self.repeat <= 1 or len(fresh) > 1:
@@ -284,11 +292,14 @@ class Announcer:
         label = ".".join(f"{i.seq}_{i.number}_counter{self.counter_label(i.event)}" for i in items)
         if plan == "chime":
             return render_announcement([CHIME], self.pack, fallback=False), [0.0] * len(items), f"chime_{label}"
-        if plan == "group":
+        if plan in ("group", "group_more"):
             parts = group_parts([(i.number, self.counter_label(i.event), i.recall) for i in items], self.pack,
                                 self.mode)
-            wav, offsets = render_parts(parts, self.pack, sep_ms=GROUP_SEP_MS)
-            return wav, offsets[1:], label
+            if plan == "group":
+                wav, offsets = render_parts(parts, self.pack, sep_ms=GROUP_SEP_MS)
+            else:  # the sentence goes on: the pause between two calls, then this call
+                wav, offsets = render_parts(parts[1:], self.pack, lead_ms=GROUP_SEP_MS)
+            return wav, offsets[-len(items):], label
         item = items[0]
         tokens = announcement_tokens(item.number, self.counter_label(item.event), self.pack, self.mode,
                                      self.repeat if plan == "full" else 1, recall=item.recall,

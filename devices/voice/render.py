@@ -91,8 +91,10 @@ def write_announcement(tokens: list[str], pack: VoicePack, path: Path | str) -> 
     return path
 
 
-def render_parts(parts: list[list[str]], pack: VoicePack, *, sep_ms: int = 250) -> tuple[bytes, list[float]]:
-    """One WAV of several token lists separated by ``sep_ms`` of silence, and where each part starts (s)."""
+def render_parts(parts: list[list[str]], pack: VoicePack, *, sep_ms: int = 250,
+                 lead_ms: int = 0) -> tuple[bytes, list[float]]:
+    """One WAV of several token lists separated by ``sep_ms`` of silence (``lead_ms`` before the first),
+    and where each part starts (s)."""
     fmt: AudioFormat | None = None
     frames: list[bytes] = []
     offsets: list[float] = []
@@ -101,8 +103,8 @@ def render_parts(parts: list[list[str]], pack: VoicePack, *, sep_ms: int = 250) 
         part_fmt, part = read_frames(render_tokens(tokens, pack))
         if fmt is None:
             fmt = part_fmt
-        if i:
-            gap = silence(fmt, sep_ms)
+        if i or lead_ms:
+            gap = silence(fmt, sep_ms if i else lead_ms)
             frames.append(gap)
             at += len(gap)
         offsets.append(at / (fmt.rate * fmt.channels * fmt.sampwidth))
