@@ -6,8 +6,8 @@ import array
 import io
 import math
 import shutil
-import threading
 import subprocess
+import threading
 import wave
 
 import pytest
