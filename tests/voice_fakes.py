@@ -38,13 +38,13 @@ def make_tone_pack(directory: Path | str, lang: str = "vi") -> VoicePack:
 
 
 def spoken_numbers(paths: list[Path]) -> list[str]:
-    """Ticket numbers in the order the file backend wrote them: chime-only files skipped, a repetition of
-    the same call not counted again, a backlog sentence (labels joined by ".") counted per call."""
+    """Ticket numbers in the order the file backend wrote them: chime and sentence-opening files skipped,
+    a repetition of the same call not counted again."""
     out: list[str] = []
     last: str | None = None
     for path in paths:
         label = path.name.split("-", 1)[1].removesuffix(".wav")
-        if label.startswith("chime_"):
+        if label.startswith(("chime_", "group_")):  # the chime, a backlog sentence's opening words
             continue
         if label != last:
             out += [part.split("_")[1] for part in label.split(".")]

@@ -24,9 +24,9 @@ from mqtt_bus.contract import EventType
 
 from .pack import CHIME, VoicePack
 from .player import NO_AUDIO_HINT, AplayBackend, AudioUnavailable, NullBackend, PlaybackBackend
-from .render import CHIME_GAP_MS, render_announcement, render_parts
+from .render import CHIME_GAP_MS, read_frames, render_announcement, render_tokens
 from .sequence import PAUSE, announcement_tokens, group_parts
-from .wavio import duration_s
+from .wavio import duration_s, silence, wav_bytes
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,9 @@ CHIME_QUIET_S = 2.0
 #: At most this many calls wait for one chime (a longer backlog follows without one).
 GROUP_MAX = 6
 #: Silence between the calls of a backlog sentence.
-GROUP_SEP_MS = 180
+GROUP_SEP_MS = 150
+#: Silence between the words of a backlog sentence (read briskly; clips keep 15 ms margins of their own).
+GROUP_GAP_MS = 50
 #: Silence before a repetition of a lone call.
 REPEAT_PAUSE = PAUSE
 
@@ -240,21 +242,21 @@ class Announcer:
                 self._changed_locked(())
                 return False
             plan, items = self._plan()
-            self._in_group = plan in ("group", "group_more")
+            self._in_group = plan in ("opener", "group")
         wav, offsets, label = self._render(plan, items)
         start = self.clock()
         for item, offset in zip(items, offsets, strict=True):
-            if plan != "chime" and item.seq is not None and item.seq not in self.started:
+            if plan not in ("chime", "opener") and item.seq is not None and item.seq not in self.started:
                 self.started[item.seq] = start + offset
                 while len(self.started) > self._remember:
                     self.started.popitem(last=False)
-        self._changed(tuple(i.seq for i in items))
+        self._changed(() if plan == "opener" else tuple(i.seq for i in items))
         try:
             self.backend.play(wav, label)
         finally:
             self._last_end = self.clock()
             self._changed(())
-        if plan not in ("chime", "again"):
+        if plan not in ("chime", "opener", "again"):
             self.spoken += len(items)
         return True
 
@@ -271,11 +273,13 @@ class Announcer:
             if self.chime and self.clock() - self._last_end >= CHIME_QUIET_S:
                 return "chime", fresh[: self.group_max]
             if (len(fresh) > 1 or self._in_group) and self._can_group:
-                # one call per clip, so each is checked right before its words; the clips follow each
-                # other with the sentence's pauses, so the backlog still sounds like one sentence
+                # the opening words, then one call per clip, so each is checked right before its words;
+                # the clips follow each other with the sentence's pauses: it still sounds like one sentence
+                if not self._in_group:
+                    return "opener", fresh[: self.group_max]
                 first = fresh[0]
                 self._items = fresh[1:]
-                return ("group_more" if self._in_group else "group"), [first]
+                return "group", [first]
             take = fresh[:1]
             first = take[0]
             first.said = 1
@@ -292,14 +296,14 @@ class Announcer:
         label = ".".join(f"{i.seq}_{i.number}_counter{self.counter_label(i.event)}" for i in items)
         if plan == "chime":
             return render_announcement([CHIME], self.pack, fallback=False), [0.0] * len(items), f"chime_{label}"
-        if plan in ("group", "group_more"):
+        if plan in ("opener", "group"):
             parts = group_parts([(i.number, self.counter_label(i.event), i.recall) for i in items], self.pack,
                                 self.mode)
-            if plan == "group":
-                wav, offsets = render_parts(parts, self.pack, sep_ms=GROUP_SEP_MS)
-            else:  # the sentence goes on: the pause between two calls, then this call
-                wav, offsets = render_parts(parts[1:], self.pack, lead_ms=GROUP_SEP_MS)
-            return wav, offsets[-len(items):], label
+            # the pause after a part is at its end, so a call's words start with its clip
+            tokens = parts[0] if plan == "opener" else parts[1]
+            fmt, frames = read_frames(render_tokens(tokens, self.pack, gap_ms=GROUP_GAP_MS))
+            wav = wav_bytes(fmt, frames + silence(fmt, GROUP_SEP_MS))
+            return wav, [0.0] * len(items), (f"group_{label}" if plan == "opener" else label)
         item = items[0]
         tokens = announcement_tokens(item.number, self.counter_label(item.event), self.pack, self.mode,
                                      self.repeat if plan == "full" else 1, recall=item.recall,

@@ -91,8 +91,8 @@ def write_announcement(tokens: list[str], pack: VoicePack, path: Path | str) -> 
     return path
 
 
-def render_parts(parts: list[list[str]], pack: VoicePack, *, sep_ms: int = 250,
-                 lead_ms: int = 0) -> tuple[bytes, list[float]]:
+def render_parts(parts: list[list[str]], pack: VoicePack, *, sep_ms: int = 250, lead_ms: int = 0,
+                 gap_ms: int = GAP_MS) -> tuple[bytes, list[float]]:
     """One WAV of several token lists separated by ``sep_ms`` of silence (``lead_ms`` before the first),
     and where each part starts (s)."""
     fmt: AudioFormat | None = None
@@ -100,7 +100,7 @@ def render_parts(parts: list[list[str]], pack: VoicePack, *, sep_ms: int = 250,
     offsets: list[float] = []
     at = 0
     for i, tokens in enumerate(parts):
-        part_fmt, part = read_frames(render_tokens(tokens, pack))
+        part_fmt, part = read_frames(render_tokens(tokens, pack, gap_ms=gap_ms))
         if fmt is None:
             fmt = part_fmt
         if i or lead_ms:

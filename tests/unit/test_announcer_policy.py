@@ -12,10 +12,11 @@ import wave
 
 import pytest
 
-from devices.voice.announcer import GROUP_SEP_MS, Announcer
+from devices.voice.announcer import GROUP_GAP_MS, GROUP_SEP_MS, Announcer
 from devices.voice.player import FileSinkBackend
 from devices.voice.render import render_parts
 from devices.voice.sequence import group_parts
+from devices.voice.wavio import FORMAT, silence
 from mqtt_bus.contract import EventType
 from tests.voice_fakes import make_tone_pack
 
@@ -47,17 +48,24 @@ def frames(paths) -> bytes:
     return b"".join(frames_of(p.read_bytes()) for p in paths)
 
 
+def sentence(parts, pack) -> bytes:
+    """The frames of a whole backlog sentence: its parts with the pause after each."""
+    return frames_of(render_parts(parts, pack, sep_ms=GROUP_SEP_MS, gap_ms=GROUP_GAP_MS)[0]) + silence(
+        FORMAT, GROUP_SEP_MS)
+
+
 def ev(seq, number, counter, kind=EventType.TICKET_CALLED):
     return {"seq": seq, "ts": "2025-01-01T08:00:00+07:00", "type": kind,
             "ticket": {"id": number, "number": number, "status": "called"}, "counter": counter}
 
 
 def spoken_seqs(sink):
-    """Seqs named in the written files, in order (a group file names several, dot-separated; a chime file is skipped)."""
+    """Seqs named in the written files, in order (chime and sentence-opening files, which name the calls
+    they are for, are skipped)."""
     out = []
     for path in sink.written:
         label = path.name.split("-", 1)[1].removesuffix(".wav")
-        if not label.startswith("chime_"):
+        if not label.startswith(("chime_", "group_")):
             out += [int(part.split("_")[0]) for part in label.split(".")]
     return out
 
@@ -102,11 +110,13 @@ def test_a_recall_in_a_backlog_is_spoken_and_order_is_kept(pack, tmp_path):
     assert spoken_seqs(sink) == [1, 2, 3, 4, 5]
     # one chime, then the backlog as one sentence said once (one clip per call, each checked just before
     # its words, played back to back), the recall with its own phrase
-    assert len(sink.written) == 6 and sink.written[0].name.startswith("0001-chime_1_Z001")
+    assert len(sink.written) == 7 and sink.written[0].name.startswith("0001-chime_1_Z001")
+    assert sink.written[1].name == "0002-group_1_Z001_counter9.2_A002_counter1.3_B003_counter2.4_C004_counter3" \
+        ".5_D005_counter4.wav"
     parts = group_parts([("Z001", "9", False), ("A002", "1", False), ("B003", "2", False), ("C004", "3", True),
                          ("D005", "4", False)], pack, "words")
     assert parts[0] == ["kính mời các số"] and parts[4][0] == "gọi lại" and parts[3][0] == "bê"
-    assert frames(sink.written[1:]) == frames_of(render_parts(parts, pack, sep_ms=GROUP_SEP_MS)[0])
+    assert frames(sink.written[1:]) == sentence(parts, pack)
     assert ann.spoken == 5
     assert ann.started[2] < ann.started[3] < ann.started[4] < ann.started[5]
 
@@ -114,9 +124,8 @@ def test_a_recall_in_a_backlog_is_spoken_and_order_is_kept(pack, tmp_path):
 def test_a_recall_supersedes_the_same_tickets_waiting_call(pack, tmp_path):
     _ann, sink = backlog(pack, tmp_path, [ev(2, "A002", "1"), ev(3, "A002", "1", EventType.TICKET_RECALLED)])
     assert spoken_seqs(sink) == [1, 3]
-    expected = render_parts(group_parts([("Z001", "9", False), ("A002", "1", True)], pack, "words"), pack,
-                            sep_ms=GROUP_SEP_MS)[0]
-    assert frames(sink.written[1:]) == frames_of(expected)  # "kính mời các số Z001 quầy 9, gọi lại A002 quầy 1"
+    expected = sentence(group_parts([("Z001", "9", False), ("A002", "1", True)], pack, "words"), pack)
+    assert frames(sink.written[1:]) == expected  # "kính mời các số Z001 quầy 9, gọi lại A002 quầy 1"
 
 
 def test_a_lone_call_gets_the_chime_and_is_repeated(pack, tmp_path):
