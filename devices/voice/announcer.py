@@ -69,7 +69,9 @@ class Announcer:
     :meth:`announce` and :meth:`observe` are thread-safe, never raise and never block; an event whose
     ``seq`` was already seen is ignored. ``on_change(speaking, waiting)`` (seqs) is called from the
     worker whenever what is spoken or waiting changes (the board shows it). ``started`` maps a spoken
-    call's seq to the ``clock()`` time its own words began (after any chime).
+    call's seq to the ``clock()`` time its own words began (after any chime). ``policy`` is ``fifo``
+    unless given; the display passes ``display.announce_policy`` (default ``smart``). :meth:`step` plays
+    one clip; a driver without the worker thread (``bench/bench_voice.py``) calls :meth:`probe` then it.
     """
 
     def __init__(self, pack: VoicePack, backend: PlaybackBackend | None = None, *, mode: str = "words",
