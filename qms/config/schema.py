@@ -288,6 +288,11 @@ class DisplayCfg(Model):
         "afterwards is announced only if its counter still shows it and it is at most this many seconds old; "
         "0: never announce missed calls (the board still shows them).",
     )
+    announce_policy: Literal["smart", "fifo"] = Field(
+        "smart", description="smart: before speaking, drop calls no longer current (the counter moved on, "
+        "paused, no-show); a backlog is said once each in one sentence with one chime; a recall is always said. "
+        "fifo: every call in arrival order, with chime and repeats (the old way).",
+    )
 
 
 # ---- the whole file -----------------------------------------------------------------------------
