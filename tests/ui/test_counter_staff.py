@@ -1,8 +1,8 @@
+# ruff: noqa: F811  (pytest fixtures imported from a sibling test module are redefined as arguments)
 """Issue 14, staff side, on a real broker and hub: undo and call-back (6), ratings after Gọi tiếp (8),
 device alerts and reprint (9), transfer to a counter, paused pad, keypad on sign-in (10)."""
 
 from __future__ import annotations
-
 
 from counter.pad_app import attach_keypad
 from devices.keypad import KeyMap

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from a sibling test module are redefined as arguments)
 """The pad's device alerts (pure texts) and the view-model's alert list and undo offer."""
 
 from __future__ import annotations
