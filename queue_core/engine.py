@@ -412,7 +412,7 @@ class Engine:
                 kiosk: str | None = None) -> Outcome:
         """Ask a kiosk printer to print one of today's tickets again (by id, or today's number)."""
         found = self._today_ticket(state, now, ticket, number)
-        event = self._event(state, now, EventType.REPRINT_REQUESTED, found, found.counter, kiosk=kiosk)
+        event = self._event(state, now, EventType.REPRINT_REQUESTED, found, None, kiosk=kiosk)
         return Outcome([event], {"ticket": ticket_view(self.site, state, found)})
 
     def _today_ticket(self, state: QueueState, now: datetime, ticket: str | None, number: str | None) -> Ticket:

@@ -74,3 +74,16 @@ def test_paused_counter_refuses_next_without_asking_the_hub(online):
     sent = len(bus.sent)
     assert not vm.call_next()
     assert len(bus.sent) == sent and vm.message == "Quầy đang tạm dừng — bấm Tiếp tục trước khi gọi"
+
+
+def test_the_rating_tablet_asks_after_an_auto_complete_too(desk):
+    from counter.rating_vm import RatingViewModel
+
+    rating = RatingViewModel(desk, None, "vi", timeout_s=0)
+    served = {**ticket("A004"), "id": "x-4", "status": "done", "rating": None}
+    rating.on_ticket_completed("", {"seq": 5, "type": "ticket_completed", "counter": "3", "ticket": served,
+                                    "reason": "auto"})
+    assert rating.phase == "idle"  # another counter's citizen
+    rating.on_ticket_completed("", {"seq": 6, "type": "ticket_completed", "counter": "2", "ticket": served,
+                                    "reason": "auto"})
+    assert rating.phase == "ask" and rating.ticket["number"] == "A004"
