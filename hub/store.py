@@ -36,6 +36,7 @@ from queue_core import (
     run_action,
     service_view,
 )
+from queue_core.actions import check_args
 from queue_core.model import FINAL_STATUSES
 
 from .clock import CLOCK_FLOOR, CLOCK_REF_KEY, UNTRUSTED_HINT, ClockGuard, ClockRef, Verdict, read_boot
@@ -235,8 +236,12 @@ class Store:
     @staticmethod
     def _extras(action: str, args: Any) -> tuple[str | None, tuple[str, bool] | None]:
         """The finished tickets ``action`` may need loaded: an id, and a number with "any status"."""
-        if not isinstance(args, dict):
+        if action not in ("rate", "undo", "reprint", "call_ticket"):
             return None, None
+        try:
+            args = check_args(action, args)  # nothing unchecked reaches SQLite (e.g. a lone surrogate)
+        except QueueError:
+            return None, None  # the command itself answers bad_request
         ticket = args.get("ticket") if action in ("rate", "undo", "reprint") else None
         number = args.get("number") if action in ("call_ticket", "reprint") else None
         return (ticket if isinstance(ticket, str) else None,
