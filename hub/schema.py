@@ -63,6 +63,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE tickets ADD COLUMN transferred_from TEXT
     """,
+    # 3: the one counter a ticket was transferred to; today's numbers looked up for call-back / reprint
+    """
+    ALTER TABLE tickets ADD COLUMN to_counter TEXT;
+    CREATE INDEX tickets_number ON tickets (number, day)
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

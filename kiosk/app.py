@@ -19,6 +19,7 @@ from .adapters import KivyScheduler, ThreadedPinChecker, ip_address, kivy_post, 
 from .hublink import REQUEST_TIMEOUT_S, HubLink
 from .menu import kiosk_view
 from .printing import KioskPrinter, printer_defaults
+from .reprint import Reprints
 from .ui.root import KioskRoot
 from .viewmodel import KioskSettings, KioskViewModel
 from .voice import SilentSpeaker, Speaker
@@ -95,6 +96,7 @@ def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CL
         link.publish_printer(status)
         kivy_post(lambda: vm.set_printer_status(status))
 
+    vm.reprints = Reprints(link.bus, printer, client_id)  # type: ignore[attr-defined]  # technician screen
     service.add_listener(printer_changed)
     monitor = PrinterMonitor(service, interval=monitor_interval).start()
     link.start()
