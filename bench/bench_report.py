@@ -64,7 +64,7 @@ def fill(path: Path, days: int, per_day: int, seed: int = 2026) -> int:
             ts = [None if t is None else t.isoformat() for t in (issued, issued, called, finished)]
             rows.append((f"{day:%Y%m%d}-{service}-{numbers[service]}-{i}", f"{numbers[service]:03d}", service,
                          day.isoformat(), i, "normal", status, None, "vi", *ts, counter,
-                         int(called is not None), 0, rating, officer, None))
+                         int(called is not None), 0, rating, officer, None, None))
     with Store(path, site) as store:
         conn = store.connection
         conn.execute("BEGIN")

@@ -36,6 +36,7 @@ from queue_core import (
     run_action,
     service_view,
 )
+from queue_core.actions import check_args
 from queue_core.model import FINAL_STATUSES
 
 from .clock import CLOCK_FLOOR, CLOCK_REF_KEY, UNTRUSTED_HINT, ClockGuard, ClockRef, Verdict, read_boot
@@ -80,14 +81,14 @@ def _dt(text: str | None) -> datetime | None:
 TICKET_COLUMNS = (
     "id", "number", "service", "day", "day_index", "priority", "status", "procedure", "lang", "issued_at",
     "queued_at", "called_at", "finished_at", "counter", "call_count", "transfers", "rating", "officer",
-    "transferred_from",
+    "transferred_from", "to_counter",
 )
 
 
 def _ticket_row(t: Ticket) -> tuple[Any, ...]:
     return (t.id, t.number, t.service, t.day.isoformat(), t.day_index, t.priority, t.status.value, t.procedure,
             t.lang, _ts(t.issued_at), _ts(t.queued_at), _ts(t.called_at), _ts(t.finished_at), t.counter,
-            t.call_count, t.transfers, t.rating, t.officer, t.transferred_from)
+            t.call_count, t.transfers, t.rating, t.officer, t.transferred_from, t.to_counter)
 
 
 def _ticket_from_row(row: sqlite3.Row) -> Ticket:
@@ -99,7 +100,7 @@ def _ticket_from_row(row: sqlite3.Row) -> Ticket:
         status=TicketStatus(row["status"]), procedure=row["procedure"], lang=row["lang"],
         called_at=_dt(row["called_at"]), finished_at=_dt(row["finished_at"]), counter=row["counter"],
         call_count=row["call_count"], transfers=row["transfers"], rating=row["rating"], officer=row["officer"],
-        transferred_from=row["transferred_from"],
+        transferred_from=row["transferred_from"], to_counter=row["to_counter"],
     )
 
 
@@ -209,18 +210,44 @@ class Store:
             recent_service_s={k: list(v) for k, v in state.recent_service_s.items()},
         )
 
-    def _live_state(self, conn: sqlite3.Connection, extra_ticket: str | None) -> QueueState:
-        """The live state, from memory unless another connection committed since it was read."""
+    def _live_state(self, conn: sqlite3.Connection, extra_ticket: str | None,
+                    extra_number: tuple[str, bool] | None = None) -> QueueState:
+        """The live state, from memory unless another connection committed since it was read.
+
+        ``extra_ticket`` (an id) and ``extra_number`` (``(number, any status)``: the newest finished
+        tickets with that number) add finished tickets a command needs (rate, undo, call-back, reprint).
+        """
         version = conn.execute("PRAGMA data_version").fetchone()[0]
         if self._cache is None or version != self._cache_version:
             self._cache = self._load(conn)
             self._cache_version = version
         state = self._cache
+        rows: list[sqlite3.Row] = []
         if extra_ticket and extra_ticket not in state.tickets:
-            row = conn.execute("SELECT * FROM tickets WHERE id = ?", (extra_ticket,)).fetchone()
-            if row is not None and row["service"] in self.site.services:
-                state.tickets[extra_ticket] = _ticket_from_row(row)
+            rows += conn.execute("SELECT * FROM tickets WHERE id = ?", (extra_ticket,)).fetchall()
+        if extra_number is not None:
+            number, any_status = extra_number
+            rows += conn.execute("SELECT * FROM tickets WHERE number = ? AND status IN (?, ?) "
+                                 "ORDER BY day DESC, issued_at DESC LIMIT 8",
+                                 (number.strip().upper(), "no_show", "done" if any_status else "no_show")).fetchall()
+        for row in rows:
+            if row["service"] in self.site.services and row["id"] not in state.tickets:
+                state.tickets[row["id"]] = _ticket_from_row(row)
         return state
+
+    @staticmethod
+    def _extras(action: str, args: Any) -> tuple[str | None, tuple[str, bool] | None]:
+        """The finished tickets ``action`` may need loaded: an id, and a number with "any status"."""
+        if action not in ("rate", "undo", "reprint", "call_ticket"):
+            return None, None
+        try:
+            args = check_args(action, args)  # nothing unchecked reaches SQLite (e.g. a lone surrogate)
+        except QueueError:
+            return None, None  # the command itself answers bad_request
+        ticket = args.get("ticket") if action in ("rate", "undo", "reprint") else None
+        number = args.get("number") if action in ("call_ticket", "reprint") else None
+        return (ticket if isinstance(ticket, str) else None,
+                (number, action == "reprint") if isinstance(number, str) and ticket is None else None)
 
     @staticmethod
     def _forget_finished(state: QueueState) -> None:
@@ -281,8 +308,7 @@ class Store:
         if verdict is not None and not verdict.trusted and action == "issue_ticket":
             return Reply(self._untrusted_response(request_id, verdict.reason))  # nothing stored
         when = verdict.now if verdict is not None else when
-        wanted = args.get("ticket") if action == "rate" and isinstance(args, dict) else None
-        state = self._live_state(conn, wanted if isinstance(wanted, str) else None)
+        state = self._live_state(conn, *self._extras(action, args))
         before = self._copy_small(state)
         try:
             outcome = run_action(self.engine, state, when, action, args)

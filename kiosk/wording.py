@@ -5,6 +5,7 @@ from __future__ import annotations
 from devices.voice.languages import get_language
 from devices.voice.sequence import spell
 from ui_kit.i18n import tr
+from ui_kit.paths import assets_dir
 
 
 def t(key: str, lang: str, **values: object) -> str:
@@ -47,3 +48,9 @@ def spoken_number(number: str, lang: str) -> str:
     except ValueError:
         return " ".join(number)
     return ", ".join(words)
+
+
+def recorded_prompt(key: str, lang: str) -> str | None:
+    """A language folder's own recording of a prompt: ``assets/i18n/<lang>/voice/<key>.wav``."""
+    path = assets_dir() / "i18n" / lang / "voice" / f"{key}.wav"
+    return str(path) if path.is_file() else None

@@ -33,7 +33,7 @@ from ui_kit.boot import headless_requested
 Runner = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 WINDOWS = (  # (module that must exist, qms verb and options)
-    ("kiosk.main", ["kiosk", "--windowed"]),
+    ("kiosk.main", ["kiosk", "--windowed", "--any-time"]),
     ("queue_display.main", ["display", "--windowed"]),
     ("counter.main", ["counter-pad", "--counter", "1", "--windowed"]),
 )

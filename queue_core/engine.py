@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from .errors import ErrorCode, QueueError
@@ -26,10 +26,12 @@ from .model import (
     TicketStatus,
 )
 from .ordering import index_of
-from .policy import choose_from_heads, sent_away_from
+from .policy import choose_from_heads, passed_over, sent_away_from
 from .rating import RATING_LABELS
 from .views import counter_view, ticket_view
 
+UNDO_WINDOW_S = 30
+"""How long after no-show / complete the counter may undo it (the pad offers it for 10 s)."""
 LANG_CODE = re.compile(r"[a-z]{2,3}")
 """A ticket's language: 2-3 lowercase letters, as in the config's site.languages."""
 
@@ -231,7 +233,7 @@ class Engine:
     def _choose(self, state: QueueState, now: datetime, live: CounterState) -> Ticket | None:
         """The ticket ``live`` calls next: the policy over the heads of its services' waiting lists."""
         index, tickets = index_of(state), state.tickets
-        away = lambda t: self._sent_away_from(t, live.id)  # noqa: E731
+        away = lambda t: passed_over(self.site, t, live.id)  # noqa: E731
 
         def heads(service: str, priority: bool) -> Ticket | None:
             return index.head(tickets, (service, priority), away)[1]
@@ -248,11 +250,28 @@ class Engine:
         matches = [t for t in state.tickets.values()
                    if t.number == wanted and t.day == today and t.status == TicketStatus.WAITING]
         if not matches:
-            raise QueueError(ErrorCode.UNKNOWN_TICKET, f"no waiting ticket {wanted} today")
+            return self._call_back(state, now, live, wanted, today)
         ticket = min(matches, key=lambda t: t.queued_at)
         events = self._expire_stale(state, now)
         events += self._close_current(state, now, live)
         events.append(self._call(state, now, live, ticket))
+        return Outcome(events, {"ticket": ticket_view(self.site, state, ticket)})
+
+    def _call_back(self, state: QueueState, now: datetime, live: CounterState, number: str, today: date) -> Outcome:
+        """Call back today's no-show ``number`` to ``live`` as a recall (the ticket stays one ticket)."""
+        missed = [t for t in state.tickets.values()
+                  if t.number == number and t.day == today and t.status == TicketStatus.NO_SHOW]
+        if not missed:
+            raise QueueError(ErrorCode.UNKNOWN_TICKET, f"no waiting or no-show ticket {number} today")
+        ticket = max(missed, key=lambda t: t.finished_at or t.issued_at)
+        events = self._expire_stale(state, now)
+        events += self._close_current(state, now, live)
+        ticket.status = TicketStatus.CALLED
+        ticket.called_at, ticket.finished_at = now, None
+        ticket.counter, ticket.officer = live.id, live.officer
+        ticket.call_count = 1  # a fresh round: Gọi tiếp then completes it instead of a second no-show
+        live.ticket_id = ticket.id
+        events.append(self._event(state, now, EventType.TICKET_RECALLED, ticket, live.id, reason="no_show_callback"))
         return Outcome(events, {"ticket": ticket_view(self.site, state, ticket)})
 
     def recall(self, state: QueueState, now: datetime, counter: str) -> Outcome:
@@ -283,13 +302,28 @@ class Engine:
         event = self._event(state, now, EventType.TICKET_NO_SHOW, ticket, counter)
         return Outcome([event], {"ticket": ticket_view(self.site, state, ticket)})
 
-    def transfer(self, state: QueueState, now: datetime, counter: str, service: str) -> Outcome:
-        """Send the current citizen to another service's queue, keeping number and place."""
+    def transfer(self, state: QueueState, now: datetime, counter: str, service: str | None = None,
+                 to_counter: str | None = None) -> Outcome:
+        """Send the current citizen to another service's queue or to one counter, keeping number and place."""
         live = self._counter(state, counter)
-        self._check_service(service)
+        if service is None and to_counter is None:
+            raise QueueError(ErrorCode.BAD_REQUEST, "transfer: give 'service', 'to_counter' or both")
+        if service is not None:
+            self._check_service(service)
+        target = self.site.counters[self._counter(state, to_counter).id] if to_counter is not None else None
         ticket = self._current(state, live)
-        if service == ticket.service:
+        if target is not None:
+            if target.id == counter:
+                raise QueueError(ErrorCode.SAME_COUNTER, f"ticket {ticket.number} is already at counter {counter}")
+            if service is None:
+                service = ticket.service if ticket.service in target.services else target.services[0]
+            if service not in target.services:
+                raise QueueError(ErrorCode.COUNTER_NOT_SERVING,
+                                 f"counter {target.id} does not serve {service!r}; it serves "
+                                 f"{', '.join(target.services)}", valid=list(target.services))
+        elif service == ticket.service:
             raise QueueError(ErrorCode.SAME_SERVICE, f"ticket {ticket.number} is already in service {service!r}")
+        assert service is not None
         origin = ticket.service
         if ticket.called_at is not None:
             self._record_service_time(state, origin, (now - ticket.called_at).total_seconds())
@@ -298,9 +332,13 @@ class Engine:
         ticket.counter = None
         ticket.transfers += 1
         ticket.transferred_from = counter
+        ticket.to_counter = target.id if target is not None else None
         live.ticket_id = None
         index_of(state).add(ticket)
-        event = self._event(state, now, EventType.TICKET_TRANSFERRED, ticket, counter, from_service=origin)
+        extra: dict[str, Any] = {"from_service": origin}
+        if target is not None:
+            extra["to_counter"] = target.id
+        event = self._event(state, now, EventType.TICKET_TRANSFERRED, ticket, counter, **extra)
         return Outcome([event], {"ticket": ticket_view(self.site, state, ticket)})
 
     def pause(self, state: QueueState, now: datetime, counter: str) -> Outcome:
@@ -346,3 +384,62 @@ class Engine:
         event = self._event(state, now, EventType.RATING_RECORDED, found, found.counter, score=score,
                             label=RATING_LABELS[score]["vi"])
         return Outcome([event], {"ticket": ticket_view(self.site, state, found)})
+
+    def undo(self, state: QueueState, now: datetime, counter: str, ticket: str) -> Outcome:
+        """Take back a mis-tapped no-show or complete: the ticket is called at ``counter`` again."""
+        live = self._counter(state, counter)
+        found = state.tickets.get(ticket)
+        if found is None:
+            raise QueueError(ErrorCode.UNKNOWN_TICKET, f"no ticket with id {ticket!r}")
+        if found.status not in FINAL_STATUSES or found.counter != counter or found.finished_at is None:
+            raise QueueError(ErrorCode.NOT_UNDOABLE,
+                             f"ticket {found.number} was not finished at counter {counter}; nothing to undo")
+        if (now - found.finished_at).total_seconds() > UNDO_WINDOW_S:
+            raise QueueError(ErrorCode.NOT_UNDOABLE,
+                             f"ticket {found.number} was finished more than {UNDO_WINDOW_S} s ago; "
+                             "call it back by its number instead")
+        if found.rating is not None:
+            raise QueueError(ErrorCode.NOT_UNDOABLE, f"ticket {found.number} is already rated")
+        busy = state.tickets.get(live.ticket_id) if live.ticket_id else None
+        if busy is not None and busy.status == TicketStatus.CALLED:
+            raise QueueError(ErrorCode.NOT_UNDOABLE,
+                             f"counter {counter} already serves {busy.number}; call {found.number} back by number")
+        previous = found.status
+        if previous == TicketStatus.DONE and found.called_at is not None:
+            self._forget_service_time(state, found.service, (found.finished_at - found.called_at).total_seconds())
+        found.status, found.finished_at = TicketStatus.CALLED, None
+        live.ticket_id = found.id
+        event = self._event(state, now, EventType.TICKET_RESTORED, found, counter, from_status=previous.value)
+        return Outcome([event], {"ticket": ticket_view(self.site, state, found)})
+
+    @staticmethod
+    def _forget_service_time(state: QueueState, service: str, seconds: float) -> None:
+        """Drop the duration a wrong ``complete`` recorded (the newest equal one)."""
+        recent = state.recent_service_s.get(service) or []
+        value = max(0.0, seconds)
+        for i in range(len(recent) - 1, -1, -1):
+            if recent[i] == value:
+                del recent[i]
+                return
+
+    def reprint(self, state: QueueState, now: datetime, ticket: str | None = None, number: str | None = None,
+                kiosk: str | None = None) -> Outcome:
+        """Ask a kiosk printer to print one of today's tickets again (by id, or today's number)."""
+        found = self._today_ticket(state, now, ticket, number)
+        event = self._event(state, now, EventType.REPRINT_REQUESTED, found, None, kiosk=kiosk)
+        return Outcome([event], {"ticket": ticket_view(self.site, state, found)})
+
+    def _today_ticket(self, state: QueueState, now: datetime, ticket: str | None, number: str | None) -> Ticket:
+        today = max([self.site.local_day(now), *(d.day for d in state.days.values())])
+        if ticket is not None:
+            found = state.tickets.get(ticket)
+            if found is None or found.day != today:
+                raise QueueError(ErrorCode.UNKNOWN_TICKET, f"no ticket with id {ticket!r} today")
+            return found
+        if number is None:
+            raise QueueError(ErrorCode.BAD_REQUEST, "reprint: give 'ticket' (id) or 'number'")
+        wanted = number.strip().upper()
+        matches = [t for t in state.tickets.values() if t.number == wanted and t.day == today]
+        if not matches:
+            raise QueueError(ErrorCode.UNKNOWN_TICKET, f"no ticket {wanted} today")
+        return max(matches, key=lambda t: t.issued_at)

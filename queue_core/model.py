@@ -170,6 +170,7 @@ class Ticket:
     call_count: int = 0
     transfers: int = 0
     transferred_from: str | None = None
+    to_counter: str | None = None  # transferred to this one counter: only it calls the ticket
     rating: int | None = None
     officer: str | None = None
 

@@ -36,6 +36,7 @@ def ticket_view(site: SiteDef, state: QueueState, ticket: Ticket, now: datetime 
         "call_count": ticket.call_count,
         "transfers": ticket.transfers,
         "transferred_from": ticket.transferred_from,
+        "to_counter": ticket.to_counter,
         "queued_at": iso(ticket.queued_at, site),
         "finished_at": iso(ticket.finished_at, site),
         "rating": ticket.rating,

@@ -330,3 +330,25 @@ def set_history(board: BoardState, history: int) -> BoardState:
     """Change how many past calls are kept (the current call is always kept)."""
     history = max(int(history), 0)
     return replace(board, history=history, calls=board.calls[: history + 1])
+
+
+def is_current(board: BoardState, call: Call) -> bool:
+    """Whether ``call`` is still its counter's call: not paused or closed since, not completed, no-show,
+    transferred, recalled or replaced by another call (a counter row older than the call does not count)."""
+    row = board.counters.get(call.counter or "")
+    if row is None:
+        return True
+    if row.status in ("paused", "closed") and row.status_seq >= 0:
+        return False
+    if call.seq is not None and row.ticket_seq < call.seq:
+        return True
+    return (row.ticket_id, row.call_count) == call.key
+
+
+def event_is_current(board: BoardState, event: dict[str, Any]) -> bool:
+    """:func:`is_current` for a ``ticket_called`` / ``ticket_recalled`` event (malformed: True)."""
+    if not isinstance(event, dict):
+        return True
+    call = _call_from_ticket(event.get("ticket"), _str(event.get("counter")), event.get("ts"), _seq(event),
+                             event.get("type") == EventType.TICKET_RECALLED)
+    return True if call is None else is_current(board, call)

@@ -10,14 +10,15 @@ LABELS: dict[str, dict[str, str]] = {
     "vi": {
         "number": "Số thứ tự",
         "counters": "Mời đến: {counters}",
-        "ahead": "Số người chờ trước bạn: {n}",
+        "ahead": "Số người chờ trước Ông/Bà: {n}",
         "wait": "Thời gian chờ dự kiến: khoảng {duration}",
         "wait_short": "Thời gian chờ dự kiến: dưới 1 phút",
         "wait_unknown": "Thời gian chờ dự kiến: chưa ước tính được",
         "minutes": "{m} phút",
         "hours": "{h} giờ {m} phút",
         "documents": "Giấy tờ cần mang:",
-        "scan": "Quét mã để theo dõi lượt của bạn",
+        "scan": "Quét mã để theo dõi lượt của Ông/Bà",  # the live tracking page
+        "scan_portal": "Tra cứu thủ tục trên Cổng Dịch vụ công",
     },
     "en": {
         "number": "Your number",
@@ -30,6 +31,7 @@ LABELS: dict[str, dict[str, str]] = {
         "hours": "{h} h {m} min",
         "documents": "Documents to bring:",
         "scan": "Scan to follow your turn",
+        "scan_portal": "Look up the procedure on the National Public Service Portal",
     },
 }
 

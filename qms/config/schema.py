@@ -286,6 +286,9 @@ class KioskCfg(Model):
     admin_pin_hash: PinHash | None = Field(
         None, description="Hash of the admin PIN (python -m qms.config.pin PIN); empty = admin screen off."
     )
+    screen_diagonal_in: float = Field(
+        21.5, ge=7, le=100, description="Touchscreen diagonal in inches (sizes the hint lines in millimetres)."
+    )
 
 
 class DisplayCfg(Model):
@@ -301,6 +304,11 @@ class DisplayCfg(Model):
         60, ge=0, le=3600, description="A call the display missed (broker crash, dropped link) and fetched "
         "afterwards is announced only if its counter still shows it and it is at most this many seconds old; "
         "0: never announce missed calls (the board still shows them).",
+    )
+    announce_policy: Literal["smart", "fifo"] = Field(
+        "smart", description="smart: before speaking, drop calls no longer current (the counter moved on, "
+        "paused, no-show); a backlog is said once each in one sentence with one chime; a recall is always said. "
+        "fifo: every call in arrival order, with chime and repeats (the old way).",
     )
 
 

@@ -104,7 +104,7 @@ def test_ticket_ops_content_and_order():
     ops = ticket_ops(reference_ticket())
     texts = [op.text for op in ops if isinstance(op, Text)]
     assert texts[:3] == ["Trung tâm Phục vụ hành chính công xã Đạ Huoai", "Tư pháp–Hộ tịch", "Đăng ký khai sinh"]
-    assert "Số người chờ trước bạn: 3" in texts
+    assert "Số người chờ trước Ông/Bà: 3" in texts
     assert "Thời gian chờ dự kiến: khoảng 15 phút" in texts
     assert "Giấy chứng sinh" in texts and "Mời đến: Quầy số 2" in texts
     assert [op.text for op in ops if isinstance(op, Number)] == ["A012"]
