@@ -20,7 +20,7 @@ from statistics import fmean
 
 from .model import CounterDef, CounterState, CounterStatus, QueueState, SiteDef, Ticket, TicketStatus
 from .ordering import ListKey, WaitingIndex, entry_of, index_of
-from .policy import choose_from_heads, sent_away_from
+from .policy import choose_from_heads, passed_over
 
 REPLAY_CAP = 24
 """Calls simulated at most; further ahead, the rest of the ticket's own queue is counted and costed."""
@@ -83,8 +83,8 @@ def waiting_count(state: QueueState, service: str) -> int:
 def state_now(state: QueueState) -> datetime | None:
     """The newest time the state knows (for views asked without a clock)."""
     times = [c.last_call_at for c in state.counters.values() if c.last_call_at is not None]
-    times += [t.issued_at for t in state.tickets.values()]
-    return max(times, default=None)
+    latest = index_of(state).latest_queued(state.tickets, state.counters.values())  # no scan of every ticket
+    return max([*times, latest] if latest is not None else times, default=None)
 
 
 @dataclass(order=True)
@@ -114,13 +114,13 @@ class _Replay:
         if key not in self.heads:
             self.heads[key] = self._scan(key, None)
         found = self.heads[key]
-        if found is not None and sent_away_from(self.site, found, counter):
+        if found is not None and passed_over(self.site, found, counter):
             return self._scan(key, counter)  # rare: look past the citizens sent away from this counter
         return found
 
     def _scan(self, key: ListKey, counter: str | None) -> Ticket | None:
         def skip(t: Ticket) -> bool:
-            return t.id in self.taken or (counter is not None and sent_away_from(self.site, t, counter))
+            return t.id in self.taken or (counter is not None and passed_over(self.site, t, counter))
 
         size = len(self.index.lists.get(key, ()))
         found = self.index.head(self.tickets, key, skip, self.cursors.get(key, 0))[1]

@@ -26,6 +26,13 @@ def sent_away_from(site: SiteDef, ticket: Ticket, counter: str) -> bool:
     return any(c.id != counter and ticket.service in c.services for c in site.counters.values())
 
 
+def passed_over(site: SiteDef, ticket: Ticket, counter: str) -> bool:
+    """``call_next`` at ``counter`` leaves this ticket to others: sent away from it, or sent to another counter."""
+    if ticket.to_counter is not None and ticket.to_counter != counter:
+        return True
+    return sent_away_from(site, ticket, counter)
+
+
 def fifo_key(ticket: Ticket, service_order: dict[str, int]) -> tuple[datetime, int, int, str]:
     """First come, first served; the counter's service order breaks exact ties."""
     return (ticket.queued_at, service_order.get(ticket.service, 99), ticket.day_index, ticket.id)
