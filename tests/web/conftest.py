@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
+from mqtt_bus.client import BusClient
+from mqtt_bus.contract import HUB_CLIENT_ID, Role
+from qms.config import yaml_rt
 from web.app import WebSettings, create_app
 
 MANAGER = ("lan", "mat-khau-quan-ly")
@@ -58,3 +63,46 @@ def post_form(client, url: str, data: dict) -> object:
 def config_text(settings: WebSettings) -> str:
     """The config file as it is now."""
     return Path(settings.config_path).read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def broker(tmp_path) -> Iterator[EmbeddedBroker]:
+    """A private mosquitto on a free loopback port."""
+    try:
+        b = EmbeddedBroker(tmp_path / "mosquitto").start()
+    except BrokerUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        yield b
+    finally:
+        b.stop()
+
+
+@pytest.fixture
+def boards(broker) -> Iterator[str]:
+    """A site with an online hub, an online kiosk out of paper, and a display that went away."""
+    site = f"t-{uuid.uuid4().hex[:8]}"
+    hub = BusClient(broker.url, site, HUB_CLIENT_ID, Role.HUB).start()
+    kiosk = BusClient(broker.url, site, "kiosk-1", Role.KIOSK)
+    kiosk.set_status_extra({"version": "0.1.0", "audio": "hw:0,0 (USB Audio)"})
+    kiosk.start()
+    display = BusClient(broker.url, site, "display-1", Role.DISPLAY).start()
+    for c in (hub, kiosk, display):
+        assert c.wait_connected(5)
+    kiosk.publish_json(kiosk.topics.state_device("kiosk-1"), {
+        "kind": "printer", "state": "paper_out", "detail": "no paper", "ts": "2026-12-01T09:00:00+07:00"},
+        retain=True).wait_for_publish(5)
+    display.close(timeout=2)  # a clean stop publishes online: false
+    try:
+        yield site
+    finally:
+        hub.close(timeout=1)
+        kiosk.close(timeout=1)
+
+
+def set_site_id(settings: WebSettings, site: str) -> None:
+    """Point the config at ``site`` (the web app reads the site id from it)."""
+    doc = yaml_rt().load(settings.config_path.read_text(encoding="utf-8"))
+    doc["site"]["id"] = site
+    with open(settings.config_path, "w", encoding="utf-8") as f:
+        yaml_rt().dump(doc, f)
