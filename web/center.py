@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
@@ -50,7 +51,12 @@ def _section(name: str, write: bool = False) -> Section:
 
 
 def _now() -> datetime:
-    return datetime.now().astimezone()
+    """Now in the center's time zone (the board's own when the config cannot say)."""
+    try:
+        zone = str(configedit.get_at(configedit.load(_read_text()), ("site", "timezone")) or "")
+        return datetime.now(ZoneInfo(zone))
+    except (ConfigError, ValueError, OSError, ZoneInfoNotFoundError):
+        return datetime.now().astimezone()
 
 
 def _save(outcome: Outcome, summary: str) -> int | None:
@@ -184,6 +190,8 @@ def _apply(old: str, loc: Any, fields: list[configedit.Field], prepare: Any, tid
         loc = prepare(doc)
     configedit.write_fields(doc, loc, fields, request.form, adding=prepare is not None)
     tidy(doc, loc)
+    if prepare is not None:
+        configedit.keep_blank_line_last(doc, loc)
     outcome = configedit.validate(configedit.dump(doc), loc, fields)
     if outcome.ok:
         outcome.changed = outcome.text != old

@@ -8,6 +8,7 @@ the rest above the form. Nothing is saved unless the whole file is valid.
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -286,3 +287,52 @@ def remove(old_text: str, list_loc: Loc, index: int) -> Outcome:
         return Outcome(None, general=["không tìm thấy mục này / this item no longer exists"])
     del seq[index]
     return validate(dump(doc))
+
+
+# ---- layout of a new item ---------------------------------------------------------------------------
+
+
+def _is_block(node: Any) -> bool:
+    return isinstance(node, CommentedMap | CommentedSeq) and len(node) > 0 and not node.fa.flow_style()
+
+
+def _tail(node: Any) -> tuple[Any, Any, int]:
+    """(container, key, slot) of the comment after the last line of ``node`` (a block map or sequence)."""
+    while True:
+        if isinstance(node, CommentedMap):
+            key, slot = list(node.keys())[-1], 2
+        else:
+            key, slot = len(node) - 1, 0
+        if not _is_block(node[key]):
+            return node, key, slot
+        node = node[key]
+
+
+def keep_blank_line_last(doc: CommentedMap, loc: Loc) -> None:
+    """After appending the item at ``loc``: the blank lines and comments that closed the list (after the old
+    last item, e.g. the next section's heading) move to the end of the new one; an end-of-line comment of
+    the old last line stays with it. So the file still reads as a person laid it out."""
+    seq = get_at(doc, loc[:-1])
+    index = loc[-1]
+    if not isinstance(seq, CommentedSeq) or not isinstance(index, int) or index < 1 or index != len(seq) - 1:
+        return
+    before, new = seq[index - 1], seq[index]
+    if not (_is_block(before) and _is_block(new)):
+        return
+    node, key, slot = _tail(before)
+    entry = node.ca.items.get(key)
+    token = entry[slot] if entry and len(entry) > slot else None
+    value = getattr(token, "value", None)
+    if not isinstance(value, str) or "\n" not in value:
+        return
+    cut = 0 if value.startswith("\n") else value.index("\n") + 1  # keep "  # comment\n" on its own line
+    moved = copy.copy(token)
+    moved.value = ("\n" if cut else "") + value[cut:]  # the first newline ends the last line
+    if not value[cut:]:
+        return
+    if cut:
+        token.value = value[:cut]
+    else:
+        entry[slot] = None
+    target, tkey, tslot = _tail(new)
+    target.ca.items.setdefault(tkey, [None, None, None, None])[tslot] = moved

@@ -248,3 +248,19 @@ def test_the_account_file_is_private_and_holds_no_password(app, settings):
     assert accounts.check(MANAGER[0], "wrong-password") is None
     assert accounts.check("nobody", MANAGER[1]) is None
     assert not verify_password("x", "garbage")
+
+
+def test_a_new_item_goes_before_the_next_sections_heading(settings, login):
+    before = config_text(settings).replace("    icon: pregnant\n", "    icon: pregnant   # ghi chú cuối dòng\n")
+    settings.config_path.write_text(before, encoding="utf-8")
+    client = login(TECHNICIAN)
+    r = post_form(client, "/priorities/new", {"id": "tre-em", "name_vi": "Trẻ em dưới 6 tuổi", "name_en": "Child"})
+    assert r.status_code == 302
+    after = config_text(settings)
+    assert ('    icon: pregnant   # ghi chú cuối dòng\n  - id: tre-em\n    name: {vi: "Trẻ em dưới 6 tuổi", en: "Child"}\n'
+            '\n# --- Lĩnh vực và thủ tục') in after
+    assert r.status_code == 302 and load_config(settings.config_path).priority("tre-em")
+    r = post_form(client, "/procedures/new", {**NEW_PROCEDURE, "service": "huong-dan"})
+    assert '"Phone with the VNeID app (if any)"\n        portal_url: "https://dichvucong.gov.vn"\n      - id: nhan-cha-me-con' \
+        in config_text(settings)
+    assert '"Citizen ID of the applicant"\n\n  - id: tu-phap' in config_text(settings)
