@@ -37,6 +37,7 @@ class WebSettings:
     max_hours: int = 12  # and at the latest this long after the login
     secure_cookies: bool = False  # true behind TLS
     login_limit: int = 5  # failed logins per address and per user name in 5 minutes
+    on_save: Callable[[str, int], None] | None = None  # called with the new text and version after each save
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -103,18 +104,23 @@ def create_app(settings: WebSettings) -> Flask:
     return app
 
 
-ERRORS = {
-    400: ("Yêu cầu không hợp lệ", "The request could not be understood. Go back and try again."),
-    403: ("Không có quyền", "Your account may not open this page. Ask the technician if you need it."),
-    404: ("Không tìm thấy trang", "This page does not exist. Use the menu to find what you need."),
-    405: ("Không thực hiện được", "This action is not possible here. Use the buttons on the page."),
-    413: ("Dữ liệu quá lớn", "What you sent is too large."),
-    500: ("Đã có lỗi", "Something went wrong on the hub board; nothing was changed. Try again, or ask the technician "
-          "to look at the log (`journalctl -u qms-web`)."),
+ERRORS = {  # code: (title, Vietnamese text, English text)
+    400: ("Yêu cầu không hợp lệ", "Không hiểu được yêu cầu. Hãy quay lại và thử lần nữa.",
+          "The request could not be understood. Go back and try again."),
+    403: ("Không có quyền", "Tài khoản của bạn không được mở trang này. Hỏi cán bộ kỹ thuật nếu cần.",
+          "Your account may not open this page. Ask the technician if you need it."),
+    404: ("Không tìm thấy trang", "Trang này không có. Dùng thanh menu để tìm điều bạn cần.",
+          "This page does not exist. Use the menu to find what you need."),
+    405: ("Không thực hiện được", "Không làm được việc này ở đây. Hãy dùng các nút trên trang.",
+          "This action is not possible here. Use the buttons on the page."),
+    413: ("Dữ liệu quá lớn", "Dữ liệu gửi lên quá lớn.", "What you sent is too large."),
+    500: ("Đã có lỗi", "Máy chủ gặp lỗi; chưa có gì bị thay đổi. Hãy thử lại, hoặc báo cán bộ kỹ thuật.",
+          "Something went wrong on the hub board; nothing was changed. Try again, or ask the technician to look "
+          "at the log (`journalctl -u qms-web`)."),
 }
 
 
 def _error_page(code: int) -> str:
-    vi, en = ERRORS.get(code, ERRORS[500] if code >= 500 else ERRORS[400])
+    title, vi, en = ERRORS.get(code, ERRORS[500] if code >= 500 else ERRORS[400])
     g.setdefault("user", None)
-    return render_template("error.html", code=code, title_vi=vi, text_en=en)
+    return render_template("error.html", code=code, title_vi=title, text_vi=vi, text_en=en)

@@ -63,7 +63,14 @@ def _save(outcome: Outcome, summary: str) -> int | None:
     """Save a valid outcome as a new version; None when nothing changed."""
     if not outcome.changed or outcome.text is None:
         return None
-    return _history().save(outcome.text, g.user.name, summary, _now())
+    number = _history().save(outcome.text, g.user.name, summary, _now())
+    hook = _settings().on_save
+    if hook is not None:  # live apply (docs/web.md): tell the hub and devices; a failure never undoes the save
+        try:
+            hook(outcome.text, number)
+        except Exception:
+            current_app.logger.exception("on_save hook failed for version %s", number)
+    return number
 
 
 @bp.route("/")

@@ -76,7 +76,7 @@ def _service_rows(doc: Any) -> list[Row]:
         hours = s.get("hours")
         rows.append(Row(str(s.get("id")), ("services", i), (
             str(s.get("prefix", "")), text_of(s.get("name")), f"{n.get('start', 1)}–{n.get('end', 999)}",
-            "" if s.get("daily_quota") is None else str(s.get("daily_quota")),
+            "—" if s.get("daily_quota") is None else str(s.get("daily_quota")),
             ", ".join(hours.get("periods", [])) if isinstance(hours, Mapping) else "giờ chung / center's",
             str(len(s.get("procedures") or [])))))
     return rows
@@ -112,8 +112,8 @@ def _service_append(doc: Any, form: Mapping[str, Any]) -> Loc:
 def _service_after(doc: Any, loc: Loc) -> None:
     service = get_at(doc, loc)
     hours = service.get("hours")
-    if isinstance(hours, Mapping) and not hours.get("periods"):
-        service["hours"] = None  # no own periods: the center's hours
+    if isinstance(hours, Mapping) and not hours.get("periods") and not hours.get("weekdays"):
+        service["hours"] = None  # no own days or periods: the center's hours (days alone: the model says why)
 
 
 # ---- procedures -------------------------------------------------------------------------------------
@@ -203,7 +203,8 @@ def _counter_append(doc: Any, form: Mapping[str, Any]) -> Loc:
 
 
 def _officer_fields(doc: Any, loc: Loc | None) -> list[Field]:
-    return [Field(f"counter-{i}", ("counters", i, "officers"), f"{text_of(c.get('name'))} ({c.get('id')})", "lines",
+    return [Field(f"counter-{i}", ("counters", i, "officers"),
+                  f"{text_of(c.get('name'))} ({c.get('id')}) / {text_of(c.get('name'), 'en')}", "lines",
                   help="mỗi dòng một người / one name a line")
             for i, c in enumerate(_seq(doc, ("counters",)))]
 
@@ -264,7 +265,7 @@ def _notice_fields(doc: Any, loc: Loc | None) -> list[Field]:
 
 SECTIONS: dict[str, Section] = {s.name: s for s in (
     Section("procedures", "Thủ tục / Procedures", MANAGER, _procedure_fields, rows=_procedure_rows,
-            columns=("Lĩnh vực / Service", "Tên / Name", "English", "Giấy tờ / Documents"), append=_procedure_append),
+            columns=("Lĩnh vực / Service", "Tên / Name", "Tiếng Anh / English", "Giấy tờ / Documents"), append=_procedure_append),
     Section("officers", "Cán bộ / Officers", MANAGER, _officer_fields, single_loc=(),
             intro="Cán bộ thường làm việc ở mỗi quầy / The officers who usually work at each counter."),
     Section("hours", "Giờ làm việc / Opening hours", MANAGER, _hours_fields, single_loc=("hours",)),
@@ -276,6 +277,6 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
             columns=("Mã / Id", "Tên / Name", "Lĩnh vực / Services", "Cán bộ / Officers", "Đầu ngày / Start"),
             append=_counter_append),
     Section("priorities", "Đối tượng ưu tiên / Priority kinds", TECHNICIAN, _priority_fields, rows=_priority_rows,
-            columns=("Mã / Id", "Tên / Name", "English"), append=_priority_append),
+            columns=("Mã / Id", "Tên / Name", "Tiếng Anh / English"), append=_priority_append),
     Section("policy", "Cách gọi số / Call policy", TECHNICIAN, _policy_fields, single_loc=("queue",)),
 )}

@@ -264,3 +264,43 @@ def test_a_new_item_goes_before_the_next_sections_heading(settings, login):
     assert '"Phone with the VNeID app (if any)"\n        portal_url: "https://dichvucong.gov.vn"\n      - id: nhan-cha-me-con' \
         in config_text(settings)
     assert '"Citizen ID of the applicant"\n\n  - id: tu-phap' in config_text(settings)
+
+
+def test_the_save_hook_gets_every_new_version(app, settings, login):
+    seen: list[tuple[int, bool]] = []
+    settings.on_save = lambda text, number: seen.append((number, "nhan-cha-me-con" in text))
+    client = login(MANAGER)
+    assert post_form(client, "/procedures/new", NEW_PROCEDURE).status_code == 302
+    page = client.get("/versions/1").get_data(as_text=True)
+    client.post("/versions/1/restore", data={"csrf": csrf_of(page)})
+    assert seen == [(2, True), (3, False)]
+
+
+def test_a_service_gets_its_own_hours_or_the_centers(settings, login):
+    client = login(TECHNICIAN)
+    form = {"prefix": "C", "name_vi": "Đất đai – Xây dựng", "name_en": "Land – Construction", "start": "1",
+            "end": "999", "pad": "3", "quota": "40"}
+    r = post_form(client, "/services/dat-dai", {**form, "weekdays": ["tue", "thu"], "periods": ""})
+    assert r.status_code == 422  # days without periods: said, not dropped
+    assert "needs at least 1 item" in r.get_data(as_text=True).split('id="field-periods"')[1].split('class="field')[0]
+    r = post_form(client, "/services/dat-dai", {**form, "weekdays": ["tue", "thu"], "periods": "07:30-11:00"})
+    assert r.status_code == 302
+    service = load_config(settings.config_path).service("dat-dai")
+    assert service.daily_quota == 40 and service.hours.weekdays == ["tue", "thu"]
+    assert post_form(client, "/services/dat-dai", {**form, "periods": ""}).status_code == 302
+    assert load_config(settings.config_path).service("dat-dai").hours is None
+
+
+def test_an_unexpected_error_gets_a_friendly_page_and_changes_nothing(settings, login, monkeypatch):
+    client = login(MANAGER)
+    before = config_text(settings)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr("web.versions.History.save", broken)
+    r = post_form(client, "/procedures/new", NEW_PROCEDURE)
+    assert r.status_code == 500
+    page = r.get_data(as_text=True)
+    assert "chưa có gì bị thay đổi" in page and "Traceback" not in page and "disk gone" not in page
+    assert config_text(settings) == before
