@@ -304,3 +304,20 @@ def test_an_unexpected_error_gets_a_friendly_page_and_changes_nothing(settings, 
     page = r.get_data(as_text=True)
     assert "chưa có gì bị thay đổi" in page and "Traceback" not in page and "disk gone" not in page
     assert config_text(settings) == before
+
+
+def test_saving_an_unchanged_form_makes_no_version_and_one_click_goes_back(settings, login):
+    client = login(TECHNICIAN)
+    page = client.get("/policy").get_data(as_text=True)
+    form = {"csrf": csrf_of(page), "policy": "ratio", "ratio_normal": "2", "ageing_bonus_min": "15",
+            "max_recalls": "2", "default_service_min": "5"}
+    r = client.post("/policy", data=form, follow_redirects=True)
+    assert "Nothing changed" in r.get_data(as_text=True)
+    assert not (settings.web_dir / "versions").exists()
+    r = client.post("/policy", data={**form, "policy": "strict"}, follow_redirects=True)
+    assert "Saved as version 2" in r.get_data(as_text=True)
+    assert load_config(settings.config_path).queue.policy == "strict"
+    listing = client.get("/versions").get_data(as_text=True)
+    assert 'action="/versions/1/restore"' in listing and 'action="/versions/2/restore"' not in listing
+    client.post("/versions/1/restore", data={"csrf": csrf_of(listing)})
+    assert load_config(settings.config_path).queue.policy == "ratio"

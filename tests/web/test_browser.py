@@ -115,10 +115,11 @@ def test_manager_adds_a_procedure_sees_the_field_error_rolls_back_and_is_refused
     page.click("tr:has-text('nhan-cha-me-con') >> text=Xem / View")
     assert "+      - id: nhan-cha-me-con" in page.inner_text("pre.diff")
     page.screenshot(path=str(shots / "web-version-diff.png"), full_page=True)
-    page.goto(server + "/versions/1")
-    page.click("text=Quay lại phiên bản này")
+    page.click("nav >> text=Phiên bản")
+    page.click("tr:has-text('initial file') >> text=Quay lại / Go back")  # one click back to version 1
     page.wait_for_url(server + "/versions")
     assert "Back to version 1" in page.inner_text(".flash")
+    page.screenshot(path=str(shots / "web-versions-rolled-back.png"), full_page=True)
     page.click("nav >> text=Thủ tục")
     assert page.locator("text=Đăng ký nhận cha, mẹ, con").count() == 0
     with pytest.raises(KeyError):
