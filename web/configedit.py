@@ -285,6 +285,13 @@ def remove(old_text: str, list_loc: Loc, index: int) -> Outcome:
     seq = get_at(doc, list_loc)
     if not isinstance(seq, list) or not 0 <= index < len(seq):
         return Outcome(None, general=["không tìm thấy mục này / this item no longer exists"])
+    if index == len(seq) - 1:  # the list's closing lines (blank lines, next heading) stay in the file
+        if index >= 1:
+            _move_tail(seq[index], seq[index - 1])
+        elif isinstance(parent := get_at(doc, list_loc[:-1]), CommentedMap) and (token := _detach_tail(seq[index])):
+            parent[list_loc[-1]] = _flow_seq([])  # "key: []", then the closing lines
+            _attach_tail(parent, list_loc[-1], 2, token)
+            return validate(dump(doc))
     del seq[index]
     return validate(dump(doc))
 
@@ -308,31 +315,61 @@ def _tail(node: Any) -> tuple[Any, Any, int]:
         node = node[key]
 
 
-def keep_blank_line_last(doc: CommentedMap, loc: Loc) -> None:
-    """After appending the item at ``loc``: the blank lines and comments that closed the list (after the old
-    last item, e.g. the next section's heading) move to the end of the new one; an end-of-line comment of
-    the old last line stays with it. So the file still reads as a person laid it out."""
-    seq = get_at(doc, loc[:-1])
-    index = loc[-1]
-    if not isinstance(seq, CommentedSeq) or not isinstance(index, int) or index < 1 or index != len(seq) - 1:
-        return
-    before, new = seq[index - 1], seq[index]
-    if not (_is_block(before) and _is_block(new)):
-        return
-    node, key, slot = _tail(before)
+def _detach_tail(source: Any) -> Any:
+    """Take the blank lines and comments after the last line of ``source`` (a block map or sequence) off it,
+    leaving an end-of-line comment of that line in place; the token to re-attach, or None."""
+    if not _is_block(source):
+        return None
+    node, key, slot = _tail(source)
     entry = node.ca.items.get(key)
     token = entry[slot] if entry and len(entry) > slot else None
     value = getattr(token, "value", None)
     if not isinstance(value, str) or "\n" not in value:
-        return
+        return None
     cut = 0 if value.startswith("\n") else value.index("\n") + 1  # keep "  # comment\n" on its own line
+    if not value[cut:]:
+        return None
     moved = copy.copy(token)
     moved.value = ("\n" if cut else "") + value[cut:]  # the first newline ends the last line
-    if not value[cut:]:
-        return
     if cut:
         token.value = value[:cut]
     else:
         entry[slot] = None
-    target, tkey, tslot = _tail(new)
-    target.ca.items.setdefault(tkey, [None, None, None, None])[tslot] = moved
+    return moved
+
+
+def _attach_tail(node: Any, key: Any, slot: int, token: Any) -> None:
+    entry = node.ca.items.setdefault(key, [None, None, None, None])
+    kept = getattr(entry[slot], "value", "")
+    if isinstance(kept, str) and kept and not kept.startswith("\n"):  # its own end-of-line comment
+        token.value = kept + token.value[1:]  # whose newline already ends the line
+    entry[slot] = token
+
+
+def _move_tail(source: Any, target: Any) -> None:
+    """Move what follows the last line of ``source`` (blank lines, the next heading) to after ``target``."""
+    if not _is_block(target):
+        return
+    token = _detach_tail(source)
+    if token is not None:
+        _attach_tail(*_tail(target), token)
+
+
+def keep_blank_line_last(doc: CommentedMap, loc: Loc) -> None:
+    """After appending the item at ``loc``: the blank lines and comments that closed the list (after the old
+    last item, e.g. the next section's heading) move to the end of the new one. So the file still reads as a
+    person laid it out."""
+    seq = get_at(doc, loc[:-1])
+    index = loc[-1]
+    if not (isinstance(seq, CommentedSeq) and isinstance(index, int) and index == len(seq) - 1):
+        return
+    if index >= 1:
+        _move_tail(seq[index - 1], seq[index])
+        return
+    parent, key = get_at(doc, loc[:-2]), loc[-2]  # the first item of a list that was "key: []"
+    entry = parent.ca.items.get(key) if isinstance(parent, CommentedMap) else None
+    token = entry[2] if entry and len(entry) > 2 else None
+    value = getattr(token, "value", None)
+    if _is_block(seq[index]) and isinstance(value, str) and value.startswith("\n"):
+        entry[2] = None
+        _attach_tail(*_tail(seq[index]), token)

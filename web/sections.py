@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from qms.config import ProcedureCfg
 from qms.config.errors import Loc
@@ -166,8 +166,8 @@ def _procedure_append(doc: Any, form: Mapping[str, Any]) -> Loc:
     wanted = str(form.get("service", ""))
     services = _seq(doc, ("services",))
     i = next((i for i, s in enumerate(services) if str(s.get("id")) == wanted), 0)
-    if doc["services"][i].get("procedures") is None:
-        doc["services"][i]["procedures"] = []
+    if not doc["services"][i].get("procedures"):  # none, or "[]": a block list from now on
+        doc["services"][i]["procedures"] = CommentedSeq()
     procs = doc["services"][i]["procedures"]
     procs.append(CommentedMap({"id": "", "name": ""}))
     return ("services", i, "procedures", len(procs) - 1)

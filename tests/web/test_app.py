@@ -7,6 +7,8 @@ import os
 import stat
 import time
 
+import pytest
+
 from qms.config import load_config
 from web.accounts import Accounts, LoginLimiter, verify_password
 
@@ -321,3 +323,25 @@ def test_saving_an_unchanged_form_makes_no_version_and_one_click_goes_back(setti
     assert 'action="/versions/1/restore"' in listing and 'action="/versions/2/restore"' not in listing
     client.post("/versions/1/restore", data={"csrf": csrf_of(listing)})
     assert load_config(settings.config_path).queue.policy == "ratio"
+
+
+def test_deleting_the_last_item_keeps_the_next_sections_heading(settings, login):
+    client = login(MANAGER)
+    page = client.get("/procedures/nhan-ket-qua").get_data(as_text=True)
+    r = client.post("/procedures/nhan-ket-qua/delete", data={"csrf": csrf_of(page)})
+    assert r.status_code == 302
+    after = config_text(settings)
+    assert "nhan-ket-qua" not in after
+    assert '# Nút "Không biết chọn gì?" trên kiosk cấp số của lĩnh vực này.' in after
+    page = client.get("/procedures/xac-nhan-hoc-phi").get_data(as_text=True)  # F's last, before service K
+    client.post("/procedures/to-chuc-le-hoi/delete", data={"csrf": csrf_of(page)})
+    assert "\n\n  - id: tra-ket-qua" in config_text(settings)
+    with pytest.raises(KeyError):
+        load_config(settings.config_path).procedure("nhan-ket-qua")
+    # and a procedure added to the now empty service goes before that heading again
+    r = post_form(client, "/procedures/new", {**NEW_PROCEDURE, "service": "tra-ket-qua", "id": "nhan-ban-sao"})
+    assert r.status_code == 302
+    after = config_text(settings)
+    assert "    procedures:\n      - id: nhan-ban-sao\n" in after
+    assert after.index("- id: nhan-ban-sao") < after.index('# Nút "Không biết chọn gì?"')
+    assert load_config(settings.config_path).procedure("nhan-ban-sao")[0].id == "tra-ket-qua"
