@@ -178,7 +178,7 @@ def _procedure_append(doc: Any, form: Mapping[str, Any]) -> Loc:
 
 def _counter_rows(doc: Any) -> list[Row]:
     return [Row(str(c.get("id")), ("counters", i),
-                (str(c.get("id")), text_of(c.get("name")), " → ".join(str(x) for x in c.get("services") or []),
+                (text_of(c.get("name")), " → ".join(str(x) for x in c.get("services") or []),
                  ", ".join(str(x) for x in c.get("officers") or []), str(c.get("status", "open"))))
             for i, c in enumerate(_seq(doc, ("counters",)))]
 
@@ -213,8 +213,7 @@ def _officer_fields(doc: Any, loc: Loc | None) -> list[Field]:
 
 
 def _priority_rows(doc: Any) -> list[Row]:
-    return [Row(str(p.get("id")), ("priorities", i), (str(p.get("id")), text_of(p.get("name")),
-                                                       text_of(p.get("name"), "en")))
+    return [Row(str(p.get("id")), ("priorities", i), (text_of(p.get("name")), text_of(p.get("name"), "en")))
             for i, p in enumerate(_seq(doc, ("priorities",)))]
 
 
@@ -274,9 +273,9 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
             columns=("Chữ / Letter", "Tên / Name", "Số / Numbers", "Tối đa / Quota", "Giờ / Hours",
                      "Thủ tục / Procedures"), append=_service_append, after=_service_after),
     Section("counters", "Quầy / Counters", TECHNICIAN, _counter_fields, rows=_counter_rows,
-            columns=("Mã / Id", "Tên / Name", "Lĩnh vực / Services", "Cán bộ / Officers", "Đầu ngày / Start"),
+            columns=("Tên / Name", "Lĩnh vực / Services", "Cán bộ / Officers", "Đầu ngày / Start"),
             append=_counter_append),
     Section("priorities", "Đối tượng ưu tiên / Priority kinds", TECHNICIAN, _priority_fields, rows=_priority_rows,
-            columns=("Mã / Id", "Tên / Name", "Tiếng Anh / English"), append=_priority_append),
+            columns=("Tên / Name", "Tiếng Anh / English"), append=_priority_append),
     Section("policy", "Cách gọi số / Call policy", TECHNICIAN, _policy_fields, single_loc=("queue",)),
 )}
