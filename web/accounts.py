@@ -113,6 +113,14 @@ class Accounts:
             del users[name]
             self._write(users)
 
+    def role_of(self, name: str) -> str | None:
+        """The role of ``name`` now (None: no such account, or the file cannot be read)."""
+        try:
+            role = self._read().get(name, {}).get("role")
+        except AccountError:
+            return None
+        return role if role in ROLES else None
+
     def check(self, name: str, password: str) -> Account | None:
         """The account when the password is right, else None (same work either way)."""
         user = self._read().get(name)

@@ -31,7 +31,8 @@ def load_user() -> Any:
         s = _settings()
         idle = now - float(session.get("seen", 0))
         age = now - float(session.get("since", 0))
-        if idle > s.idle_minutes * 60 or age > s.max_hours * 3600:
+        role = current_app.extensions["qms_accounts"].role_of(user)  # removed or changed since the login
+        if idle > s.idle_minutes * 60 or age > s.max_hours * 3600 or role is None:
             session.clear()
             session["expired"] = True
         else:

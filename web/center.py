@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,9 +34,15 @@ def _read_text() -> str:
     return _settings().config_path.read_text(encoding="utf-8")
 
 
+def fingerprint(text: str) -> str:
+    """A short hash of the file's text: a form carries it, so a save over someone else's change is refused."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _doc_or_problems() -> tuple[Any, list[str]]:
     """The current document, and the file's problems (if it was broken by hand)."""
     text = _read_text()
+    g.base = fingerprint(text)
     try:
         doc = configedit.load(text)
     except ConfigError as err:
@@ -164,6 +171,8 @@ def _form(sec: Section, doc: Any, loc: Any, problems: list[str], adding: bool, k
     if request.method == "POST":
         with current_app.extensions["qms_lock"]:
             old = _read_text()
+            if request.form.get("base") != fingerprint(old):  # changed since this form was shown
+                return _stale(sec, doc, loc, fields, adding, key, problems)
             prepare = (lambda d: sec.append(d, request.form)) if adding else None
 
             def tidy(d: Any, at: Any) -> None:
@@ -189,6 +198,20 @@ def _form(sec: Section, doc: Any, loc: Any, problems: list[str], adding: bool, k
         status = 422
     return render_template("form.html", section=sec, fields=fields, values=values, errors=outcome.errors,
                            general=outcome.general, adding=adding, key=key, problems=problems), status
+
+
+def _stale(sec: Section, doc: Any, loc: Any, fields: list[configedit.Field], adding: bool, key: str | None,
+           problems: list[str]) -> Any:
+    """The form again with what was typed, the file's new fingerprint, and why nothing was saved."""
+    values = {**configedit.form_values(doc, loc, fields), **{k: request.form.get(k, "") for k in request.form}}
+    for f in fields:
+        if f.kind == "checks":
+            values[f.key] = request.form.getlist(f.key)
+    general = ["Tệp cấu hình vừa được thay đổi (người khác, hoặc một trang khác) sau khi bạn mở trang này; chưa "
+               "lưu gì. Kiểm tra lại rồi bấm Lưu. / The config file was changed (by someone else, or another page) "
+               "after you opened this form; nothing was saved. Check the values and save again."]
+    return render_template("form.html", section=sec, fields=fields, values=values, errors={}, general=general,
+                           adding=adding, key=key, problems=problems), 409
 
 
 def _apply(old: str, loc: Any, fields: list[configedit.Field], prepare: Any, tidy: Any) -> Outcome:

@@ -225,6 +225,9 @@ def write_fields(doc: CommentedMap, loc: Loc, fields: Sequence[Field], form: Map
     for f in fields:
         if (f.new_only and not adding) or not f.path:  # path (): read by the page, not written
             continue
+        names = (f.key + "_vi", f.key + "_en") if f.kind in ("text", "textlines") else (f.key,)
+        if f.kind not in ("bool", "checks") and not any(n in form for n in names):
+            continue  # not sent at all (unlike an emptied box): left as it is
         present, value = _value(f, form, get_at(doc, (*loc, *f.path)))
         set_at(doc, (*loc, *f.path), present, value)
 

@@ -42,6 +42,13 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def tokens_of(html: str) -> dict[str, str]:
+    """The hidden fields an edit form posts back: its CSRF token and the file's fingerprint."""
+    found = re.search(r'name="base" value="([^"]+)"', html)
+    assert found, "no base field on the page"
+    return {"csrf": csrf_of(html), "base": found.group(1)}
+
+
 @pytest.fixture
 def login(app) -> Callable[..., object]:
     """``login(MANAGER)`` -> a test client logged in as that account."""
@@ -57,7 +64,7 @@ def post_form(client, url: str, data: dict) -> object:
     """GET the form at ``url`` for its CSRF token, then POST ``data`` to it."""
     page = client.get(url)
     assert page.status_code == 200, page.status_code
-    return client.post(url, data={**data, "csrf": csrf_of(page.get_data(as_text=True))})
+    return client.post(url, data={**data, **tokens_of(page.get_data(as_text=True))})
 
 
 def config_text(settings: WebSettings) -> str:

@@ -12,7 +12,7 @@ import pytest
 from qms.config import load_config
 from web.accounts import Accounts, LoginLimiter, verify_password
 
-from .conftest import MANAGER, TECHNICIAN, config_text, csrf_of, post_form
+from .conftest import MANAGER, TECHNICIAN, config_text, csrf_of, post_form, tokens_of
 
 NEW_PROCEDURE = {
     "service": "tu-phap", "id": "nhan-cha-me-con", "name_vi": "Đăng ký nhận cha, mẹ, con",
@@ -159,7 +159,7 @@ def test_a_technician_gets_the_numbers_error_on_the_right_field(settings, login)
     client = login(TECHNICIAN)
     page = client.get("/services/tu-phap").get_data(as_text=True)
     r = client.post("/services/tu-phap", data={
-        "csrf": csrf_of(page), "prefix": "A", "name_vi": "Tư pháp – Hộ tịch", "name_en": "Justice",
+        **tokens_of(page), "prefix": "A", "name_vi": "Tư pháp – Hộ tịch", "name_en": "Justice",
         "start": "50", "end": "10", "pad": "3", "quota": "abc", "periods": ""})
     assert r.status_code == 422
     page = r.get_data(as_text=True)
@@ -177,7 +177,7 @@ def test_hours_notices_and_officers_are_saved(settings, login):
                                         "footer_vi": "Cảm ơn quý khách", "footer_en": ""})
     assert r.status_code == 302
     page = client.get("/officers").get_data(as_text=True)
-    r = client.post("/officers", data={"csrf": csrf_of(page), "counter-0": "Nguyễn Thị Hoa\nTrần Văn Nam"})
+    r = client.post("/officers", data={**tokens_of(page), "counter-0": "Nguyễn Thị Hoa\nTrần Văn Nam"})
     assert r.status_code == 302
     cfg = load_config(settings.config_path)
     assert cfg.hours.weekdays == ["mon", "tue", "wed", "thu", "fri"]
@@ -311,7 +311,7 @@ def test_an_unexpected_error_gets_a_friendly_page_and_changes_nothing(settings, 
 def test_saving_an_unchanged_form_makes_no_version_and_one_click_goes_back(settings, login):
     client = login(TECHNICIAN)
     page = client.get("/policy").get_data(as_text=True)
-    form = {"csrf": csrf_of(page), "policy": "ratio", "ratio_normal": "2", "ageing_bonus_min": "15",
+    form = {**tokens_of(page), "policy": "ratio", "ratio_normal": "2", "ageing_bonus_min": "15",
             "max_recalls": "2", "default_service_min": "5"}
     r = client.post("/policy", data=form, follow_redirects=True)
     assert "Nothing changed" in r.get_data(as_text=True)
@@ -345,3 +345,33 @@ def test_deleting_the_last_item_keeps_the_next_sections_heading(settings, login)
     assert "    procedures:\n      - id: nhan-ban-sao\n" in after
     assert after.index("- id: nhan-ban-sao") < after.index('# Nút "Không biết chọn gì?"')
     assert load_config(settings.config_path).procedure("nhan-ban-sao")[0].id == "tra-ket-qua"
+
+
+def test_a_form_opened_before_someone_elses_save_is_not_saved_over_it(settings, login):
+    lan, kythuat = login(MANAGER), login(TECHNICIAN)
+    officers_page = lan.get("/officers").get_data(as_text=True)  # Lan opens the officers form
+    r = kythuat.post("/counters/3/delete", data={"csrf": csrf_of(kythuat.get("/counters/3").get_data(as_text=True))})
+    assert r.status_code == 302 and r.location == "/counters"  # meanwhile counter 3 is removed:
+    before = config_text(settings)  # the form's "counter-2" is now counter 4
+    assert "counter 3" not in before.lower() and "Quầy số 3" not in before
+    r = lan.post("/officers", data={**tokens_of(officers_page), "counter-2": "Nguyễn Thị Hoa"})
+    assert r.status_code == 409
+    page = r.get_data(as_text=True)
+    assert "nothing was saved" in page and "Nguyễn Thị Hoa" in page
+    assert config_text(settings) == before
+    assert "Quầy số 4 (4)" in page.split('id="field-counter-2"')[1][:200]  # the labels are the file's now
+    r = lan.post("/officers", data={**tokens_of(page), "counter-2": "Nguyễn Thị Hoa"})  # checked, saved again
+    assert r.status_code == 302
+    cfg = load_config(settings.config_path)
+    assert cfg.counter("4").officers == ["Nguyễn Thị Hoa"]
+    assert cfg.counter("5").officers == ["Ngô Thị Thanh Thủy", "Đỗ Văn Nam"]  # boxes not sent are left alone
+
+
+def test_a_removed_or_changed_account_takes_effect_at_the_next_request(app, login):
+    client = login(TECHNICIAN)
+    assert client.get("/devices").status_code == 200
+    app.extensions["qms_accounts"].add(TECHNICIAN[0], "manager", TECHNICIAN[1])
+    assert client.get("/devices").status_code == 403
+    app.extensions["qms_accounts"].remove(TECHNICIAN[0])
+    r = client.get("/")
+    assert r.status_code == 302 and "/login" in r.location
