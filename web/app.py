@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from .accounts import Accounts, LoginLimiter
 from .health import Snapshot
+from .messages import vietnamese
 
 MODES = ("center",)  # "province" later (issue 17)
 
@@ -83,6 +84,7 @@ def create_app(settings: WebSettings) -> Flask:
     app.register_blueprint(center.bp)
     app.before_request(auth.load_user)
     app.context_processor(auth.template_globals)
+    app.jinja_env.filters["vi"] = vietnamese
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int]:
