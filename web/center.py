@@ -50,7 +50,7 @@ def _doc_or_problems() -> tuple[Any, list[str]]:
     return doc, configedit.validate(text).general
 
 
-def _section(name: str, write: bool = False) -> Section:
+def _section(name: str) -> Section:
     section = SECTIONS.get(name)
     if section is None:
         abort(404)
