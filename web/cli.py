@@ -9,6 +9,7 @@ import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from .accounts import ROLES, AccountError, Accounts
 from .health import WEB_MONITOR_ID, Snapshot, read_retained
@@ -68,7 +69,8 @@ def health_reader(ctx: AppContext) -> Snapshot:
     from qms.config import load_config
 
     try:
-        site = load_config(ctx.config_path).site.id
+        cfg = load_config(ctx.config_path)
+        site, tz = cfg.site.id, ZoneInfo(cfg.site.timezone)
         client_id = WEB_MONITOR_ID
         if ctx.secrets_dir is not None and not (ctx.secrets_dir / WEB_MONITOR_ID).exists():
             client_id = FALLBACK_MONITOR
@@ -77,7 +79,7 @@ def health_reader(ctx: AppContext) -> Snapshot:
         return Snapshot([], f"không đọc được máy chủ MQTT / cannot use the broker: {exc}")
     except Exception as exc:  # a broken config file: say so on the page
         return Snapshot([], f"không đọc được cấu hình / cannot read the config: {exc}")
-    return read_retained(url, site, client_id)
+    return read_retained(url, site, client_id, tz=tz)
 
 
 def _accounts(ctx: AppContext) -> Accounts:

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from mqtt_bus.contract import HUB_CLIENT_ID, Role
@@ -28,6 +28,11 @@ PRINTER_FIX = {
              "switch it off and on; see `qms printer status` on the kiosk",
 }
 
+AUDIO_FIX = {
+    "no_device": "phòng chờ không có tiếng (không có thiết bị âm thanh) / the hall is silent (no audio device)",
+    "no_pack": "phòng chờ không có tiếng (thiếu gói giọng đọc) / the hall is silent (no voice pack)",
+}
+
 
 @dataclass
 class Device:
@@ -38,7 +43,8 @@ class Device:
     role: str = ""
     version: str = ""
     last_seen: str = ""
-    audio: str = ""
+    audio_state: str = ""  # ok, loading, no_device, no_pack, off (a display's status)
+    audio_detail: str = ""
     printer: str = ""
     printer_detail: str = ""
     fault: str = ""
@@ -61,7 +67,16 @@ def _fixes(d: Device) -> list[str]:
         out.append(d.fault)
     if d.printer in PRINTER_FIX:
         out.append(PRINTER_FIX[d.printer])
+    if d.online and d.audio_state in AUDIO_FIX:
+        out.append(f"{AUDIO_FIX[d.audio_state]}: {d.audio_detail}" if d.audio_detail else AUDIO_FIX[d.audio_state])
     return out
+
+
+def _audio(value: Any) -> tuple[str, str]:
+    """(state, detail) of a status's ``audio``: the display's ``{"state", "detail"}`` (docs/protocol.md) or a text."""
+    if isinstance(value, dict):
+        return str(value.get("state") or ""), str(value.get("detail") or "")
+    return "", "" if value is None else str(value)
 
 
 def collect(status: dict[str, dict[str, Any]], devices: dict[str, dict[str, Any]]) -> list[Device]:
@@ -72,8 +87,9 @@ def collect(status: dict[str, dict[str, Any]], devices: dict[str, dict[str, Any]
         if role == Role.MONITOR or cid.startswith("monitor-"):
             continue
         fault = p.get("fault") if isinstance(p.get("fault"), dict) else None
+        audio_state, audio_detail = _audio(p.get("audio"))
         rows[cid] = Device(cid, online=bool(p.get("online")), role=role, version=str(p.get("version", "") or ""),
-                           last_seen=str(p.get("ts", "") or ""), audio=str(p.get("audio", "") or ""),
+                           last_seen=str(p.get("ts", "") or ""), audio_state=audio_state, audio_detail=audio_detail,
                            fault=f"{fault.get('message', '')}" if fault else "")
     for did, p in devices.items():
         d = rows.setdefault(did, Device(did, role="?"))
@@ -95,7 +111,7 @@ class Snapshot:
 
 
 def read_retained(url: str, site: str, client_id: str = WEB_MONITOR_ID, wait_s: float = 1.0,
-                  connect_s: float = 3.0) -> Snapshot:
+                  connect_s: float = 3.0, tz: tzinfo | None = None) -> Snapshot:
     """Connect to the broker as ``client_id``, gather the retained status and device state, disconnect."""
     from mqtt_bus.client import BusClient
 
@@ -128,7 +144,7 @@ def read_retained(url: str, site: str, client_id: str = WEB_MONITOR_ID, wait_s: 
     finally:
         client.close(timeout=1.0)
     with lock:
-        return Snapshot(collect(status, devices), taken=datetime.now().astimezone().isoformat(timespec="seconds"))
+        return Snapshot(collect(status, devices), taken=datetime.now(tz).astimezone(tz).isoformat(timespec="seconds"))
 
 
 Reader = Callable[[], Snapshot]

@@ -87,14 +87,17 @@ def broker(tmp_path) -> Iterator[EmbeddedBroker]:
 
 @pytest.fixture
 def boards(broker) -> Iterator[str]:
-    """A site with an online hub, an online kiosk out of paper, and a display that went away."""
+    """A site with an online hub, an online kiosk out of paper, a display that went away and a silent one."""
     site = f"t-{uuid.uuid4().hex[:8]}"
     hub = BusClient(broker.url, site, HUB_CLIENT_ID, Role.HUB).start()
     kiosk = BusClient(broker.url, site, "kiosk-1", Role.KIOSK)
     kiosk.set_status_extra({"version": "0.1.0", "audio": "hw:0,0 (USB Audio)"})
     kiosk.start()
     display = BusClient(broker.url, site, "display-1", Role.DISPLAY).start()
-    for c in (hub, kiosk, display):
+    silent = BusClient(broker.url, site, "display-2", Role.DISPLAY)  # its status as docs/protocol.md says
+    silent.set_status_extra({"audio": {"state": "no_device", "detail": "no sound card: plug in the USB speaker"}})
+    silent.start()
+    for c in (hub, kiosk, display, silent):
         assert c.wait_connected(5)
     kiosk.publish_json(kiosk.topics.state_device("kiosk-1"), {
         "kind": "printer", "state": "paper_out", "detail": "no paper", "ts": "2026-12-01T09:00:00+07:00"},
@@ -103,8 +106,8 @@ def boards(broker) -> Iterator[str]:
     try:
         yield site
     finally:
-        hub.close(timeout=1)
-        kiosk.close(timeout=1)
+        for c in (hub, kiosk, silent):
+            c.close(timeout=1)
 
 
 def set_site_id(settings: WebSettings, site: str) -> None:

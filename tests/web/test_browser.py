@@ -146,7 +146,8 @@ def test_technician_pages_and_device_health(browser, server, settings, shots, br
     page.wait_for_selector("table.devices")
     assert time.monotonic() - t0 < 5
     rows = page.locator("table.devices tbody tr")
-    assert rows.count() == 3
+    assert rows.count() == 4
+    assert "the hall is silent" in page.inner_text("tr:has-text('display-2')")
     assert "paper_out" in page.inner_text("tr:has-text('kiosk-1')")
     assert "systemctl start qms-display" in page.inner_text("tr:has-text('display-1')")
     page.screenshot(path=str(shots / "web-devices.png"), full_page=True)

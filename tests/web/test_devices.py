@@ -16,12 +16,16 @@ def test_read_retained_gives_one_row_per_board_with_its_fix(broker, boards):
     snap = read_retained(broker.url, boards, wait_s=0.5)
     assert not snap.error
     rows = {d.id: d for d in snap.devices}
-    assert [d.id for d in snap.devices] == [HUB_CLIENT_ID, "display-1", "kiosk-1"]  # the hub first
+    assert [d.id for d in snap.devices] == [HUB_CLIENT_ID, "display-1", "display-2", "kiosk-1"]  # the hub first
     assert "monitor-web" not in rows  # the reader itself is not a device
     assert rows[HUB_CLIENT_ID].online and rows[HUB_CLIENT_ID].ok
     kiosk = rows["kiosk-1"]
     assert kiosk.online and kiosk.role == "kiosk" and kiosk.version == "0.1.0" and kiosk.printer == "paper_out"
-    assert kiosk.audio.startswith("hw:0,0")
+    assert kiosk.audio_detail.startswith("hw:0,0")
+    silent = rows["display-2"]
+    assert silent.online and silent.audio_state == "no_device"
+    assert silent.fixes == ["phòng chờ không có tiếng (không có thiết bị âm thanh) / the hall is silent (no audio "
+                            "device): no sound card: plug in the USB speaker"]
     assert any("lắp cuộn giấy mới" in f for f in kiosk.fixes)
     display = rows["display-1"]
     assert display.online is False
