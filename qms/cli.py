@@ -31,6 +31,7 @@ TOOLS = (  # verb, module with add_arguments(parser) and run(ctx, ns), help
     ("doctor", "qms.doctor", "check this device and say how to fix each problem"),
     ("report", "qms.report", "figures per day, hour, service, counter and officer; CSV for Excel, PNG charts"),
     ("clock", "qms.clock_cli", "is the board's clock trusted for issuing; `qms clock trust` confirms it"),
+    ("web", "web.cli", "the web app on the LAN: config pages, versions, device health; `qms web user add` for logins"),
 )
 
 COUNTER_ACTIONS = {
