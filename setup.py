@@ -29,6 +29,7 @@ setup(
         "platformdirs>=4,<5",
         "tzdata>=2024.1",
         "matplotlib>=3.7,<4",
+        "openpyxl>=3.1,<4",
     ],
     extras_require={
         "test": [

@@ -19,9 +19,11 @@ GROUPINGS: dict[str, str] = {  # grouping -> Vietnamese section title, in report
     "service": "Theo lĩnh vực",
     "counter": "Theo quầy",
     "officer": "Theo cán bộ",
+    "procedure": "Theo thủ tục",
 }
 NOT_CALLED = "(chưa gọi)"  # counter of a ticket nobody called
 NO_OFFICER = "(không đăng nhập)"  # officer of a ticket called while nobody was signed in
+NO_PROCEDURE = "(không chọn thủ tục)"  # procedure of a ticket issued without one
 WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
 
 Labels = Mapping[str, Mapping[str, str]]
@@ -45,11 +47,18 @@ class Stats:
     service_p90_s: float | None
     ratings: tuple[int, int, int, int, int]
     satisfaction: float | None
+    transferred_in: int = 0  # legs that arrived by transfer ("chuyển đến")
+    transferred_out: int = 0  # legs that left by transfer ("chuyển đi")
 
     @property
     def rated(self) -> int:
         """How many tickets were rated."""
         return sum(self.ratings)
+
+    @property
+    def good_share(self) -> float | None:
+        """Percent of the ratings that are 4★ or 5★ (the share the province's satisfaction index counts)."""
+        return None if not self.rated else (self.ratings[3] + self.ratings[4]) * 100 / self.rated
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,7 @@ def default_label(grouping: str, key: str) -> str:
     if grouping == "hour":
         return f"{int(key)}h–{int(key) + 1}h"
     if not key:
-        return NOT_CALLED if grouping == "counter" else NO_OFFICER
+        return {"counter": NOT_CALLED, "procedure": NO_PROCEDURE}.get(grouping, NO_OFFICER)
     return key
 
 
