@@ -107,6 +107,7 @@ def site_labels(site: SiteDef, config: SiteConfig | None = None) -> dict[str, di
               "counter": {c.id: c.name for c in site.counters.values()}}
     if config is not None:
         labels["procedure"] = {p.id: p.name.text("vi") for s in config.services for p in s.procedures}
+        labels["priority"] = {p.id: p.name.text("vi") for p in config.priorities}
     return labels
 
 
@@ -216,12 +217,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", dest="end", type=parse_day, metavar="DATE", help="last local day (default: today)")
     parser.add_argument("--csv", type=Path, metavar="FILE", help="also write a CSV table for Excel")
     parser.add_argument("--png", type=Path, metavar="FILE", help="also write a PNG dashboard of charts")
+    parser.add_argument("--xlsx", type=Path, metavar="FILE",
+                        help="also write an Excel workbook: a sheet per grouping and every ticket of the period")
+    parser.add_argument("--monthly", action="store_true",
+                        help="the previous month's xlsx + PNG into <data-dir>/reports (the systemd timer runs it)")
+    parser.add_argument("--keep", type=int, metavar="N",
+                        help="with --monthly: keep the newest N months (default $QMS_REPORT_KEEP or 24)")
     parser.add_argument("--decimal-comma", action="store_true",
                         help="CSV with ';' and decimal commas (Excel with Vietnamese regional settings)")
 
 
 def run(ctx: AppContext, ns: argparse.Namespace) -> int:
-    """Print the report; write the CSV and PNG when asked."""
+    """Print the report; write the CSV, xlsx and PNG when asked (or the monthly files with ``--monthly``)."""
+    if ns.monthly:
+        from qms.report_monthly import run_monthly
+
+        return run_monthly(ctx, ns.keep)
     site = ctx.site
     end = ns.end or datetime.now(site.tz).date()
     start = ns.start or end.replace(day=1)
@@ -234,7 +245,12 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     from qms.report_sql import store_report
 
     with ctx.open_store() as store:
-        report = store_report(store.connection, start, end, site.tz, site_labels(site, ctx.config), site.name)
+        labels = site_labels(site, ctx.config)
+        report = store_report(store.connection, start, end, site.tz, labels, site.name)
+        if ns.xlsx:
+            from qms.report_xlsx import store_xlsx
+
+            store_xlsx(store.connection, report, ns.xlsx, site.tz, labels)
     print(render_text(report), end="")
     if ns.csv:
         write_csv(report, ns.csv, ns.decimal_comma)
@@ -244,4 +260,6 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
 
         render_dashboard(report, ns.png)
         print(f"✓ PNG: {ns.png}")
+    if ns.xlsx:
+        print(f"✓ Excel: {ns.xlsx}")
     return 0
