@@ -18,6 +18,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from qms.report import COLUMNS, EXTRA_COLUMNS, RATING_COLUMNS, _value
@@ -43,9 +44,16 @@ ONE_DECIMAL = "0.0"
 
 
 def _header(ws: WriteOnlyWorksheet, headers: Iterable[str], widths: Iterable[float]) -> None:
+    """Column widths, the frozen header row, printing (a page wide, header on every page), then the header."""
+    widths = list(widths)
     for index, width in enumerate(widths, start=1):
         ws.column_dimensions[_letter(index)].width = width
     ws.freeze_panes = "A2"
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.page_setup.orientation = "landscape" if sum(widths) > 90 else "portrait"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.print_title_rows = "1:1"
     cells = []
     for text in headers:
         cell = WriteOnlyCell(ws, text)
@@ -94,8 +102,8 @@ def _stats_sheet(wb: Workbook, title: str, first: str, rows: list[Stats]) -> Non
 
 def _summary_sheet(wb: Workbook, report: Report) -> None:
     ws = wb.create_sheet("Tổng hợp")
-    _header(ws, ["Chỉ số", "Giá trị"], [34, 40])
-    for label, value in (("Đơn vị", report.title), ("Từ ngày", report.start.strftime("%d/%m/%Y")),
+    _header(ws, ["Chỉ số", "Giá trị"], [30, 56])
+    for label, value in (("Đơn vị", report.title or "–"), ("Từ ngày", report.start.strftime("%d/%m/%Y")),
                          ("Đến ngày", report.end.strftime("%d/%m/%Y")), ("Múi giờ", report.tz)):
         ws.append([label, value])
     total = report.total
@@ -103,8 +111,10 @@ def _summary_sheet(wb: Workbook, report: Report) -> None:
         value = _stat_value(total, attr)
         ws.append([_cell(ws, header), _cell(ws, "–" if value is None else value,
                                              ONE_DECIMAL if isinstance(value, float) else None)])
-    ws.append(["Ghi chú", "Thời gian tính bằng phút; P90: 90% không quá; phiếu chuyển lĩnh vực được tính ở cả hai "
-                          "lĩnh vực (chuyển đi / chuyển đến)"])
+    note = _cell(ws, "Thời gian tính bằng phút; P90: 90% không quá; phiếu chuyển lĩnh vực được tính ở cả hai "
+                     "lĩnh vực (chuyển đi / chuyển đến)")
+    note.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.append(["Ghi chú", note])
 
 
 def _local(dt: datetime | None, tz: tzinfo) -> datetime | None:
