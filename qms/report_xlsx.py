@@ -18,8 +18,8 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.properties import PageSetupProperties
 
 from qms.report import COLUMNS, EXTRA_COLUMNS, RATING_COLUMNS, _value
 from qms.report_legs import TICKET_SQL, TRANSFERRED, Leg, StoredTicket, legs, load_transfers
