@@ -18,7 +18,7 @@ bookworm has 3.40).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from qms.report_legs import TICKET_SQL, TRANSFERRED, StoredTicket, legs, load_transfers
@@ -89,14 +89,14 @@ def _local_hour(tz: tzinfo) -> Callable[[str], str]:
 
 
 def _totals(conn: sqlite3.Connection) -> dict[str, Totals]:
-    """Every grouping's counts and sums: two ``GROUP BY`` (day × hour, service × counter × officer: a few
-    thousand rows) added up per grouping, instead of one per grouping over every ticket."""
+    """Every grouping's counts and sums: three ``GROUP BY`` (day × hour, service × counter × officer: a few
+    thousand rows; procedure) added up per grouping, instead of one per grouping over every ticket."""
     ratings = ", ".join(f"COUNT(CASE WHEN rating = {n} THEN 1 END)" for n in range(1, 6))
     figures = (f"SUM(first), SUM(status = 'done'), SUM(status = 'no_show'), COUNT(wait_us), "
                f"COALESCE(SUM(wait_us), 0), COUNT(service_us), COALESCE(SUM(service_us), 0), {ratings}, "
                f"SUM(tin), SUM(tout)")
     out: dict[str, Totals] = {grouping: {} for grouping in KEYS}
-    for columns in (("total", "day", "hour"), ("service", "counter", "officer", "procedure")):
+    for columns in (("total", "day", "hour"), ("service", "counter", "officer"), ("procedure",)):
         keys = ", ".join(KEYS[c] for c in columns)
         for row in conn.execute(f"SELECT {keys}, {figures} FROM {TABLE} GROUP BY {keys}"):
             values = row[len(columns):]
@@ -108,28 +108,31 @@ def _totals(conn: sqlite3.Connection) -> dict[str, Totals]:
 
 def _percentiles(conn: sqlite3.Connection, totals: dict[str, Totals], column: str, count: int,
                  qs: tuple[int, ...]) -> dict[str, Percentiles]:
-    """grouping -> the nearest-rank percentiles ``qs`` of ``column`` per group, in one pass over the values
-    sorted once: each group's value at its rank (``totals[grouping][key][count]`` values in the group)."""
-    plan = []
-    for index, grouping in enumerate(KEYS):
-        targets: dict[tuple[str, int], list[int]] = {}  # (key, rank) -> the percentiles at that rank
-        for key, figures in totals[grouping].items():
-            for q in qs:
-                targets.setdefault((key, nearest_rank(q, figures[count])), []).append(q)
-        plan.append((index - 1, targets, {}, {}))
-    out: dict[str, Percentiles] = {grouping: found for grouping, (_, _, _, found) in zip(KEYS, plan, strict=True)}
-    (_, everyone, _, overall), *plan = plan  # "total": one group, its rank is the row's position
+    """grouping -> the nearest-rank percentiles ``qs`` of ``column`` per group, from the values sorted once:
+    each grouping's values split per group in that order (still sorted), then each group's value at its rank
+    (``totals[grouping][key][count]`` values in the group)."""
     keys = ", ".join(list(KEYS.values())[1:])
     rows = conn.execute(f"SELECT {keys}, {column} FROM {TABLE} WHERE {column} IS NOT NULL ORDER BY {column}")
-    for position, row in enumerate(rows, start=1):
-        for q in everyone.get(("", position), ()):
-            overall["", q] = row[-1] / US
-        for index, targets, seen, found in plan:
-            key = row[index]
-            rank = seen[key] = seen.get(key, 0) + 1
-            if (hits := targets.get((key, rank))) is not None:
-                for q in hits:
-                    found[key, q] = row[-1] / US
+    out: dict[str, Percentiles] = {grouping: {} for grouping in KEYS}
+    fetched = rows.fetchall()
+    if not fetched:
+        return out
+    *columns, values = zip(*fetched, strict=True)
+    splits: list[dict[str, Sequence[int]]] = [{"": values}]  # "total": one group, every value
+    for group_keys in columns:
+        split: dict[str, list[int]] = {}
+        for key, value in zip(group_keys, values, strict=True):
+            found = split.get(key)
+            if found is None:
+                split[key] = [value]
+            else:
+                found.append(value)
+        splits.append(split)
+    for grouping, split in zip(KEYS, splits, strict=True):
+        for key, figures in totals[grouping].items():
+            if (sorted_values := split.get(key)) is not None:
+                for q in qs:
+                    out[grouping][key, q] = sorted_values[nearest_rank(q, figures[count]) - 1] / US
     return out
 
 
