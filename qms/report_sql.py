@@ -18,7 +18,7 @@ bookworm has 3.40).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from qms.report_legs import TICKET_SQL, TRANSFERRED, StoredTicket, legs, load_transfers
@@ -113,24 +113,22 @@ def _percentiles(conn: sqlite3.Connection, totals: dict[str, Totals], column: st
     (``totals[grouping][key][count]`` values in the group)."""
     keys = ", ".join(list(KEYS.values())[1:])
     rows = conn.execute(f"SELECT {keys}, {column} FROM {TABLE} WHERE {column} IS NOT NULL ORDER BY {column}")
-    out: dict[str, Percentiles] = {grouping: {} for grouping in KEYS}
-    fetched = rows.fetchall()
-    if not fetched:
-        return out
-    *columns, values = zip(*fetched, strict=True)
-    splits: list[dict[str, Sequence[int]]] = [{"": values}]  # "total": one group, every value
-    for group_keys in columns:
-        split: dict[str, list[int]] = {}
-        for key, value in zip(group_keys, values, strict=True):
+    values: list[int] = []
+    splits: list[dict[str, list[int]]] = [{} for _ in list(KEYS)[1:]]
+    for row in rows:  # streamed: memory for the values, not for a year of rows
+        value = row[-1]
+        values.append(value)
+        for split, key in zip(splits, row, strict=False):  # the row has one more item: the value
             found = split.get(key)
             if found is None:
                 split[key] = [value]
             else:
                 found.append(value)
-        splits.append(split)
-    for grouping, split in zip(KEYS, splits, strict=True):
+    out: dict[str, Percentiles] = {grouping: {} for grouping in KEYS}
+    splits.insert(0, {"": values})  # "total": one group, every value
+    for grouping, split in zip(KEYS, splits, strict=True):  # type: ignore[assignment]
         for key, figures in totals[grouping].items():
-            if (sorted_values := split.get(key)) is not None:
+            if figures[count] and (sorted_values := split.get(key)) is not None:
                 for q in qs:
                     out[grouping][key, q] = sorted_values[nearest_rank(q, figures[count]) - 1] / US
     return out
