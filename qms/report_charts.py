@@ -138,7 +138,7 @@ def officer_load_panel(ax: Axes, rows: list[Stats]) -> None:
                  padding=3, fontsize=9, color=GREY)
     ax.set_yticks(y, [r.label for r in rows])
     ax.set_xlabel("lượt gọi")
-    ax.margins(x=0.45)
+    ax.set_xlim(0, max(a + b for a, b in zip(left, absent, strict=True)) * 1.75)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=9, frameon=False, ncols=3)
     _style(ax, title, "Lượt gọi mỗi cán bộ đã xử lý trong kỳ")
 
