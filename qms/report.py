@@ -25,16 +25,28 @@ from statistics import fmean
 from typing import TYPE_CHECKING
 
 from qms.report_legs import TRANSFERRED, Leg, TicketRecord, Transfer, all_legs
-from qms.report_model import GROUPINGS, Labels, Report, Stats, minutes, percentile, section
-from queue_core import SiteDef, Ticket
+from qms.report_model import (
+    COLUMNS,
+    EXTRA_COLUMNS,
+    GROUPINGS,
+    RATING_COLUMNS,
+    Labels,
+    Report,
+    Stats,
+    cell_value,
+    percentile,
+    section,
+    site_labels,
+)
+from queue_core import Ticket
 from queue_core.rating import satisfaction_score
 
 if TYPE_CHECKING:
     from hub.store import Store
-    from qms.config.schema import SiteConfig
     from qms.context import AppContext
 
-__all__ = ["TicketRecord", "compute_report", "csv_rows", "load_tickets", "render_text", "site_labels", "write_csv"]
+__all__ = ["COLUMNS", "EXTRA_COLUMNS", "RATING_COLUMNS", "TicketRecord", "compute_report", "csv_rows",
+           "load_tickets", "percentile", "render_text", "site_labels", "write_csv"]
 
 def wait_seconds(t: Leg) -> float | None:
     """Seconds from arrival (issue or transfer) to (last) call in this leg; None when never called."""
@@ -101,41 +113,12 @@ def compute_report(tickets: Iterable[TicketRecord], start: date, end: date, tz: 
     return Report(start, end, str(tz), title, sections)
 
 
-def site_labels(site: SiteDef, config: SiteConfig | None = None) -> dict[str, dict[str, str]]:
-    """Display names of the site's services and counters (and procedures, from ``config``), in config order."""
-    labels = {"service": {s.id: s.name for s in site.services.values()},
-              "counter": {c.id: c.name for c in site.counters.values()}}
-    if config is not None:
-        labels["procedure"] = {p.id: p.name.text("vi") for s in config.services for p in s.procedures}
-        labels["priority"] = {p.id: p.name.text("vi") for p in config.priorities}
-    return labels
-
-
 def load_tickets(store: Store, start: date, end: date) -> list[Ticket]:
     """The tickets of local days ``start``..``end`` from a :class:`hub.store.Store`."""
     return store.tickets("day BETWEEN ? AND ?", (start.isoformat(), end.isoformat()))
 
 
 # --------------------------------------------------------------------------------------- output
-COLUMNS = (  # (CSV/text header, Stats attribute or computed name)
-    ("Cấp số", "issued"), ("Đã phục vụ", "served"), ("Vắng mặt", "no_show"),
-    ("Chờ TB (phút)", "wait_avg_s"), ("Chờ P90 (phút)", "wait_p90_s"),
-    ("Phục vụ TB (phút)", "service_avg_s"), ("Phục vụ P90 (phút)", "service_p90_s"),
-    ("Số đánh giá", "rated"), ("Điểm hài lòng (0-100)", "satisfaction"),
-)
-EXTRA_COLUMNS = (  # issue 18, after the older columns (CSV readers by position keep working)
-    ("Hài lòng 4-5★ (%)", "good_share"), ("Chuyển đến", "transferred_in"), ("Chuyển đi", "transferred_out"),
-)
-RATING_COLUMNS = tuple(f"Đánh giá {n}★" for n in range(1, 6))
-
-
-def _value(row: Stats, attr: str) -> float | int | None:
-    value = getattr(row, attr)
-    if attr == "good_share" and value is not None:
-        return round(value, 1)
-    return minutes(value) if attr.endswith("_s") else value
-
-
 def _width(text: str) -> int:
     return sum(0 if unicodedata.combining(c) else 1 for c in text)
 
@@ -168,7 +151,7 @@ def render_text(report: Report) -> str:
             h.rjust(w) for h, w in zip(short, widths, strict=True)) + "  1·2·3·4·5"
         lines += ["", header, "─" * _width(header)]
         for row in rows:
-            cells = [_cell(_value(row, attr)) for _, attr in COLUMNS + EXTRA_COLUMNS]
+            cells = [_cell(cell_value(row, attr)) for _, attr in COLUMNS + EXTRA_COLUMNS]
             lines.append(_fit(row.label, name_w) + "  " + "  ".join(
                 c.rjust(w) for c, w in zip(cells, widths, strict=True)) + "  " + "·".join(map(str, row.ratings)))
     return "\n".join(lines) + "\n"
@@ -185,10 +168,10 @@ def csv_rows(report: Report, decimal_comma: bool = False) -> list[list[str]]:
     rows = [header]
     for grouping, stats in report.sections.items():
         for row in stats:
-            values = [_value(row, attr) for _, attr in COLUMNS]
+            values = [cell_value(row, attr) for _, attr in COLUMNS]
             rows.append([GROUPINGS[grouping], row.key, row.label, *map(fmt, values[:-1]),
                          *map(str, row.ratings), fmt(values[-1]),
-                         *(fmt(_value(row, attr)) for _, attr in EXTRA_COLUMNS)])
+                         *(fmt(cell_value(row, attr)) for _, attr in EXTRA_COLUMNS)])
     return rows
 
 

@@ -11,6 +11,11 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qms.config.schema import SiteConfig
+    from queue_core import SiteDef
 
 GROUPINGS: dict[str, str] = {  # grouping -> Vietnamese section title, in report order
     "total": "Tổng cộng",
@@ -77,6 +82,26 @@ class Report:
         return self.sections["total"][0]
 
 
+COLUMNS = (  # (CSV/text header, Stats attribute or computed name)
+    ("Cấp số", "issued"), ("Đã phục vụ", "served"), ("Vắng mặt", "no_show"),
+    ("Chờ TB (phút)", "wait_avg_s"), ("Chờ P90 (phút)", "wait_p90_s"),
+    ("Phục vụ TB (phút)", "service_avg_s"), ("Phục vụ P90 (phút)", "service_p90_s"),
+    ("Số đánh giá", "rated"), ("Điểm hài lòng (0-100)", "satisfaction"),
+)
+EXTRA_COLUMNS = (  # issue 18, after the older columns (CSV readers by position keep working)
+    ("Hài lòng 4-5★ (%)", "good_share"), ("Chuyển đến", "transferred_in"), ("Chuyển đi", "transferred_out"),
+)
+RATING_COLUMNS = tuple(f"Đánh giá {n}★" for n in range(1, 6))
+
+
+def cell_value(row: Stats, attr: str) -> float | int | None:
+    """A figure as the tables show it: minutes for times, one decimal for the 4–5★ share."""
+    value = getattr(row, attr)
+    if attr == "good_share" and value is not None:
+        return round(value, 1)
+    return minutes(value) if attr.endswith("_s") else value
+
+
 def minutes(seconds: float | None) -> float | None:
     """Seconds as minutes with one decimal."""
     return None if seconds is None else round(seconds / 60, 1)
@@ -115,3 +140,13 @@ def section(grouping: str, keys: Iterable[str], labels: Labels, stats: Callable[
     known = list(named)
     order = sorted(keys, key=lambda k: (k == "", known.index(k) if k in known else len(known), k))
     return [stats(k, named.get(k) or default_label(grouping, k)) for k in order]
+
+
+def site_labels(site: SiteDef, config: SiteConfig | None = None) -> dict[str, dict[str, str]]:
+    """Display names of the site's services and counters (and procedures, from ``config``), in config order."""
+    labels = {"service": {s.id: s.name for s in site.services.values()},
+              "counter": {c.id: c.name for c in site.counters.values()}}
+    if config is not None:
+        labels["procedure"] = {p.id: p.name.text("vi") for s in config.services for p in s.procedures}
+        labels["priority"] = {p.id: p.name.text("vi") for p in config.priorities}
+    return labels

@@ -52,8 +52,8 @@ def prune(folder: Path, keep: int) -> list[Path]:
 
 def run_monthly(ctx: AppContext, keep_option: int | None, today: date | None = None) -> int:
     """Write last month's xlsx and PNG into ``<data-dir>/reports``, then prune; exit status."""
-    from qms.report import site_labels
     from qms.report_charts import render_dashboard
+    from qms.report_model import site_labels
     from qms.report_sql import store_report
     from qms.report_xlsx import store_xlsx
 

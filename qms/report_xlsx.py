@@ -21,9 +21,18 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from qms.report import COLUMNS, EXTRA_COLUMNS, RATING_COLUMNS, _value
 from qms.report_legs import TICKET_SQL, TRANSFERRED, Leg, StoredTicket, legs, load_transfers
-from qms.report_model import GROUPINGS, Labels, Report, Stats, minutes
+from qms.report_model import (
+    COLUMNS,
+    EXTRA_COLUMNS,
+    GROUPINGS,
+    RATING_COLUMNS,
+    Labels,
+    Report,
+    Stats,
+    cell_value,
+    minutes,
+)
 
 SHEETS = {"day": "Theo ngày", "hour": "Theo giờ đến", "service": "Theo lĩnh vực", "counter": "Theo quầy",
           "officer": "Theo cán bộ", "procedure": "Theo thủ tục"}
@@ -85,7 +94,7 @@ def _stat_columns() -> list[tuple[str, str]]:
 def _stat_value(row: Stats, attr: str) -> float | int | None:
     if attr.startswith("rating"):
         return row.ratings[int(attr[-1]) - 1]
-    return _value(row, attr)
+    return cell_value(row, attr)
 
 
 def _stats_sheet(wb: Workbook, title: str, first: str, rows: list[Stats]) -> None:
