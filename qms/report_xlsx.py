@@ -43,8 +43,8 @@ STATUS = {"done": "Đã phục vụ", "no_show": "Vắng mặt", "waiting": "Đa
           TRANSFERRED: "Chuyển đi"}
 TICKET_COLUMNS = (  # (header, width)
     ("Số phiếu", 9), ("Ngày", 11), ("Lĩnh vực", 26), ("Thủ tục", 30), ("Ưu tiên", 16), ("Đến lúc", 19),
-    ("Gọi lúc", 19), ("Xong lúc", 19), ("Chờ (phút)", 10), ("Phục vụ (phút)", 10), ("Quầy", 12),
-    ("Cán bộ", 22), ("Kết quả", 13), ("Chuyển", 30), ("Đánh giá (★)", 10),
+    ("Gọi lúc", 19), ("Xong lúc", 19), ("Chờ (phút)", 12), ("Phục vụ (phút)", 15), ("Quầy", 12),
+    ("Cán bộ", 22), ("Kết quả", 14), ("Chuyển", 34), ("Đánh giá (★)", 13),
 )
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F5FA8")
@@ -67,7 +67,7 @@ def _header(ws: WriteOnlyWorksheet, headers: Iterable[str], widths: Iterable[flo
     for text in headers:
         cell = WriteOnlyCell(ws, text)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        cell.alignment = Alignment(horizontal="center", vertical="center")
         cells.append(cell)
     ws.append(cells)
 
@@ -100,7 +100,7 @@ def _stat_value(row: Stats, attr: str) -> float | int | None:
 def _stats_sheet(wb: Workbook, title: str, first: str, rows: list[Stats]) -> None:
     ws = wb.create_sheet(title)
     columns = _stat_columns()
-    _header(ws, [first, "Mã", *(h for h, _ in columns)], [30, 12, *(11 for _ in columns)])
+    _header(ws, [first, "Mã", *(h for h, _ in columns)], [30, 14, *(max(9, len(h) + 2) for h, _ in columns)])
     for row in rows:
         cells = [_cell(ws, row.label), _cell(ws, row.key)]
         for _, attr in columns:
