@@ -46,7 +46,7 @@ SELECT day, {{hour}} AS hour, service,
        1 AS first, 0 AS tin, 0 AS tout
 FROM main.tickets WHERE day BETWEEN ? AND ? AND transfers = 0
 """
-TRANSFERRED_TICKETS = TICKET_SQL + " AND transfers > 0"
+TRANSFERRED_TICKETS = TICKET_SQL.replace("WHERE day", "WHERE +day") + " AND transfers > 0"  # a scan beats the index
 LEG_ROW = f"INSERT INTO {TABLE} VALUES ({', '.join('?' * 13)})"
 KEYS = {"total": "''", "day": "day", "hour": "hour", "service": "service", "counter": "counter",
         "officer": "officer", "procedure": "procedure"}
