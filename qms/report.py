@@ -212,6 +212,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     """Print the report; write the CSV, xlsx and PNG when asked (or the monthly files with ``--monthly``)."""
+    if ns.keep is not None and not ns.monthly:
+        print("qms: --keep goes with --monthly", file=sys.stderr)
+        return 2
     if ns.monthly:
         from qms.report_monthly import run_monthly
 
