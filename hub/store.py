@@ -388,7 +388,8 @@ class Store:
 
         Never an event the hub has not published (``seq > published_seq``) and never the newest one
         (``MAX(seq)`` is the site's last seq; AUTOINCREMENT keeps counting past deleted rows anyway).
-        Tickets are kept. One short transaction per call: call again while it returns non-zero counts.
+        Tickets are kept, and so are ``ticket_transferred`` events (few: the report's legs of transferred
+        tickets, qms/report_legs.py). One short transaction per call: call again while it returns non-zero counts.
         """
         event_cutoff = before.astimezone(self.site.tz).isoformat(timespec="milliseconds")
         requests_before = requests_before or before
@@ -402,7 +403,7 @@ class Store:
                     "AND json_extract(response, '$.ok') = 0 LIMIT ?)", (_ts(refusals_before), limit)).rowcount
             events = conn.execute(
                 "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE seq <= ? AND ts < ? "
-                "AND seq < (SELECT MAX(seq) FROM outbox) ORDER BY seq LIMIT ?)",
+                "AND seq < (SELECT MAX(seq) FROM outbox) AND type != 'ticket_transferred' ORDER BY seq LIMIT ?)",
                 (published_seq, event_cutoff, limit)).rowcount
         return requests, events
 
