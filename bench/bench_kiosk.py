@@ -32,9 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ["QMS_HEADLESS"] = "1"
 
-from mqtt_bus.broker import EmbeddedBroker  # noqa: E402
-from qms.context import AppContext  # noqa: E402
-from qms.hub_service import start_hub  # noqa: E402
+from qms.context import AppContext  # noqa: E402  (the kiosk process imports no hub: its RSS is its own)
 
 OK_REPLY = 0x12  # DLE EOT 1/2/3/4: online, no error, paper present
 
@@ -83,10 +81,10 @@ class PtyPrinter:
 
 
 def config_file(folder: Path) -> Path:
-    text = (ROOT / "config" / "commune.yaml").read_text(encoding="utf-8")
-    path = folder / "site.yaml"
-    path.write_text(text.replace("enforce: true", "enforce: false", 1), encoding="utf-8")
-    return path
+    """The commune center, always open, no per-kiosk issue limit (the bench taps far faster than citizens)."""
+    from testkit.sites import roomy_config
+
+    return roomy_config(folder)
 
 
 def cold_starts(config: Path, data: Path, broker_url: str, runs: int) -> list[float]:
@@ -125,8 +123,10 @@ def rss_mb() -> float:
 
 def run_tickets(ctx: AppContext, broker_url: str, printer: PtyPrinter, count: int) -> dict[str, list[float]]:
     """Issue ``count`` tickets with simulated taps; latencies (s) and RSS (MB) every 50."""
+    from kiosk.lean import skip_unused_imports
     from ui_kit.boot import prepare
 
+    skip_unused_imports()  # as `qms kiosk` does (kiosk/main.py)
     prepare(size=(1080, 1920))
     from kivy.tests.common import UnitTestTouch
 
@@ -179,6 +179,10 @@ def run_tickets(ctx: AppContext, broker_url: str, printer: PtyPrinter, count: in
             out["hub"].append(answered[0] - t0)
             out["print"].append(first - answered[0])
         tap("done")
+        if os.environ.get("BENCH_KIOSK_TRACE") and (n in (1, 2, 3, 4, 5, 10, 20, 30, 40) or n % 50 == 0):
+            pump(0.2)
+            gc.collect()
+            print(f"  trace {n:4d}: RSS {rss_mb():.1f} MB, {len(sys.modules)} modules", flush=True)
         if n % 50 == 0:
             pump(0.2)
             gc.collect()
@@ -186,6 +190,7 @@ def run_tickets(ctx: AppContext, broker_url: str, printer: PtyPrinter, count: in
             print(f"  {n:4d} tickets: RSS {out['rss'][-1]:.1f} MB", flush=True)
     root.stop()
     kiosk.close()
+    out["modules"] = sorted({m.split(".")[0] for m in sys.modules if sys.modules[m] is not None})
     return out
 
 
@@ -213,6 +218,8 @@ def child(args: argparse.Namespace) -> None:
     out = run_tickets(ctx, args.broker, printer, args.tickets)
     printer.close()
     print("RESULT " + json.dumps(out), flush=True)
+    if os.environ.get("BENCH_KIOSK_TRACE"):
+        print("modules: " + " ".join(out["modules"]), flush=True)
 
 
 def in_child(config: Path, data: Path, broker_url: str, tickets: int, what_if: bool) -> dict[str, list[float]]:
@@ -221,18 +228,25 @@ def in_child(config: Path, data: Path, broker_url: str, tickets: int, what_if: b
 
     cmd = [sys.executable, __file__, "--child", "--tickets", str(tickets), "--config", str(config),
            "--data", str(data), "--broker", broker_url, *(["--what-if-cache"] if what_if else [])]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env=dict(os.environ, QMS_HEADLESS="1"))
-    assert proc.stdout is not None
-    result = None
-    for line in proc.stdout:
-        if line.startswith("RESULT "):
-            result = json.loads(line[7:])
-        else:
-            print(line, end="", flush=True)
-    proc.wait()
+    log = data.parent / "kiosk-child.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True,
+                                env=dict(os.environ, QMS_HEADLESS="1"))
+        assert proc.stdout is not None
+        result = None
+        try:
+            for line in proc.stdout:
+                if line.startswith("RESULT "):
+                    result = json.loads(line[7:])
+                else:
+                    print(line, end="", flush=True)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
     if result is None:
-        raise SystemExit(f"the kiosk process failed (exit {proc.returncode})")
+        tail = "".join(log.read_text(errors="replace").splitlines(keepends=True)[-30:])
+        raise SystemExit(f"the kiosk process failed (exit {proc.returncode}):\n{tail}")
     return result
 
 
@@ -257,6 +271,9 @@ def main() -> None:
     if args.child:
         child(args)
         return
+    from mqtt_bus.broker import EmbeddedBroker
+    from qms.hub_service import start_hub
+
     with tempfile.TemporaryDirectory(prefix="bench-kiosk-") as tmp:
         base = Path(tmp)
         broker = EmbeddedBroker(base / "mosquitto").start()
