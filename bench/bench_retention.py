@@ -103,13 +103,13 @@ def simulate(path: Path, days: int, per_day: int, retention_days: int, request_d
 
 
 def command_latency(year: Path, empty: Path, day: datetime, pairs: int = 300, rounds: int = 6
-                    ) -> tuple[list[float], list[float]]:
+                    ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """Milliseconds per command (``issue_ticket``, then ``call_next``; durable, ``synchronous=FULL`` as the hub
     runs) on the store after the year and on an empty one, the next working day. The two take turns in
     ``rounds`` blocks, so a busy moment of the machine falls on both."""
     site = bench_site()
     services, counters = list(site.services), list(site.counters)
-    out: tuple[list[float], list[float]] = ([], [])
+    out: tuple[dict[str, list[float]], dict[str, list[float]]] = ({}, {})
     with Store(year, site) as after_year, Store(empty, site) as fresh:
         for block in range(rounds):
             for store, times in ((after_year, out[0]), (fresh, out[1])):
@@ -119,7 +119,7 @@ def command_latency(year: Path, empty: Path, day: datetime, pairs: int = 300, ro
                                          ("call_next", {"counter": counters[i % len(counters)]})):
                         t0 = time.perf_counter()
                         store.run(action, args, request_id=f"latency/{i}{action[0]}", now=now)
-                        times.append((time.perf_counter() - t0) * 1000)
+                        times.setdefault(action, []).append((time.perf_counter() - t0) * 1000)
                         now += timedelta(seconds=5)
     return out
 
@@ -148,7 +148,11 @@ def main() -> int:
                      f"{ns.request_retention_days}", pruned, took))
         size = pruned.stat().st_size / MB
         next_day = last_day(ns.days) + timedelta(days=3)  # the next working day (or later)
-        year_ms, empty_ms = command_latency(pruned, Path(tmp) / "empty.sqlite3", next_day)
+        by_action = command_latency(pruned, Path(tmp) / "empty.sqlite3", next_day)
+        for action in by_action[0]:
+            print(f"  {action}: median {statistics.median(by_action[0][action]):.2f} ms after the year, "
+                  f"{statistics.median(by_action[1][action]):.2f} ms on an empty store")
+        year_ms, empty_ms = ([t for times in d.values() for t in times] for d in by_action)
         ratio = statistics.median(year_ms) / statistics.median(empty_ms)
         print(f"issue_ticket + call_next the next day, {len(year_ms)} commands each (synchronous=FULL): median "
               f"{statistics.median(year_ms):.2f} ms after the year, {statistics.median(empty_ms):.2f} ms on an "
