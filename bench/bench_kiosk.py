@@ -132,7 +132,7 @@ def cold_starts(config: Path, data: Path, broker_url: str,
     return times, rss, gl
 
 
-NOISE_MB = 5.0  # RSS moves ±3 MB between checkpoints with nothing kept (Python objects counted: flat)
+NOISE_MB = 5.0  # RSS moves up to ±3 MB between checkpoints with nothing kept (Python objects counted: flat)
 SOFTWARE_GL = ("libLLVM", "swrast_dri", "libgallium")  # llvmpipe's code: not run with the Pi's V3D driver
 
 

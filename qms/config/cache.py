@@ -10,7 +10,7 @@ Reading the config needs ruamel.yaml and pydantic: ~0.1 s of imports and ~30 ms 
   validates it again with pydantic but does not parse YAML (:func:`cached_config`).
 
 The key is a SHA-256 of the config file's bytes and of the config code (name, size and mtime of
-``qms/config/*.py`` and ``queue_core/model.py``), so any edit of the file, or an upgrade, misses it.
+``qms/config/*.py`` and ``queue_core/*.py``), so any edit of the file, or an upgrade, misses it.
 Only a config that validated is ever written, and a miss always runs the full loader: a bad config
 fails exactly as without the cache (its problems with their lines). A cache that cannot be read or
 written is ignored. The file is written by the service user (mode 0600) into its own data dir, whose
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 CACHE_DIR = "cache"
 FORMAT = 1  # bump when the cached record changes shape
-CODE = (Path(__file__).parent, Path(__file__).resolve().parents[2] / "queue_core" / "model.py")
+CODE = (Path(__file__).parent, Path(__file__).resolve().parents[2] / "queue_core")  # what makes the record
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,10 @@ class _Record:
 
 
 def code_stamp() -> str:
-    """Name, size and mtime of the code that turns the file into a config (changes on any upgrade)."""
-    folder, model = CODE
+    """Name, size and mtime of the code that turns the file into a config and a core site (changes on any
+    upgrade)."""
     parts = [f"{FORMAT} {sys.version_info[:2]}"]
-    for path in [*sorted(folder.glob("*.py")), model]:
+    for path in (path for folder in CODE for path in sorted(folder.glob("*.py"))):
         try:
             st = path.stat()
         except OSError:

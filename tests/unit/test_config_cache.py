@@ -80,7 +80,7 @@ def test_a_read_only_data_dir_runs_without_the_cache(tmp_path):
 
 def test_the_code_stamp_names_the_config_code_and_the_core_model():
     stamp = code_stamp()
-    assert "schema.py" in stamp and "loader.py" in stamp and "model.py" in stamp
+    assert "schema.py" in stamp and "loader.py" in stamp and "model.py" in stamp and "engine.py" in stamp
 
 
 def test_ticket_issue_on_a_warm_cache_fails_loudly_on_a_bad_config(tmp_path):
@@ -96,3 +96,15 @@ def test_ticket_issue_on_a_warm_cache_fails_loudly_on_a_bad_config(tmp_path):
     done = qms("--config", str(config), "--data-dir", data, "ticket", "issue", "tu-phap")
     assert done.returncode == 0, done.stderr
     assert '"number": "Z' in done.stdout  # the edited config is in force, not the cached one
+
+
+def test_an_upgrade_of_the_config_code_misses_the_cache(tmp_path, monkeypatch):
+    import qms.config.cache as cache_module
+
+    config = always_open_config(tmp_path)
+    cache = tmp_path / "cache"
+    core_config(config, cache)
+    before = cache_file(config, cache).read_bytes()
+    monkeypatch.setattr(cache_module, "code_stamp", lambda: "schema.py 1 2\n(an upgraded release)")
+    assert core_config(config, cache).clock == (120, 900, 14)
+    assert cache_file(config, cache).read_bytes() != before  # validated again and written under the new key
