@@ -14,9 +14,10 @@ setup(
     python_requires=">=3.11,<3.14",
     packages=find_packages(include=[
         "queue_core*", "hub*", "qms*", "mqtt_bus*", "kiosk*", "queue_display*", "counter*", "devices*", "ui_kit*",
+        "web*",
     ]),
     include_package_data=True,
-    package_data={"": ["*.kv", "*.json", "*.yaml"]},
+    package_data={"": ["*.kv", "*.json", "*.yaml", "templates/*.html", "static/*.css"]},
     install_requires=[
         "kivy[base]>=2.3,<3",
         "paho-mqtt>=2,<3",
@@ -29,6 +30,8 @@ setup(
         "platformdirs>=4,<5",
         "tzdata>=2024.1",
         "matplotlib>=3.7,<4",
+        "flask>=3,<4",
+        "openpyxl>=3.1,<4",
     ],
     extras_require={
         "test": [
@@ -36,6 +39,7 @@ setup(
             "pytest-timeout>=2.3,<3",
             "hypothesis>=6.100,<7",
             "ruff>=0.6",
+            "playwright>=1.40,<2",
         ],
     },
     entry_points={"console_scripts": ["qms=qms.cli:main"]},

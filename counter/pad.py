@@ -103,10 +103,22 @@ class PadTransferOverlay(PadOverlay):
             button = Factory.PadTargetButton(text=desk.site.service_name(service, self.lang), qid=f"transfer-{service}")
             button.bind(on_release=lambda _b, s=service: self.pick(s))
             self.ids.targets.add_widget(button)
+        for counter in desk.site.counter_ids:
+            if counter == desk.counter_id:
+                continue
+            button = Factory.PadCounterTargetButton(text=desk.site.counter_name(counter, self.lang),
+                                                    qid=f"transfer-counter-{counter}")
+            button.bind(on_release=lambda _b, c=counter: self.pick_counter(c))
+            self.ids.counters.add_widget(button)
 
     def pick(self, service: str) -> None:
         """Transfer to ``service``."""
         self.vm.transfer(service)
+        self.dismiss()
+
+    def pick_counter(self, counter: str) -> None:
+        """Transfer to one counter."""
+        self.vm.transfer_to_counter(counter)
         self.dismiss()
 
 
@@ -135,6 +147,13 @@ class PadNumberOverlay(PadOverlay):
         self._key("⌫", "back", (0.33, 0.43, 0.48, 1))
         self._key("0", "0", (0.2, 0.27, 0.36, 1))
         self.go = self._key(tr("counter.call.go", self.lang), "go", (0.18, 0.49, 0.2, 1))
+        self.reprint = Factory.PadButton(text=tr("counter.call.reprint", self.lang), qid="key-reprint",
+                                         base_color=(0.33, 0.43, 0.48, 1), size_hint_y=None,
+                                         height=self.height * 0.11)
+        self.reprint.bind(on_release=lambda _b: self.press("reprint"))
+        self.ids.number_actions.add_widget(self.reprint, index=1)
+        self.bind(height=lambda _w, h: setattr(self.reprint, "height", h * 0.11))
+        self.reprint.fixed_font = 0
         self.bind(digits=self._refresh, service=self._refresh)
         self._refresh()
 
@@ -149,27 +168,31 @@ class PadNumberOverlay(PadOverlay):
         self.display = desk.number_for(self.digits, self.service) if self.digits else desk.placeholder(self.service)
         for service, button in self._prefix_buttons.items():
             button.base_color = (0.95, 0.65, 0.1, 1) if service == self.service else (0.22, 0.29, 0.67, 1)
-        self.go.disabled = not self.digits
+        self.go.disabled = self.reprint.disabled = not self.digits
 
     def press(self, key: str) -> None:
         """A key of the on-screen keypad."""
         if key == "back":
             self.digits = self.digits[:-1]
-        elif key == "go":
+        elif key in ("go", "reprint"):
             if self.digits:
-                self.vm.call_number(self.display)
+                (self.vm.call_number if key == "go" else self.vm.reprint)(self.display)
                 self.dismiss()
         elif len(self.digits) < self.vm.desk.site.number_pad(self.service) + 1:
             self.digits += key
 
 
 class PadRatingScreen(Screen):
-    """The rating, shown on the pad turned toward the citizen."""
+    """The rating, shown on the pad turned toward the citizen, with a thin staff strip on top:
+    the pad's last message, Hoàn tác while it is offered, and Về quầy (back to the pad at once)."""
+
+    vm = ObjectProperty(None, allownone=True)
+    lang = StringProperty("vi")
 
     def __init__(self, rating_vm: RatingViewModel, **kw: Any) -> None:
         super().__init__(**kw)
-        self.view = RatingView(vm=rating_vm)
-        self.add_widget(self.view)
+        self.view = RatingView(vm=rating_vm, size_hint=(1, 0.915), pos_hint={"x": 0, "y": 0})  # under the strip
+        self.add_widget(self.view, index=1)
 
 
 class PadRoot(ScreenManager):
@@ -187,8 +210,9 @@ class PadRoot(ScreenManager):
         self.add_widget(self.signin)
         self.add_widget(self.pad)
         if rating_vm is not None:
-            self.add_widget(PadRatingScreen(rating_vm, name="rating"))
+            self.add_widget(PadRatingScreen(rating_vm, name="rating", vm=vm, lang=lang))
             vm.bind(on_completed=lambda _vm, ticket: self.ask_rating(ticket))
+            vm.bind(on_restored=lambda *_: self._undone())
             rating_vm.bind(on_finished=lambda *_: self._rating_done())
         if officer:
             self.current = "pad"
@@ -208,6 +232,28 @@ class PadRoot(ScreenManager):
         if self.rating_vm is not None:
             self.rating_vm.start(ticket)
             self.current = "rating"
+
+    def on_ticket_completed(self, _topic: str, event: dict[str, Any]) -> None:
+        """``event/ticket_completed``: a ticket Gọi tiếp closed here (``reason: auto``) is rated too.
+
+        The next citizen is already called when it arrives: the rating never delays a call.
+        """
+        ticket = event.get("ticket") or {}
+        if event.get("reason") != "auto" or event.get("counter") != self.vm.counter_id:
+            return
+        if ticket.get("status") == "done" and ticket.get("rating") is None:
+            self.ask_rating(ticket)
+
+    def back_to_pad(self) -> None:
+        """Về quầy: the officer needs the pad now (the rating is skipped)."""
+        if self.rating_vm is not None:
+            self.rating_vm.skip()
+        self.current = "pad"
+
+    def _undone(self) -> None:
+        """An undo took the ticket back: nobody rates it."""
+        if self.current == "rating":
+            self.back_to_pad()
 
     def _rating_done(self) -> None:
         if self.current == "rating":

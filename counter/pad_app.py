@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mqtt_bus.client import BusClient
+from mqtt_bus.contract import EventType
 from ui_kit.bridge import UiBus
 from ui_kit.fonts import register_fonts
 
@@ -29,6 +30,7 @@ def connect(root: PadRoot, client: BusClient) -> UiBus:
     root.vm.attach(bus, connected=bus.connected)
     if root.rating_vm is not None:
         root.rating_vm.bus = bus
+        bus.subscribe(bus.topics.event(EventType.TICKET_COMPLETED), root.on_ticket_completed)
     root.bus = bus
     return bus.start()
 
@@ -46,6 +48,7 @@ def attach_keypad(root: PadRoot, keymap: Any, beep: str = "bell") -> Any:
 
     link = KeypadLink(root.vm, KeyDecoder(keymap), Beeper(beep))
     focused = lambda: any(isinstance(w, TextInput) and w.focus for w in root.walk())  # noqa: E731
-    root.keypad = KivyKeySource(Window, link.key, enabled=lambda: not focused())
+    # nothing while the sign-in screen is up: the keys would act for the officer signed in before
+    root.keypad = KivyKeySource(Window, link.key, enabled=lambda: root.current != "signin" and not focused())
     root.keypad_link = link
     return link

@@ -15,13 +15,15 @@ PRIORITY_MARK = "★"
 #: Hub error codes with a text of their own (others show the hub's message).
 KNOWN_ERRORS = frozenset({ErrorCode.COUNTER_PAUSED, ErrorCode.COUNTER_CLOSED, ErrorCode.NO_CURRENT_TICKET,
                           ErrorCode.SAME_SERVICE, ErrorCode.UNKNOWN_TICKET, ErrorCode.UNKNOWN_COUNTER,
-                          ErrorCode.UNKNOWN_SERVICE, "timeout", "offline", ErrorCode.CLOCK_UNTRUSTED})
+                          ErrorCode.UNKNOWN_SERVICE, "timeout", "offline", ErrorCode.CLOCK_UNTRUSTED,
+                          ErrorCode.NOT_UNDOABLE, ErrorCode.SAME_COUNTER, ErrorCode.COUNTER_NOT_SERVING})
 
 #: Message after a successful action: key and whether the ticket number goes in it.
 DONE_TEXTS = {
     "call_next": "counter.msg.called", "call_ticket": "counter.msg.called", "recall": "counter.msg.recalled",
     "complete": "counter.msg.completed", "no_show": "counter.msg.no_show",
     "transfer": "counter.msg.transferred", "pause": "counter.msg.paused", "resume": "counter.msg.resumed",
+    "undo": "counter.msg.restored", "reprint": "counter.msg.reprinted",
 }
 
 
@@ -87,5 +89,8 @@ def done_text(action: str, result: dict[str, Any], site: SiteView, lang: str) ->
     if key is None:
         return ""
     ticket = result.get("ticket") or {}
+    if action == "transfer" and ticket.get("to_counter"):
+        return tr("counter.msg.transferred_counter", lang, number=ticket.get("number", ""),
+                  counter=site.counter_name(str(ticket["to_counter"]), lang))
     return tr(key, lang, number=ticket.get("number", ""),
               service=site.service_name(str(ticket.get("service", "")), lang))

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from kivy.clock import Clock
 from kivy.event import EventDispatcher
 from kivy.properties import (
     AliasProperty,
     BooleanProperty,
     DictProperty,
     ListProperty,
+    NumericProperty,
     ObjectProperty,
     StringProperty,
 )
@@ -27,12 +30,14 @@ from kivy.properties import (
 from mqtt_bus.contract import HUB_CLIENT_ID
 from ui_kit.i18n import tr
 
+from .alerts import display_alert, printer_alert
 from .desk import Desk
 from .present import describe_ticket, done_text, error_text
 
 log = logging.getLogger(__name__)
 
-
+UNDO_S = 10.0
+"""How long the pad offers to undo a no-show or a complete (the hub accepts it for 30 s)."""
 
 class Bus(Protocol):
     """What the view-models need of :class:`ui_kit.bridge.UiBus`."""
@@ -65,6 +70,9 @@ class CounterViewModel(EventDispatcher):
     message = StringProperty("")
     message_is_error = BooleanProperty(False)
     waiting_rows = ListProperty()  # [(service name, count)] in the counter's order
+    alerts = DictProperty()  # "printer/kiosk-1" or "display/display-1" -> the line shown on every pad
+    undo_ticket = ObjectProperty(None, allownone=True)  # {"id", "number", "action"} while undo is offered
+    undo_left = NumericProperty(0)  # whole seconds left to undo
 
     # ticket card texts
     number_text = StringProperty("")
@@ -73,15 +81,19 @@ class CounterViewModel(EventDispatcher):
     since_text = StringProperty("")
     calls_text = StringProperty("")
 
-    __events__ = ("on_result", "on_completed")
+    __events__ = ("on_result", "on_completed", "on_restored")
 
     def __init__(self, desk: Desk, lang: str = "vi", *, request_timeout: float = 3.0, retries: int = 2,
-                 repeat_guard_s: float = 0.8, clock: Callable[[], float] = time.monotonic, **kw: Any) -> None:
+                 repeat_guard_s: float = 0.8, clock: Callable[[], float] = time.monotonic,
+                 undo_s: float = UNDO_S, **kw: Any) -> None:
         super().__init__(**kw)
         self.desk = desk
         self.counter_id = desk.counter_id
         self.request_timeout, self.retries = request_timeout, retries
         self.repeat_guard_s = repeat_guard_s
+        self.undo_s = undo_s
+        self._undo_deadline = 0.0
+        self._undo_ticker: Any = None
         self._clock = clock
         self._last_sent: tuple[str, float] = ("", float("-inf"))  # action, when
         self._unanswered: tuple[str, str] | None = None  # (action+args key, request id) of a timed-out request
@@ -96,6 +108,26 @@ class CounterViewModel(EventDispatcher):
         return self.connected and self.hub_online and not self.hub_fault and not self.busy
 
     can_act = AliasProperty(_get_can_act, bind=("connected", "hub_online", "hub_fault", "busy"), cache=True)
+
+    def _get_can_call(self) -> bool:
+        return self.can_act and self.status not in ("paused", "closed")
+
+    can_call = AliasProperty(_get_can_call, bind=("can_act", "status"), cache=True)
+    """Gọi tiếp is possible: linked and the counter is not paused or closed."""
+
+    def _get_alert_text(self) -> str:
+        return "\n".join(self.alerts[k] for k in sorted(self.alerts))
+
+    alert_text = AliasProperty(_get_alert_text, bind=("alerts",), cache=True)
+    """Every device problem, one per line, until the device reports it fixed."""
+
+    def _get_undo_text(self) -> str:
+        undo = self.undo_ticket
+        if not undo:
+            return ""
+        return tr(f"counter.undo.{undo['action']}", self.lang, number=undo["number"])
+
+    undo_text = AliasProperty(_get_undo_text, bind=("undo_ticket", "lang"), cache=True)
 
     def _get_banner(self) -> str:
         if not self.connected:
@@ -127,6 +159,8 @@ class CounterViewModel(EventDispatcher):
         for service in self.desk.counter_services:
             bus.subscribe(t.state_service(service), self.on_service_state)
         bus.subscribe(t.status(HUB_CLIENT_ID), self.on_hub_status)
+        bus.subscribe(t.state_devices_all, self.on_device_state)
+        bus.subscribe(t.status_all, self.on_device_status)
         self.connected = connected
 
     def set_connected(self, connected: bool) -> None:
@@ -162,6 +196,33 @@ class CounterViewModel(EventDispatcher):
         self.hub_online = online
         self.hub_fault = fault
 
+    def on_device_state(self, topic: str, payload: dict[str, Any]) -> None:
+        """Retained ``state/device/{id}``: a kiosk printer's paper and link."""
+        device = self._topic_id(topic)
+        if device is not None:
+            self._set_alert(f"printer/{device}", printer_alert(device, payload, self.lang))
+
+    def on_device_status(self, topic: str, payload: dict[str, Any]) -> None:
+        """Retained ``status/{client_id}`` of every device: a display gone or silent."""
+        client = self._topic_id(topic)
+        if client is not None and client.startswith("display-"):
+            self._set_alert(f"display/{client}", display_alert(client, payload, self.lang))
+
+    def _topic_id(self, topic: str) -> str | None:
+        try:
+            return self.bus.topics.parse(topic).id if self.bus is not None else None
+        except (ValueError, AttributeError):
+            return None
+
+    def _set_alert(self, key: str, text: str | None) -> None:
+        if text:
+            if self.alerts.get(key) != text:
+                self.alerts[key] = text
+                log.warning("device alert: %s", text)
+        elif key in self.alerts:
+            del self.alerts[key]
+            log.info("device alert cleared: %s", key)
+
     def _fresh(self, key: str, payload: dict[str, Any]) -> bool:
         seq = payload.get("seq")
         if not isinstance(seq, int):
@@ -173,7 +234,11 @@ class CounterViewModel(EventDispatcher):
 
     # -- actions -----------------------------------------------------------------------------------
     def call_next(self) -> bool:
-        """Gọi tiếp."""
+        """Gọi tiếp (refused here while the counter is paused or closed)."""
+        if self.status in ("paused", "closed"):
+            self._say(tr("counter.msg.paused_no_call", self.lang), error=True)
+            self.dispatch("on_result", "call_next", False, self.message)
+            return False
         return self.send("call_next")
 
     def recall(self) -> bool:
@@ -192,6 +257,21 @@ class CounterViewModel(EventDispatcher):
         """Chuyển the current ticket to ``service``."""
         return self.send("transfer", {"service": service})
 
+    def transfer_to_counter(self, counter: str) -> bool:
+        """Chuyển the current ticket to one counter (it keeps its service when that counter serves it)."""
+        return self.send("transfer", {"to_counter": counter})
+
+    def undo(self) -> bool:
+        """Hoàn tác: take back the no-show or complete just made (offered ``undo_s`` seconds)."""
+        undo = self.undo_ticket
+        if not undo:
+            return False
+        return self.send("undo", {"ticket": undo["id"]})
+
+    def reprint(self, number: str) -> bool:
+        """In lại: ask a kiosk printer to print today's ticket ``number`` again."""
+        return self.send("reprint", {"number": number}, with_counter=False)
+
     def call_number(self, number: str) -> bool:
         """Gọi số: call a waiting ticket by its number (``A012``)."""
         return self.send("call_ticket", {"number": number})
@@ -205,7 +285,7 @@ class CounterViewModel(EventDispatcher):
         name = (officer or "").strip()
         return self.send("sign_in", {"officer": name} if name else {})
 
-    def send(self, action: str, extra: dict[str, Any] | None = None) -> bool:
+    def send(self, action: str, extra: dict[str, Any] | None = None, with_counter: bool = True) -> bool:
         """Send one request for this counter; False when refused locally (busy, offline, repeated tap).
 
         A request that timed out is sent again with the SAME id when the officer repeats it, so the
@@ -222,7 +302,7 @@ class CounterViewModel(EventDispatcher):
             log.info("%s ignored: the same action again within %.1f s (a double tap)", action, self.repeat_guard_s)
             return False
         self._last_sent = (action, now)
-        args = {"counter": self.counter_id, **(extra or {})}
+        args = {"counter": self.counter_id, **(extra or {})} if with_counter else dict(extra or {})
         key = json.dumps([action, args], sort_keys=True)
         rid = self._unanswered[1] if self._unanswered and self._unanswered[0] == key else uuid.uuid4().hex
         self.busy = True
@@ -255,16 +335,46 @@ class CounterViewModel(EventDispatcher):
         self._apply_result(action, result)
         self._say(done_text(action, result, self.desk.site, self.lang))
         self.dispatch("on_result", action, True, self.message)
+        if action in ("complete", "no_show") and result.get("ticket"):
+            self._offer_undo(action, result["ticket"])
+        elif action == "undo":
+            self._clear_undo()
+            self.dispatch("on_restored", result.get("ticket") or {})
+        elif action not in ("reprint", "sign_in"):
+            self._clear_undo()  # the counter moved on: the hub would refuse it now
         if action == "complete" and result.get("ticket"):
             self.dispatch("on_completed", result["ticket"])
 
     def _apply_result(self, action: str, result: dict[str, Any]) -> None:
         if "counter" in result:
             self.apply_counter(result["counter"])
-        elif action in ("call_next", "call_ticket", "recall"):
+        elif action in ("call_next", "call_ticket", "recall", "undo"):
             self.ticket = result.get("ticket")  # None: nobody waiting (call_next finished the last one)
         elif action in ("complete", "no_show", "transfer"):
             self.ticket = None
+
+    # -- undo --------------------------------------------------------------------------------------
+    def _offer_undo(self, action: str, ticket: dict[str, Any]) -> None:
+        self._clear_undo()
+        if self.undo_s <= 0:
+            return
+        self.undo_ticket = {"id": ticket.get("id"), "number": ticket.get("number", ""), "action": action}
+        self._undo_deadline = time.monotonic() + self.undo_s
+        self.undo_left = math.ceil(self.undo_s)
+        self._undo_ticker = Clock.schedule_interval(self._undo_tick, min(0.25, self.undo_s / 4))
+
+    def _undo_tick(self, *_: Any) -> None:
+        left = self._undo_deadline - time.monotonic()
+        self.undo_left = max(0, math.ceil(left))
+        if left <= 0:
+            self._clear_undo()
+
+    def _clear_undo(self) -> None:
+        if self._undo_ticker is not None:
+            self._undo_ticker.cancel()
+            self._undo_ticker = None
+        self.undo_ticket = None
+        self.undo_left = 0
 
     def _say(self, text: str, error: bool = False) -> None:
         self.message, self.message_is_error = text, error
@@ -278,3 +388,6 @@ class CounterViewModel(EventDispatcher):
 
     def on_completed(self, ticket: dict[str, Any]) -> None:
         """Default handler."""
+
+    def on_restored(self, ticket: dict[str, Any]) -> None:
+        """Default handler (an undo succeeded; ``ticket`` is called here again)."""

@@ -13,11 +13,11 @@ from typing import Any
 from mqtt_bus.contract import HUB_CLIENT_ID, Role
 
 COUNTER_ACTIONS = frozenset({"call_next", "call_ticket", "recall", "complete", "no_show", "transfer", "pause",
-                             "resume", "sign_in"})
+                             "resume", "sign_in", "undo"})
 READ_ONLY = frozenset({"snapshot", "clock", "events_since"})  # all a display may ask
-KIOSK = READ_ONLY | {"issue_ticket"}
+KIOSK = READ_ONLY | {"issue_ticket", "reprint"}  # reprint: the kiosk's technician screen
 RATING = READ_ONLY | {"rate"}
-COUNTER = READ_ONLY | COUNTER_ACTIONS | {"rate", "issue_ticket"}
+COUNTER = READ_ONLY | COUNTER_ACTIONS | {"rate", "issue_ticket", "reprint"}
 
 
 def role_of(client_id: str) -> tuple[str, str | None]:

@@ -63,6 +63,15 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE tickets ADD COLUMN transferred_from TEXT
     """,
+    # 3: the one counter a ticket was transferred to; today's numbers looked up for call-back / reprint
+    """
+    ALTER TABLE tickets ADD COLUMN to_counter TEXT;
+    CREATE INDEX tickets_number ON tickets (number, day)
+    """,
+    # 4: when a counter last called someone (a counter counts as staffed for wait estimates a while after)
+    """
+    ALTER TABLE counters ADD COLUMN last_call_at TEXT
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -36,6 +36,7 @@ from queue_core import (
     run_action,
     service_view,
 )
+from queue_core.actions import check_args
 from queue_core.model import FINAL_STATUSES
 
 from .clock import CLOCK_FLOOR, CLOCK_REF_KEY, UNTRUSTED_HINT, ClockGuard, ClockRef, Verdict, read_boot
@@ -80,14 +81,14 @@ def _dt(text: str | None) -> datetime | None:
 TICKET_COLUMNS = (
     "id", "number", "service", "day", "day_index", "priority", "status", "procedure", "lang", "issued_at",
     "queued_at", "called_at", "finished_at", "counter", "call_count", "transfers", "rating", "officer",
-    "transferred_from",
+    "transferred_from", "to_counter",
 )
 
 
 def _ticket_row(t: Ticket) -> tuple[Any, ...]:
     return (t.id, t.number, t.service, t.day.isoformat(), t.day_index, t.priority, t.status.value, t.procedure,
             t.lang, _ts(t.issued_at), _ts(t.queued_at), _ts(t.called_at), _ts(t.finished_at), t.counter,
-            t.call_count, t.transfers, t.rating, t.officer, t.transferred_from)
+            t.call_count, t.transfers, t.rating, t.officer, t.transferred_from, t.to_counter)
 
 
 def _ticket_from_row(row: sqlite3.Row) -> Ticket:
@@ -99,7 +100,7 @@ def _ticket_from_row(row: sqlite3.Row) -> Ticket:
         status=TicketStatus(row["status"]), procedure=row["procedure"], lang=row["lang"],
         called_at=_dt(row["called_at"]), finished_at=_dt(row["finished_at"]), counter=row["counter"],
         call_count=row["call_count"], transfers=row["transfers"], rating=row["rating"], officer=row["officer"],
-        transferred_from=row["transferred_from"],
+        transferred_from=row["transferred_from"], to_counter=row["to_counter"],
     )
 
 
@@ -168,7 +169,8 @@ class Store:
         for row in conn.execute("SELECT * FROM counters"):
             if row["id"] in state.counters:
                 state.counters[row["id"]] = CounterState(row["id"], CounterStatus(row["status"]), row["ticket_id"],
-                                                         row["normal_streak"], row["officer"])
+                                                         row["normal_streak"], row["officer"],
+                                                         _dt(row["last_call_at"]))
         for row in conn.execute("SELECT * FROM service_days"):
             if row["service"] in self.site.services:
                 state.days[row["service"]] = ServiceDay(row["service"], date.fromisoformat(row["day"]),
@@ -188,8 +190,9 @@ class Store:
                              [_ticket_row(t) for t in changed])
         for cid, c in after.counters.items():
             if before.counters.get(cid) != c:
-                conn.execute("INSERT OR REPLACE INTO counters VALUES (?, ?, ?, ?, ?)",
-                             (c.id, c.status.value, c.ticket_id, c.normal_streak, c.officer))
+                conn.execute("INSERT OR REPLACE INTO counters (id, status, ticket_id, normal_streak, officer, "
+                             "last_call_at) VALUES (?, ?, ?, ?, ?, ?)",
+                             (c.id, c.status.value, c.ticket_id, c.normal_streak, c.officer, _ts(c.last_call_at)))
         for sid, d in after.days.items():
             if before.days.get(sid) != d:
                 conn.execute("INSERT OR REPLACE INTO service_days VALUES (?, ?, ?, ?, ?, ?)",
@@ -207,18 +210,44 @@ class Store:
             recent_service_s={k: list(v) for k, v in state.recent_service_s.items()},
         )
 
-    def _live_state(self, conn: sqlite3.Connection, extra_ticket: str | None) -> QueueState:
-        """The live state, from memory unless another connection committed since it was read."""
+    def _live_state(self, conn: sqlite3.Connection, extra_ticket: str | None,
+                    extra_number: tuple[str, bool] | None = None) -> QueueState:
+        """The live state, from memory unless another connection committed since it was read.
+
+        ``extra_ticket`` (an id) and ``extra_number`` (``(number, any status)``: the newest finished
+        tickets with that number) add finished tickets a command needs (rate, undo, call-back, reprint).
+        """
         version = conn.execute("PRAGMA data_version").fetchone()[0]
         if self._cache is None or version != self._cache_version:
             self._cache = self._load(conn)
             self._cache_version = version
         state = self._cache
+        rows: list[sqlite3.Row] = []
         if extra_ticket and extra_ticket not in state.tickets:
-            row = conn.execute("SELECT * FROM tickets WHERE id = ?", (extra_ticket,)).fetchone()
-            if row is not None and row["service"] in self.site.services:
-                state.tickets[extra_ticket] = _ticket_from_row(row)
+            rows += conn.execute("SELECT * FROM tickets WHERE id = ?", (extra_ticket,)).fetchall()
+        if extra_number is not None:
+            number, any_status = extra_number
+            rows += conn.execute("SELECT * FROM tickets WHERE number = ? AND status IN (?, ?) "
+                                 "ORDER BY day DESC, issued_at DESC LIMIT 8",
+                                 (number.strip().upper(), "no_show", "done" if any_status else "no_show")).fetchall()
+        for row in rows:
+            if row["service"] in self.site.services and row["id"] not in state.tickets:
+                state.tickets[row["id"]] = _ticket_from_row(row)
         return state
+
+    @staticmethod
+    def _extras(action: str, args: Any) -> tuple[str | None, tuple[str, bool] | None]:
+        """The finished tickets ``action`` may need loaded: an id, and a number with "any status"."""
+        if action not in ("rate", "undo", "reprint", "call_ticket"):
+            return None, None
+        try:
+            args = check_args(action, args)  # nothing unchecked reaches SQLite (e.g. a lone surrogate)
+        except QueueError:
+            return None, None  # the command itself answers bad_request
+        ticket = args.get("ticket") if action in ("rate", "undo", "reprint") else None
+        number = args.get("number") if action in ("call_ticket", "reprint") else None
+        return (ticket if isinstance(ticket, str) else None,
+                (number, action == "reprint") if isinstance(number, str) and ticket is None else None)
 
     @staticmethod
     def _forget_finished(state: QueueState) -> None:
@@ -279,8 +308,7 @@ class Store:
         if verdict is not None and not verdict.trusted and action == "issue_ticket":
             return Reply(self._untrusted_response(request_id, verdict.reason))  # nothing stored
         when = verdict.now if verdict is not None else when
-        wanted = args.get("ticket") if action == "rate" and isinstance(args, dict) else None
-        state = self._live_state(conn, wanted if isinstance(wanted, str) else None)
+        state = self._live_state(conn, *self._extras(action, args))
         before = self._copy_small(state)
         try:
             outcome = run_action(self.engine, state, when, action, args)
@@ -360,7 +388,8 @@ class Store:
 
         Never an event the hub has not published (``seq > published_seq``) and never the newest one
         (``MAX(seq)`` is the site's last seq; AUTOINCREMENT keeps counting past deleted rows anyway).
-        Tickets are kept. One short transaction per call: call again while it returns non-zero counts.
+        Tickets are kept, and so are ``ticket_transferred`` events (few: the report's legs of transferred
+        tickets, qms/report_legs.py). One short transaction per call: call again while it returns non-zero counts.
         """
         event_cutoff = before.astimezone(self.site.tz).isoformat(timespec="milliseconds")
         requests_before = requests_before or before
@@ -374,7 +403,7 @@ class Store:
                     "AND json_extract(response, '$.ok') = 0 LIMIT ?)", (_ts(refusals_before), limit)).rowcount
             events = conn.execute(
                 "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE seq <= ? AND ts < ? "
-                "AND seq < (SELECT MAX(seq) FROM outbox) ORDER BY seq LIMIT ?)",
+                "AND seq < (SELECT MAX(seq) FROM outbox) AND type != 'ticket_transferred' ORDER BY seq LIMIT ?)",
                 (published_seq, event_cutoff, limit)).rowcount
         return requests, events
 
@@ -433,12 +462,13 @@ class Store:
                 seq = self._conn.execute(NEWEST_SEQ).fetchone()[0] or 0
             finally:
                 self._conn.execute("COMMIT")
+        now = self.clock()
         return {
             "site": self.site.site,
             "seq": seq,
-            "services": [{**service_view(self.site, state, s), "seq": seq} for s in self.site.services
+            "services": [{**service_view(self.site, state, s, now), "seq": seq} for s in self.site.services
                          if services is None or s in services],
-            "counters": [{**counter_view(self.site, state, c), "seq": seq} for c in self.site.counters
+            "counters": [{**counter_view(self.site, state, c, now), "seq": seq} for c in self.site.counters
                          if counters is None or c in counters],
         }
 

@@ -19,6 +19,7 @@ from .adapters import KivyScheduler, ThreadedPinChecker, ip_address, kivy_post, 
 from .hublink import REQUEST_TIMEOUT_S, HubLink
 from .menu import kiosk_view
 from .printing import KioskPrinter, printer_defaults
+from .reprint import Reprints
 from .ui.root import KioskRoot
 from .viewmodel import KioskSettings, KioskViewModel
 from .voice import SilentSpeaker, Speaker
@@ -54,7 +55,9 @@ def settings_from(ctx: AppContext, **overrides: Any) -> KioskSettings:
     """Kiosk settings from ``config.kiosk`` (tests and the bench shorten timings with ``overrides``)."""
     k = ctx.config.kiosk
     base = KioskSettings(idle_timeout_s=k.idle_timeout_s, ask_priority=k.ask_priority,
-                         priority_on_welcome=k.priority_on_welcome, admin_pin_hash=k.admin_pin_hash)
+                         priority_on_welcome=k.priority_on_welcome, admin_pin_hash=k.admin_pin_hash,
+                         enforce_hours=ctx.site.enforce_hours,  # hours.enforce, off with --any-time
+                         screen_diagonal_in=k.screen_diagonal_in)
     return replace(base, **overrides)
 
 
@@ -93,6 +96,7 @@ def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CL
         link.publish_printer(status)
         kivy_post(lambda: vm.set_printer_status(status))
 
+    vm.reprints = Reprints(link.bus, printer, client_id)  # type: ignore[attr-defined]  # technician screen
     service.add_listener(printer_changed)
     monitor = PrinterMonitor(service, interval=monitor_interval).start()
     link.start()

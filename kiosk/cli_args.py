@@ -15,3 +15,6 @@ def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
                         help="portrait screen: a portrait window with --windowed; in full screen, turn the "
                              "picture 90° for a landscape panel mounted upright (leave off if the OS rotates it)")
     parser.add_argument("--no-voice", action="store_true", help="no spoken guidance (also kiosk.voice: false)")
+    parser.add_argument("--any-time", action="store_true",
+                        help="never show the closed screen (for a demo or a test at night); the hub must "
+                             "also give tickets outside opening hours")

@@ -44,6 +44,8 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     from .app import DEFAULT_CLIENT_ID, KioskApp, build_kiosk
 
     ctx.config  # noqa: B018  (a bad config stops here with the loader's message)
+    if getattr(ns, "any_time", False):
+        ctx.overrides["ignore_hours"] = True
     client_id = getattr(ns, "client_id", None) or DEFAULT_CLIENT_ID
     kiosk = build_kiosk(ctx, ctx.login_url(client_id), client_id=client_id,
                         voice=not getattr(ns, "no_voice", False))

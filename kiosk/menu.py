@@ -22,11 +22,13 @@ class Item:
 
 
 def kiosk_languages(config_order: list[str], i18n_root: Path | None = None) -> list[str]:
-    """Languages with a ``kiosk.json``: the config's order first, then any other shipped one."""
+    """Languages of ``site.languages`` that have a ``kiosk.json`` folder, in the config's order.
+
+    A shipped folder the config does not list is not offered: the hub accepts only listed languages.
+    """
     root = i18n_root or assets_dir() / "i18n"
-    shipped = sorted(p.parent.name for p in root.glob("*/kiosk.json"))
-    ordered = [c for c in config_order if c in shipped] + [c for c in shipped if c not in config_order]
-    return ordered or ["vi"]
+    shipped = {p.parent.name for p in root.glob("*/kiosk.json")}
+    return [c for c in config_order if c in shipped] or ["vi"]
 
 
 def kiosk_view(config: SiteConfig, i18n_root: Path | None = None) -> SiteView:

@@ -81,8 +81,8 @@ class PrinterPort(Protocol):
 class SpeakerPort(Protocol):
     """Spoken guidance; never blocks."""
 
-    def say(self, text: str, lang: str) -> None:
-        """Speak ``text`` soon (replacing a prompt not yet started)."""
+    def say(self, text: str, lang: str, clip: str | None = None) -> None:
+        """Speak ``text`` soon (replacing a prompt not yet started); ``clip``: a recorded WAV of it."""
 
 
 class PinChecker(Protocol):

@@ -35,12 +35,17 @@ def printer_defaults(width_mm: int, mode: str) -> dict[str, str]:
 
 def qr_data(site: SiteView, ticket: dict[str, Any], procedure: str) -> str | None:
     """What the ticket's QR code holds, as ``config.printer.qr`` says."""
+    return qr_code(site, ticket, procedure)[0]
+
+
+def qr_code(site: SiteView, ticket: dict[str, Any], procedure: str) -> tuple[str | None, str]:
+    """The QR code's content and its kind (``tracking`` or ``portal``: the caption says which)."""
     qr = site.config.printer.qr
     if qr.content == "none":
-        return None
+        return None, "portal"
     if qr.content == "tracking" and qr.tracking_url:
-        return qr.tracking_url.replace("{ticket}", str(ticket.get("id", "")))
-    return site.portal_url(procedure) or (str(qr.portal_url) if qr.portal_url else None)
+        return qr.tracking_url.replace("{ticket}", str(ticket.get("id", ""))), "tracking"
+    return site.portal_url(procedure) or (str(qr.portal_url) if qr.portal_url else None), "portal"
 
 
 def printable_ticket(site: SiteView, ticket: dict[str, Any], choice: Choice) -> PrintableTicket:
@@ -51,18 +56,20 @@ def printable_ticket(site: SiteView, ticket: dict[str, Any], choice: Choice) -> 
     priority = str(ticket.get("priority") or choice.priority)
     footer = site.config.printer.footer
     priority_name = site.priority_name(priority, lang)
+    qr, qr_kind = qr_code(site, ticket, procedure)
     return PrintableTicket(
         center_name=site.center_name(lang),
         service_name=site.service_name(service, lang),
         number=str(ticket["number"]),
         issued_at=datetime.fromisoformat(str(ticket["issued_at"])),
         ahead=int(ticket.get("ahead") or 0),
-        est_wait_s=int(ticket.get("est_wait_s") or 0),
+        est_wait_s=None if ticket.get("est_wait_s") is None else int(ticket["est_wait_s"]),
         counters=counters_text(site.counter_names(service, lang), lang),
         procedure_name=site.procedure_name(procedure, lang) or None,
         priority_label=priority_name or None,
         documents=tuple(site.documents(procedure, lang)),
-        qr_data=qr_data(site, ticket, procedure),
+        qr_data=qr,
+        qr_kind=qr_kind,
         footer=pick(footer.root, lang) if footer else "",
         lang=lang,
     )

@@ -7,10 +7,13 @@ manual clock. Every method runs on the UI thread.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from kivy.event import EventDispatcher
 from kivy.properties import (
@@ -25,6 +28,7 @@ from mqtt_bus.contract import ErrorCode
 from ui_kit.site_view import SiteView
 
 from .menu import needs_procedure_step, only_procedure, priority_items
+from .opening import Closed, center_closed, closed_services, day_text, spoken_time
 from .ports import (
     Cancel,
     Choice,
@@ -36,8 +40,9 @@ from .ports import (
     Scheduler,
     SpeakerPort,
 )
-from .wording import counters_text, spoken_number, t
+from .wording import counters_text, recorded_prompt, spoken_number, t
 
+log = logging.getLogger(__name__)
 SCREENS = ("welcome", "field", "procedure", "priority", "issuing", "ticket", "hub_down", "refused", "pin", "admin")
 CHOOSING = ("field", "procedure", "priority")
 FINISHED = ("ticket", "hub_down", "refused")  # the next touch is probably the next citizen's
@@ -62,6 +67,9 @@ class KioskSettings:
     tap_guard_s: float = 0.3  # taps right after a screen change belong to the previous screen
     pin_attempts: int = 5
     pin_lockout_s: float = 60
+    enforce_hours: bool = False  # the app sets the hub's rule (hours.enforce, off with --any-time)
+    screen_diagonal_in: float = 21.5  # the touchscreen's size: text heights in millimetres
+    closed_prompt_s: float = 8  # a tap on the closed screen repeats the spoken opening time at most this often
 
 
 class KioskViewModel(EventDispatcher):
@@ -88,10 +96,13 @@ class KioskViewModel(EventDispatcher):
     admin_message = StringProperty("")
     last_number = StringProperty("")
     info = DictProperty({})
+    closed = ObjectProperty(None, allownone=True)  # a Closed while no service takes tickets (hours enforced)
+    closed_now = ObjectProperty((), allownone=False)  # ids of services outside their hours now
 
     def __init__(self, site: SiteView, hub: HubPort, printer: PrinterPort, speaker: SpeakerPort,
                  scheduler: Scheduler, settings: KioskSettings, *, pin_checker: PinChecker | None = None,
-                 on_exit: Callable[[str], None] | None = None, info: dict[str, str] | None = None) -> None:
+                 on_exit: Callable[[str], None] | None = None, info: dict[str, str] | None = None,
+                 local_now: Callable[[], datetime] | None = None) -> None:
         super().__init__()
         self.site = site
         self.hub = hub
@@ -110,6 +121,10 @@ class KioskViewModel(EventDispatcher):
         self._choice: Choice | None = None
         self._pin_failures = 0
         self._locked_until = 0.0
+        tz = ZoneInfo(site.config.site.timezone)
+        self.local_now = local_now or (lambda: datetime.now(tz))
+        self._closed_said = -1e9
+        self.refresh_hours()
 
     # -- status from the adapters ---------------------------------------------------------------
     def set_connected(self, connected: bool) -> None:
@@ -129,6 +144,51 @@ class KioskViewModel(EventDispatcher):
         self.printer_state = status.get("state", "error")
         self.printer_detail = status.get("detail", "")
 
+    def refresh_hours(self) -> None:
+        """Recompute what is closed now (the screen calls this every second; cheap)."""
+        if not self.settings.enforce_hours:
+            closed, services = None, ()
+        else:
+            local = self.local_now()
+            closed, services = center_closed(self.site, local), tuple(closed_services(self.site, local))
+        if closed != self.closed:
+            log.info("kiosk: %s", f"closed ({closed.reason}), opens {closed.opens}" if closed else "open")
+            self.closed = closed
+            if closed is not None and self.screen == "welcome":
+                self._say_closed()
+        if services != tuple(self.closed_now):
+            self.closed_now = services
+
+    @property
+    def hub_ready(self) -> bool:
+        """The hub link is connected and the hub not known to be down: the big button works.
+
+        (The link's own state, as ``_issue`` checks it; ``connected`` changes with it and redraws.)
+        """
+        return bool(self.hub.connected) and self.hub_online is not False
+
+    def opening_texts(self) -> tuple[str, str, str]:
+        """For the closed screen: title, the opening time ("07:30"), its day ("hôm nay")."""
+        closed: Closed | None = self.closed
+        if closed is None:
+            return "", "", ""
+        title = t(f"closed.title_{closed.reason}", self.lang)
+        if closed.opens is None:
+            return title, "", ""
+        return title, f"{closed.opens:%H:%M}", day_text(closed.opens, self.local_now().date(), self.lang)
+
+    def _say_closed(self) -> None:
+        self._closed_said = self.clock.now()
+        closed: Closed | None = self.closed
+        if closed is None:
+            return
+        title = t(f"closed.title_{closed.reason}", self.lang)
+        if closed.opens is None:
+            self._say("say.closed_unknown", title=title)
+        else:
+            self._say("say.closed", title=title, time=spoken_time(closed.opens, self.lang),
+                      day=day_text(closed.opens, self.local_now().date(), self.lang))
+
     @property
     def printer_ready(self) -> bool:
         """True unless the printer is known to be unable to print."""
@@ -140,16 +200,25 @@ class KioskViewModel(EventDispatcher):
         return not self.busy and self.clock.now() - self._changed_at >= self.settings.tap_guard_s
 
     def touched(self) -> None:
-        """Any touch on the screen: the citizen is still there (the request watchdog stays armed)."""
+        """Any touch on the screen: the citizen is still there (the request watchdog stays armed).
+
+        On the closed screen a touch says again when the center opens.
+        """
         if not self.busy:
             self._arm_timer()
+        if (self.closed is not None and self.screen == "welcome"
+                and self.clock.now() - self._closed_said >= self.settings.closed_prompt_s):
+            self._say_closed()
 
     def choose_language(self, code: str) -> None:
         """A language button on the welcome screen."""
         if code in self.site.languages and self._accept():
             self.lang = code
             self._arm_timer()
-            self._say("say.welcome")
+            if self.closed is not None:
+                self._say_closed()
+            else:
+                self._say("say.welcome")
 
     @property
     def priority_on_welcome(self) -> bool:
@@ -159,7 +228,8 @@ class KioskViewModel(EventDispatcher):
 
     def take_number(self, priority: str = "normal") -> None:
         """The big "Lấy số thứ tự" button, or a priority pictogram on the welcome screen."""
-        if self.screen != "welcome" or self.hub_fault or not self._accept():
+        if (self.screen != "welcome" or self.hub_fault or self.closed is not None or not self.hub_ready
+                or not self._accept()):
             return
         known = {item.id for item in priority_items(self.site, self.lang)}
         self.priority = priority if priority in known else "normal"
@@ -167,7 +237,7 @@ class KioskViewModel(EventDispatcher):
 
     def choose_service(self, service_id: str) -> None:
         """A field (lĩnh vực) button."""
-        if self.screen != "field" or not self._accept():
+        if self.screen != "field" or service_id in self.closed_now or not self._accept():
             return
         self.service, self.procedure = service_id, ""
         if needs_procedure_step(self.site, service_id):
@@ -194,6 +264,12 @@ class KioskViewModel(EventDispatcher):
         if self.screen == "priority" and self._accept():
             self.priority = priority_id or "normal"
             self._issue()
+
+    def clear_priority(self) -> None:
+        """Undo the priority pictogram chosen on the welcome screen (the citizen goes on as normal)."""
+        if self.screen in ("field", "procedure") and self.priority != "normal" and self._accept():
+            self.priority = "normal"
+            self._arm_timer()
 
     def _after_procedure(self) -> None:
         if self.settings.ask_priority and not self.priority_on_welcome and priority_items(self.site, self.lang):
@@ -346,7 +422,12 @@ class KioskViewModel(EventDispatcher):
             self._say("say.remember", number=number)
 
     def _say(self, key: str, **values: object) -> None:
-        self.speaker.say(t(key, self.lang, **values), self.lang)
+        """A prompt in the citizen's language: the language folder's recording when it has one."""
+        clip = None if values else recorded_prompt(f"kiosk.{key}", self.lang)
+        if clip:
+            self.speaker.say(t(key, self.lang, **values), self.lang, clip=clip)
+        else:
+            self.speaker.say(t(key, self.lang, **values), self.lang)
 
     # -- technician screen --------------------------------------------------------------------------
     def open_admin(self) -> None:

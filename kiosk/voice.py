@@ -13,6 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 
 from devices.voice.player import AplayBackend, AudioUnavailable, NullBackend, PlaybackBackend
 from devices.voice.tts import synthesize
@@ -84,7 +85,7 @@ class Speaker:
         self.backend: PlaybackBackend | None = None
         self.synth = synth
         self.spoken: list[str] = []  # texts played, newest last (bounded; for tests and the admin screen)
-        self._pending: tuple[str, str] | None = None
+        self._pending: tuple[str, str, str | None] | None = None
         self._cache: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._cond = threading.Condition()
         self._busy = False
@@ -92,10 +93,13 @@ class Speaker:
         self._thread = threading.Thread(target=self._run, name="kiosk-voice", daemon=True)
         self._thread.start()
 
-    def say(self, text: str, lang: str) -> None:
-        """Speak ``text`` soon: replaces a prompt still waiting (and cuts one being played by aplay)."""
+    def say(self, text: str, lang: str, clip: str | None = None) -> None:
+        """Speak ``text`` soon: replaces a prompt still waiting (and cuts one being played by aplay).
+
+        ``clip``: a recorded WAV of the prompt, played instead of the synthesized text.
+        """
         with self._cond:
-            self._pending = (text, lang)
+            self._pending = (text, lang, clip)
             self._cond.notify()
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
@@ -132,12 +136,13 @@ class Speaker:
                 self._cond.wait_for(lambda: self._pending is not None or self._stopped)
                 if self._stopped:
                     return
-                text, lang = self._pending  # type: ignore[misc]
+                text, lang, clip = self._pending  # type: ignore[misc]
                 self._pending = None
                 self._busy = True
             try:
                 assert self.backend is not None
-                self.backend.play(self._wav(text, lang), f"kiosk-{lang}")
+                wav = Path(clip).read_bytes() if clip else self._wav(text, lang)
+                self.backend.play(wav, f"kiosk-{lang}")
                 self.spoken = [*self.spoken[-19:], text]
             except Exception:
                 log.exception("prompt not spoken: %r", text)
@@ -153,7 +158,7 @@ class SilentSpeaker:
     def __init__(self) -> None:
         self.spoken: list[str] = []
 
-    def say(self, text: str, lang: str) -> None:
+    def say(self, text: str, lang: str, clip: str | None = None) -> None:
         """Keep the text only."""
         self.spoken = [*self.spoken[-19:], text]
 

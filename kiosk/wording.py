@@ -5,6 +5,7 @@ from __future__ import annotations
 from devices.voice.languages import get_language
 from devices.voice.sequence import spell
 from ui_kit.i18n import tr
+from ui_kit.paths import assets_dir
 
 
 def t(key: str, lang: str, **values: object) -> str:
@@ -13,8 +14,13 @@ def t(key: str, lang: str, **values: object) -> str:
 
 
 def wait_text(seconds: int | None, lang: str) -> str:
-    """ "Thời gian chờ dự kiến: khoảng 15 phút" — rounded to whole minutes, hours past 60 min."""
-    if seconds is None or seconds < 60:
+    """ "Thời gian chờ dự kiến: khoảng 15 phút" — rounded to whole minutes, hours past 60 min.
+
+    None: the hub has nothing to estimate from yet (no staffed counter): "chưa ước tính được".
+    """
+    if seconds is None:
+        return t("wait.unknown", lang)
+    if seconds < 60:
         return t("wait.under_minute", lang)
     minutes = round(seconds / 60)
     if minutes < 60:
@@ -42,3 +48,9 @@ def spoken_number(number: str, lang: str) -> str:
     except ValueError:
         return " ".join(number)
     return ", ".join(words)
+
+
+def recorded_prompt(key: str, lang: str) -> str | None:
+    """A language folder's own recording of a prompt: ``assets/i18n/<lang>/voice/<key>.wav``."""
+    path = assets_dir() / "i18n" / lang / "voice" / f"{key}.wav"
+    return str(path) if path.is_file() else None

@@ -18,12 +18,14 @@ ARG_SPECS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
     "recall": ({"counter": str}, {}),
     "complete": ({"counter": str}, {}),
     "no_show": ({"counter": str}, {}),
-    "transfer": ({"counter": str, "service": str}, {}),
+    "transfer": ({"counter": str}, {"service": str, "to_counter": str}),
     "pause": ({"counter": str}, {}),
     "resume": ({"counter": str}, {}),
     "sign_in": ({"counter": str}, {"officer": str}),
     "rate": ({"ticket": str, "score": int}, {}),
     "events_since": ({"after": int}, {"limit": int}),
+    "undo": ({"counter": str, "ticket": str}, {}),
+    "reprint": ({}, {"ticket": str, "number": str, "kiosk": str}),
 }
 
 READ_ONLY_ACTIONS = frozenset({"snapshot", "clock", "events_since"})
@@ -66,7 +68,7 @@ def check_args(action: str, args: Any) -> dict[str, Any]:
                 raise QueueError(ErrorCode.BAD_REQUEST, f"{action}: missing argument {name!r}")
             continue
         value = args[name]
-        if kind is str and isinstance(value, int) and not isinstance(value, bool) and name == "counter":
+        if kind is str and isinstance(value, int) and not isinstance(value, bool) and name in ("counter", "to_counter"):
             value = str(value)  # counter 3 and "3" mean the same
         if not isinstance(value, kind) or isinstance(value, bool):
             raise QueueError(ErrorCode.BAD_REQUEST,

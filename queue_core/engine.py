@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from .errors import ErrorCode, QueueError
@@ -25,10 +25,13 @@ from .model import (
     Ticket,
     TicketStatus,
 )
-from .policy import choose_next
+from .ordering import index_of
+from .policy import choose_from_heads, passed_over, sent_away_from
 from .rating import RATING_LABELS
 from .views import counter_view, ticket_view
 
+UNDO_WINDOW_S = 30
+"""How long after no-show / complete the counter may undo it (the pad offers it for 10 s)."""
 LANG_CODE = re.compile(r"[a-z]{2,3}")
 """A ticket's language: 2-3 lowercase letters, as in the config's site.languages."""
 
@@ -50,7 +53,7 @@ class Engine:
     # ----------------------------------------------------------------- helpers
     def _event(self, state: QueueState, now: datetime, type_: EventType, ticket: Ticket | None,
                counter: str | None, **extra: Any) -> Event:
-        view = ticket_view(self.site, state, ticket) if ticket else None
+        view = ticket_view(self.site, state, ticket, now) if ticket else None
         return Event(type=type_, ts=now, ticket=view, counter=counter, extra=extra)
 
     def _counter(self, state: QueueState, counter_id: str) -> CounterState:
@@ -80,6 +83,8 @@ class Engine:
             raise QueueError(ErrorCode.COUNTER_CLOSED, f"counter {counter.id} is closed; resume it to open")
 
     def _finish(self, state: QueueState, now: datetime, ticket: Ticket, status: TicketStatus) -> None:
+        if ticket.status == TicketStatus.WAITING and state.waiting_index is not None:
+            state.waiting_index.discard(ticket.id)
         ticket.status = status
         ticket.finished_at = now
         if status == TicketStatus.DONE and ticket.called_at is not None:
@@ -91,7 +96,9 @@ class Engine:
     def _expire_stale(self, state: QueueState, now: datetime) -> list[Event]:
         """Close yesterday's leftovers: waiting/called tickets of an earlier day become no-shows."""
         today = self.site.local_day(now)
-        events = []
+        events: list[Event] = []
+        if index_of(state).oldest_day(state.tickets, state.counters.values()) >= today:
+            return events  # nobody left over from an earlier day: no scan
         stale = [t for t in state.tickets.values() if t.day < today and t.status not in FINAL_STATUSES]
         for ticket in sorted(stale, key=lambda t: t.id):
             counter = ticket.counter if ticket.status == TicketStatus.CALLED else None
@@ -118,11 +125,12 @@ class Engine:
 
     def _sent_away_from(self, ticket: Ticket, counter: str) -> bool:
         """A citizen transferred away from ``counter`` goes to another counter when one serves the service."""
-        if ticket.transferred_from != counter:
-            return False
-        return any(c.id != counter and ticket.service in c.services for c in self.site.counters.values())
+        return sent_away_from(self.site, ticket, counter)
 
     def _call(self, state: QueueState, now: datetime, counter: CounterState, ticket: Ticket) -> Event:
+        if state.waiting_index is not None:
+            state.waiting_index.discard(ticket.id)
+        counter.last_call_at = now
         ticket.status = TicketStatus.CALLED
         ticket.called_at = now
         ticket.counter = counter.id
@@ -174,7 +182,9 @@ class Engine:
             service=service, day=today, day_index=day.issued, priority=priority,
             issued_at=now, queued_at=self._queue_time(state, now), procedure=procedure, lang=lang,
         )
+        index = index_of(state)
         state.tickets[ticket.id] = ticket
+        index.add(ticket)
         issued = self._event(state, now, EventType.TICKET_ISSUED, ticket, None)
         events.append(issued)
         assert issued.ticket is not None
@@ -183,7 +193,7 @@ class Engine:
     @staticmethod
     def _queue_time(state: QueueState, now: datetime) -> datetime:
         """``now``, but after every waiting citizen: a clock set back never puts anyone ahead of them."""
-        latest = max((t.queued_at for t in state.tickets.values() if t.status not in FINAL_STATUSES), default=None)
+        latest = index_of(state).latest_queued(state.tickets, state.counters.values())
         if latest is None or now > latest:
             return now
         return latest + timedelta(milliseconds=1)
@@ -214,16 +224,21 @@ class Engine:
         self._ensure_can_call(live)
         events = self._expire_stale(state, now)
         events += self._close_current(state, now, live)
-        definition = self.site.counters[counter]
-        order = {s: i for i, s in enumerate(definition.services)}
-        waiting = (t for t in state.tickets.values()
-                   if t.status == TicketStatus.WAITING and t.service in order
-                   and not self._sent_away_from(t, counter))
-        chosen = choose_next(self.site.policy, live, waiting, order, now)
+        chosen = self._choose(state, now, live)
         if chosen is None:
             return Outcome(events, {"ticket": None})
         events.append(self._call(state, now, live, chosen))
         return Outcome(events, {"ticket": ticket_view(self.site, state, chosen)})
+
+    def _choose(self, state: QueueState, now: datetime, live: CounterState) -> Ticket | None:
+        """The ticket ``live`` calls next: the policy over the heads of its services' waiting lists."""
+        index, tickets = index_of(state), state.tickets
+        away = lambda t: passed_over(self.site, t, live.id)  # noqa: E731
+
+        def heads(service: str, priority: bool) -> Ticket | None:
+            return index.head(tickets, (service, priority), away)[1]
+
+        return choose_from_heads(self.site.policy, live, self.site.counters[live.id].services, heads, now)
 
     def call_ticket(self, state: QueueState, now: datetime, counter: str, number: str) -> Outcome:
         """Call a specific waiting number out of order (today's ticket with that number)."""
@@ -235,11 +250,28 @@ class Engine:
         matches = [t for t in state.tickets.values()
                    if t.number == wanted and t.day == today and t.status == TicketStatus.WAITING]
         if not matches:
-            raise QueueError(ErrorCode.UNKNOWN_TICKET, f"no waiting ticket {wanted} today")
+            return self._call_back(state, now, live, wanted, today)
         ticket = min(matches, key=lambda t: t.queued_at)
         events = self._expire_stale(state, now)
         events += self._close_current(state, now, live)
         events.append(self._call(state, now, live, ticket))
+        return Outcome(events, {"ticket": ticket_view(self.site, state, ticket)})
+
+    def _call_back(self, state: QueueState, now: datetime, live: CounterState, number: str, today: date) -> Outcome:
+        """Call back today's no-show ``number`` to ``live`` as a recall (the ticket stays one ticket)."""
+        missed = [t for t in state.tickets.values()
+                  if t.number == number and t.day == today and t.status == TicketStatus.NO_SHOW]
+        if not missed:
+            raise QueueError(ErrorCode.UNKNOWN_TICKET, f"no waiting or no-show ticket {number} today")
+        ticket = max(missed, key=lambda t: t.finished_at or t.issued_at)
+        events = self._expire_stale(state, now)
+        events += self._close_current(state, now, live)
+        ticket.status = TicketStatus.CALLED
+        ticket.called_at, ticket.finished_at = now, None
+        ticket.counter, ticket.officer = live.id, live.officer
+        ticket.call_count = 1  # a fresh round: Gọi tiếp then completes it instead of a second no-show
+        live.ticket_id = ticket.id
+        events.append(self._event(state, now, EventType.TICKET_RECALLED, ticket, live.id, reason="no_show_callback"))
         return Outcome(events, {"ticket": ticket_view(self.site, state, ticket)})
 
     def recall(self, state: QueueState, now: datetime, counter: str) -> Outcome:
@@ -270,13 +302,28 @@ class Engine:
         event = self._event(state, now, EventType.TICKET_NO_SHOW, ticket, counter)
         return Outcome([event], {"ticket": ticket_view(self.site, state, ticket)})
 
-    def transfer(self, state: QueueState, now: datetime, counter: str, service: str) -> Outcome:
-        """Send the current citizen to another service's queue, keeping number and place."""
+    def transfer(self, state: QueueState, now: datetime, counter: str, service: str | None = None,
+                 to_counter: str | None = None) -> Outcome:
+        """Send the current citizen to another service's queue or to one counter, keeping number and place."""
         live = self._counter(state, counter)
-        self._check_service(service)
+        if service is None and to_counter is None:
+            raise QueueError(ErrorCode.BAD_REQUEST, "transfer: give 'service', 'to_counter' or both")
+        if service is not None:
+            self._check_service(service)
+        target = self.site.counters[self._counter(state, to_counter).id] if to_counter is not None else None
         ticket = self._current(state, live)
-        if service == ticket.service:
+        if target is not None:
+            if target.id == counter:
+                raise QueueError(ErrorCode.SAME_COUNTER, f"ticket {ticket.number} is already at counter {counter}")
+            if service is None:
+                service = ticket.service if ticket.service in target.services else target.services[0]
+            if service not in target.services:
+                raise QueueError(ErrorCode.COUNTER_NOT_SERVING,
+                                 f"counter {target.id} does not serve {service!r}; it serves "
+                                 f"{', '.join(target.services)}", valid=list(target.services))
+        elif service == ticket.service:
             raise QueueError(ErrorCode.SAME_SERVICE, f"ticket {ticket.number} is already in service {service!r}")
+        assert service is not None
         origin = ticket.service
         if ticket.called_at is not None:
             self._record_service_time(state, origin, (now - ticket.called_at).total_seconds())
@@ -285,8 +332,13 @@ class Engine:
         ticket.counter = None
         ticket.transfers += 1
         ticket.transferred_from = counter
+        ticket.to_counter = target.id if target is not None else None
         live.ticket_id = None
-        event = self._event(state, now, EventType.TICKET_TRANSFERRED, ticket, counter, from_service=origin)
+        index_of(state).add(ticket)
+        extra: dict[str, Any] = {"from_service": origin}
+        if target is not None:
+            extra["to_counter"] = target.id
+        event = self._event(state, now, EventType.TICKET_TRANSFERRED, ticket, counter, **extra)
         return Outcome([event], {"ticket": ticket_view(self.site, state, ticket)})
 
     def pause(self, state: QueueState, now: datetime, counter: str) -> Outcome:
@@ -332,3 +384,62 @@ class Engine:
         event = self._event(state, now, EventType.RATING_RECORDED, found, found.counter, score=score,
                             label=RATING_LABELS[score]["vi"])
         return Outcome([event], {"ticket": ticket_view(self.site, state, found)})
+
+    def undo(self, state: QueueState, now: datetime, counter: str, ticket: str) -> Outcome:
+        """Take back a mis-tapped no-show or complete: the ticket is called at ``counter`` again."""
+        live = self._counter(state, counter)
+        found = state.tickets.get(ticket)
+        if found is None:
+            raise QueueError(ErrorCode.UNKNOWN_TICKET, f"no ticket with id {ticket!r}")
+        if found.status not in FINAL_STATUSES or found.counter != counter or found.finished_at is None:
+            raise QueueError(ErrorCode.NOT_UNDOABLE,
+                             f"ticket {found.number} was not finished at counter {counter}; nothing to undo")
+        if (now - found.finished_at).total_seconds() > UNDO_WINDOW_S:
+            raise QueueError(ErrorCode.NOT_UNDOABLE,
+                             f"ticket {found.number} was finished more than {UNDO_WINDOW_S} s ago; "
+                             "call it back by its number instead")
+        if found.rating is not None:
+            raise QueueError(ErrorCode.NOT_UNDOABLE, f"ticket {found.number} is already rated")
+        busy = state.tickets.get(live.ticket_id) if live.ticket_id else None
+        if busy is not None and busy.status == TicketStatus.CALLED:
+            raise QueueError(ErrorCode.NOT_UNDOABLE,
+                             f"counter {counter} already serves {busy.number}; call {found.number} back by number")
+        previous = found.status
+        if previous == TicketStatus.DONE and found.called_at is not None:
+            self._forget_service_time(state, found.service, (found.finished_at - found.called_at).total_seconds())
+        found.status, found.finished_at = TicketStatus.CALLED, None
+        live.ticket_id = found.id
+        event = self._event(state, now, EventType.TICKET_RESTORED, found, counter, from_status=previous.value)
+        return Outcome([event], {"ticket": ticket_view(self.site, state, found)})
+
+    @staticmethod
+    def _forget_service_time(state: QueueState, service: str, seconds: float) -> None:
+        """Drop the duration a wrong ``complete`` recorded (the newest equal one)."""
+        recent = state.recent_service_s.get(service) or []
+        value = max(0.0, seconds)
+        for i in range(len(recent) - 1, -1, -1):
+            if recent[i] == value:
+                del recent[i]
+                return
+
+    def reprint(self, state: QueueState, now: datetime, ticket: str | None = None, number: str | None = None,
+                kiosk: str | None = None) -> Outcome:
+        """Ask a kiosk printer to print one of today's tickets again (by id, or today's number)."""
+        found = self._today_ticket(state, now, ticket, number)
+        event = self._event(state, now, EventType.REPRINT_REQUESTED, found, None, kiosk=kiosk)
+        return Outcome([event], {"ticket": ticket_view(self.site, state, found)})
+
+    def _today_ticket(self, state: QueueState, now: datetime, ticket: str | None, number: str | None) -> Ticket:
+        today = max([self.site.local_day(now), *(d.day for d in state.days.values())])
+        if ticket is not None:
+            found = state.tickets.get(ticket)
+            if found is None or found.day != today:
+                raise QueueError(ErrorCode.UNKNOWN_TICKET, f"no ticket with id {ticket!r} today")
+            return found
+        if number is None:
+            raise QueueError(ErrorCode.BAD_REQUEST, "reprint: give 'ticket' (id) or 'number'")
+        wanted = number.strip().upper()
+        matches = [t for t in state.tickets.values() if t.number == wanted and t.day == today]
+        if not matches:
+            raise QueueError(ErrorCode.UNKNOWN_TICKET, f"no ticket {wanted} today")
+        return max(matches, key=lambda t: t.issued_at)

@@ -31,6 +31,9 @@ class ErrorCode(StrEnum):
     INVALID_SCORE = "invalid_score"  # a rating outside 1..5
     NOT_RATEABLE = "not_rateable"  # only served tickets are rated
     ALREADY_RATED = "already_rated"  # a ticket is rated once
+    NOT_UNDOABLE = "not_undoable"  # undo: not finished here, too late, rated, or the counter serves someone
+    SAME_COUNTER = "same_counter"  # transfer to the counter the ticket is at
+    COUNTER_NOT_SERVING = "counter_not_serving"  # transfer to a counter that does not serve the service
     # given by the hub
     BAD_JSON = "bad_json"  # the payload is not UTF-8 JSON (answered with ``"id": null``)
     PAYLOAD_TOO_LARGE = "payload_too_large"  # more than 16 KiB

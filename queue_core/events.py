@@ -21,6 +21,8 @@ class EventType(StrEnum):
     COUNTER_RESUMED = "counter_resumed"  # a paused counter takes citizens again (extra ``status``)
     RATING_RECORDED = "rating_recorded"  # a citizen rated a served ticket (extras ``score``, ``label``)
     OFFICER_SIGNED_IN = "officer_signed_in"  # addition: an officer signed in at a counter (extra ``officer``)
+    TICKET_RESTORED = "ticket_restored"  # addition: a no-show / complete undone (extra ``from_status``)
+    REPRINT_REQUESTED = "reprint_requested"  # addition: print a ticket again (extra ``kiosk``: which one, or null)
 
 
 EVENT_TYPES = tuple(EventType)

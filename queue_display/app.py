@@ -6,12 +6,14 @@ import logging
 from typing import Any
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.core.window import Window
 
 from devices.led import LedBoards
 from mqtt_bus.client import BusClient
 from ui_kit.bridge import UiBus
 
+from . import board as b
 from .feed import attach
 from .screen import BoardScreen
 from .settings import DisplaySettings
@@ -33,9 +35,20 @@ class Display:
         if leds is not None:  # straight from the network thread: LedBoards has its own worker
             client.subscribe(client.topics.state_counters_all, lambda _topic, payload: leds.apply_state(payload))
         if voice is not None:
-            self.vm.bind(on_call=lambda _vm, event: voice.announce(event))
+            self.vm.bind(on_call=lambda _vm, event: voice.announce(event),
+                         on_event=lambda _vm, event: voice.observe(event))
+            voice.is_current = lambda event: b.event_is_current(self.vm.board, dict(event))
+            voice.on_voice = lambda speaking, waiting: Clock.schedule_once(
+                lambda _dt: self.vm.set_voice(speaking, waiting), 0)
+            voice.on_audio = self._audio_changed
+        self._audio_changed(voice.audio_status() if voice is not None else {"state": "off", "detail": ""})
         self.screen: BoardScreen | None = None
         self._closed = False
+
+    def _audio_changed(self, status: dict[str, str]) -> None:
+        """Publish this display's audio state in its retained status and mark it on the board."""
+        self.client.set_status_extra({"audio": dict(status)})
+        Clock.schedule_once(lambda _dt: self.vm.set_audio(status["state"], status.get("detail", "")), 0)
 
     def build_screen(self) -> BoardScreen:
         """The board widget (one per display)."""

@@ -22,18 +22,20 @@ class BoardSink(Protocol):
     def apply_state(self, kind: str, payload: dict[str, Any]) -> None: ...
     def apply_event(self, event: dict[str, Any]) -> None: ...
     def set_hub_status(self, payload: dict[str, Any]) -> None: ...
+    def set_device(self, payload: dict[str, Any], device: str | None = None) -> None: ...
     def events_fetched(self, answer: dict[str, Any] | Exception) -> None: ...
 
     fetch_events: Callable[[int], None] | None
 
 
 def attach(bus: UiBus, sink: BoardSink, hub_id: str = HUB_CLIENT_ID) -> None:
-    """Subscribe to counter and service state, events and the hub's status; handlers run on the UI thread."""
+    """Subscribe to counter, service and device state, events and the hub's status; handlers run on the UI thread."""
     t = bus.topics
     bus.subscribe(t.state_counters_all, lambda _topic, p: sink.apply_state("counter", p))
     bus.subscribe(t.state_services_all, lambda _topic, p: sink.apply_state("service", p))
     bus.subscribe(t.events_all, lambda _topic, p: sink.apply_event(p))
     bus.subscribe(t.status(hub_id), lambda _topic, p: sink.set_hub_status(p))
+    bus.subscribe(t.state_devices_all, lambda topic, p: sink.set_device(p, topic.rsplit("/", 1)[-1]))
 
     def fetch(after: int) -> None:
         try:

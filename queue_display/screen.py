@@ -74,6 +74,12 @@ class AlertMark(Label):
     u = NumericProperty(1)
 
 
+class MarksMark(Label):
+    """The amber pill in the header: a printer out of paper or offline, this display's sound silent."""
+
+    u = NumericProperty(1)
+
+
 class Header(BoxLayout):
     """Center name, connection marks, time and date."""
 
@@ -109,6 +115,7 @@ class RecentCell(BoxLayout):
     number = StringProperty("")
     counter = StringProperty("")
     note = StringProperty("")
+    voice = StringProperty("")  # "speaking" (highlighted) / "waiting" / ""
 
 
 class WaitingCell(BoxLayout):
@@ -331,6 +338,7 @@ class BoardScreen(BoxLayout):
             cell.number = call["number"] if call else ""
             cell.counter = call["counter"] if call else ""
             cell.note = call["note"] if call else ""
+            cell.voice = call.get("voice", "") if call else ""
             cell.opacity = 1 if call else 0
 
     @staticmethod

@@ -33,6 +33,7 @@ class DisplaySettings:
     announce_repeat: int = 2
     announce_mode: str = "digits"  # config: digits | number
     announce_missed_s: float = 60.0  # a fetched (missed) call older than this is shown, not spoken
+    announce_policy: str = "smart"  # smart: drop calls no longer current, a backlog said once; fifo: every call
 
     @classmethod
     def from_config(cls, cfg: SiteConfig) -> DisplaySettings:
@@ -43,6 +44,7 @@ class DisplaySettings:
             notice=dict(d.notice.root) if d.notice is not None else None, history=int(d.history),
             announce_repeat=int(d.announce_repeat), announce_mode=str(d.announce_mode),
             announce_missed_s=float(d.announce_missed_s),
+            announce_policy=str(getattr(d, "announce_policy", "smart")),
         )
 
     @property

@@ -45,7 +45,7 @@ LABEL_KEYS = ("calling", "recalling", "no_calls", "counters.title", "counters.co
 class BoardViewModel(EventDispatcher):
     """Everything the hall display shows, as bindable properties."""
 
-    __events__ = ("on_call",)
+    __events__ = ("on_call", "on_event")
 
     lang = StringProperty("vi")
     texts = DictProperty()  # fixed labels in ``lang`` (key without the "display." prefix)
@@ -65,6 +65,11 @@ class BoardViewModel(EventDispatcher):
     connected = BooleanProperty(False)
     hub_online = BooleanProperty(True)
     alert = StringProperty("")  # "" when all is well
+    hero_voice = StringProperty("")  # "speaking" / "waiting" / "": what the announcer does with the hero call
+    hero_voice_text = StringProperty("")
+    voice_speaking = ListProperty()  # seqs of the calls being spoken now
+    voice_waiting = ListProperty()  # seqs of the calls waiting to be spoken
+    marks = StringProperty("")  # small warnings: a printer out of paper or offline, this display's audio silent
 
     def __init__(self, settings: DisplaySettings, lang: str = "vi", *, flash_seconds: float = FLASH_SECONDS,
                  now: Callable[[], datetime] | None = None, **kwargs: Any) -> None:
@@ -76,6 +81,8 @@ class BoardViewModel(EventDispatcher):
         self.fetch_events: Callable[[int], None] | None = None  # ask the hub for events after a seq
         self.fetched_count = 0  # missed events recovered from the hub (for tests and logs)
         self._flash_ev: Any = None
+        self.devices: dict[str, dict[str, Any]] = {}  # retained state/device payloads by device id
+        self.audio: dict[str, str] = {"state": "off", "detail": ""}
         self._flash_end: Any = None
         self._clock_ev: Any = None
         self._today = self._now().date()
@@ -119,6 +126,8 @@ class BoardViewModel(EventDispatcher):
               missed: frozenset[int] = frozenset()) -> None:
         board, calls = catchup.play(board, events, self._now(), self.settings.announce_missed_s, missed)
         self._set(board)
+        for event in events:
+            self.dispatch("on_event", event)
         for event in calls:
             if self.hero_seq == event["seq"]:  # the newest call of today (an old replay does not flash)
                 self.flash()
@@ -141,6 +150,30 @@ class BoardViewModel(EventDispatcher):
 
     def on_call(self, event: dict[str, Any]) -> None:
         """Default handler of the ``on_call`` event (bind to announce)."""
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        """Default handler of the ``on_event`` event: every event applied, in seq order (the announcer
+        watches them to drop calls that are no longer current)."""
+
+    def set_voice(self, speaking: tuple[Any, ...] | list[Any], waiting: tuple[Any, ...] | list[Any]) -> None:
+        """What the announcer speaks now and what waits (seqs); the board marks those calls."""
+        if list(speaking) != self.voice_speaking or list(waiting) != self.voice_waiting:
+            self.voice_speaking, self.voice_waiting = list(speaking), list(waiting)
+            self.refresh()
+
+    def set_device(self, payload: dict[str, Any], device: str | None = None) -> None:
+        """A retained ``state/device/{id}`` payload (a printer's paper and link)."""
+        if not isinstance(payload, dict):
+            return
+        ident = device or _device_id(payload)
+        if ident:
+            self.devices[ident] = payload
+            self._refresh_marks()
+
+    def set_audio(self, state: str, detail: str = "") -> None:
+        """This display's own audio state (``ok`` / ``loading`` / ``no_device`` / ``no_pack`` / ``off``)."""
+        self.audio = {"state": state, "detail": detail}
+        self._refresh_marks()
 
     # ------------------------------------------------------------------ clock and flashing
     def start(self) -> None:
@@ -200,19 +233,27 @@ class BoardViewModel(EventDispatcher):
         self.notice = s.notice_text(lang)
         self.tick()
         calls = self.todays_calls()
-        self._refresh_hero(calls[0] if calls else None)
+        hero = next((c for c in calls if b.is_current(board, c)), None)
+        self._refresh_hero(hero)
+        if hero is None and calls:  # called earlier, but no counter is calling anyone now
+            self.hero_caption = tr("display.no_current", lang)
+        others = [c for c in calls if c is not hero]
         ids = list(dict.fromkeys([*s.site.counter_ids, *sorted(board.counters)]))
         rows = []
         for ident in ids:
             row = board.counters.get(ident)
             status = row.status if row is not None and row.status_seq >= 0 else ""
+            serving = (row.number if row and status not in ("paused", "closed") else None) or ""
+            shown = "unstaffed" if status == "open" and row is not None and not row.staffed else status
             rows.append({"id": ident, "name": s.counter_name(ident, lang, row.name if row else ""),
-                         "short": s.counter_short(ident, lang), "number": (row.number if row else None) or "",
-                         "status": status, "status_text": tr(f"display.status.{status}", lang) if status else ""})
+                         "short": s.counter_short(ident, lang), "number": serving,
+                         "status": status, "status_text": tr(f"display.status.{shown}", lang) if status else ""})
         self.counters = rows
         self.recent = [{"number": c.number, "counter": s.counter_short(c.counter, lang) if c.counter else "",
-                        "recall": c.recall, "note": tr("display.recent.recall", lang) if c.recall else ""}
-                       for c in calls[1:1 + board.history]]
+                        "recall": c.recall, "voice": self._voice_of(c),
+                        "note": " · ".join(t for t in (tr("display.recent.recall", lang) if c.recall else "",
+                                                       self._voice_text(c)) if t)}
+                       for c in others[:board.history]]
         sids = list(dict.fromkeys([*s.site.service_ids, *sorted(board.services)]))
         self.waiting = [{"id": sid, "name": s.site.service_name(sid, lang, svc.name if svc else ""),
                          "prefix": (svc.prefix if svc else "") or s.site.prefix(sid),
@@ -224,6 +265,27 @@ class BoardViewModel(EventDispatcher):
             self.alert = tr("display.disconnected", lang)
         else:
             self.alert = "" if self.hub_online else tr("display.hub_offline", lang)
+        self._refresh_marks()
+
+    def _voice_of(self, call: b.Call) -> str:
+        if call.seq is not None and call.seq in self.voice_speaking:
+            return "speaking"
+        return "waiting" if call.seq is not None and call.seq in self.voice_waiting else ""
+
+    def _voice_text(self, call: b.Call) -> str:
+        voice = self._voice_of(call)
+        return tr(f"display.voice.{voice}", self.lang) if voice else ""
+
+    def _refresh_marks(self) -> None:
+        lang, marks = self.lang, []
+        for ident in sorted(self.devices):
+            p = self.devices[ident]
+            state = p.get("state")
+            if p.get("kind", "printer") == "printer" and state in ("paper_out", "offline", "error"):
+                marks.append(tr(f"display.mark.printer_{state}", lang, device=ident))
+        if self.audio.get("state") in ("no_device", "no_pack"):
+            marks.append(tr(f"display.mark.audio_{self.audio['state']}", lang))
+        self.marks = "\n".join(marks)
 
     def todays_calls(self) -> list[b.Call]:
         """The board's calls made today (the center's date), newest first."""
@@ -233,6 +295,7 @@ class BoardViewModel(EventDispatcher):
         lang = self.lang
         if call is None:
             self.hero_number, self.hero_counter, self.hero_seq = "", "", -1
+            self.hero_voice = self.hero_voice_text = ""
             self.hero_caption = tr("display.no_calls", lang)
             return
         row = self.board.counters.get(call.counter or "")
@@ -241,3 +304,13 @@ class BoardViewModel(EventDispatcher):
         self.hero_counter = tr("display.go_to", lang, counter=name) if name else ""
         self.hero_caption = tr("display.recalling" if call.recall else "display.calling", lang)
         self.hero_seq = -1 if call.seq is None else call.seq
+        self.hero_voice = self._voice_of(call)
+        self.hero_voice_text = self._voice_text(call)
+
+
+def _device_id(payload: dict[str, Any]) -> str | None:
+    for key in ("device", "client_id", "id"):
+        value = payload.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None

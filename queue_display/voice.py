@@ -38,6 +38,28 @@ class Voice:
         self._lock = threading.Lock()
         self._pending: deque[Mapping[str, Any]] = deque(maxlen=PENDING_MAX)
         self._thread: threading.Thread | None = None
+        #: set by the display: is a waiting call still its counter's (the board's view); what is spoken/waits;
+        #: the audio state changed (both callbacks run on the announcer's threads)
+        self.is_current: Callable[[Mapping[str, Any]], bool] | None = None
+        self.on_voice: Callable[[tuple[Any, ...], tuple[Any, ...]], None] | None = None
+        self.on_audio: Callable[[dict[str, str]], None] | None = None
+
+    def audio_status(self) -> dict[str, str]:
+        """``{"state": "ok" | "loading" | "no_device" | "no_pack", "detail": str}`` for the retained status."""
+        if self.failed is not None:
+            return {"state": "no_pack", "detail": self.failed}
+        if self.announcer is None:
+            return {"state": "loading", "detail": ""}
+        if not self.announcer.enabled:
+            return {"state": "no_device", "detail": self.announcer.unavailable or "no audio device"}
+        return {"state": "ok", "detail": f"{self.announcer.pack.name}, {self.announcer.backend.name}"}
+
+    def _audio_changed(self) -> None:
+        if self.on_audio is not None:
+            try:
+                self.on_audio(self.audio_status())
+            except Exception:
+                log.exception("voice: audio status callback failed")
 
     def counter_label(self, event: Mapping[str, Any]) -> str | None:
         """What is said for the event's counter: its id digits, else the number in its name."""
@@ -64,12 +86,15 @@ class Voice:
                 log.warning("voice pack %s lacks %d clip(s) (%s…); espeak-ng speaks those calls",
                             pack.name, len(missing), ", ".join(missing[:3]))
             announcer = Announcer(pack, self.backend, mode=self.settings.voice_mode,
-                                  repeat=self.settings.announce_repeat, counter_label=self.counter_label)
+                                  repeat=self.settings.announce_repeat, counter_label=self.counter_label,
+                                  policy=self.settings.announce_policy, is_current=self._is_current,
+                                  on_change=self._voice_changed)
             announcer.start()
         except (PackError, OSError, ValueError) as exc:
             self.failed = str(exc)
             log.warning("voice pack unavailable: announcements disabled, the board keeps working — %s", exc)
             self._ready.set()
+            self._audio_changed()
             return
         with self._lock:
             self.announcer = announcer
@@ -77,6 +102,20 @@ class Voice:
         for event in pending:
             announcer.announce(event)
         self._ready.set()
+        self._audio_changed()
+
+    def _is_current(self, event: Mapping[str, Any]) -> bool:
+        return True if self.is_current is None else self.is_current(event)
+
+    def _voice_changed(self, speaking: tuple[Any, ...], waiting: tuple[Any, ...]) -> None:
+        if self.on_voice is not None:
+            self.on_voice(speaking, waiting)
+
+    def observe(self, event: Mapping[str, Any]) -> None:
+        """Any event of the site (a counter moving on makes its waiting call stale); never raises."""
+        announcer = self.announcer
+        if announcer is not None:
+            announcer.observe(event)
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until the pack is loaded (or failed)."""

@@ -119,6 +119,8 @@ class RecordingSpeaker:
 
     def __init__(self) -> None:
         self.spoken: list[tuple[str, str]] = []
+        self.clips: list[str | None] = []
 
-    def say(self, text: str, lang: str) -> None:
+    def say(self, text: str, lang: str, clip: str | None = None) -> None:
         self.spoken.append((text, lang))
+        self.clips.append(clip)

@@ -29,7 +29,7 @@ def ticket_from_view(view: dict[str, Any]) -> Ticket:
         status=TicketStatus(view["status"]), procedure=view["procedure"], lang=view["lang"],
         called_at=_dt(view["called_at"]), finished_at=_dt(view["finished_at"]), counter=view["counter"],
         call_count=view["call_count"], transfers=view["transfers"], transferred_from=view["transferred_from"],
-        rating=view["rating"],
+        to_counter=view.get("to_counter"), rating=view["rating"],
         officer=view["officer"],
     )
 
@@ -63,6 +63,12 @@ def apply_event(site: SiteDef, state: QueueState, event: Event) -> None:
         day = state.days.get(t.service)
         if day is not None and day.day == t.day:
             day.last_called = t.number
+    elif event.type in (EventType.TICKET_RESTORED, EventType.TICKET_RECALLED) and counter is not None:
+        counter.ticket_id = t.id  # an undo, or a no-show called back: the counter serves it again
+        if event.type == EventType.TICKET_RESTORED and event.extra.get("from_status") == "done":
+            recent = state.recent_service_s.get(t.service) or []
+            if recent:
+                recent.pop()  # the duration the undone complete recorded (the newest one)
     elif event.type in (EventType.TICKET_COMPLETED, EventType.TICKET_NO_SHOW, EventType.TICKET_TRANSFERRED):
         if counter is not None and counter.ticket_id == t.id:
             counter.ticket_id = None

@@ -35,3 +35,18 @@ def make_tone_pack(directory: Path | str, lang: str = "vi") -> VoicePack:
         (directory / name).write_bytes(beep(token))
     (directory / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     return load_pack(directory)
+
+
+def spoken_numbers(paths: list[Path]) -> list[str]:
+    """Ticket numbers in the order the file backend wrote them: chime and sentence-opening files skipped,
+    a repetition of the same call not counted again."""
+    out: list[str] = []
+    last: str | None = None
+    for path in paths:
+        label = path.name.split("-", 1)[1].removesuffix(".wav")
+        if label.startswith(("chime_", "group_")):  # the chime, a backlog sentence's opening words
+            continue
+        if label != last:
+            out += [part.split("_")[1] for part in label.split(".")]
+        last = label
+    return out

@@ -14,6 +14,9 @@ from .labels import label, wait_text
 Align = Literal["left", "center"]
 
 
+QR_CAPTIONS = {"tracking": "scan", "portal": "scan_portal"}  # the caption says what the code opens
+
+
 @dataclass(frozen=True)
 class PrintableTicket:
     """Everything printed on one ticket, already decided by the caller (no queue logic here)."""
@@ -23,13 +26,14 @@ class PrintableTicket:
     number: str
     issued_at: datetime
     ahead: int
-    est_wait_s: int
+    est_wait_s: int | None
     counters: str
     procedure_name: str | None = None
     priority_label: str | None = None
     documents: tuple[str, ...] = ()
     qr_data: str | None = None
     footer: str = ""
+    qr_kind: str = "tracking"  # what the QR opens: "tracking" (this ticket's live page) or "portal"
     lang: str = "vi"
 
     def __post_init__(self) -> None:
@@ -37,6 +41,8 @@ class PrintableTicket:
             raise ValueError("issued_at must be an aware datetime (e.g. Asia/Ho_Chi_Minh)")
         if self.lang not in ("vi", "en"):
             raise ValueError(f"lang must be 'vi' or 'en', not {self.lang!r}")
+        if self.qr_kind not in QR_CAPTIONS:
+            raise ValueError(f"qr_kind must be one of {sorted(QR_CAPTIONS)}, not {self.qr_kind!r}")
         if not self.number:
             raise ValueError("number must not be empty")
         object.__setattr__(self, "documents", tuple(self.documents))
@@ -173,7 +179,7 @@ def ticket_ops(t: PrintableTicket) -> list[Op]:
         ops += [Feed(12), Text(label(lang, "documents"), LEFT_STRONG)]
         ops += [Text(doc, LEFT, hang="- ") for doc in t.documents]
     if t.qr_data:
-        ops += [Feed(12), QR(t.qr_data), Text(label(lang, "scan"), SMALL)]
+        ops += [Feed(12), QR(t.qr_data), Text(label(lang, QR_CAPTIONS[t.qr_kind]), SMALL)]
     ops += [Feed(8), Rule(), Text(t.issued_at.strftime("%H:%M  %d/%m/%Y"), SMALL)]
     if t.footer:
         ops.append(Text(t.footer, SMALL))

@@ -1,7 +1,8 @@
 """Generate a voice pack's clips with espeak-ng from its committed ``pack.json``.
 
 The committed manifest is the phrase list; WAVs are build products (git-ignored). Every clip is
-written in :data:`~.wavio.FORMAT` with leading/trailing silence trimmed, so clips concatenate tightly.
+written in :data:`~.wavio.FORMAT` with leading/trailing silence trimmed and pauses inside shortened
+(:func:`~.wavio.compress_silence`), so clips concatenate tightly.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from .languages import get_language
 from .pack import CHIME, MANIFEST, VOICE_ROOT, PackError, VoicePack, load_pack
 from .tts import DEFAULT_AMPLITUDE, DEFAULT_SPEED, espeak_binary, synthesize
-from .wavio import FORMAT, trim_silence, wav_bytes
+from .wavio import FORMAT, compress_silence, trim_silence, wav_bytes
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def build_pack(lang: str, out_dir: Path | str, *, source_dir: Path | str | None 
         if token == CHIME or (target.is_file() and not force):
             continue
         fmt, frames = synthesize(say.get(token, token), voice, speed, amplitude)
-        frames = trim_silence(frames, fmt)
+        frames = compress_silence(trim_silence(frames, fmt), fmt)
         if not frames:
             raise PackError(f"espeak-ng produced silence for token {token!r} (voice {voice!r})")
         target.write_bytes(wav_bytes(FORMAT, frames))

@@ -13,6 +13,9 @@ from . import en_numbers, vi_numbers
 
 #: Phrase keys every language defines; each phrase is a list of tokens.
 PHRASE_KEYS: tuple[str, ...] = ("call", "recall", "to_counter")
+#: Optional phrases for reading a backlog in one sentence ("Kính mời các số: A007 quầy 1, gọi lại B003 quầy 2"):
+#: the opening, before each ticket, before each recalled ticket, before each counter.
+GROUP_KEYS: tuple[str, ...] = ("group", "group_item", "group_recall", "group_counter")
 
 # Letter names as Vietnamese speakers spell abbreviations ("a bê xê đê").
 VI_LETTERS: dict[str, str] = {
@@ -37,9 +40,12 @@ class Language:
     #: token → text for espeak-ng when it misreads the token itself
     say: Mapping[str, str] = field(default_factory=dict)
 
-    def vocabulary(self, numbers: bool = True) -> list[str]:
-        """Every token this language can produce (``numbers=False``: digits mode only), in a stable order."""
+    def vocabulary(self, numbers: bool = True, group: bool = True) -> list[str]:
+        """Every token this language can produce (``numbers=False``: digits mode only; ``group=False``:
+        without the optional backlog phrases), in a stable order."""
         tokens = [t for key in PHRASE_KEYS for t in self.phrases[key]]
+        if group:
+            tokens += [t for key in GROUP_KEYS for t in self.phrases.get(key, ())]
         tokens += [*self.letters.values(), *self.digits, *(self.number_vocabulary if numbers else ())]
         return list(dict.fromkeys(tokens))
 
@@ -53,6 +59,10 @@ VI = Language(
         "call": ("kính mời công dân có số thứ tự",),
         "recall": ("xin mời", "công dân có số thứ tự"),
         "to_counter": ("đến quầy số",),
+        "group": ("kính mời các số",),
+        "group_item": (),
+        "group_recall": ("gọi lại",),
+        "group_counter": ("quầy",),
     },
     number_vocabulary=vi_numbers.VOCABULARY,
     say={"gi": "di"},  # espeak-ng reads a bare "gi" as the consonant only
@@ -67,6 +77,10 @@ EN = Language(
         "call": ("ticket number",),
         "recall": ("once again", "ticket number"),
         "to_counter": ("please go to counter",),
+        "group": ("calling numbers",),
+        "group_item": (),
+        "group_recall": ("again",),
+        "group_counter": ("counter",),
     },
     number_vocabulary=en_numbers.VOCABULARY,
 )

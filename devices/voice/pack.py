@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .languages import PHRASE_KEYS, Language, get_language
+from .languages import GROUP_KEYS, PHRASE_KEYS, Language, get_language
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Folder holding one sub-folder per pack; ``$QMS_VOICE_DIR`` overrides it.
@@ -81,12 +81,21 @@ class VoicePack:
     def missing(self) -> list[str]:
         """Tokens the reading rules can produce that have no usable clip file."""
         out = []
-        for token in [CHIME, *self.language.vocabulary(numbers=self.mode != "digits")]:
+        for token in [CHIME, *self.language.vocabulary(numbers=self.mode != "digits", group=False)]:
             try:
                 self.clip_path(token)
             except MissingClipError:
                 out.append(token)
         return out
+
+    def has_clips(self, tokens: list[str]) -> bool:
+        """Whether every token has a usable clip file (the optional backlog phrases may lack one)."""
+        try:
+            for token in tokens:
+                self.clip_path(token)
+        except MissingClipError:
+            return False
+        return True
 
     def speech_text(self, token: str) -> str:
         """The text to synthesise for ``token`` (itself unless ``say`` overrides it)."""
@@ -118,10 +127,10 @@ def parse_manifest(data: Any, directory: Path, source: Path | None = None) -> Vo
         changes["digits"] = tuple(digits)
     if "phrases" in data:
         phrases = data["phrases"]
-        if not isinstance(phrases, dict) or not set(phrases) <= set(PHRASE_KEYS) or not all(
+        if not isinstance(phrases, dict) or not set(phrases) <= {*PHRASE_KEYS, *GROUP_KEYS} or not all(
             isinstance(v, list) and all(isinstance(t, str) for t in v) for v in phrases.values()
         ):
-            raise PackError(f"{where}: 'phrases' keys must be among {list(PHRASE_KEYS)} with lists of tokens")
+            raise PackError(f"{where}: 'phrases' keys must be among {[*PHRASE_KEYS, *GROUP_KEYS]} with lists of tokens")
         changes["phrases"] = {**base.phrases, **{k: tuple(v) for k, v in phrases.items()}}
     mode = data.get("mode")
     if mode is not None and mode not in MODES:

@@ -13,9 +13,9 @@ from .wavio import SOX_HINT, AudioFormat, ClipFormatError, read_wav, silence, wa
 
 log = logging.getLogger(__name__)
 
-GAP_MS = 90          # between words
-CHIME_GAP_MS = 250   # after the chime
-PAUSE_MS = 800       # the PAUSE token, between repetitions
+GAP_MS = 70          # between words
+CHIME_GAP_MS = 150   # after the chime
+PAUSE_MS = 500       # the PAUSE token, between repetitions
 
 
 @functools.lru_cache(maxsize=512)
@@ -89,3 +89,36 @@ def write_announcement(tokens: list[str], pack: VoicePack, path: Path | str) -> 
     path = Path(path)
     path.write_bytes(render_announcement(tokens, pack))
     return path
+
+
+def render_parts(parts: list[list[str]], pack: VoicePack, *, sep_ms: int = 250, lead_ms: int = 0,
+                 gap_ms: int = GAP_MS) -> tuple[bytes, list[float]]:
+    """One WAV of several token lists separated by ``sep_ms`` of silence (``lead_ms`` before the first),
+    and where each part starts (s)."""
+    fmt: AudioFormat | None = None
+    frames: list[bytes] = []
+    offsets: list[float] = []
+    at = 0
+    for i, tokens in enumerate(parts):
+        part_fmt, part = read_frames(render_tokens(tokens, pack, gap_ms=gap_ms))
+        if fmt is None:
+            fmt = part_fmt
+        if i or lead_ms:
+            gap = silence(fmt, sep_ms if i else lead_ms)
+            frames.append(gap)
+            at += len(gap)
+        offsets.append(at / (fmt.rate * fmt.channels * fmt.sampwidth))
+        frames.append(part)
+        at += len(part)
+    if fmt is None:
+        raise PackError("nothing to render: no parts")
+    return wav_bytes(fmt, b"".join(frames)), offsets
+
+
+def read_frames(wav: bytes) -> tuple[AudioFormat, bytes]:
+    """Format and frames of an in-memory WAV."""
+    import io
+    import wave
+
+    with wave.open(io.BytesIO(wav), "rb") as w:
+        return AudioFormat(w.getframerate(), w.getnchannels(), w.getsampwidth()), w.readframes(w.getnframes())

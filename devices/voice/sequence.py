@@ -74,3 +74,25 @@ def announcement_tokens(
 def tokens_text(tokens: list[str]) -> str:
     """The spoken words of a sequence as one sentence (chime and pauses dropped)."""
     return " ".join(t for t in tokens if t not in (CHIME, PAUSE))
+
+
+def group_parts(calls: list[tuple[str, str | int | None, bool]], lang: Language | VoicePack,
+                mode: str = "words") -> list[list[str]]:
+    """Several calls read as one sentence: ``[opening, item 1, item 2, ...]`` token lists.
+
+    ``calls`` holds ``(number, counter, recall)``. In Vietnamese: "kính mời các số | A007 quầy 1 | gọi lại
+    B003 quầy 2" (short on purpose: a backlog must be said quickly). Raises KeyError when the language has no backlog phrases (:data:`~.languages.GROUP_KEYS`).
+    """
+    counter_mode = "words"
+    if isinstance(lang, VoicePack):
+        mode, counter_mode, language = lang.mode or mode, lang.mode or counter_mode, lang.language
+    else:
+        language = lang
+    ph = language.phrases
+    parts = [list(ph["group"])]
+    for number, counter, recall in calls:
+        item = [*ph["group_recall" if recall else "group_item"], *spell(number, language, mode)]
+        if counter is not None and str(counter).strip():
+            item += [*ph["group_counter"], *spell(str(counter).strip(), language, counter_mode)]
+        parts.append(item)
+    return parts

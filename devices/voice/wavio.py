@@ -77,3 +77,43 @@ def duration_s(wav: bytes) -> float:
     """Length in seconds of an in-memory WAV."""
     with wave.open(io.BytesIO(wav), "rb") as w:
         return w.getnframes() / w.getframerate()
+
+
+def compress_silence(frames: bytes, fmt: AudioFormat, max_gap_ms: int = 80, threshold: float = 0.01,
+                     window_ms: int = 5) -> bytes:
+    """Shorten every stretch of near-silence inside 16-bit audio to at most ``max_gap_ms``.
+
+    Only whole windows quieter than ``threshold`` are cut, from the middle of a pause, so no sound
+    (and no syllable) is touched.
+    """
+    if fmt.sampwidth != 2 or not frames:
+        return frames
+    samples = array("h", frames)
+    limit = int(32767 * threshold)
+    step = max(fmt.rate * window_ms // 1000, 1) * fmt.channels
+    keep = fmt.rate * max_gap_ms // 1000 * fmt.channels
+    out = array("h")
+    run_start: int | None = None
+
+    def close_run(end: int) -> None:
+        run = end - run_start  # type: ignore[operator]
+        if run > keep:
+            half = keep // 2 // fmt.channels * fmt.channels
+            out.extend(samples[run_start:run_start + half])  # type: ignore[operator]
+            out.extend(samples[end - (keep - half):end])
+        else:
+            out.extend(samples[run_start:end])
+
+    for i in range(0, len(samples), step):
+        chunk = samples[i:i + step]
+        if max(abs(s) for s in chunk) <= limit:
+            if run_start is None:
+                run_start = i
+            continue
+        if run_start is not None:
+            close_run(i)
+            run_start = None
+        out.extend(chunk)
+    if run_start is not None:
+        close_run(len(samples))
+    return out.tobytes()

@@ -7,6 +7,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
 from .frame import Env, header, nav_bar, page
+from .reprint_panel import open_reprint
 from .theme import GREEN, NAVY, NAVY_DARK, PAPER, RED, WHITE, Rgba
 from .widgets import Tile, paint, text
 
@@ -92,6 +93,7 @@ def admin(env: Env) -> Widget:
     for qid, key, action, color in (
         ("admin-test", "admin.test_print", vm.admin_test_print, NAVY),
         ("admin-reprint", "admin.reprint", vm.admin_reprint, NAVY),
+        ("admin-reprint-number", "admin.reprint_number", lambda: open_reprint(env), NAVY),
         ("admin-restart", "admin.restart", lambda: vm.admin_exit("restart"), RED),
         ("admin-quit", "admin.quit", lambda: vm.admin_exit("quit"), RED),
     ):

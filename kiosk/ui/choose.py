@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from kivy.uix.anchorlayout import AnchorLayout
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.image import Image
 from kivy.uix.widget import Widget
 
-from ..menu import Item, priority_items, procedure_items, service_items
+from qms.config.to_core import to_opening_hours
+from ui_kit.i18n import language_meta
+
+from ..menu import Item, icon_path, priority_items, procedure_items, service_items
 from ..wording import t
 from .frame import Env, header, nav_bar, page, tile_grid
 from .theme import AMBER, AMBER_DARK, GREEN, NAVY, NAVY_DARK, PAPER, RED, WHITE
 from .widgets import LongPress, Tile, bar, paint, text
 
 ADMIN_LONG_PRESS_S = 3.0
+HINT_MM = 8.0  # the hint above the pictograms: capital letters at least this tall, readable at 1 m
+CAP_HEIGHT = 0.68  # DejaVu Sans Bold: capital "H" ink height / font size is 0.70; a little margin
 
 
 def welcome(env: Env) -> Widget:
@@ -30,19 +36,23 @@ def welcome(env: Env) -> Widget:
     env.hooks["clock"] = clock
     top.add_widget(clock)
 
+    if vm.closed is not None:
+        return page(env, top, _closed(env), _languages(env))
     with_priority = vm.priority_on_welcome
     body = BoxLayout(orientation="vertical", padding=[m.px(60), m.px(24 if with_priority else 30)],
                      spacing=m.px(20 if with_priority else 30))
     body.add_widget(text(env.t("welcome.greeting"), m.px(72 if not with_priority else 60), NAVY, bold=True,
                          size_hint_y=0.6))
     holder = AnchorLayout(size_hint_y=1.6)
-    tall = (480 if with_priority else 560) if m.portrait else (260 if with_priority else 360)
+    tall = (480 if with_priority else 560) if m.portrait else (200 if with_priority else 360)
     if vm.hub_fault:  # the hub is up but cannot serve: no button to tap, staff must come
         body.add_widget(_fault(env, holder, tall))
         return page(env, top, body, _languages(env))
-    holder.add_widget(Tile(env.t("welcome.take"), "ticket", m.px(100), qid="take", on_tap=vm.take_number,
+    ready = vm.hub_ready
+    holder.add_widget(Tile(env.t("welcome.take" if ready else "welcome.connecting"), "ticket",
+                           m.px(100 if ready else 80), qid="take", on_tap=vm.take_number,
                            bg=AMBER, fg=NAVY_DARK, pressed_bg=AMBER_DARK, horizontal=not m.portrait,
-                           icon_share=0.3 if not m.portrait else 0.5, radius=m.px(40),
+                           icon_share=0.3 if not m.portrait else 0.5, radius=m.px(40), locked=not ready,
                            size_hint=(0.9 if m.portrait else 0.66, None), height=m.px(tall)))
     body.add_widget(holder)
     if with_priority:
@@ -69,23 +79,58 @@ def _fault(env: Env, holder: AnchorLayout, tall: float) -> Widget:
 def _priority_row(env: Env) -> Widget:
     """Priority citizens start here with their own pictogram: still three taps to a ticket."""
     vm, m = env.vm, env.m
-    box = BoxLayout(orientation="vertical", size_hint_y=None, height=m.px(300 if m.portrait else 230),
+    font = max(m.px(36), HINT_MM * env.px_per_mm / CAP_HEIGHT)  # never below 8 mm capitals
+    hint_h = font * 1.17 * (3 if m.portrait else 2) + m.px(8)  # the whole sentence, never shrunk
+    box = BoxLayout(orientation="vertical", size_hint_y=None, height=m.px(240 if m.portrait else 140) + hint_h,
                     spacing=m.px(10))
-    box.add_widget(text(env.t("welcome.priority"), m.px(36), NAVY, bold=True, size_hint_y=None, height=m.px(56)))
+    hint = text(env.t("welcome.priority"), font, NAVY, bold=True, size_hint_y=None, height=hint_h, min_font=font,
+                fewer_lines=1)
+    hint.qid = "priority_hint"
+    box.add_widget(hint)
     row = BoxLayout(spacing=m.px(24))
     for item in priority_items(vm.site, vm.lang):
         row.add_widget(Tile(item.label, item.icon, m.px(34), qid=f"welcome-priority-{item.id}",
                             on_tap=lambda pid=item.id: vm.take_number(pid), bg=GREEN, fg=WHITE,
                             pressed_bg=NAVY_DARK, horizontal=not m.portrait, icon_share=0.35 if not m.portrait
-                            else 0.5, radius=m.px(24)))
+                            else 0.5, radius=m.px(24), locked=not vm.hub_ready))
     box.add_widget(row)
     return box
 
 
+def _closed(env: Env) -> Widget:
+    """Closed now: why, and the next opening time in large type (no button to tap)."""
+    vm, m = env.vm, env.m
+    title, time, day = vm.opening_texts()
+    body = BoxLayout(orientation="vertical", padding=[m.px(60), m.px(30)], spacing=m.px(20))
+    head = text(title, m.px(76), NAVY_DARK, bold=True, size_hint_y=0.5)
+    head.qid = "closed_title"
+    body.add_widget(head)
+    if time:
+        body.add_widget(text(env.t("closed.opens"), m.px(56), NAVY, size_hint_y=0.3))
+        panel = BoxLayout(orientation="vertical", padding=[m.px(30), m.px(10)], size_hint_y=1.2)
+        paint(panel, WHITE, radius=m.px(40), border=NAVY, border_w=m.px(6))
+        big = text(time, m.px(300 if m.portrait else 240), NAVY_DARK, bold=True)
+        big.qid = "opens_time"
+        panel.add_widget(big)
+        when = text(day, m.px(72), NAVY, bold=True, size_hint_y=0.4)
+        when.qid = "opens_day"
+        panel.add_widget(when)
+        body.add_widget(panel)
+    hours = to_opening_hours(vm.site.config.hours)
+    if hours is not None:
+        line = text(env.t("closed.hours", hours=hours.describe()), m.px(44), NAVY, size_hint_y=0.25)
+        line.qid = "closed_hours"
+        body.add_widget(line)
+    notice = _notice(env)
+    if notice is not None:
+        body.add_widget(notice)
+    return body
+
+
 def _notice(env: Env) -> Widget | None:
     vm, m = env.vm, env.m
-    if not vm.connected or vm.hub_online is False:
-        key, color = "welcome.offline_notice", NAVY_DARK
+    if language_meta(vm.lang).get("sample"):
+        key, color = "welcome.sample_lang", NAVY_DARK
     elif not vm.printer_ready:
         key, color = "welcome.printer_notice", RED
     else:
@@ -130,20 +175,67 @@ def _not_sure(env: Env) -> Widget:
                 radius=m.px(20), subtitle=env.t("not_sure.hint") if not m.portrait else "")
 
 
+CHOSEN_H = 170  # the "you have priority" band
+
+
+def _chosen(env: Env) -> Widget | None:
+    """The priority pictogram chosen on the welcome screen, its name, and an undo button."""
+    vm, m = env.vm, env.m
+    if vm.priority == "normal" or not vm.priority:
+        return None
+    item = next((i for i in priority_items(vm.site, vm.lang) if i.id == vm.priority), None)
+    if item is None:
+        return None
+    band = bar(m.px(CHOSEN_H), GREEN, padding=[m.px(30), m.px(14)], spacing=m.px(24))
+    band.qid = "chosen_priority"
+    band.add_widget(Image(source=icon_path(item.icon), color=WHITE, size_hint_x=None, width=m.px(130),
+                          fit_mode="contain"))
+    lines = BoxLayout(orientation="vertical")
+    lines.add_widget(text(env.t("chosen.priority"), m.px(38), WHITE, halign="left", size_hint_y=0.8))
+    name = text(item.label, m.px(50), WHITE, bold=True, halign="left")
+    name.qid = "chosen_name"
+    lines.add_widget(name)
+    band.add_widget(lines)
+    band.add_widget(Tile(env.t("chosen.undo"), "back", m.px(36), qid="undo_priority", on_tap=vm.clear_priority,
+                         bg=WHITE, fg=NAVY, pressed_bg=PAPER, border=NAVY, horizontal=True, icon_share=0.25,
+                         radius=m.px(20), size_hint_x=None, width=m.px(400 if m.portrait else 460)))
+    return band
+
+
+def _with_chosen(env: Env, grid_of: object, available_h: float) -> Widget:
+    """The grid, under the priority band when a priority was chosen."""
+    chosen = _chosen(env)
+    if chosen is None:
+        return grid_of(available_h)  # type: ignore[operator]
+    box = BoxLayout(orientation="vertical")
+    box.add_widget(chosen)
+    box.add_widget(grid_of(available_h - chosen.height))  # type: ignore[operator]
+    return box
+
+
 def field(env: Env) -> Widget:
-    """Choose the service (lĩnh vực): every service as a tile."""
+    """Choose the service (lĩnh vực): every service as a tile; those closed now greyed with their hours."""
     vm = env.vm
-    grid = tile_grid(env, service_items(vm.site, vm.lang), vm.choose_service, "service-", _body_height(env))
-    return page(env, header(env, env.t("field.title"), "touch"), grid, nav_bar(env, middle=_not_sure(env)))
+    closed = set(vm.closed_now)
+
+    def style(item: Item) -> dict:
+        if item.id not in closed:
+            return {}
+        return {"locked": True, "subtitle": env.t("field.closed", hours=vm.site.hours_text(item.id))}
+
+    body = _with_chosen(env, lambda h: tile_grid(env, service_items(vm.site, vm.lang), vm.choose_service,
+                                                 "service-", h, style=style), _body_height(env))
+    return page(env, header(env, env.t("field.title"), "touch"), body, nav_bar(env, middle=_not_sure(env)))
 
 
 def procedure(env: Env) -> Widget:
     """Choose the procedure (thủ tục) of the chosen service."""
     vm = env.vm
     items = procedure_items(vm.site, vm.service, vm.lang)
-    grid = tile_grid(env, items, vm.choose_procedure, "procedure-", _body_height(env, 1.45), font=40)
+    body = _with_chosen(env, lambda h: tile_grid(env, items, vm.choose_procedure, "procedure-", h, font=40),
+                        _body_height(env, 1.45))
     top = header(env, env.t("procedure.title"), "touch", subtitle=vm.site.service_name(vm.service, vm.lang))
-    return page(env, top, grid, nav_bar(env, middle=_not_sure(env)))
+    return page(env, top, body, nav_bar(env, middle=_not_sure(env)))
 
 
 def priority(env: Env) -> Widget:

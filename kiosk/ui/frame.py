@@ -32,6 +32,11 @@ class Env:
         """A kiosk text in the citizen's language."""
         return t(key, self.vm.lang, **values)
 
+    @property
+    def px_per_mm(self) -> float:
+        """Pixels per millimetre of the panel (window diagonal over ``kiosk.screen_diagonal_in``)."""
+        return math.hypot(self.m.width, self.m.height) / (self.vm.settings.screen_diagonal_in * 25.4)
+
 
 def header(env: Env, title: str, icon: str | None = None, color: Rgba = NAVY, subtitle: str = "") -> BoxLayout:
     """The navy title bar."""

@@ -10,6 +10,7 @@ from kivy.uix.widget import Widget
 from mqtt_bus.contract import ErrorCode
 
 from ..menu import icon_path
+from ..opening import day_text, next_opening, service_hours
 from ..wording import ahead_text, counters_text, wait_text
 from .frame import Env, header, page
 from .theme import AMBER, GREEN, NAVY, NAVY_DARK, PAPER, RED, WHITE
@@ -122,6 +123,10 @@ def failure(env: Env) -> Widget:
         hours = vm.site.hours_text(vm.service) if code == ErrorCode.SERVICE_CLOSED and vm.service else ""
         if hours:
             reason += "\n" + env.t("error.hours", hours=hours)
+            now = vm.local_now()
+            opens = next_opening(service_hours(vm.site, vm.service), now)
+            if opens is not None and opens > now:  # when to come back, not "it is over"
+                reason += f"\n{env.t('closed.opens')} {opens:%H:%M}, {day_text(opens, now.date(), vm.lang)}"
     body = BoxLayout(orientation="vertical", padding=[m.px(60), m.px(40)], spacing=m.px(30))
     why = text(reason, m.px(52), NAVY, size_hint_y=0.8)
     why.qid = "reason"

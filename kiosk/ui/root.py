@@ -24,7 +24,9 @@ BUILDERS = {
 }
 # besides screen, lang and size: what else each screen shows
 DEPENDS = {
-    "welcome": {"printer_state", "connected", "hub_online", "hub_fault"},
+    "welcome": {"printer_state", "connected", "hub_online", "hub_fault", "closed"},
+    "field": {"closed_now", "priority"},
+    "procedure": {"priority"},
     "ticket": {"print_state", "ticket"},
     "admin": {"printer_state", "printer_detail", "connected", "hub_online", "admin_message", "last_number",
               "info"},
@@ -68,7 +70,7 @@ class KioskRoot(BoxLayout):
         """Every button of the screen is disabled while a request is in flight."""
         for w in self.walk(restrict=True):
             if isinstance(w, Tile):
-                w.disabled = self.vm.busy
+                w.disabled = self.vm.busy or w.locked
 
     def _live(self) -> None:
         """Texts that change while a screen is shown, updated in place (the PIN pad)."""
@@ -79,6 +81,7 @@ class KioskRoot(BoxLayout):
             hooks["pin_message"].text = self.vm.pin_message
 
     def _tick(self) -> None:
+        self.vm.refresh_hours()
         label = self.env.hooks.get("clock") if self.env else None
         if label is None:
             return

@@ -15,6 +15,8 @@ AMBER_DARK = (0.85, 0.60, 0.0, 1)
 RED = (0.702, 0.149, 0.118, 1)  # #B3261E
 GREEN = (0.106, 0.369, 0.125, 1)  # #1B5E20
 GREY = (0.55, 0.58, 0.63, 1)
+LOCKED_BG = (0.85, 0.87, 0.90, 1)  # a choice not available now: light grey ...
+LOCKED_FG = (0.20, 0.23, 0.28, 1)  # ... with dark slate text, still readable (about 10:1)
 FONT = "Body"
 REFERENCE = 1080.0  # sizes below are pixels on a 1080-pixel short side
 

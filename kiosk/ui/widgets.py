@@ -14,7 +14,7 @@ from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from ..menu import icon_path
-from .theme import FONT, GREY, NAVY, NAVY_DARK, WHITE, Rgba
+from .theme import FONT, GREY, LOCKED_BG, LOCKED_FG, NAVY, NAVY_DARK, WHITE, Rgba
 
 LINE_HEIGHT = 1.17  # DejaVu Sans: line height / font size
 
@@ -101,9 +101,13 @@ class Tile(ButtonBehavior, BoxLayout):
                  on_tap: Callable[[], None] | None = None, bg: Rgba = NAVY, fg: Rgba = WHITE,
                  pressed_bg: Rgba = NAVY_DARK, horizontal: bool = False, icon_share: float = 0.5,
                  radius: float = 24, border: Rgba | None = None, bold: bool = True,
-                 subtitle: str = "", **kwargs: object) -> None:
+                 subtitle: str = "", locked: bool = False, **kwargs: object) -> None:
         kwargs.setdefault("orientation", "horizontal" if horizontal else "vertical")
         super().__init__(**kwargs)
+        self.locked = locked  # greyed out and untappable for now (closed service, hub not connected)
+        if locked:
+            bg = pressed_bg = LOCKED_BG
+            fg = LOCKED_FG
         self.qid, self.bg, self.fg, self.pressed_bg = qid, list(bg), list(fg), list(pressed_bg)
         self.padding = [font_px * 0.5] * 4
         self.spacing = font_px * 0.3
@@ -114,20 +118,23 @@ class Tile(ButtonBehavior, BoxLayout):
             self.add_widget(self.icon)
         text_box = BoxLayout(orientation="vertical", size_hint=(1 - icon_share, 1) if horizontal and icon
                              else (1, 1 - icon_share if icon else 1))
-        self.label = FitLabel(text=text, base_font=font_px, bold=bold, color=fg,
+        self.label = FitLabel(text=text, base_font=font_px, bold=bold, color=fg, disabled_color=fg,
                               halign="left" if horizontal and icon else "center")
         text_box.add_widget(self.label)
         if subtitle:
-            self.sub = FitLabel(text=subtitle, base_font=font_px * 0.7, color=fg, size_hint_y=0.6,
+            self.sub = FitLabel(text=subtitle, base_font=font_px * 0.7, color=fg, disabled_color=fg, size_hint_y=0.6,
                                 halign="left" if horizontal and icon else "center")
             text_box.add_widget(self.sub)
         self.add_widget(text_box)
         if on_tap is not None:
             self.bind(on_release=lambda *_: on_tap())
         self.bind(state=self._restyle, disabled=self._restyle)
+        self.disabled = locked
 
     def _restyle(self, *_: object) -> None:
-        if self.disabled:
+        if self.locked:
+            self._fill.rgba = LOCKED_BG
+        elif self.disabled:
             self._fill.rgba = GREY
         else:
             self._fill.rgba = self.pressed_bg if self.state == "down" else self.bg

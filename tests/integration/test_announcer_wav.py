@@ -7,6 +7,7 @@ import io
 import math
 import shutil
 import subprocess
+import threading
 import wave
 
 import pytest
@@ -106,3 +107,42 @@ def test_ensure_pack_builds_missing_clips(tmp_path):
     shutil.copy(VOICE_ROOT / "vi" / "pack.json", root / "vi" / "pack.json")
     pack = ensure_pack("vi", voice_root=root)
     assert pack.missing() == []
+
+
+def test_smart_queue_with_the_real_pack(vi_pack, tmp_path):
+    """Issue 20 with real speech: while A001 is spoken, B002 (counter 2) is superseded by B004, C003 is
+    recalled; what is spoken is A001, then C003's recall and B004 in order, each once, audible."""
+
+    class Gated(FileSinkBackend):
+        def __init__(self, folder):
+            super().__init__(folder)
+            self.gate, self.playing = threading.Event(), threading.Event()
+
+        def play(self, wav, label):
+            self.playing.set()
+            assert self.gate.wait(30)
+            super().play(wav, label)
+
+    def ev(seq, kind, number, counter):
+        return {"seq": seq, "type": kind, "counter": counter, "ticket": {"number": number}}
+
+    sink = Gated(tmp_path / "out")
+    ann = Announcer(vi_pack, sink, mode="digits", repeat=2, policy="smart")
+    ann.start()
+    ann.announce(ev(1, EventType.TICKET_CALLED, "A001", "1"))
+    assert sink.playing.wait(10)
+    ann.announce(ev(2, EventType.TICKET_CALLED, "B002", "2"))
+    ann.announce(ev(3, EventType.TICKET_CALLED, "C003", "3"))
+    ann.observe(ev(4, EventType.TICKET_COMPLETED, "B002", "2"))
+    ann.announce(ev(5, EventType.TICKET_RECALLED, "C003", "3"))
+    ann.announce(ev(6, EventType.TICKET_CALLED, "B004", "2"))
+    sink.gate.set()
+    assert ann.wait_idle(60)
+    ann.stop()
+    labels = [p.name.split("-", 1)[1].removesuffix(".wav") for p in sink.written]
+    assert labels == ["chime_1_A001_counter1", "group_1_A001_counter1.5_C003_counter3.6_B004_counter2",
+                      "1_A001_counter1", "5_C003_counter3", "6_B004_counter2"], labels
+    assert ann.dropped == 2  # B002 (completed) and C003's first call (recalled)
+    for path in sink.written[2:]:  # "A không không một quầy một", …
+        _check(path.read_bytes(), 1.0, 8)
+    assert list(ann.started) == [1, 5, 6]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mqtt_bus.contract import Role
 from tests.integration.hub_helpers import SITE, wait_for
-from tests.voice_fakes import make_tone_pack
+from tests.voice_fakes import make_tone_pack, spoken_numbers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +46,7 @@ def test_display_process_speaks_and_stops_cleanly(tmp_path, always_open_config, 
         stderr = proc.communicate(timeout=10)[1]
     assert "Traceback" not in stderr, stderr[-3000:]
     assert "hall display stopped" in stderr
-    assert len(list(wav.glob("*.wav"))) == 1
+    assert spoken_numbers(sorted(wav.glob("*.wav"))) == ["A001"], "spoken once (chime, call, repetition)"
 
 
 def test_bad_led_option_is_one_line_and_exit_code_2(tmp_path, always_open_config, broker):

@@ -1,5 +1,6 @@
 """Mosquitto SIGKILLed mid-burst (with the shipped persistence settings): the hall display fetches the
-events it missed (``events_since``) and announces every call exactly once, in ``seq`` order.
+events it missed (``events_since``) and announces every call at most once, in ``seq`` order (the smart
+queue leaves out only a call its counter replaced before its turn).
 
 Real parts: mosquitto, a ``qms hub`` process, ``qms counter 6 next`` CLI processes on the same store
 while the broker is down, counter pads and a kiosk over MQTT, and the display's real glue (view-model,
@@ -9,6 +10,7 @@ MQTT feed, announcer writing WAV files) headless in this process.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -224,14 +226,24 @@ def test_sigkilled_broker_mid_burst_every_call_announced_once_in_order(tmp_path,
         events = [json.loads(text) for _, text in sorted(probe.payloads_between(0, 10**9).items())]
         called = [(e["seq"], e["ticket"]["number"], e["counter"]) for e in events if e["type"] == EventType.TICKET_CALLED]
         assert len(called) == len(PADS) * ROUNDS + len(KILL_IN_ROUNDS)
-        pump_until(lambda: voice.wait_ready(0) and voice.wait_idle(0) and len(sink.written) >= len(called), 60,
-                   "the announcer to speak every call")
-        spoken = [(int(m[1]), m[2], m[3]) for p in sink.written if (m := WAV_NAME.match(p.name))]
-        assert spoken == called, "every ticket_called announced exactly once, in seq order"
+        last_calls = {c[2]: c for c in called}.values()  # each counter's newest call: never superseded
+
+        def spoken_now() -> list[tuple[int, str, str]]:
+            found = [(int(m[1]), m[2], m[3]) for p in list(sink.written) if (m := WAV_NAME.match(p.name))]
+            return [k for k, _g in itertools.groupby(found)]  # a repetition of the same call is one call
+
+        pump_until(lambda: voice.wait_ready(0) and voice.wait_idle(0) and set(last_calls) <= set(spoken_now()), 60,
+                   "the announcer to speak every current call")
+        spoken = spoken_now()
+        assert spoken == [c for c in called if c in spoken] and len(set(spoken)) == len(spoken), \
+            "every call announced at most once, in seq order"
+        # the smart queue (issue 20) leaves out only a call its counter had already replaced
+        assert all(any(o[2] == c[2] and o[0] > c[0] for o in called) for c in called if c not in spoken), \
+            (spoken, called)
         assert len(fetches) >= len(KILL_IN_ROUNDS), "after each broker crash the display asked events_since"
         assert all(isinstance(a, dict) and a["ok"] for a in fetches), fetches
         print(f"events_since answered {len(fetches)} time(s); {vm.fetched_count} missed event(s) recovered; "
-              f"{len(called)} calls spoken in order")
+              f"{len(spoken)} of {len(called)} calls spoken in order (the rest replaced before their turn)")
 
         snapshot = {c["counter"]: (c["status"], (c["ticket"] or {}).get("number") or "")
                     for c in json.loads(cli_status(roomy_site, ctx.data_dir))["counters"]}

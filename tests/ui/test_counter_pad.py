@@ -187,7 +187,9 @@ def test_broker_down_shows_the_banner_and_recovers(pad, hub, kiosk, broker):
     tap(find_by_id(root, "pause"))
     assert pump_until(lambda: root.vm.status == "paused")
     assert find_by_id(root, "pause").text == "Tiếp tục"
-    tap(find_by_id(root, "next"))
-    assert pump_until(lambda: root.vm.message == "Quầy đang tạm dừng — bấm Tiếp tục")
-    assert find_by_id(root, "message").text == "Quầy đang tạm dừng — bấm Tiếp tục"
+    assert find_by_id(root, "next").disabled  # Gọi tiếp is off while paused
+    assert not root.vm.call_next()  # the USB keypad's Enter is refused with a reason
+    assert root.vm.message == "Quầy đang tạm dừng — bấm Tiếp tục trước khi gọi"
+    assert find_by_id(root, "message").text == "Quầy đang tạm dừng — bấm Tiếp tục trước khi gọi"
+    pump(0.2)
     assert stored(hub, "A002").status == "waiting"

@@ -73,7 +73,7 @@ def test_landscape_vietnamese(settings):
         assert texts(screen, "hero-caption") == "MỜI CÔNG DÂN CÓ SỐ"
         assert texts(screen, "clock") == "09:41" and vm.date_text == "Thứ Hai, 23/11/2026"
         row = find_by_id(screen, "counter-5")
-        assert (row.name, row.number, row.status_text) == ("Quầy số 5", "D012", "Tạm dừng")
+        assert (row.name, row.number, row.status_text) == ("Quầy số 5", "", "Tạm dừng"), "paused: nobody served"
         assert find_by_id(screen, "counter-6").status_text == "Đóng"
         assert [find_by_id(screen, f"recent-{i}").number for i in range(6)] == [
             "G013", "B013", "A013", "E012", "D012", "C012"]
@@ -167,3 +167,82 @@ def test_yesterdays_calls_leave_the_board_at_midnight(settings):
     assert (vm.hero_number, vm.hero_caption, vm.recent) == ("", "Chưa có lượt gọi", [])
     assert vm.date_text == "Thứ Ba, 24/11/2026"
     vm.stop()
+
+
+def _called(seq, number, counter, minute):
+    return {"seq": seq, "ts": f"2026-11-23T09:{minute:02d}:00.000+07:00", "type": EventType.TICKET_CALLED,
+            "counter": counter, "ticket": {"id": f"t-{number}", "number": number, "call_count": 1, "status": "called"}}
+
+
+def test_no_stale_call_after_a_no_show_and_a_pause(settings):
+    """Issue 14 point 7: after a no-show and pausing counter 1 the big call area no longer says A007."""
+    window()
+    vm = BoardViewModel(settings, "vi", now=lambda: MORNING, flash_seconds=0.1)
+    for c in settings.site.counter_ids:
+        vm.apply_state("counter", {"counter": c, "name": settings.site.counter_name(c, "vi"), "status": "open",
+                                   "ticket": None, "seq": 0})
+    vm.set_connected(True)
+    vm.set_hub_status({"online": True})
+    vm.apply_event(_called(1, "B003", "2", 30))
+    vm.apply_event(_called(2, "A007", "1", 31))
+    assert vm.hero_number == "A007"
+    vm.apply_event({"seq": 3, "type": EventType.TICKET_NO_SHOW, "counter": "1",
+                    "ticket": {"id": "t-A007", "number": "A007", "status": "no_show"}})
+    vm.apply_event({"seq": 4, "type": EventType.COUNTER_PAUSED, "counter": "1", "status": "paused", "ticket": None})
+    assert pump_until(lambda: not vm.flashing, 2)
+    screen = show(BoardScreen(vm), size=(1920, 1080))
+    try:
+        pump(0.2)
+        assert texts(screen, "hero-number") == "B003", "the still-current call, not A007"
+        assert texts(screen, "hero-counter") == "đến Quầy số 2"
+        row = find_by_id(screen, "counter-1")
+        assert (row.number, row.status_text) == ("", "Tạm dừng")
+        assert find_by_id(screen, "counter-2").number == "B003"
+        assert find_by_id(screen, "recent-0").number == "A007", "history still lists it"
+        screenshot(screen, "display-after-noshow-pause-vi")
+        # counter 2 pauses with its citizen: nothing is shown as being called or served
+        vm.apply_event({"seq": 5, "type": EventType.COUNTER_PAUSED, "counter": "2", "status": "paused",
+                        "ticket": {"id": "t-B003", "number": "B003", "call_count": 1, "status": "called"}})
+        pump(0.1)
+        assert texts(screen, "hero-number") == "" and texts(screen, "hero-caption") == "Xin mời chờ đến lượt"
+        assert find_by_id(screen, "counter-2").number == ""
+        vm.apply_event({"seq": 6, "type": EventType.COUNTER_RESUMED, "counter": "2", "status": "open",
+                        "ticket": {"id": "t-B003", "number": "B003", "call_count": 1, "status": "called"}})
+        pump(0.1)
+        assert texts(screen, "hero-number") == "B003", "resumed: its call is current again"
+    finally:
+        vm.stop()
+        screen.close()
+
+
+def test_voice_and_device_marks(settings):
+    """Issue 20: the call being spoken is highlighted, calls waiting are marked; issue 14 point 9: printer
+    and audio marks."""
+    vm, screen = board(settings)
+    try:
+        marks = find_by_id(screen, "marks")
+        assert marks.opacity == 0 and vm.marks == ""
+        vm.set_voice([10], [])  # C013, the newest call, is spoken
+        pump(0.1)
+        assert texts(screen, "hero-voice") == "● đang đọc" and vm.hero_voice == "speaking"
+        assert find_by_id(screen, "recent-0").voice == ""
+        vm.set_voice([9], [10])  # a backlog: G013 (now in the list) is spoken, C013 waits
+        vm.set_device({"kind": "printer", "state": "paper_out", "detail": "", "ts": "x"}, "kiosk-1")
+        vm.set_audio("no_device", "`aplay -l` lists no sound card")
+        pump(0.2)
+        assert texts(screen, "hero-voice") == "● chờ đọc"
+        cell = find_by_id(screen, "recent-0")
+        assert (cell.number, cell.voice, cell.note) == ("G013", "speaking", "đang đọc")
+        assert marks.text == "Máy in kiosk-1: hết giấy\nLoa: không có thiết bị âm thanh" and marks.opacity == 1
+        screenshot(screen, "display-voice-and-marks-vi")
+        vm.set_device({"kind": "printer", "state": "ok"}, "kiosk-1")
+        vm.set_audio("ok")
+        pump(0.1)
+        assert marks.opacity == 0 and vm.marks == ""
+        vm.set_device({"kind": "printer", "state": "offline"}, "kiosk-2")
+        vm.set_audio("no_pack", "no voice pack at …")
+        assert vm.marks == "Máy in kiosk-2: mất kết nối\nLoa: thiếu bộ giọng đọc"
+        vm.set_voice([], [])
+        assert vm.hero_voice == "" and texts(screen, "hero-voice") == ""
+    finally:
+        screen.close()

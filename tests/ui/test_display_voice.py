@@ -18,7 +18,7 @@ from qms.config import load_config
 from queue_display.settings import DisplaySettings, spoken_counter
 from queue_display.viewmodel import BoardViewModel
 from queue_display.voice import Voice
-from tests.voice_fakes import make_tone_pack
+from tests.voice_fakes import make_tone_pack, spoken_numbers
 
 ROOT = Path(__file__).resolve().parents[2]
 MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
@@ -49,8 +49,9 @@ def counter_state(counter, seq, ticket=None, status="open"):
 
 
 def test_fresh_calls_are_spoken_once_with_repeat_and_digits(settings, pack, tmp_path):
+    """The ``fifo`` policy: one WAV per call, chime and repeats in it (the smart default: test_announcer_policy)."""
     sink = FileSinkBackend(tmp_path / "out")
-    voice = Voice(settings, sink, lambda: pack).start()
+    voice = Voice(replace(settings, announce_policy="fifo"), sink, lambda: pack).start()
     assert voice.wait_ready(5) and voice.announcer is not None
     vm = BoardViewModel(settings, "vi", now=lambda: MORNING)
     vm.bind(on_call=lambda _vm, event: voice.announce(event))
@@ -80,7 +81,8 @@ def test_fresh_calls_are_spoken_once_with_repeat_and_digits(settings, pack, tmp_
 
 def test_number_mode_and_single_repeat(settings, pack, tmp_path):
     sink = FileSinkBackend(tmp_path / "out")
-    voice = Voice(replace(settings, announce_repeat=1, announce_mode="number"), sink, lambda: pack).start()
+    voice = Voice(replace(settings, announce_repeat=1, announce_mode="number", announce_policy="fifo"), sink,
+                  lambda: pack).start()
     assert voice.wait_ready(5)
     assert voice.announce(call(1, "A012", "2"))
     assert not voice.announce(call(1, "A012", "2")), "the announcer also drops a seq it has spoken"
@@ -99,11 +101,11 @@ def test_calls_while_the_pack_loads_are_spoken_when_ready(settings, pack, tmp_pa
 
     voice = Voice(settings, sink, slow_pack).start()
     for seq in range(1, 6):
-        assert not voice.announce(call(seq, f"A00{seq}", "1"))
+        assert not voice.announce(call(seq, f"A00{seq}", str(seq)))
     release.set()
     assert voice.wait_ready(5) and voice.wait_idle(20)
     voice.stop()
-    assert [p.name.split("_")[1] for p in sink.written] == ["A003", "A004", "A005"], "only the last few are kept"
+    assert spoken_numbers(sink.written) == ["A003", "A004", "A005"], "only the last few are kept"
 
 
 def test_missing_pack_or_audio_leaves_one_log_line_and_never_raises(settings, tmp_path, caplog):
@@ -111,10 +113,15 @@ def test_missing_pack_or_audio_leaves_one_log_line_and_never_raises(settings, tm
         raise PackError("no voice pack at /nowhere: pack.json not found")
 
     with caplog.at_level(logging.WARNING):
-        voice = Voice(settings, "null", no_pack).start()
+        voice = Voice(settings, "null", no_pack)
+        states: list[dict] = []
+        voice.on_audio = states.append
+        assert voice.audio_status() == {"state": "loading", "detail": ""}
+        voice.start()
         assert voice.wait_ready(5)
         assert voice.announce(call(1, "A001", "1")) is False
         voice.stop()
+    assert states == [{"state": "no_pack", "detail": "no voice pack at /nowhere: pack.json not found"}]
     assert [r.getMessage() for r in caplog.records if "announcements disabled" in r.getMessage()] == [
         "voice pack unavailable: announcements disabled, the board keeps working — no voice pack at /nowhere: "
         "pack.json not found"]
@@ -141,6 +148,8 @@ def test_no_audio_device_is_one_log_line_and_the_board_keeps_working(settings, p
     with caplog.at_level(logging.WARNING):
         voice = Voice(settings, NoDevice(), lambda: pack).start()
         assert voice.wait_ready(5)
+        status = voice.audio_status()
+        assert status["state"] == "no_device" and "lists no sound card" in status["detail"], status
         vm = BoardViewModel(settings, "vi", now=lambda: MORNING)
         vm.bind(on_call=lambda _vm, event: voice.announce(event))
         for seq in range(1, 4):

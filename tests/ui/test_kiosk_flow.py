@@ -174,13 +174,19 @@ def test_broker_gone_is_said_at_once(world, make_kiosk, tmp_path):
     kiosk, root, _ = make_kiosk(broker_url=own.url)
     try:
         assert pump_until(lambda: kiosk.vm.connected, 5)
+        press(root, "take")  # the citizen started while the system was up
         own.stop()
         assert pump_until(lambda: not kiosk.vm.connected, 5)
-        assert find_by_id(root, "notice")  # the welcome screen says it is reconnecting
-        press(root, "take")
         press(root, "service-tra-ket-qua")  # one procedure only: this tap asks for the ticket
         assert pump_until(lambda: kiosk.vm.screen == "hub_down", 1)
         assert kiosk.vm.error_code == "not_connected"
+        press(root, "done")
+        assert pump_until(lambda: kiosk.vm.screen == "welcome", 1)
+        pump(0.1)
+        take = find_by_id(root, "take")  # before any tap, the welcome screen says it is reconnecting
+        assert take.disabled and take.label.text == "Hệ thống đang kết nối, xin chờ"
+        press(root, "take")
+        assert kiosk.vm.screen == "welcome"
     finally:
         own.stop()
 

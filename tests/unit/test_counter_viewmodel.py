@@ -98,7 +98,7 @@ def test_ticket_card_texts(desk):
 def test_error_texts():
     assert error_text(ErrorCode.COUNTER_PAUSED, "x", "vi") == "Quầy đang tạm dừng — bấm Tiếp tục"
     assert error_text(ErrorCode.COUNTER_PAUSED, "x", "en") == "The counter is paused — press Resume"
-    assert error_text(ErrorCode.UNKNOWN_TICKET, "x", "vi", number="A099") == "Không có số A099 đang chờ hôm nay"
+    assert error_text(ErrorCode.UNKNOWN_TICKET, "x", "vi", number="A099") == "Không có số A099 đang chờ hay vắng mặt hôm nay"
     assert error_text(ErrorCode.QUOTA_REACHED, "hết lượt", "vi") == "Không thực hiện được: hết lượt"
     assert error_text(ErrorCode.CLOCK_UNTRUSTED, "x", "vi").endswith("rồi chạy: qms clock trust")
 
@@ -106,7 +106,8 @@ def test_error_texts():
 def test_subscribes_to_its_state_services_and_hub(online):
     vm, bus = online
     assert set(bus.subs) == {"qms/v1/t/state/counter/2", "qms/v1/t/state/service/tu-phap",
-                             "qms/v1/t/state/service/chung-thuc", "qms/v1/t/status/hub"}
+                             "qms/v1/t/state/service/chung-thuc", "qms/v1/t/status/hub",
+                             "qms/v1/t/state/device/+", "qms/v1/t/status/+"}
     assert vm.can_act and vm.banner == ""
 
 
@@ -155,7 +156,7 @@ def test_a_timed_out_request_is_retried_with_the_same_id(online):
 def test_hub_errors_are_readable_and_pause_toggles(online):
     vm, bus = online
     vm.apply_counter({"counter": "2", "status": "paused", "ticket": None})
-    vm.call_next()
+    vm.send("call_next")  # the hub's refusal (the pad's own is in test_counter_alerts.py)
     bus.answer(error=ErrorCode.COUNTER_PAUSED)
     assert vm.message == "Quầy đang tạm dừng — bấm Tiếp tục" and vm.message_is_error
     vm.toggle_pause()
@@ -223,7 +224,7 @@ def test_keypad_keys_drive_the_view_model(online):
     link.key("KP_Enter")
     assert bus.sent[-1][:2] == ("call_ticket", {"counter": "2", "number": "A012"})
     bus.answer(error=ErrorCode.UNKNOWN_TICKET)
-    assert beeps[-2:] == ["error", "Không có số A012 đang chờ hôm nay"]
+    assert beeps[-2:] == ["error", "Không có số A012 đang chờ hay vắng mặt hôm nay"]
     for key, action in [(".", "recall"), ("-", "no_show"), ("*", "complete"), ("/", "pause")]:
         vm.clock[0] += 1
         link.key(key)

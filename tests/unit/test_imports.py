@@ -49,6 +49,8 @@ RULES = (
          may_import=frozenset({"queue_core"}), never=frozenset({"kivy"})),
     Rule("devices", "printers, keypads, LED boards and the voice are adapters: no Kivy, nothing of the apps",
          may_import=frozenset({"queue_core", "mqtt_bus"}), never=frozenset({"kivy"})),
+    Rule("web", "the web app edits the config through qms.config and reads the broker: no Kivy, nothing of the apps",
+         may_import=frozenset({"qms", "mqtt_bus", "queue_core"}), never=frozenset({"kivy"})),
 )
 
 
@@ -95,6 +97,15 @@ def test_package_imports_only_what_its_rule_allows(rule: Rule):
 def test_the_devices_context_does_not_load_the_store():
     """Kiosks, displays and counter pads use ``AppContext`` without a store: they never import the hub's modules."""
     code = "import qms.context, sys; print(sorted(m for m in sys.modules if m.split('.')[0] == 'hub'))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_web_app_loads_no_kivy_and_no_app():
+    """``web.app`` (with its pages) runs on a board without a screen: importing it loads no Kivy and no app."""
+    code = ("import web.app, web.center, web.cli, sys; print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'kivy', 'kiosk', 'counter', 'queue_display', 'ui_kit', 'hub'}))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

@@ -67,7 +67,7 @@ def test_wait_wording():
     assert wait_text(900, "vi") == "Thời gian chờ dự kiến: khoảng 15 phút"
     assert wait_text(4800, "vi") == "Thời gian chờ dự kiến: khoảng 1 giờ 20 phút"
     assert wait_text(900, "en") == "Estimated wait: about 15 min"
-    assert wait_text(None, "vi").endswith("dưới 1 phút")
+    assert wait_text(None, "vi") == "Thời gian chờ dự kiến: chưa ước tính được"  # nothing to estimate from
 
 
 def test_counters_ahead_and_spoken_number():
@@ -85,8 +85,11 @@ def test_languages_follow_the_shipped_files(tmp_path):
         (tmp_path / code).mkdir()
         (tmp_path / code / "kiosk.json").write_text("{}", encoding="utf-8")
     (tmp_path / "jra").mkdir()  # no kiosk.json: not offered
-    assert kiosk_languages(["vi", "en"], tmp_path) == ["vi", "en", "kho"]
+    assert kiosk_languages(["vi", "en"], tmp_path) == ["vi", "en"]  # kho shipped but not in site.languages
+    assert kiosk_languages(["vi", "kho", "en"], tmp_path) == ["vi", "kho", "en"]
+    assert kiosk_languages(["vi", "jra"], tmp_path) == ["vi"]
     assert kiosk_languages(["vi", "en"]) == ["vi", "en"]
+    assert kiosk_languages(["vi", "en", "kho"]) == ["vi", "en", "kho"]  # the shipped sample folder
 
 
 def test_menu_of_the_default_center():
@@ -129,6 +132,30 @@ def test_qr_tracking_url():
     cfg.printer.qr.content = "tracking"
     cfg.printer.qr.tracking_url = "http://10.0.0.1/t/{ticket}"
     assert qr_data(kiosk_view(cfg), make_ticket("A001"), "") == "http://10.0.0.1/t/20261123-tu-phap-001"
+    paper = printable_ticket(kiosk_view(cfg), make_ticket("A001"), Choice("tu-phap", lang="vi"))
+    assert paper.qr_kind == "tracking"
+    assert "Quét mã để theo dõi lượt của Ông/Bà" in _printed_lines(paper)
+
+
+def _printed_lines(paper) -> list[str]:
+    from devices.printer.layout import Text, ticket_ops
+
+    return [op.text for op in ticket_ops(paper) if isinstance(op, Text)]
+
+
+def test_qr_caption_says_what_the_code_opens():
+    """The default QR opens the public service portal: the caption must not promise live tracking."""
+    paper = printable_ticket(kiosk_view(CONFIG), make_ticket("A012", procedure="khai-sinh"),
+                             Choice("tu-phap", "khai-sinh", "normal", "vi"))
+    assert paper.qr_data == "https://dichvucong.gov.vn" and paper.qr_kind == "portal"
+    lines = _printed_lines(paper)
+    assert "Tra cứu thủ tục trên Cổng Dịch vụ công" in lines
+    assert not any("theo dõi" in line for line in lines)
+    assert "Số người chờ trước Ông/Bà: 3" in lines
+    assert not any(re.search(r"\bbạn\b", line, re.IGNORECASE) for line in lines)
+    en = _printed_lines(printable_ticket(kiosk_view(CONFIG), make_ticket("A012", procedure="khai-sinh"),
+                                         Choice("tu-phap", "khai-sinh", "normal", "en")))
+    assert "Look up the procedure on the National Public Service Portal" in en
 
 
 def test_kiosk_printer_prints_off_thread_and_reports(tmp_path):

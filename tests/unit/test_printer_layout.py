@@ -104,7 +104,7 @@ def test_ticket_ops_content_and_order():
     ops = ticket_ops(reference_ticket())
     texts = [op.text for op in ops if isinstance(op, Text)]
     assert texts[:3] == ["Trung tâm Phục vụ hành chính công xã Đạ Huoai", "Tư pháp–Hộ tịch", "Đăng ký khai sinh"]
-    assert "Số người chờ trước bạn: 3" in texts
+    assert "Số người chờ trước Ông/Bà: 3" in texts
     assert "Thời gian chờ dự kiến: khoảng 15 phút" in texts
     assert "Giấy chứng sinh" in texts and "Mời đến: Quầy số 2" in texts
     assert [op.text for op in ops if isinstance(op, Number)] == ["A012"]
@@ -128,6 +128,7 @@ def test_english_labels():
     (20, "Thời gian chờ dự kiến: dưới 1 phút", "Estimated wait: under 1 min"),
     (900, "Thời gian chờ dự kiến: khoảng 15 phút", "Estimated wait: about 15 min"),
     (5400, "Thời gian chờ dự kiến: khoảng 1 giờ 30 phút", "Estimated wait: about 1 h 30 min"),
+    (None, "Thời gian chờ dự kiến: chưa ước tính được", "Estimated wait: not known yet"),
 ])
 def test_wait_text(seconds, vi, en):
     assert wait_text(seconds, "vi") == vi and wait_text(seconds, "en") == en
