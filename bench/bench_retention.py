@@ -173,7 +173,7 @@ def main() -> int:
             kept_mb = kept.stat().st_size / MB
     print(f"goal <= 60 MB: {'met' if size <= GOAL_MB else 'MISSED'} ({size:.1f} MB)")
     figure("retention", f"store after a simulated year ({ns.days} days × {ns.per_day} citizens), pruned",
-           f"{size:.0f} MB" + ("" if ns.no_baseline else f" ({kept_mb:.0f} MB unpruned)"), f"≤ {GOAL_MB} MB",
+           f"{size:.1f} MB" + ("" if ns.no_baseline else f" ({kept_mb:.0f} MB unpruned)"), f"≤ {GOAL_MB} MB",
            size <= GOAL_MB)
     figure("retention", "issue/call latency after that year ÷ on an empty store (median, durable)",
            f"{ratio:.2f}× ({statistics.median(year_ms):.1f} / {statistics.median(empty_ms):.1f} ms)",
