@@ -111,7 +111,7 @@ def render_province_conf(s: ProvinceBrokerSettings) -> str:
         "autosave_interval 60",
         "# a bridge that was down sends its whole queue at once; the ingester acknowledges after each batch",
         "max_queued_messages 100000",
-        "max_inflight_messages 1000",
+        "max_inflight_messages 10000",
         "max_packet_size 262144",
         "set_tcp_nodelay true",
         "connection_messages true",

@@ -45,9 +45,15 @@ CREATE TABLE IF NOT EXISTS province_rejects (
 );
 """
 
-INSERT_EVENT = """
+INCOMING = """
+CREATE TEMPORARY TABLE IF NOT EXISTS incoming_events (
+    site text, seq bigint, type text, ts timestamptz, ticket_id text, counter text, payload jsonb
+) ON COMMIT DELETE ROWS
+"""
+COPY_INCOMING = "COPY incoming_events (site, seq, type, ts, ticket_id, counter, payload) FROM STDIN"
+INSERT_INCOMING = """
 INSERT INTO province_events (site, seq, type, ts, ticket_id, counter, payload)
-VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (site, seq) DO NOTHING
+SELECT site, seq, type, ts, ticket_id, counter, payload FROM incoming_events ON CONFLICT (site, seq) DO NOTHING
 """
 
 UPSERT_SITE = """
@@ -68,9 +74,10 @@ class Event:
     ticket_id: str | None
     counter: str | None
     payload: dict[str, Any]
+    raw: str | None = None  # the JSON text as received (stored as is), None: dump ``payload``
 
 
-def parse_event(site: str, payload: Any) -> Event:
+def parse_event(site: str, payload: Any, raw: str | None = None) -> Event:
     """The event in an MQTT payload (already JSON-decoded); ValueError naming what is wrong."""
     if not isinstance(payload, dict):
         raise ValueError(f"payload is a {type(payload).__name__}, not a JSON object")
@@ -91,7 +98,7 @@ def parse_event(site: str, payload: Any) -> Event:
     ticket_id = ticket.get("id") if isinstance(ticket, dict) else None
     counter = payload.get("counter")
     return Event(site, seq, kind, ts, None if ticket_id is None else str(ticket_id),
-                 None if counter is None else str(counter), payload)
+                 None if counter is None else str(counter), payload, raw)
 
 
 def create_schema(conn: Any) -> None:
@@ -101,13 +108,20 @@ def create_schema(conn: Any) -> None:
 
 
 def write_batch(conn: Any, events: Sequence[Event], lags: dict[str, float]) -> None:
-    """Insert *events* (a replayed ``(site, seq)`` changes nothing) and update each site, in one transaction."""
+    """Insert *events* (a replayed ``(site, seq)`` changes nothing) and update each site, in one transaction.
+
+    The rows are copied (``COPY``) into a temporary table, then inserted with ``ON CONFLICT DO NOTHING``.
+    """
     newest: dict[str, int] = {}
     for e in events:
         newest[e.site] = max(newest.get(e.site, 0), e.seq)
     with conn.transaction(), conn.cursor() as cur:
-        cur.executemany(INSERT_EVENT, [(e.site, e.seq, e.type, e.ts, e.ticket_id, e.counter,
-                                        json.dumps(e.payload, ensure_ascii=False)) for e in events])
+        cur.execute(INCOMING)
+        with cur.copy(COPY_INCOMING) as copy:
+            for e in events:
+                copy.write_row((e.site, e.seq, e.type, e.ts, e.ticket_id, e.counter,
+                                e.raw if e.raw is not None else json.dumps(e.payload, ensure_ascii=False)))
+        cur.execute(INSERT_INCOMING)
         cur.executemany(UPSERT_SITE, [(site, seq, lags.get(site)) for site, seq in sorted(newest.items())])
 
 
@@ -133,17 +147,19 @@ def contiguous_after(conn: Any, site: str, after: int, limit: int = 100_000) -> 
     return contiguous, None
 
 
-def set_site_progress(conn: Any, site: str, contiguous: int, announced: int | None = None,
-                      resend: bool = False) -> None:
-    """Store a site's contiguous seq (never backwards), the newest seq its state announced, a resend request."""
-    with conn.transaction():
-        conn.execute(
+def set_sites_progress(conn: Any, progress: Sequence[tuple[str, int, int, bool]]) -> None:
+    """Store ``(site, contiguous, announced, resend_asked)`` of several sites in one transaction: the contiguous
+    and announced seqs never go backwards, a resend request is counted."""
+    if not progress:
+        return
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
             """INSERT INTO province_sites AS s (site, contiguous_seq, announced_seq, resend_requests)
                VALUES (%s, %s, %s, %s)
                ON CONFLICT (site) DO UPDATE SET contiguous_seq = GREATEST(s.contiguous_seq, EXCLUDED.contiguous_seq),
                    announced_seq = GREATEST(s.announced_seq, EXCLUDED.announced_seq),
                    resend_requests = s.resend_requests + EXCLUDED.resend_requests""",
-            (site, contiguous, announced or 0, 1 if resend else 0))
+            [(site, contiguous, announced, 1 if resend else 0) for site, contiguous, announced, resend in progress])
 
 
 def set_link(conn: Any, site: str, up: bool) -> None:

@@ -36,6 +36,7 @@ from .configs import LINK_TOPIC
 log = logging.getLogger(__name__)
 
 PAGE = 200  # events_since's largest page
+RECEIVE_MAX = 10_000  # unacknowledged messages the broker may send us (several batches in flight)
 
 
 @dataclass
@@ -65,7 +66,8 @@ class SiteProgress:
     hole_seen: tuple[int, float] | None = None  # (contiguous, monotonic time) when a hole was first noticed
     link_up: bool = False  # the bridge just came up: ask once for anything it may have lost
     asked: tuple[str, float] | None = None  # (request id, monotonic time) of the events_since in flight
-    dirty: bool = True
+    dirty: bool = True  # look at the database: is there a hole?
+    saved: bool = False  # contiguous and announced are stored in province_sites
 
 
 @dataclass
@@ -98,7 +100,7 @@ class Ingester:
         if addr.tls or settings.cafile:
             c.tls_set(ca_certs=settings.cafile)
         c.reconnect_delay_set(0.2, 5)
-        c.max_inflight_messages_set(1000)
+        c.max_inflight_messages_set(100)
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
@@ -135,7 +137,7 @@ class Ingester:
             return 0
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.s.session_expiry_s
-        props.ReceiveMaximum = 1000
+        props.ReceiveMaximum = RECEIVE_MAX
         self.client.connect_async(self.addr.host, self.addr.port, keepalive=30, clean_start=False,
                                   properties=props)
         self.client.loop_start()
@@ -223,8 +225,22 @@ class Ingester:
                 rejects.append((msg.topic, str(exc), text))
 
         def write(c: Any) -> None:
-            if events:
-                db.write_batch(c, events, lags)
+            try:
+                if events:
+                    db.write_batch(c, events, lags)
+            except psycopg.OperationalError:
+                raise
+            except psycopg.Error as exc:  # an event PostgreSQL refuses (e.g. \u0000 in jsonb): one by one
+                log.warning("batch refused (%s); writing its %d events one by one", str(exc).strip(), len(events))
+                for e in events:
+                    try:
+                        db.write_batch(c, [e], lags)
+                    except psycopg.OperationalError:
+                        raise
+                    except psycopg.Error as one:
+                        self.stats.malformed += 1
+                        rejects.append((f"qms/v1/{e.site}/event/{e.type}", f"refused by PostgreSQL: {one}".strip(),
+                                        e.raw or json.dumps(e.payload, ensure_ascii=False)))
             db.write_rejects(c, rejects)
             for site, up in links:
                 db.set_link(c, site, up)
@@ -237,9 +253,23 @@ class Ingester:
         for msg in batch:
             if msg.qos > 0:
                 self.client.ack(msg.mid, msg.qos)
-        for e in events:
-            self.sites.setdefault(e.site, SiteProgress()).dirty = True
+        self._advance(events)
         return conn
+
+    def _advance(self, events: list[db.Event]) -> None:
+        """Move each site's contiguous seq over the events just stored; a site left with a hole is checked."""
+        by_site: dict[str, list[int]] = {}
+        for e in events:
+            by_site.setdefault(e.site, []).append(e.seq)
+        for site, seqs in by_site.items():
+            p = self.sites.setdefault(site, SiteProgress())
+            for seq in sorted(seqs):
+                if seq == p.contiguous + 1:
+                    p.contiguous = seq
+                elif seq > p.contiguous + 1:
+                    p.dirty = True  # a hole (or another ingester's share): the database tells
+                    break
+            p.saved = False
 
     def _sort(self, msg: mqtt.MQTTMessage, events: list[db.Event], links: list[tuple[str, bool]],
               lags: dict[str, float], now: datetime) -> None:
@@ -262,7 +292,7 @@ class Ingester:
                 return  # a cleared retained message
             raise ValueError(f"not JSON: {exc}") from None
         if kind == "event":
-            event = db.parse_event(site, payload)
+            event = db.parse_event(site, payload, msg.payload.decode("utf-8"))
             if len(levels) != 5 or levels[4] != event.type:
                 raise ValueError(f"topic says {'/'.join(levels[4:])!r} but 'type' is {event.type!r}")
             events.append(event)
@@ -272,7 +302,7 @@ class Ingester:
             if isinstance(seq, int) and not isinstance(seq, bool):
                 p = self.sites.setdefault(site, SiteProgress())
                 if seq > p.announced:
-                    p.announced, p.dirty = seq, True
+                    p.announced, p.saved = seq, False
         elif kind == "response":
             events.extend(self._answer(site, payload))
         else:
@@ -317,33 +347,40 @@ class Ingester:
         log.info("site %s: asking its hub to resend events after seq %d", site, after)
 
     def _check_gaps(self, conn: Any) -> None:
-        """Advance each touched site's contiguous seq; ask a site to resend a hole that lasted one check."""
+        """Find each suspect site's contiguous seq in the database; ask a site to resend a hole that lasts."""
         now = time.monotonic()
+        progress: list[tuple[str, int, int, bool]] = []
         for site, p in self.sites.items():
             if p.asked and now - p.asked[1] > self.s.resend_timeout_s:
                 log.warning("site %s did not answer events_since in %.0f s", site, self.s.resend_timeout_s)
                 p.asked, p.dirty = None, True
-            if not p.dirty and p.hole_seen is None and not p.link_up:
-                continue
-            p.dirty = False
-            contiguous, nxt = db.contiguous_after(conn, site, p.contiguous)
-            p.contiguous = contiguous
-            ask = False
-            if p.link_up:  # the bridge came (back) up: anything lost on the way is asked back once
-                ask, p.link_up = True, False
-            elif nxt is None and p.announced <= contiguous:
-                p.hole_seen = None
-            elif p.hole_seen is None or p.hole_seen[0] != contiguous:
-                p.hole_seen = (contiguous, now)  # ask if it is still there a moment later
-            else:
-                ask = now - p.hole_seen[1] >= (self.s.gap_wait_s if nxt is not None else self.s.announced_wait_s)
-            if ask and p.asked is None and self.connected.is_set():
-                self._ask(site, contiguous)
-                p.hole_seen = (contiguous, now)
-                db.set_site_progress(conn, site, contiguous, p.announced, resend=True)
-            else:
-                p.link_up = p.link_up or (ask and p.asked is None)
-                db.set_site_progress(conn, site, contiguous, p.announced)
+            behind = p.announced > p.contiguous
+            if p.dirty or p.link_up or p.hole_seen is not None or behind:
+                p.dirty = False
+                contiguous, nxt = db.contiguous_after(conn, site, p.contiguous)
+                p.saved = p.saved and contiguous == p.contiguous
+                p.contiguous = contiguous
+                ask = False
+                if p.link_up:  # the bridge came (back) up: anything lost on the way is asked back once
+                    ask, p.link_up = True, False
+                elif nxt is None and p.announced <= contiguous:
+                    p.hole_seen = None
+                elif p.hole_seen is None or p.hole_seen[0] != contiguous:
+                    p.hole_seen = (contiguous, now)  # ask if it is still there a moment later
+                else:
+                    wait = self.s.gap_wait_s if nxt is not None else self.s.announced_wait_s
+                    ask = now - p.hole_seen[1] >= wait
+                if ask and p.asked is None and self.connected.is_set():
+                    self._ask(site, contiguous)
+                    p.hole_seen = (contiguous, now)
+                    progress.append((site, contiguous, p.announced, True))
+                    p.saved = True
+                    continue
+                p.link_up = p.link_up or ask  # not connected, or an answer is awaited: later
+            if not p.saved:
+                progress.append((site, p.contiguous, p.announced, False))
+                p.saved = True
+        db.set_sites_progress(conn, progress)
 
     def _maybe_log(self) -> None:
         if time.monotonic() - self.stats.last_log >= 10:
