@@ -133,7 +133,7 @@ def render_province_acl(sites: Iterable[str], ingest_users: Iterable[str] = (ING
                 f"topic write {t.root}/event/#",
                 f"topic write {t.root}/state/#",
                 f"topic write {t.response(INGEST_CLIENT)}",
-                f"topic readwrite {t.root}/{LINK_TOPIC}",
+                f"topic write {t.root}/{LINK_TOPIC}",
                 f"topic read {t.request(INGEST_CLIENT)}"]
     for user in ingest_users:
         validate_id(user, "user")
