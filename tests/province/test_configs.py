@@ -164,3 +164,81 @@ def test_a_tls_bridge_with_the_site_login_carries_an_event_to_the_province(tmp_p
         if center is not None:
             center.stop()
         province.stop()
+
+
+def test_the_installed_center_broker_with_its_acl_bridges_both_ways(tmp_path):
+    """Debian's mosquitto.conf + qms.conf (logins, ACL) + the bridge drop-in in conf.d, as installed: the hub's
+    events reach the province and the ingester's events_since request reaches the hub, whose answer comes back."""
+    from mqtt_bus.acl import render_acl, write_password_file
+    from tests.install.site_broker import site_broker
+
+    try:
+        find_mosquitto()
+    except BrokerUnavailable as exc:
+        pytest.skip(str(exc))
+    site, port, etc = "xa-da-huoai", free_port(), tmp_path / "etc"
+    qms("province", "broker-config", "--site", site, "--out", str(etc), "--port", str(port), "--bind", "127.0.0.1",
+        "--install-dir", str(etc))
+    province = ProvinceBroker(tmp_path / "province", etc / "province.conf", port).start()
+    (tmp_path / "acl").write_text(render_acl(site, [("hub", "hub")]))
+    write_password_file(tmp_path / "passwd", {"hub": "hub-pw"})
+    center = site_broker(tmp_path / "center", tmp_path / "passwd", tmp_path / "acl")
+    (tmp_path / "center" / "etc" / "conf.d").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "center" / "etc" / "conf.d" / "qms-province.conf").write_text(qms(
+        "province", "bridge-config", "--site", site, "--province-host", "127.0.0.1", "--province-port", str(port),
+        "--password-file", str(etc / "secrets" / f"site-{site}"), "--restart-timeout", "1,2"))
+    clients: list[mqtt.Client] = []
+    inbox: list[tuple[str, dict]] = []
+    cond = threading.Condition()
+
+    def client(login: str, password: str, broker_port: int, subs: list[str]) -> mqtt.Client:
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=login, protocol=mqtt.MQTTv5)
+        c.username_pw_set(login, password)
+        done = threading.Event()
+
+        def on_message(cl, userdata, msg) -> None:
+            with cond:
+                inbox.append((msg.topic, json.loads(msg.payload)))
+                cond.notify_all()
+
+        c.on_message = on_message
+        c.on_subscribe = lambda *a: done.set()
+        c.connect("127.0.0.1", broker_port)
+        c.loop_start()
+        clients.append(c)
+        c.subscribe([(t, mqtt.SubscribeOptions(qos=1)) for t in subs])
+        assert done.wait(5)
+        return c
+
+    def wait_for(topic: str, timeout: float = 10, resend: tuple[mqtt.Client, dict] | None = None) -> dict:
+        with cond:
+            for _ in range(int(timeout / 0.2)):
+                found = [p for t, p in inbox if t == topic]
+                if found:
+                    return found[0]
+                if resend:  # until the bridge is up, publishes to it are not queued yet
+                    resend[0].publish(topic_of[id(resend[1])], json.dumps(resend[1]), qos=1)
+                cond.wait(0.2)
+        raise AssertionError(f"nothing on {topic}; got {inbox}\n{center.log_tail()}")
+
+    try:
+        center.start()
+        hub = client("hub", "hub-pw", center.port, [f"qms/v1/{site}/request/+"])
+        ingest = client("ingest", (etc / "secrets" / "ingest").read_text().strip(), port,
+                        [f"qms/v1/{site}/event/#", f"qms/v1/{site}/response/display-province"])
+        event = {"seq": 7, "ts": "2026-12-01T09:00:00.000+07:00", "type": "ticket_issued", "ticket": None,
+                 "counter": None}
+        request = {"id": "r1", "action": "events_since", "args": {"after": 6}}
+        answer = {"id": "r1", "ok": True, "result": {"events": [event], "last_seq": 7, "more": False}}
+        topic_of = {id(event): f"qms/v1/{site}/event/ticket_issued",
+                    id(request): f"qms/v1/{site}/request/display-province",
+                    id(answer): f"qms/v1/{site}/response/display-province"}
+        assert wait_for(topic_of[id(event)], resend=(hub, event)) == event
+        assert wait_for(topic_of[id(request)], resend=(ingest, request)) == request
+        assert wait_for(topic_of[id(answer)], resend=(hub, answer)) == answer
+    finally:
+        for c in clients:
+            c.loop_stop()
+            c.disconnect()
+        center.stop()
+        province.stop()
