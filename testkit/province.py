@@ -107,13 +107,22 @@ class Province:
                    "--restart-timeout", restart)
         return text.splitlines()
 
-    def start_ingest(self, dsn: str, client_id: str = "ingest-1", log: Path | None = None) -> subprocess.Popen:
-        """``qms province ingest`` as its own process."""
+    def start_ingest(self, dsn: str, client_id: str = "ingest-1", ready_s: float = 20) -> subprocess.Popen:
+        """``qms province ingest`` as its own process; returns once it is subscribed (its log says so)."""
         url = f"mqtt://ingest@127.0.0.1:{self.port}"
-        with open(log or self.dir / f"{client_id}.log", "ab") as err:
-            return subprocess.Popen([sys.executable, "-m", "qms.cli", "province", "ingest", "--province-broker", url,
+        log = self.dir / f"{client_id}.log"
+        seen = log.read_text().count("subscribed: ready") if log.exists() else 0
+        with open(log, "ab") as err:
+            proc = subprocess.Popen([sys.executable, "-m", "qms.cli", "province", "ingest", "--province-broker", url,
                                      "--password-file", str(self.secret_file("ingest")), "--dsn", dsn,
                                      "--client-id", client_id], cwd=ROOT, stdout=err, stderr=err)
+        if not wait_until(lambda: log.read_text().count("subscribed: ready") > seen or proc.poll() is not None,
+                          ready_s):
+            proc.kill()
+            raise RuntimeError(f"the ingester did not subscribe within {ready_s} s:\n{log.read_text()[-2000:]}")
+        if proc.poll() is not None:
+            raise RuntimeError(f"the ingester exited ({proc.returncode}):\n{log.read_text()[-2000:]}")
+        return proc
 
 
 def center_config(folder: Path, site: str) -> Path:

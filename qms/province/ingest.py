@@ -104,6 +104,7 @@ class Ingester:
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
+        c.on_subscribe = self._on_subscribe
         self.client = c
 
     # ------------------------------------------------------------------ MQTT (network thread)
@@ -117,6 +118,13 @@ class Ingester:
         log.info("connected to %s as %s (session present: %s)", self.addr, self.s.client_id,
                  getattr(flags, "session_present", "?"))
         self.connected.set()
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reasons: Any, props: Any) -> None:
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:
+            log.error("the provincial broker refused subscriptions: %s (check its ACL)", ", ".join(refused))
+        else:
+            log.info("subscribed: ready")
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: Any, reason: Any, props: Any) -> None:
         self.connected.clear()
