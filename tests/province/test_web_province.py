@@ -3,16 +3,24 @@ with real events (the real store's outbox of two centers), behind the same login
 
 from __future__ import annotations
 
+import http.cookiejar
+import io
+import os
 import re
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
 
 from hub.store import Store
+from qms.cli import main
 from qms.config import load_config, to_site_def
 from qms.province import db as pdb
-from testkit.province import TempDatabase, center_config, pg_available
+from testkit.province import ROOT, TempDatabase, center_config, pg_available
 from web.app import WebSettings, create_app
 
 
@@ -89,3 +97,32 @@ def test_a_database_that_is_down_gives_a_friendly_page(tmp_path, always_open_con
     page = client.get("/")
     assert page.status_code == 200
     assert "Không đọc được cơ sở dữ liệu" in page.get_data(as_text=True)
+
+
+def test_qms_web_province_serves_the_table_over_http(tmp_path, database, always_open_config, monkeypatch):
+    """``qms web --province DSN`` as a provincial server runs it: log in over HTTP and read the table."""
+    import psycopg
+
+    with psycopg.connect(database.dsn, autocommit=True) as conn:
+        pdb.create_schema(conn)
+        pdb.set_link(conn, "xa-da-huoai", True)
+    base = ["--config", str(always_open_config), "--data-dir", str(tmp_path)]
+    monkeypatch.setenv("QMS_ENV_FILE", "")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("mat-khau-tinh\n"))
+    assert main([*base, "web", "user", "add", "tinh", "--role", "manager", "--password-stdin"]) == 0
+    env = {**os.environ, "QMS_ENV_FILE": "", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "qms.cli", *base, "web", "--host", "127.0.0.1", "--port", "0",
+                             "--province", database.dsn], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("qms web: http://127.0.0.1:"), (line, proc.stderr.read() if proc.poll() else "")
+        url = line.split(" ", 2)[2]
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        data = urllib.parse.urlencode({"username": "tinh", "password": "mat-khau-tinh"}).encode()
+        with opener.open(url + "login", data=data, timeout=5) as r:  # follows the redirect to the table
+            page = r.read().decode()
+        assert "Các trung tâm trong tỉnh" in page and 'data-site="xa-da-huoai"' in page and "có / up" in page
+    finally:
+        proc.terminate()
+        proc.wait(5)
