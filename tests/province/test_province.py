@@ -6,6 +6,8 @@ under another site's topic; malformed events are counted and the ingester keeps 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +27,7 @@ from testkit.province import Province, TempDatabase, center_config, pg_available
 SITES = ["xa-a", "xa-b", "xa-c"]
 ROUNDS = 40  # issue + call_next + complete per round: ~3 events each
 CUT_AT, BACK_AT = 10, 25  # rounds of the cut center with its link down
+EXTRA_INGESTERS: list[subprocess.Popen] = []  # started by a test, stopped by the fixture
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +68,7 @@ class Center:
 
 
 @pytest.fixture(scope="module")
-def province(tmp_path_factory, db) -> Iterator[tuple[Province, list[Center], object]]:
+def province(tmp_path_factory, db) -> Iterator[tuple[Province, list[Center], subprocess.Popen]]:
     find_mosquitto()
     root = tmp_path_factory.mktemp("province")
     prov = Province(root / "province", SITES)
@@ -80,8 +83,10 @@ def province(tmp_path_factory, db) -> Iterator[tuple[Province, list[Center], obj
         ingest = prov.start_ingest(db.dsn)
         yield prov, centers, ingest
     finally:
-        if ingest is not None:
-            assert stop_hub_process(ingest) == 0, "the ingester stops cleanly on SIGTERM"
+        for proc in [ingest, *EXTRA_INGESTERS]:
+            if proc is not None and proc.poll() is None:
+                assert stop_hub_process(proc) == 0, "an ingester stops cleanly on SIGTERM"
+        EXTRA_INGESTERS.clear()
         for c in centers:
             c.close()
         prov.broker.stop()
@@ -238,3 +243,25 @@ def test_a_provincial_broker_crash_mid_traffic_loses_and_doubles_nothing(provinc
     assert_all_arrived_once(db.dsn, centers, 30)
     assert all(len(c.outbox()) >= before[c.site] + 75 for c in centers)
     assert ingest.poll() is None
+
+
+@pytest.mark.timeout(60)
+def test_two_ingesters_share_the_stream_and_one_dying_loses_nothing(province, db) -> None:
+    """A second ``qms province ingest`` joins the shared subscription; the first is SIGKILLed mid-traffic
+    (its unacknowledged batch and whatever the broker still routes to its session are lost to it): the
+    survivor, with its gap requests, still stores every event once."""
+    prov, centers, first = province
+    second = prov.start_ingest(db.dsn, client_id="ingest-2")
+    EXTRA_INGESTERS.append(second)
+    before = {c.site: len(c.outbox()) for c in centers}
+
+    def kill_first(i: int) -> None:
+        if i == 8:
+            first.send_signal(signal.SIGKILL)
+            first.wait(5)
+
+    run_traffic(centers, 25, {centers[2].site: kill_first})
+    assert first.returncode == -signal.SIGKILL
+    assert_all_arrived_once(db.dsn, centers, 30)
+    assert all(len(c.outbox()) >= before[c.site] + 75 for c in centers)
+    assert second.poll() is None
