@@ -107,15 +107,17 @@ class Province:
                    "--restart-timeout", restart)
         return text.splitlines()
 
-    def start_ingest(self, dsn: str, client_id: str = "ingest-1", ready_s: float = 20) -> subprocess.Popen:
-        """``qms province ingest`` as its own process; returns once it is subscribed (its log says so)."""
-        url = f"mqtt://ingest@127.0.0.1:{self.port}"
+    def start_ingest(self, dsn: str, client_id: str = "ingest-1", ready_s: float = 20,
+                     cafile: Path | None = None) -> subprocess.Popen:
+        """``qms province ingest`` as its own process (over TLS with *cafile*); returns once it is subscribed."""
+        url = f"{'mqtts' if cafile else 'mqtt'}://ingest@127.0.0.1:{self.port}"
+        tls = ["--cafile", str(cafile)] if cafile else []
         log = self.dir / f"{client_id}.log"
         seen = log.read_text().count("subscribed: ready") if log.exists() else 0
         with open(log, "ab") as err:
             proc = subprocess.Popen([sys.executable, "-m", "qms.cli", "province", "ingest", "--province-broker", url,
                                      "--password-file", str(self.secret_file("ingest")), "--dsn", dsn,
-                                     "--client-id", client_id], cwd=ROOT, stdout=err, stderr=err)
+                                     "--client-id", client_id, *tls], cwd=ROOT, stdout=err, stderr=err)
         if not wait_until(lambda: log.read_text().count("subscribed: ready") > seen or proc.poll() is not None,
                           ready_s):
             proc.kill()

@@ -21,7 +21,8 @@ from qms.province.configs import (
     render_province_acl,
     render_province_conf,
 )
-from testkit.province import ROOT, ProvinceBroker, qms
+from testkit.hub_process import stop_hub_process
+from testkit.province import ROOT, Province, ProvinceBroker, TempDatabase, pg_available, qms, wait_until
 
 MOSQ = ROOT / "config" / "mosquitto"
 
@@ -158,6 +159,29 @@ def test_a_tls_bridge_with_the_site_login_carries_an_event_to_the_province(tmp_p
         assert got and got[0] == ("qms/v1/xa-t/event/ticket_called", event), province.log_tail()
         log = province.log_path.read_text()
         assert "as site-xa-t" in log and "u'site-xa-t'" in log, log  # the bridge logged in with its site login
+        if pg_available() is None:  # and `qms province ingest` over TLS stores it
+            import psycopg
+
+            db = TempDatabase()
+            prov = Province(tmp_path, ["xa-t"], port=port)
+            try:
+                ingest = prov.start_ingest(db.dsn, cafile=ca)
+                try:
+                    def stored() -> list[tuple]:
+                        with psycopg.connect(db.dsn) as c:
+                            return c.execute("SELECT site, seq, type FROM province_events").fetchall()
+                    center_pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="hub-test-2")
+                    center_pub.connect("127.0.0.1", center.port)
+                    center_pub.loop_start()
+                    center_pub.publish("qms/v1/xa-t/event/ticket_called", json.dumps({**event, "seq": 2}),
+                                       qos=1).wait_for_publish(5)
+                    center_pub.loop_stop()
+                    center_pub.disconnect()
+                    assert wait_until(lambda: ("xa-t", 2, "ticket_called") in stored(), 10), stored()
+                finally:
+                    assert stop_hub_process(ingest) == 0
+            finally:
+                db.drop()
     finally:
         sub.loop_stop()
         sub.disconnect()
