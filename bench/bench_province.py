@@ -31,6 +31,13 @@ from testkit.hub_process import stop_hub_process
 from testkit.province import Province, TempDatabase, center_config, pg_available, wait_until
 from testkit.stats import percentile
 
+try:
+    from figures import figure  # bench/figures.py: the table of `bash bench/run`
+except ImportError:  # a tree without the figures table
+    def figure(bench: str, what: str, value: str, goal: str = "", met: bool | None = None) -> None:
+        verdict = "" if met is None else ("met" if met else "not met")
+        print(f"  figure: {what}: {value}" + (f" (goal {goal}: {verdict})" if goal else ""), flush=True)
+
 TICKET = {"id": "20261201-tu-phap-1", "number": "A0001", "service": "tu-phap", "priority": "normal",
           "status": "called", "issued_at": "2026-12-01T08:07:51.079+07:00",
           "called_at": "2026-12-01T08:09:51.080+07:00", "counter": "1", "ahead": 0, "est_wait_s": 0,
@@ -101,6 +108,9 @@ def throughput(root: Path, events: int, sites: int) -> None:
         print(f"  ingest throughput    {got / float(span):10.0f} events/s   (goal >= 5000; first to last row)"
               f"{'' if done else '  INCOMPLETE'}")
         print(f"  with process start   {got / elapsed:10.0f} events/s")
+        rate = got / float(span)
+        figure("province", f"`qms province ingest` into PostgreSQL, {sites} sites (first to last row)",
+               f"{rate:,.0f} events/s", "≥ 5,000/s", done and rate >= 5000)
     finally:
         if ingest is not None:
             stop_hub_process(ingest)
@@ -162,6 +172,9 @@ def lag(root: Path, centers: int, seconds: float, rate: float) -> None:
         print(f"  lag median           {percentile(lags_ms, 50):10.0f} ms")
         print(f"  lag p99              {percentile(lags_ms, 99):10.0f} ms   (goal <= 1000)")
         print(f"  lag max              {max(lags_ms):10.0f} ms")
+        p50, p99 = percentile(lags_ms, 50), percentile(lags_ms, 99)
+        figure("province", f"`ticket_called` at a center → its provincial row, {centers} bridged centers, median / p99",
+               f"{p50:.0f} ms / {p99:.0f} ms", "p99 ≤ 1 s", p99 <= 1000)
         for kiosk, pad in pads:
             kiosk.close()
             pad.close()
