@@ -40,7 +40,9 @@ setup(
             "hypothesis>=6.100,<7",
             "ruff>=0.6",
             "playwright>=1.40,<2",
+            "psycopg[binary]>=3.1,<4",
         ],
+        "province": ["psycopg[binary]>=3.1,<4"],
     },
     entry_points={"console_scripts": ["qms=qms.cli:main"]},
 )

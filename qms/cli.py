@@ -32,6 +32,7 @@ TOOLS = (  # verb, module with add_arguments(parser) and run(ctx, ns), help
     ("report", "qms.report", "figures per day, hour, service, counter, officer, procedure; xlsx, CSV, PNG charts"),
     ("clock", "qms.clock_cli", "is the board's clock trusted for issuing; `qms clock trust` confirms it"),
     ("web", "web.cli", "the web app on the LAN: config pages, versions, device health; `qms web user add` for logins"),
+    ("province", "qms.province.cli", "a province: bridge a center to the provincial broker; ingest into PostgreSQL"),
 )
 
 COUNTER_ACTIONS = {

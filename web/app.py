@@ -23,7 +23,7 @@ from .accounts import Accounts, LoginLimiter
 from .health import Snapshot
 from .messages import vietnamese
 
-MODES = ("center",)  # "province" later (issue 17)
+MODES = ("center", "province")  # province: read-only over PostgreSQL (web/province.py, issue 17)
 
 
 @dataclass
@@ -78,10 +78,18 @@ def create_app(settings: WebSettings) -> Flask:
     app.extensions["qms_limiter"] = LoginLimiter(limit=settings.login_limit)
     app.extensions["qms_lock"] = threading.Lock()
 
-    from . import auth, center
+    from . import auth
 
     app.register_blueprint(auth.bp)
-    app.register_blueprint(center.bp)
+    if settings.mode == "province":
+        from . import province
+
+        app.register_blueprint(province.bp)
+    else:
+        from . import center
+
+        app.register_blueprint(center.bp)
+    app.context_processor(lambda: {"mode": settings.mode})
     app.before_request(auth.load_user)
     app.context_processor(auth.template_globals)
     app.jinja_env.filters["vi"] = vietnamese

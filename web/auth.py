@@ -79,7 +79,7 @@ def require(role: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("center.home")
+    return url_for(_settings().mode + ".home")
 
 
 @bp.route("/login", methods=["GET", "POST"])

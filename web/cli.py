@@ -28,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT})")
     parser.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (see docs/web.md)")
     parser.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
+    parser.add_argument("--province", metavar="DSN", help="province mode: a read-only table of every center from "
+                        "this PostgreSQL (filled by `qms province ingest`; docs/province.md)")
     sub = parser.add_subparsers(dest="web_cmd", metavar="user")
     user = sub.add_parser("user", help="manage the web app's accounts").add_subparsers(dest="user_cmd", required=True)
     add = user.add_parser("add", help="add an account (or set its password and role)")
@@ -130,6 +132,8 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     setup_logging(ctx.data_dir, "web")
     settings = WebSettings(ctx.config_path, Path(ctx.data_dir), health=lambda: health_reader(ctx),
                            secure_cookies=bool(ns.tls_cert))
+    if getattr(ns, "province", None):
+        settings.mode, settings.extra["dsn"] = "province", ns.province
     app = create_app(settings)
     if not app.extensions["qms_accounts"].list():
         print("qms: no web account yet; add one: qms web user add NAME --role technician", file=sys.stderr)

@@ -109,3 +109,18 @@ def test_the_web_app_loads_no_kivy_and_no_app():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_the_province_package_imports_only_the_bus_and_qms():
+    """``qms.province`` (bridge configs, the ingester) runs on a provincial server: no Kivy, no app, no hub."""
+    allowed = {"qms", "mqtt_bus", "queue_core"}
+    broken = [f"{path.relative_to(ROOT)} imports {imported}"
+              for path in sorted((ROOT / "qms" / "province").rglob("*.py")) for imported in sorted(imports_of(path))
+              if imported.split(".")[0] == "kivy" or (imported.split(".")[0] in PROJECT
+                                                      and imported.split(".")[0] not in allowed)]
+    assert not broken, "\n".join(broken)
+    code = ("import qms.province.cli, qms.province.ingest, sys; print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'kivy', 'kiosk', 'counter', 'queue_display', 'ui_kit', 'hub', 'web'}))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
