@@ -26,6 +26,7 @@ from queue_core.actions import READ_ONLY_ACTIONS, check_action, events_since_arg
 
 from .authz import refusal, role_of
 from .fairness import DropLog, FairQueue, IssueLimit, Limits, Queued, rate_limited
+from .reload import ConfigSource, SiteUpdate, removed, with_retired
 from .retention import Pruner
 from .store import Reply, Store
 from .store_guard import StoreFault, corrupt, is_damage
@@ -92,7 +93,8 @@ class Hub:
     def __init__(self, store: Store | None, bus: BusClient, poll_interval: float = 0.25, batch: int = 200,
                  check_clients: bool = True, reopen: Callable[[], Store] | None = None,
                  fault: StoreFault | None = None, limits: Limits | None = None, retention_days: int = 30,
-                 request_retention_days: int = 3) -> None:
+                 request_retention_days: int = 3, config_source: ConfigSource | None = None,
+                 catalogue: dict[str, Any] | None = None) -> None:
         self.store: Store | None = store
         self.reopen = reopen  # opens the store again while ``fault`` is set
         self.fault = fault if store is None else None
@@ -114,6 +116,15 @@ class Hub:
         self.handled = 0
         self.batched = 0  # requests committed together with others (a rush)
         self._next_reopen = 0.0
+        self.config_source = config_source  # a new config file, polled by the hub-config thread
+        self.catalogue = catalogue  # the retained ``config`` payload (qms/catalogue.py)
+        self.site: Any = store.site if store is not None else None  # the config's site, without retired services
+        self.retired: frozenset[str] = frozenset()
+        self.reloads = 0
+        self._pending: SiteUpdate | None = None
+        self._publish_config = threading.Event()
+        if store is not None:
+            self._retire(store)
         if self.fault is not None:
             bus.set_status_extra({"fault": self.fault.as_dict()})
 
@@ -122,8 +133,11 @@ class Hub:
         """Subscribe to requests and start the worker and publisher threads."""
         self.bus.on_connection_change = self._connection_changed
         self.bus.subscribe_raw(self.topics.requests_all, self._enqueue)
-        for name, target in (("hub-worker", self._work), ("hub-publisher", self._publish_loop),
-                             ("hub-pruner", lambda: self.pruner.run(self._stop))):
+        threads = [("hub-worker", self._work), ("hub-publisher", self._publish_loop),
+                   ("hub-pruner", lambda: self.pruner.run(self._stop))]
+        if self.config_source is not None:
+            threads.append(("hub-config", self._watch_config))
+        for name, target in threads:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -149,6 +163,7 @@ class Hub:
         if connected:
             log.info("hub connected to the broker; republishing all retained state")
             self._republish_all.set()
+            self._publish_config.set()
             self._wake.set()
         else:
             log.warning("hub lost the broker; requests wait until it is back")
@@ -166,9 +181,10 @@ class Hub:
 
     def _work(self) -> None:
         while not self._stop.is_set():
-            item = self._requests.take()
+            self._apply_pending()  # between two batches: no request sees half a config
+            item = self._requests.take(timeout=self.poll_interval)
             if item is None:
-                return
+                continue
             items = [item]
             while len(items) < MAX_BATCH and (more := self._requests.take(timeout=0)) is not None:
                 items.append(more)  # whatever else is already waiting: one transaction for them all
@@ -267,6 +283,10 @@ class Hub:
             check_action(action)
         except QueueError as err:
             return {"id": request_id, "ok": False, "error": err.as_dict()}
+        if action == "issue_ticket" and isinstance(args, dict) and args.get("service") in self.retired:
+            return error_response(request_id, ErrorCode.UNKNOWN_SERVICE,
+                                  f"service {args['service']!r} was removed from the config; its waiting "
+                                  "citizens are still called, new tickets are not given")
         why_not = refusal(client_id, action, args) if self.check_clients else None
         if why_not:
             log.warning("refused %s from %s: %s", action, client_id, why_not)
@@ -360,6 +380,9 @@ class Hub:
         except sqlite3.Error as exc:
             log.warning("store still unusable: %s", exc)
             return
+        if self.site is not None and store.site != self.site:
+            store.set_site(self.site)  # the config reloaded since the hub started
+        self._retire(store)
         self.store = store
         self.published_seq = int(store.get_meta(PUBLISHED_SEQ_KEY) or 0)
         self.fault = None
@@ -390,6 +413,9 @@ class Hub:
             self.drops.maybe_log()
             if not self.bus.is_connected:
                 continue
+            if self._publish_config.is_set():
+                self._publish_config.clear()
+                self.publish_config()
             if self.fault is not None or self.store is None:
                 self._try_reopen()
                 continue
@@ -452,3 +478,52 @@ class Hub:
             self.bus.publish_json(self.topics.state_counter(payload["counter"]), payload, retain=True)
         for payload in snap["services"]:
             self.bus.publish_json(self.topics.state_service(payload["service"]), payload, retain=True)
+
+    # ------------------------------------------------------------------ live config (hub/reload.py)
+    def _watch_config(self) -> None:
+        """Poll the config source; hand a new valid config to the worker (which applies it between requests)."""
+        while not self._stop.wait(self.poll_interval):
+            try:
+                update = self.config_source() if self.config_source is not None else None
+            except Exception:
+                log.exception("reading the config failed; the hub keeps the one it has")
+                continue
+            if update is not None:
+                self._pending = update
+
+    def _apply_pending(self) -> None:
+        """On the worker, between two batches: swap in a new config and republish what it changed."""
+        update, self._pending = self._pending, None
+        if update is None:
+            return
+        old_site = self.store.site if self.store is not None else self.site
+        self.site, self.catalogue = update.site, update.catalogue
+        self.reloads += 1
+        store = self.store
+        if store is not None and self.fault is None:
+            try:
+                self._retire(store, old_site)
+            except sqlite3.Error:
+                log.exception("the new config is not applied to the store yet; it will be when the store is back")
+        if old_site is not None:
+            for sid in removed(old_site.services, self.store.site.services if store else update.site.services):
+                self.bus.clear_retained(self.topics.state_service(sid))
+            for cid in removed(old_site.counters, update.site.counters):
+                self.bus.clear_retained(self.topics.state_counter(cid))
+        log.info("config reloaded (%s…): %d services, %d counters%s", str(update.catalogue.get("sha256"))[:12],
+                 len(update.site.services), len(update.site.counters),
+                 f"; retired, still called: {', '.join(sorted(self.retired))}" if self.retired else "")
+        self._republish_all.set()
+        self._publish_config.set()
+        self._wake.set()
+
+    def _retire(self, store: Store, old_site: Any = None) -> None:
+        """Give ``store`` the config's site plus the removed services that still have open tickets."""
+        site, self.retired = with_retired(self.site, old_site or store.site, store.open_services())
+        if store.site != site:
+            store.set_site(site)
+
+    def publish_config(self) -> None:
+        """The retained ``config`` catalogue devices redraw from (docs/protocol.md)."""
+        if self.catalogue is not None:
+            self.bus.publish_json(self.topics.config, self.catalogue, retain=True)
