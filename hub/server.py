@@ -182,7 +182,7 @@ class Hub:
     def _work(self) -> None:
         while not self._stop.is_set():
             self._apply_pending()  # between two batches: no request sees half a config
-            item = self._requests.take(timeout=self.poll_interval)
+            item = self._requests.take(timeout=min(self.poll_interval, 0.1))
             if item is None:
                 continue
             items = [item]

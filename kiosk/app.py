@@ -13,7 +13,9 @@ from kivy.core.window import Window
 from devices.printer import PrinterMonitor, PrinterService, parse_printer_url
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import Role
+from qms.config import SiteConfig
 from qms.context import AppContext
+from ui_kit.live_config import LiveConfig
 
 from .adapters import KivyScheduler, ThreadedPinChecker, ip_address, kivy_post, version
 from .hublink import REQUEST_TIMEOUT_S, HubLink
@@ -96,6 +98,12 @@ def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CL
         link.publish_printer(status)
         kivy_post(lambda: vm.set_printer_status(status))
 
+    def new_config(config: SiteConfig) -> None:  # on the UI thread: a saved change, without a restart
+        view = kiosk_view(config)
+        printer.site = view
+        vm.set_site(view)
+
+    vm.live_config = LiveConfig(link.bus, cfg, new_config)  # type: ignore[attr-defined]
     vm.reprints = Reprints(link.bus, printer, client_id)  # type: ignore[attr-defined]  # technician screen
     service.add_listener(printer_changed)
     monitor = PrinterMonitor(service, interval=monitor_interval).start()

@@ -38,7 +38,7 @@ def remove_chung_thuc(doc: Any) -> None:
         counter["services"] = [s for s in counter["services"] if s != "chung-thuc"]
 
 
-def catalogue_watcher(make_client, url: str) -> tuple[list[dict[str, Any]], threading.Lock]:
+def catalogue_watcher(make_client, url: str) -> list[dict[str, Any]]:
     seen: list[dict[str, Any]] = []
     lock = threading.Lock()
     kiosk = make_client(url, "kiosk-9", Role.KIOSK, site=SITE)
@@ -48,11 +48,11 @@ def catalogue_watcher(make_client, url: str) -> tuple[list[dict[str, Any]], thre
             seen.append(payload)
 
     kiosk.subscribe(kiosk.topics.config, keep)
-    return seen, lock
+    return seen
 
 
 def test_removed_service_keeps_its_waiting_tickets_callable_and_reported(ctx, broker, hub, make_client):
-    catalogues, lock = catalogue_watcher(make_client, broker.url)
+    catalogues = catalogue_watcher(make_client, broker.url)
     assert wait_for(lambda: bool(catalogues), 5), "the hub publishes its catalogue retained on start"
     first = catalogues[-1]
     assert "chung-thuc" in [s["id"] for s in first["catalogue"]["services"]]
@@ -90,7 +90,7 @@ def test_removed_service_keeps_its_waiting_tickets_callable_and_reported(ctx, br
 
 
 def test_invalid_config_is_ignored_and_the_hub_keeps_serving(ctx, broker, hub, make_client):
-    catalogues, _ = catalogue_watcher(make_client, broker.url)
+    catalogues = catalogue_watcher(make_client, broker.url)
     assert wait_for(lambda: bool(catalogues), 5)
     text = ctx.config_path.read_text(encoding="utf-8")
     ctx.config_path.write_text(text.replace("prefix: B", "prefix: A", 1), encoding="utf-8")  # two services on A
