@@ -98,3 +98,28 @@ def test_invalid_config_is_ignored_and_the_hub_keeps_serving(ctx, broker, hub, m
     assert wait_for(lambda: hub.config_source is not None and hub.config_source.sha256 != catalogues[0]["sha256"], 3)
     assert kiosk.request("issue_ticket", {"service": "chung-thuc"})["result"]["ticket"]["number"] == "B001"
     assert hub.reloads == 0 and len(catalogues) == 1, "an invalid file changes nothing"
+
+
+def test_a_hub_restarted_on_the_new_config_still_calls_the_removed_services_tickets(ctx, broker, make_client):
+    from qms.context import AppContext
+    from qms.hub_service import start_hub
+
+    first = start_hub(ctx, broker.url, poll_interval=0.05)
+    try:
+        assert first.bus.wait_connected(5)
+        kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE)
+        assert kiosk.request("issue_ticket", {"service": "chung-thuc"})["result"]["ticket"]["number"] == "B001"
+    finally:
+        first.stop()
+        first.store.close()
+    rewrite(ctx.config_path, remove_chung_thuc)
+    second = start_hub(AppContext(config_path=ctx.config_path, data_dir=ctx.data_dir), broker.url, poll_interval=0.05)
+    try:
+        assert second.bus.wait_connected(5)
+        assert second.retired == {"chung-thuc"}
+        pad = make_client(broker.url, "counter-2", Role.COUNTER, site=SITE)
+        called = pad.request("call_next", {"counter": "2"})["result"]["ticket"]
+        assert (called["number"], called["service"]) == ("B001", "chung-thuc")
+    finally:
+        second.stop()
+        second.store.close()
