@@ -380,9 +380,9 @@ class Hub:
         except sqlite3.Error as exc:
             log.warning("store still unusable: %s", exc)
             return
-        if self.site is not None and store.site != self.site:
-            store.set_site(self.site)  # the config reloaded since the hub started
-        self._retire(store)
+        if self.site is None:  # the hub started without a store: the config it started with
+            self.site = store.site
+        self._retire(store)  # the config it has now (reloaded since it started?), removed services retired
         self.store = store
         self.published_seq = int(store.get_meta(PUBLISHED_SEQ_KEY) or 0)
         self.fault = None
@@ -506,7 +506,7 @@ class Hub:
             except sqlite3.Error:
                 log.exception("the new config is not applied to the store yet; it will be when the store is back")
         if old_site is not None:
-            for sid in removed(old_site.services, self.store.site.services if store else update.site.services):
+            for sid in removed(old_site.services, store.site.services if store is not None else update.site.services):
                 self.bus.clear_retained(self.topics.state_service(sid))
             for cid in removed(old_site.counters, update.site.counters):
                 self.bus.clear_retained(self.topics.state_counter(cid))
