@@ -39,6 +39,9 @@ SWITCH_INTERVAL_S = 0.0005
 """How long a thread may keep the GIL while another waits (Python's default: 5 ms). The worker releases
 it around every SQLite call; with 5 ms it waited up to that long behind the publisher each time. A
 process-wide setting: the hub's process sets it (``qms.hub_service.run_hub``), the class does not."""
+PRINTER_TEST = "printer_test"
+"""A hub action (not the queue's): ``{"kiosk": "kiosk-1"}`` from a monitor; the hub sends the kiosk the command
+``printer_test`` on ``command/{kiosk}`` (docs/protocol.md) and the kiosk prints its test page."""
 MAX_BATCH = 32  # requests already waiting that the worker runs in one store transaction (one fsync)
 STORE_RETRY_S = 3.0  # how often a hub without a usable store tries to open it again
 
@@ -279,6 +282,8 @@ class Hub:
         if not isinstance(action, str):
             return error_response(request_id, ErrorCode.BAD_REQUEST, "request needs an 'action' string")
         args = request.get("args", {})
+        if action == PRINTER_TEST:
+            return self._printer_test(client_id, request_id, args)
         try:
             check_action(action)
         except QueueError as err:
@@ -292,6 +297,25 @@ class Hub:
             log.warning("refused %s from %s: %s", action, client_id, why_not)
             return error_response(request_id, ErrorCode.FORBIDDEN, why_not)
         return Command(client_id, request_id, action, args)
+
+    def _printer_test(self, client_id: str, request_id: str, args: Any) -> dict[str, Any]:
+        """Forward ``printer_test`` to the kiosk (technicians' tools only); the kiosk's printer state tells the result."""
+        if self.check_clients and role_of(client_id)[0] not in (Role.HUB, Role.MONITOR):
+            return error_response(request_id, ErrorCode.FORBIDDEN, f"{client_id} may not {PRINTER_TEST}; "
+                                  "only the technician's tools (monitor-*) may")
+        kiosk = args.get("kiosk") if isinstance(args, dict) else None
+        try:
+            if not isinstance(kiosk, str) or role_of(kiosk)[0] != Role.KIOSK or not encodable(kiosk):
+                raise ValueError(kiosk)
+            topic = self.topics.command(kiosk)
+        except ValueError:
+            return error_response(request_id, ErrorCode.BAD_REQUEST, f"{PRINTER_TEST} needs 'kiosk': a kiosk id "
+                                  "such as kiosk-1")
+        now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        self.bus.publish_json(topic, {"command": PRINTER_TEST, "id": request_id,
+                                                           "by": client_id, "ts": now})
+        log.info("%s asked %s to print a test page", client_id, kiosk)
+        return {"id": request_id, "ok": True, "result": {"kiosk": kiosk, "sent": True}}
 
     @staticmethod
     def _issue_limited(client_id: str) -> bool:

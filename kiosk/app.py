@@ -104,6 +104,13 @@ def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CL
         vm.set_site(view)
 
     vm.live_config = LiveConfig(link.bus, cfg, new_config)  # type: ignore[attr-defined]
+
+    def commanded(_topic: str, payload: dict[str, Any]) -> None:  # the hub's command/{kiosk id} (docs/protocol.md)
+        if payload.get("command") == "printer_test":
+            log.warning("test page asked by %s through the hub", payload.get("by"))
+            printer.test_print(lambda result: log.info("test page: %s", "printed" if result.ok else result.message))
+
+    link.bus.subscribe(link.bus.topics.command(client_id), commanded)
     vm.reprints = Reprints(link.bus, printer, client_id)  # type: ignore[attr-defined]  # technician screen
     service.add_listener(printer_changed)
     monitor = PrinterMonitor(service, interval=monitor_interval).start()

@@ -5,7 +5,8 @@ Rights per role, all under ``qms/v1/{site}``:
 - ``hub``: read and write everything.
 - ``kiosk`` / ``counter``: write only ``request/{id}``; read ``response/{id}``, ``state/#``,
   ``event/#``; write its own ``status/{id}``; read others' ``status/+`` (to show "hub offline").
-  A kiosk may also write ``state/device/{id}`` (its printer's state: device id == kiosk id).
+  A kiosk may also write ``state/device/{id}`` (its printer's state: device id == kiosk id) and read
+  ``command/{id}`` (the hub's commands to it, e.g. ``printer_test``).
 - ``display``: read ``state/#``, ``event/#``, ``status/+``; write its own ``status/{id}`` and its own
   ``request/{id}`` and read its own ``response/{id}`` (to fetch missed events: the hub lets a display
   ask only read-only actions, ``hub/authz.py``).
@@ -45,6 +46,7 @@ def _rules(t: Topics, client_id: str, role: str) -> list[tuple[str, str]]:
         rules = [*rpc, *watch]
         if role == Role.KIOSK:
             rules.append(("write", t.state_device(client_id)))
+            rules.append(("read", t.command(client_id)))  # the hub's commands to it (printer_test)
         return rules
     raise ValueError(f"unknown role {role!r} for {client_id!r}; roles: {', '.join(ROLES)}")
 
