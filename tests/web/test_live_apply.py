@@ -18,13 +18,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from qms.context import AppContext
 from qms.hub_service import start_hub
+from web.health import hub_request, read_retained
 
-from .conftest import MANAGER
+from .conftest import MANAGER, TECHNICIAN
 from .test_browser import CHROMIUM, _page, browser, server, shots  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.slow,
@@ -52,7 +54,8 @@ class KioskProbe:
     def __init__(self, config: Path, broker_url: str, out: Path, service: str) -> None:
         (out / "kivy").mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "QMS_HEADLESS": "1", "SDL_VIDEODRIVER": "offscreen", "SDL_AUDIODRIVER": "dummy",
-               "KIVY_HOME": str(out / "kivy")}
+               "KIVY_HOME": str(out / "kivy"), "QMS_DATA_DIR": str(out / "kiosk-data")}  # virtual:// prints there
+        self.printed = out / "kiosk-data" / "tickets"
         self.proc = subprocess.Popen([sys.executable, "-m", "testkit.kiosk_probe", str(config), broker_url,
                                       str(out), service], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
@@ -118,6 +121,31 @@ def test_procedure_added_in_the_browser_shows_on_the_kiosk_within_2_s(
         shutil.copy(before["png"], shots / "kiosk-live-before.png")
         shutil.copy(after["png"], shots / "kiosk-live-after.png")
         page.screenshot(path=str(shots / "web-live-saved.png"), full_page=True)
+    finally:
+        stderr = probe.stop()
+    assert "Traceback" not in stderr, stderr[-3000:]
+
+
+def test_technician_prints_a_test_page_on_the_real_kiosk_from_the_devices_page(
+        browser, server, settings, shots, broker, hub, tmp_path):  # noqa: F811
+    settings.health = lambda: read_retained(broker.url, "xa-da-huoai", wait_s=0.5, tz=ZoneInfo("Asia/Ho_Chi_Minh"))
+    settings.device_request = lambda action, args: hub_request(broker.url, "xa-da-huoai", action, args)
+    probe = KioskProbe(settings.config_path, broker.url, tmp_path / "kiosk", "tu-phap")
+    try:
+        assert probe.wait(lambda line: line["screen"] == "procedure", 20), "the kiosk process runs"
+        page = _page(browser, server, TECHNICIAN)
+        page.click("nav >> text=Thiết bị")
+        page.wait_for_selector("tr:has-text('kiosk-1')")
+        page.click("tr:has-text('kiosk-1') >> text=In trang thử / Test page")
+        page.wait_for_url(server + "/devices")
+        assert "Test page sent to kiosk-1" in page.inner_text(".flash")
+        page.screenshot(path=str(shots / "web-devices-test-page.png"), full_page=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not list(probe.printed.glob("*test-page*.png")):
+            time.sleep(0.1)
+        pages = sorted(probe.printed.glob("*test-page*.png"))
+        assert pages, f"the kiosk printed no test page: {sorted(probe.printed.glob('*'))}"
+        assert pages[-1].stat().st_size > 10_000  # the rendered page, not an empty job
     finally:
         stderr = probe.stop()
     assert "Traceback" not in stderr, stderr[-3000:]
