@@ -7,7 +7,8 @@ sees half a config. Numbers issued today stay valid (numbering lives in the stor
 A service removed from the config while it still has waiting or called tickets is *retired*: it stays
 in the hub's site definition until those tickets are served, its counters (of the config it was
 removed from; every counter when none of them is left) keep calling it after their own services, and
-the hub refuses new tickets for it. Its tickets stay in the store, so ``qms report`` lists them.
+the hub refuses new tickets for it. Its tickets stay in the store, so ``qms report`` lists them. The hub
+drops it once its last ticket is finished (``Hub._drop_served_retired``).
 """
 
 from __future__ import annotations

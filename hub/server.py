@@ -42,6 +42,7 @@ process-wide setting: the hub's process sets it (``qms.hub_service.run_hub``), t
 PRINTER_TEST = "printer_test"
 """A hub action (not the queue's): ``{"kiosk": "kiosk-1"}`` from a monitor; the hub sends the kiosk the command
 ``printer_test`` on ``command/{kiosk}`` (docs/protocol.md) and the kiosk prints its test page."""
+RETIRED_CHECK_S = 10.0  # how often the worker looks whether a retired service's last ticket was served
 MAX_BATCH = 32  # requests already waiting that the worker runs in one store transaction (one fsync)
 STORE_RETRY_S = 3.0  # how often a hub without a usable store tries to open it again
 
@@ -125,6 +126,7 @@ class Hub:
         self.retired: frozenset[str] = frozenset()
         self.reloads = 0
         self._pending: SiteUpdate | None = None
+        self._next_retired_check = 0.0
         self._publish_config = threading.Event()
         if store is not None:
             self._retire(store)
@@ -185,6 +187,7 @@ class Hub:
     def _work(self) -> None:
         while not self._stop.is_set():
             self._apply_pending()  # between two batches: no request sees half a config
+            self._drop_served_retired()
             item = self._requests.take(timeout=min(self.poll_interval, 0.1))
             if item is None:
                 continue
@@ -540,6 +543,22 @@ class Hub:
         self._republish_all.set()
         self._publish_config.set()
         self._wake.set()
+
+    def _drop_served_retired(self) -> None:
+        """Every ``RETIRED_CHECK_S`` while services are retired: drop those whose last ticket was served."""
+        store, now = self.store, time.monotonic()
+        if not self.retired or store is None or self.fault is not None or now < self._next_retired_check:
+            return
+        self._next_retired_check = now + RETIRED_CHECK_S
+        before = self.retired
+        try:
+            self._retire(store, store.site)
+        except sqlite3.Error:
+            log.exception("cannot check the retired services; will try again")
+            return
+        for sid in sorted(before - self.retired):
+            log.info("retired service %s has no open ticket left: no longer called", sid)
+            self.bus.clear_retained(self.topics.state_service(sid))
 
     def _retire(self, store: Store, old_site: Any = None) -> None:
         """Give ``store`` the config's site plus the removed services that still have open tickets."""

@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +124,20 @@ def test_a_hub_restarted_on_the_new_config_still_calls_the_removed_services_tick
     finally:
         second.stop()
         second.store.close()
+
+
+def test_a_retired_service_is_dropped_once_its_last_ticket_is_served(ctx, broker, hub, make_client, monkeypatch):
+    import hub.server as server
+
+    monkeypatch.setattr(server, "RETIRED_CHECK_S", 0.05)
+    kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=SITE)
+    pad = make_client(broker.url, "counter-3", Role.COUNTER, site=SITE)
+    assert kiosk.request("issue_ticket", {"service": "chung-thuc"})["ok"]
+    rewrite(ctx.config_path, remove_chung_thuc)
+    assert wait_for(lambda: hub.retired == {"chung-thuc"}, 3)
+    assert pad.request("call_next", {"counter": "3"})["result"]["ticket"]["number"] == "B001"
+    time.sleep(0.3)  # several checks later: still retired, B001 is called, not finished
+    assert hub.retired == {"chung-thuc"}
+    assert pad.request("complete", {"counter": "3"})["ok"]
+    assert wait_for(lambda: not hub.retired and "chung-thuc" not in hub.store.site.services, 3)
+    assert hub.store.site.counters["3"].services == ("tu-phap",)
