@@ -31,6 +31,7 @@ setup(
         "tzdata>=2024.1",
         "matplotlib>=3.7,<4",
         "flask>=3,<4",
+        "openpyxl>=3.1,<4",
     ],
     extras_require={
         "test": [

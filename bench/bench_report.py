@@ -3,7 +3,8 @@
 Issue 15: the report loaded every ticket as an object (8.5 s / 328 MB for a year); it must take at most
 1 s and 100 MB. Fills a store (the commune config) with 250 working days of ~300 tickets, written
 straight into the ``tickets`` table (the report reads nothing else), with microsecond timestamps,
-no-shows, tickets never called, officers changing at noon and half the served tickets rated. Then runs
+no-shows, tickets never called, officers changing at noon, half the served tickets rated, procedures,
+and 1% of the tickets transferred (their first leg in a ``ticket_transferred`` event, as the hub keeps). Then runs
 ``qms report --from .. --to ..`` for the year in a subprocess, several times, and prints the median
 seconds and the peak RSS of that process (``os.wait4``'s ``ru_maxrss``). Linux keeps a process's peak
 RSS across ``exec``, so a child's figure is at least its parent's size when it forked: the store is
@@ -15,6 +16,7 @@ Run: ``python bench/bench_report.py [--days 250] [--per-day 300] [--runs 3]``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -40,10 +42,11 @@ def fill(path: Path, days: int, per_day: int, seed: int = 2026) -> int:
     site = to_site_def(load_config(CONFIG))
     rng = random.Random(seed)
     services = list(site.services)
+    procedures = {s: list(d.procedures) for s, d in site.services.items()}
     counters = {s: [c for c, d in site.counters.items() if s in d.services] or list(site.counters)
                 for s in services}
     officers = {c: (f"Cán bộ {c} sáng", f"Cán bộ {c} chiều") for c in site.counters}
-    rows = []
+    rows, events = [], []
     for d in range(days):
         day = FIRST_DAY + timedelta(days=d * 7 // 5)
         opening = datetime(day.year, day.month, day.day, 0, 30, tzinfo=UTC)  # 07:30 in Vietnam
@@ -53,23 +56,36 @@ def fill(path: Path, days: int, per_day: int, seed: int = 2026) -> int:
             numbers[service] = numbers.get(service, 0) + 1
             issued = opening + timedelta(seconds=rng.uniform(0, 8.5 * 3600))
             status, called, finished, counter, officer, rating = "no_show", None, None, None, None, None
+            procedure = rng.choice(procedures[service]) if procedures[service] and rng.random() < 0.9 else None
+            first_service, moves = service, 0
             if rng.random() < 0.97:  # the rest were never called: expired the next day
                 counter = rng.choice(counters[service])
                 called = issued + timedelta(seconds=rng.uniform(30, 3600))
                 officer = officers[counter][called.hour >= 5] if rng.random() < 0.95 else None
+                if rng.random() < 0.01:  # sent on to another service: the first leg is in the event log
+                    moved = called + timedelta(seconds=rng.uniform(60, 600))
+                    first_service = rng.choice([s for s in services if s != service])
+                    events.append((moved.isoformat(timespec="milliseconds"), json.dumps({
+                        "ts": moved.isoformat(timespec="milliseconds"), "type": "ticket_transferred",
+                        "counter": counter, "from_service": first_service,
+                        "ticket": {"id": f"{day:%Y%m%d}-{service}-{numbers[service]}-{i}",
+                                   "called_at": called.isoformat(timespec="milliseconds"), "officer": officer}})))
+                    moves = 1
+                    called = moved + timedelta(seconds=rng.uniform(30, 1800))
                 finished = called + timedelta(seconds=rng.uniform(60, 1200))
                 if rng.random() < 0.93:
                     status = "done"
                     rating = rng.randint(1, 5) if rng.random() < 0.5 else None
             ts = [None if t is None else t.isoformat() for t in (issued, issued, called, finished)]
             rows.append((f"{day:%Y%m%d}-{service}-{numbers[service]}-{i}", f"{numbers[service]:03d}", service,
-                         day.isoformat(), i, "normal", status, None, "vi", *ts, counter,
-                         int(called is not None), 0, rating, officer, None, None))
+                         day.isoformat(), i, "normal", status, procedure, "vi", *ts, counter,
+                         int(called is not None), moves, rating, officer, None, None))
     with Store(path, site) as store:
         conn = store.connection
         conn.execute("BEGIN")
         conn.executemany(f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) "
                          f"VALUES ({', '.join('?' * len(TICKET_COLUMNS))})", rows)
+        conn.executemany("INSERT INTO outbox (ts, type, payload) VALUES (?, 'ticket_transferred', ?)", events)
         conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return len(rows)

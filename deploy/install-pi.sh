@@ -21,7 +21,7 @@
 #   5. hub board: mosquitto (conf.d/qms.conf), one login per device (qms credentials)
 #   6. /etc/qms/secrets/<client-id>: the login of each service of this board (0600, owner qms)
 #   7. chrony: the hub serves time to the LAN; other boards take it from the hub
-#   8. systemd units and the daily backup timer: exactly the roles' units enabled
+#   8. systemd units, the daily backup and monthly report timers: exactly the roles' units enabled
 set -euo pipefail
 
 PREFIX=/opt/qms
@@ -230,9 +230,9 @@ for role in $ROLES; do
         *) wanted+=("qms-$role.service") ;;
     esac
 done
-[ "$IS_HUB" = no ] || wanted+=(qms-backup.timer)
+[ "$IS_HUB" = no ] || wanted+=(qms-backup.timer qms-report.timer)
 # everything of ours enabled before, including old counter pads, unless still wanted
-enabled=(qms-hub.service qms-kiosk.service qms-display.service qms-backup.timer)
+enabled=(qms-hub.service qms-kiosk.service qms-display.service qms-backup.timer qms-report.timer)
 for link in /etc/systemd/system/*.wants/qms-counter@*.service; do
     [ -e "$link" ] || [ -L "$link" ] || continue
     enabled+=("$(basename "$link")")

@@ -68,6 +68,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE tickets ADD COLUMN to_counter TEXT;
     CREATE INDEX tickets_number ON tickets (number, day)
     """,
+    # 4: when a counter last called someone (a counter counts as staffed for wait estimates a while after)
+    """
+    ALTER TABLE counters ADD COLUMN last_call_at TEXT
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -169,7 +169,8 @@ class Store:
         for row in conn.execute("SELECT * FROM counters"):
             if row["id"] in state.counters:
                 state.counters[row["id"]] = CounterState(row["id"], CounterStatus(row["status"]), row["ticket_id"],
-                                                         row["normal_streak"], row["officer"])
+                                                         row["normal_streak"], row["officer"],
+                                                         _dt(row["last_call_at"]))
         for row in conn.execute("SELECT * FROM service_days"):
             if row["service"] in self.site.services:
                 state.days[row["service"]] = ServiceDay(row["service"], date.fromisoformat(row["day"]),
@@ -189,8 +190,9 @@ class Store:
                              [_ticket_row(t) for t in changed])
         for cid, c in after.counters.items():
             if before.counters.get(cid) != c:
-                conn.execute("INSERT OR REPLACE INTO counters VALUES (?, ?, ?, ?, ?)",
-                             (c.id, c.status.value, c.ticket_id, c.normal_streak, c.officer))
+                conn.execute("INSERT OR REPLACE INTO counters (id, status, ticket_id, normal_streak, officer, "
+                             "last_call_at) VALUES (?, ?, ?, ?, ?, ?)",
+                             (c.id, c.status.value, c.ticket_id, c.normal_streak, c.officer, _ts(c.last_call_at)))
         for sid, d in after.days.items():
             if before.days.get(sid) != d:
                 conn.execute("INSERT OR REPLACE INTO service_days VALUES (?, ?, ?, ?, ?, ?)",
@@ -386,7 +388,8 @@ class Store:
 
         Never an event the hub has not published (``seq > published_seq``) and never the newest one
         (``MAX(seq)`` is the site's last seq; AUTOINCREMENT keeps counting past deleted rows anyway).
-        Tickets are kept. One short transaction per call: call again while it returns non-zero counts.
+        Tickets are kept, and so are ``ticket_transferred`` events (few: the report's legs of transferred
+        tickets, qms/report_legs.py). One short transaction per call: call again while it returns non-zero counts.
         """
         event_cutoff = before.astimezone(self.site.tz).isoformat(timespec="milliseconds")
         requests_before = requests_before or before
@@ -400,7 +403,7 @@ class Store:
                     "AND json_extract(response, '$.ok') = 0 LIMIT ?)", (_ts(refusals_before), limit)).rowcount
             events = conn.execute(
                 "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE seq <= ? AND ts < ? "
-                "AND seq < (SELECT MAX(seq) FROM outbox) ORDER BY seq LIMIT ?)",
+                "AND seq < (SELECT MAX(seq) FROM outbox) AND type != 'ticket_transferred' ORDER BY seq LIMIT ?)",
                 (published_seq, event_cutoff, limit)).rowcount
         return requests, events
 
@@ -459,12 +462,13 @@ class Store:
                 seq = self._conn.execute(NEWEST_SEQ).fetchone()[0] or 0
             finally:
                 self._conn.execute("COMMIT")
+        now = self.clock()
         return {
             "site": self.site.site,
             "seq": seq,
-            "services": [{**service_view(self.site, state, s), "seq": seq} for s in self.site.services
+            "services": [{**service_view(self.site, state, s, now), "seq": seq} for s in self.site.services
                          if services is None or s in services],
-            "counters": [{**counter_view(self.site, state, c), "seq": seq} for c in self.site.counters
+            "counters": [{**counter_view(self.site, state, c, now), "seq": seq} for c in self.site.counters
                          if counters is None or c in counters],
         }
 

@@ -63,7 +63,7 @@ def printable_ticket(site: SiteView, ticket: dict[str, Any], choice: Choice) -> 
         number=str(ticket["number"]),
         issued_at=datetime.fromisoformat(str(ticket["issued_at"])),
         ahead=int(ticket.get("ahead") or 0),
-        est_wait_s=int(ticket.get("est_wait_s") or 0),
+        est_wait_s=None if ticket.get("est_wait_s") is None else int(ticket["est_wait_s"]),
         counters=counters_text(site.counter_names(service, lang), lang),
         procedure_name=site.procedure_name(procedure, lang) or None,
         priority_label=priority_name or None,

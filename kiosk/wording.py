@@ -14,8 +14,13 @@ def t(key: str, lang: str, **values: object) -> str:
 
 
 def wait_text(seconds: int | None, lang: str) -> str:
-    """ "Thời gian chờ dự kiến: khoảng 15 phút" — rounded to whole minutes, hours past 60 min."""
-    if seconds is None or seconds < 60:
+    """ "Thời gian chờ dự kiến: khoảng 15 phút" — rounded to whole minutes, hours past 60 min.
+
+    None: the hub has nothing to estimate from yet (no staffed counter): "chưa ước tính được".
+    """
+    if seconds is None:
+        return t("wait.unknown", lang)
+    if seconds < 60:
         return t("wait.under_minute", lang)
     minutes = round(seconds / 60)
     if minutes < 60:

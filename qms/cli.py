@@ -29,7 +29,7 @@ TOOLS = (  # verb, module with add_arguments(parser) and run(ctx, ns), help
     ("credentials", "qms.credentials", "generate broker logins, the mosquitto password file and ACL"),
     ("setup", "qms.setup_wizard", "guided set-up of this board: roles, printer (finds the baud rate), hub"),
     ("doctor", "qms.doctor", "check this device and say how to fix each problem"),
-    ("report", "qms.report", "figures per day, hour, service, counter and officer; CSV for Excel, PNG charts"),
+    ("report", "qms.report", "figures per day, hour, service, counter, officer, procedure; xlsx, CSV, PNG charts"),
     ("clock", "qms.clock_cli", "is the board's clock trusted for issuing; `qms clock trust` confirms it"),
     ("web", "web.cli", "the web app on the LAN: config pages, versions, device health; `qms web user add` for logins"),
 )

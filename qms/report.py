@@ -18,87 +18,93 @@ import csv
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from statistics import fmean
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from qms.report_model import GROUPINGS, Labels, Report, Stats, minutes, percentile, section
-from queue_core import SiteDef, Ticket
+from qms.report_legs import TRANSFERRED, Leg, TicketRecord, Transfer, all_legs
+from qms.report_model import (
+    COLUMNS,
+    EXTRA_COLUMNS,
+    GROUPINGS,
+    RATING_COLUMNS,
+    Labels,
+    Report,
+    Stats,
+    cell_value,
+    percentile,
+    section,
+    site_labels,
+)
+from queue_core import Ticket
 from queue_core.rating import satisfaction_score
 
 if TYPE_CHECKING:
     from hub.store import Store
     from qms.context import AppContext
 
-class TicketRecord(Protocol):
-    """What a report needs of a ticket (``queue_core.Ticket`` has it all)."""
+__all__ = ["COLUMNS", "EXTRA_COLUMNS", "RATING_COLUMNS", "TicketRecord", "compute_report", "csv_rows",
+           "load_tickets", "percentile", "render_text", "site_labels", "write_csv"]
 
-    day: date
-    service: str
-    status: str
-    issued_at: datetime
-    called_at: datetime | None
-    finished_at: datetime | None
-    counter: str | None
-    officer: str | None
-    rating: int | None
+def wait_seconds(t: Leg) -> float | None:
+    """Seconds from arrival (issue or transfer) to (last) call in this leg; None when never called."""
+    return None if t.called_at is None else (t.called_at - t.arrived_at).total_seconds()
 
 
-# ------------------------------------------------------------------------------------ computation
-def wait_seconds(t: TicketRecord) -> float | None:
-    """Seconds from issue to (last) call; None when never called."""
-    return None if t.called_at is None else (t.called_at - t.issued_at).total_seconds()
-
-
-def service_seconds(t: TicketRecord) -> float | None:
-    """Seconds from call to completion, for served tickets only."""
-    if t.status != "done" or t.called_at is None or t.finished_at is None:
+def service_seconds(t: Leg) -> float | None:
+    """Seconds from call to completion or transfer; None for the other legs."""
+    if t.status not in ("done", TRANSFERRED) or t.called_at is None or t.finished_at is None:
         return None
     return (t.finished_at - t.called_at).total_seconds()
 
 
-def group_stats(grouping: str, key: str, label: str, tickets: Sequence[TicketRecord]) -> Stats:
-    """The figures of one group of tickets."""
-    waits = [w for t in tickets if (w := wait_seconds(t)) is not None]
-    services = [s for t in tickets if (s := service_seconds(t)) is not None]
-    scores = [t.rating for t in tickets if t.rating is not None]
+def group_stats(grouping: str, key: str, label: str, rows: Sequence[Leg]) -> Stats:
+    """The figures of one group of legs."""
+    waits = [w for t in rows if (w := wait_seconds(t)) is not None]
+    services = [s for t in rows if (s := service_seconds(t)) is not None]
+    scores = [t.rating for t in rows if t.rating is not None]
     return Stats(
-        grouping=grouping, key=key, label=label, issued=len(tickets),
-        served=sum(t.status == "done" for t in tickets), no_show=sum(t.status == "no_show" for t in tickets),
+        grouping=grouping, key=key, label=label, issued=sum(t.first for t in rows),
+        served=sum(t.status == "done" for t in rows), no_show=sum(t.status == "no_show" for t in rows),
         wait_avg_s=fmean(waits) if waits else None, wait_p50_s=percentile(waits, 50),
         wait_p90_s=percentile(waits, 90),
         service_avg_s=fmean(services) if services else None, service_p90_s=percentile(services, 90),
         ratings=(scores.count(1), scores.count(2), scores.count(3), scores.count(4), scores.count(5)),
         satisfaction=satisfaction_score(scores),
+        transferred_in=sum(t.transferred_in for t in rows), transferred_out=sum(t.transferred_out for t in rows),
     )
 
 
-def _keyers(tz: tzinfo) -> dict[str, Callable[[TicketRecord], str]]:
+def _keyers(tz: tzinfo) -> dict[str, Callable[[Leg], str]]:
     return {
         "total": lambda t: "",
         "day": lambda t: t.day.isoformat(),
-        "hour": lambda t: f"{t.issued_at.astimezone(tz).hour:02d}",
+        "hour": lambda t: f"{t.arrived_at.astimezone(tz).hour:02d}",
         "service": lambda t: t.service,
         "counter": lambda t: t.counter or "",
         "officer": lambda t: t.officer or "",
+        "procedure": lambda t: t.procedure or "",
     }
 
 
 def compute_report(tickets: Iterable[TicketRecord], start: date, end: date, tz: tzinfo,
-                   labels: Labels | None = None, title: str = "") -> Report:
-    """Group the tickets of local days ``start``..``end`` (inclusive) every way and compute the figures.
+                   labels: Labels | None = None, title: str = "",
+                   transfers: Mapping[str, Sequence[Transfer]] | None = None) -> Report:
+    """Group the legs of the tickets of local days ``start``..``end`` (inclusive) every way and compute the figures.
 
-    Rows follow the order of ``labels`` for services and counters (the config order), then key order;
-    days and hours are chronological; a group with no ticket gets no row.
+    ``transfers``: ticket id -> its transfers (:func:`qms.report_legs.load_transfers`); a ticket without
+    counts in its last service only. Rows follow the order of ``labels`` for services and counters (the
+    config order), then key order; days and hours are chronological; a group with no leg gets no row.
     """
     chosen = [t for t in tickets if start <= t.day <= end]
+    rows = list(all_legs(chosen, transfers or {}))
     labels = labels or {}
     sections: dict[str, list[Stats]] = {}
     for grouping, keyer in _keyers(tz).items():
-        groups: dict[str, list[TicketRecord]] = {}
-        for t in chosen:
+        groups: dict[str, list[Leg]] = {}
+        for t in rows:
             groups.setdefault(keyer(t), []).append(t)
         if grouping == "total":
             groups.setdefault("", [])
@@ -107,32 +113,12 @@ def compute_report(tickets: Iterable[TicketRecord], start: date, end: date, tz: 
     return Report(start, end, str(tz), title, sections)
 
 
-def site_labels(site: SiteDef) -> dict[str, dict[str, str]]:
-    """Display names of the site's services and counters, in config order."""
-    return {"service": {s.id: s.name for s in site.services.values()},
-            "counter": {c.id: c.name for c in site.counters.values()}}
-
-
 def load_tickets(store: Store, start: date, end: date) -> list[Ticket]:
     """The tickets of local days ``start``..``end`` from a :class:`hub.store.Store`."""
     return store.tickets("day BETWEEN ? AND ?", (start.isoformat(), end.isoformat()))
 
 
 # --------------------------------------------------------------------------------------- output
-COLUMNS = (  # (CSV/text header, Stats attribute or computed name)
-    ("Cấp số", "issued"), ("Đã phục vụ", "served"), ("Vắng mặt", "no_show"),
-    ("Chờ TB (phút)", "wait_avg_s"), ("Chờ P90 (phút)", "wait_p90_s"),
-    ("Phục vụ TB (phút)", "service_avg_s"), ("Phục vụ P90 (phút)", "service_p90_s"),
-    ("Số đánh giá", "rated"), ("Điểm hài lòng (0-100)", "satisfaction"),
-)
-RATING_COLUMNS = tuple(f"Đánh giá {n}★" for n in range(1, 6))
-
-
-def _value(row: Stats, attr: str) -> float | int | None:
-    value = getattr(row, attr)
-    return minutes(value) if attr.endswith("_s") else value
-
-
 def _width(text: str) -> int:
     return sum(0 if unicodedata.combining(c) else 1 for c in text)
 
@@ -151,19 +137,21 @@ def _cell(value: float | int | None) -> str:
 
 def render_text(report: Report) -> str:
     """The report as aligned text tables, one per grouping."""
-    short = ("Cấp", "Xong", "Vắng", "Chờ TB", "Chờ P90", "PV TB", "PV P90", "Đ.giá", "Hài lòng")
-    widths = [max(len(h), 5) for h in short]
+    short = ("Cấp", "Xong", "Vắng", "Chờ TB", "Chờ P90", "PV TB", "PV P90", "Đ.giá", "Hài lòng", "4-5★%", "Đến",
+             "Đi")
+    widths = [max(_width(h), 5) for h in short]
     name_w = 26
     lines = [f"BÁO CÁO CẤP SỐ THỨ TỰ — {report.title}".rstrip(" —"),
              f"Từ {report.start:%d/%m/%Y} đến {report.end:%d/%m/%Y} (giờ {report.tz}); thời gian tính bằng phút",
-             "Cấp: số phiếu cấp · Xong: đã phục vụ · Vắng: vắng mặt · Chờ/PV: thời gian chờ/phục vụ, "
-             "TB = trung bình, P90 = 90% không quá · Đ.giá: số lượt 1★·2★·3★·4★·5★"]
+             "Cấp: số phiếu cấp · Xong: đã phục vụ · Vắng: vắng mặt · Đến/Đi: chuyển đến/chuyển đi · "
+             "Chờ/PV: thời gian chờ/phục vụ, TB = trung bình, P90 = 90% không quá · Đ.giá: số lượt đánh giá "
+             "1★·2★·3★·4★·5★ · 4-5★%: tỉ lệ 4★ và 5★"]
     for grouping, rows in report.sections.items():
         header = _fit(GROUPINGS[grouping], name_w) + "  " + "  ".join(
             h.rjust(w) for h, w in zip(short, widths, strict=True)) + "  1·2·3·4·5"
         lines += ["", header, "─" * _width(header)]
         for row in rows:
-            cells = [_cell(_value(row, attr)) for _, attr in COLUMNS]
+            cells = [_cell(cell_value(row, attr)) for _, attr in COLUMNS + EXTRA_COLUMNS]
             lines.append(_fit(row.label, name_w) + "  " + "  ".join(
                 c.rjust(w) for c, w in zip(cells, widths, strict=True)) + "  " + "·".join(map(str, row.ratings)))
     return "\n".join(lines) + "\n"
@@ -175,13 +163,15 @@ def csv_rows(report: Report, decimal_comma: bool = False) -> list[list[str]]:
         text = _cell(value) if value is not None else ""
         return text.replace(".", ",") if decimal_comma else text
 
-    header = ["Nhóm theo", "Mã", "Tên", *(h for h, _ in COLUMNS[:-1]), *RATING_COLUMNS, COLUMNS[-1][0]]
+    header = ["Nhóm theo", "Mã", "Tên", *(h for h, _ in COLUMNS[:-1]), *RATING_COLUMNS, COLUMNS[-1][0],
+              *(h for h, _ in EXTRA_COLUMNS)]
     rows = [header]
     for grouping, stats in report.sections.items():
         for row in stats:
-            values = [_value(row, attr) for _, attr in COLUMNS]
+            values = [cell_value(row, attr) for _, attr in COLUMNS]
             rows.append([GROUPINGS[grouping], row.key, row.label, *map(fmt, values[:-1]),
-                         *map(str, row.ratings), fmt(values[-1])])
+                         *map(str, row.ratings), fmt(values[-1]),
+                         *(fmt(cell_value(row, attr)) for _, attr in EXTRA_COLUMNS)])
     return rows
 
 
@@ -210,12 +200,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", dest="end", type=parse_day, metavar="DATE", help="last local day (default: today)")
     parser.add_argument("--csv", type=Path, metavar="FILE", help="also write a CSV table for Excel")
     parser.add_argument("--png", type=Path, metavar="FILE", help="also write a PNG dashboard of charts")
+    parser.add_argument("--xlsx", type=Path, metavar="FILE",
+                        help="also write an Excel workbook: a sheet per grouping and every ticket of the period")
+    parser.add_argument("--monthly", action="store_true",
+                        help="the previous month's xlsx + PNG into <data-dir>/reports (the systemd timer runs it)")
+    parser.add_argument("--keep", type=int, metavar="N",
+                        help="with --monthly: keep the newest N months (default $QMS_REPORT_KEEP or 24)")
     parser.add_argument("--decimal-comma", action="store_true",
                         help="CSV with ';' and decimal commas (Excel with Vietnamese regional settings)")
 
 
 def run(ctx: AppContext, ns: argparse.Namespace) -> int:
-    """Print the report; write the CSV and PNG when asked."""
+    """Print the report; write the CSV, xlsx and PNG when asked (or the monthly files with ``--monthly``)."""
+    if ns.keep is not None and not ns.monthly:
+        print("qms: --keep goes with --monthly", file=sys.stderr)
+        return 2
+    if ns.monthly:
+        from qms.report_monthly import run_monthly
+
+        return run_monthly(ctx, ns.keep)
     site = ctx.site
     end = ns.end or datetime.now(site.tz).date()
     start = ns.start or end.replace(day=1)
@@ -228,7 +231,12 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     from qms.report_sql import store_report
 
     with ctx.open_store() as store:
-        report = store_report(store.connection, start, end, site.tz, site_labels(site), site.name)
+        labels = site_labels(site, ctx.config)
+        report = store_report(store.connection, start, end, site.tz, labels, site.name)
+        if ns.xlsx:
+            from qms.report_xlsx import store_xlsx
+
+            store_xlsx(store.connection, report, ns.xlsx, site.tz, labels)
     print(render_text(report), end="")
     if ns.csv:
         write_csv(report, ns.csv, ns.decimal_comma)
@@ -238,4 +246,6 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
 
         render_dashboard(report, ns.png)
         print(f"✓ PNG: {ns.png}")
+    if ns.xlsx:
+        print(f"✓ Excel: {ns.xlsx}")
     return 0

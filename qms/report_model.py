@@ -11,6 +11,11 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qms.config.schema import SiteConfig
+    from queue_core import SiteDef
 
 GROUPINGS: dict[str, str] = {  # grouping -> Vietnamese section title, in report order
     "total": "Tổng cộng",
@@ -19,9 +24,11 @@ GROUPINGS: dict[str, str] = {  # grouping -> Vietnamese section title, in report
     "service": "Theo lĩnh vực",
     "counter": "Theo quầy",
     "officer": "Theo cán bộ",
+    "procedure": "Theo thủ tục",
 }
 NOT_CALLED = "(chưa gọi)"  # counter of a ticket nobody called
 NO_OFFICER = "(không đăng nhập)"  # officer of a ticket called while nobody was signed in
+NO_PROCEDURE = "(không chọn thủ tục)"  # procedure of a ticket issued without one
 WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
 
 Labels = Mapping[str, Mapping[str, str]]
@@ -45,11 +52,18 @@ class Stats:
     service_p90_s: float | None
     ratings: tuple[int, int, int, int, int]
     satisfaction: float | None
+    transferred_in: int = 0  # legs that arrived by transfer ("chuyển đến")
+    transferred_out: int = 0  # legs that left by transfer ("chuyển đi")
 
     @property
     def rated(self) -> int:
         """How many tickets were rated."""
         return sum(self.ratings)
+
+    @property
+    def good_share(self) -> float | None:
+        """Percent of the ratings that are 4★ or 5★ (the share the province's satisfaction index counts)."""
+        return None if not self.rated else (self.ratings[3] + self.ratings[4]) * 100 / self.rated
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,26 @@ class Report:
     def total(self) -> Stats:
         """The whole period in one row."""
         return self.sections["total"][0]
+
+
+COLUMNS = (  # (CSV/text header, Stats attribute or computed name)
+    ("Cấp số", "issued"), ("Đã phục vụ", "served"), ("Vắng mặt", "no_show"),
+    ("Chờ TB (phút)", "wait_avg_s"), ("Chờ P90 (phút)", "wait_p90_s"),
+    ("Phục vụ TB (phút)", "service_avg_s"), ("Phục vụ P90 (phút)", "service_p90_s"),
+    ("Số đánh giá", "rated"), ("Điểm hài lòng (0-100)", "satisfaction"),
+)
+EXTRA_COLUMNS = (  # issue 18, after the older columns (CSV readers by position keep working)
+    ("Hài lòng 4-5★ (%)", "good_share"), ("Chuyển đến", "transferred_in"), ("Chuyển đi", "transferred_out"),
+)
+RATING_COLUMNS = tuple(f"Đánh giá {n}★" for n in range(1, 6))
+
+
+def cell_value(row: Stats, attr: str) -> float | int | None:
+    """A figure as the tables show it: minutes for times, one decimal for the 4–5★ share."""
+    value = getattr(row, attr)
+    if attr == "good_share" and value is not None:
+        return round(value, 1)
+    return minutes(value) if attr.endswith("_s") else value
 
 
 def minutes(seconds: float | None) -> float | None:
@@ -95,7 +129,7 @@ def default_label(grouping: str, key: str) -> str:
     if grouping == "hour":
         return f"{int(key)}h–{int(key) + 1}h"
     if not key:
-        return NOT_CALLED if grouping == "counter" else NO_OFFICER
+        return {"counter": NOT_CALLED, "procedure": NO_PROCEDURE}.get(grouping, NO_OFFICER)
     return key
 
 
@@ -106,3 +140,13 @@ def section(grouping: str, keys: Iterable[str], labels: Labels, stats: Callable[
     known = list(named)
     order = sorted(keys, key=lambda k: (k == "", known.index(k) if k in known else len(known), k))
     return [stats(k, named.get(k) or default_label(grouping, k)) for k in order]
+
+
+def site_labels(site: SiteDef, config: SiteConfig | None = None) -> dict[str, dict[str, str]]:
+    """Display names of the site's services and counters (and procedures, from ``config``), in config order."""
+    labels = {"service": {s.id: s.name for s in site.services.values()},
+              "counter": {c.id: c.name for c in site.counters.values()}}
+    if config is not None:
+        labels["procedure"] = {p.id: p.name.text("vi") for s in config.services for p in s.procedures}
+        labels["priority"] = {p.id: p.name.text("vi") for p in config.priorities}
+    return labels

@@ -21,6 +21,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from qms.report_legs import TICKET_SQL, TRANSFERRED, StoredTicket, legs, load_transfers
 from qms.report_model import GROUPINGS, Labels, Report, Stats, nearest_rank, section
 from queue_core.rating import satisfaction_score
 
@@ -37,14 +38,18 @@ def _micros(column: str) -> str:
 ROWS = f"""
 CREATE TABLE {TABLE} AS
 SELECT day, {{hour}} AS hour, service,
-       COALESCE(counter, '') AS counter, COALESCE(officer, '') AS officer, status, rating,
+       COALESCE(counter, '') AS counter, COALESCE(officer, '') AS officer, COALESCE(procedure, '') AS procedure,
+       status, rating,
        CASE WHEN called_at IS NOT NULL THEN {_micros('called_at')} - {_micros('issued_at')} END AS wait_us,
        CASE WHEN status = 'done' AND called_at IS NOT NULL AND finished_at IS NOT NULL
-            THEN {_micros('finished_at')} - {_micros('called_at')} END AS service_us
-FROM main.tickets WHERE day BETWEEN ? AND ?
+            THEN {_micros('finished_at')} - {_micros('called_at')} END AS service_us,
+       1 AS first, 0 AS tin, 0 AS tout
+FROM main.tickets WHERE day BETWEEN ? AND ? AND transfers = 0
 """
+TRANSFERRED_TICKETS = TICKET_SQL.replace("WHERE day", "WHERE +day") + " AND transfers > 0"  # a scan beats the index
+LEG_ROW = f"INSERT INTO {TABLE} VALUES ({', '.join('?' * 13)})"
 KEYS = {"total": "''", "day": "day", "hour": "hour", "service": "service", "counter": "counter",
-        "officer": "officer"}
+        "officer": "officer", "procedure": "procedure"}
 assert list(KEYS) == list(GROUPINGS)
 Totals = dict[str, tuple[int, ...]]
 """key -> (issued, served, no-shows, waits, wait µs sum, services, service µs sum, ratings 1..5)."""
@@ -84,13 +89,14 @@ def _local_hour(tz: tzinfo) -> Callable[[str], str]:
 
 
 def _totals(conn: sqlite3.Connection) -> dict[str, Totals]:
-    """Every grouping's counts and sums: two ``GROUP BY`` (day × hour, service × counter × officer: a few
-    thousand rows) added up per grouping, instead of one per grouping over every ticket."""
+    """Every grouping's counts and sums: three ``GROUP BY`` (day × hour, service × counter × officer: a few
+    thousand rows; procedure) added up per grouping, instead of one per grouping over every ticket."""
     ratings = ", ".join(f"COUNT(CASE WHEN rating = {n} THEN 1 END)" for n in range(1, 6))
-    figures = (f"COUNT(*), SUM(status = 'done'), SUM(status = 'no_show'), COUNT(wait_us), COALESCE(SUM(wait_us), 0), "
-               f"COUNT(service_us), COALESCE(SUM(service_us), 0), {ratings}")
+    figures = (f"SUM(first), SUM(status = 'done'), SUM(status = 'no_show'), COUNT(wait_us), "
+               f"COALESCE(SUM(wait_us), 0), COUNT(service_us), COALESCE(SUM(service_us), 0), {ratings}, "
+               f"SUM(tin), SUM(tout)")
     out: dict[str, Totals] = {grouping: {} for grouping in KEYS}
-    for columns in (("total", "day", "hour"), ("service", "counter", "officer")):
+    for columns in (("total", "day", "hour"), ("service", "counter", "officer"), ("procedure",)):
         keys = ", ".join(KEYS[c] for c in columns)
         for row in conn.execute(f"SELECT {keys}, {figures} FROM {TABLE} GROUP BY {keys}"):
             values = row[len(columns):]
@@ -102,34 +108,35 @@ def _totals(conn: sqlite3.Connection) -> dict[str, Totals]:
 
 def _percentiles(conn: sqlite3.Connection, totals: dict[str, Totals], column: str, count: int,
                  qs: tuple[int, ...]) -> dict[str, Percentiles]:
-    """grouping -> the nearest-rank percentiles ``qs`` of ``column`` per group, in one pass over the values
-    sorted once: each group's value at its rank (``totals[grouping][key][count]`` values in the group)."""
-    plan = []
-    for index, grouping in enumerate(KEYS):
-        targets: dict[tuple[str, int], list[int]] = {}  # (key, rank) -> the percentiles at that rank
-        for key, figures in totals[grouping].items():
-            for q in qs:
-                targets.setdefault((key, nearest_rank(q, figures[count])), []).append(q)
-        plan.append((index - 1, targets, {}, {}))
-    out: dict[str, Percentiles] = {grouping: found for grouping, (_, _, _, found) in zip(KEYS, plan, strict=True)}
-    (_, everyone, _, overall), *plan = plan  # "total": one group, its rank is the row's position
+    """grouping -> the nearest-rank percentiles ``qs`` of ``column`` per group, from the values sorted once:
+    each grouping's values split per group in that order (still sorted), then each group's value at its rank
+    (``totals[grouping][key][count]`` values in the group)."""
     keys = ", ".join(list(KEYS.values())[1:])
     rows = conn.execute(f"SELECT {keys}, {column} FROM {TABLE} WHERE {column} IS NOT NULL ORDER BY {column}")
-    for position, row in enumerate(rows, start=1):
-        for q in everyone.get(("", position), ()):
-            overall["", q] = row[-1] / US
-        for index, targets, seen, found in plan:
-            key = row[index]
-            rank = seen[key] = seen.get(key, 0) + 1
-            if (hits := targets.get((key, rank))) is not None:
-                for q in hits:
-                    found[key, q] = row[-1] / US
+    values: list[int] = []
+    splits: list[dict[str, list[int]]] = [{} for _ in list(KEYS)[1:]]
+    for row in rows:  # streamed: memory for the values, not for a year of rows
+        value = row[-1]
+        values.append(value)
+        for split, key in zip(splits, row, strict=False):  # the row has one more item: the value
+            found = split.get(key)
+            if found is None:
+                split[key] = [value]
+            else:
+                found.append(value)
+    out: dict[str, Percentiles] = {grouping: {} for grouping in KEYS}
+    splits.insert(0, {"": values})  # "total": one group, every value
+    for grouping, split in zip(KEYS, splits, strict=True):  # type: ignore[assignment]
+        for key, figures in totals[grouping].items():
+            if figures[count] and (sorted_values := split.get(key)) is not None:
+                for q in qs:
+                    out[grouping][key, q] = sorted_values[nearest_rank(q, figures[count]) - 1] / US
     return out
 
 
 def _stats(grouping: str, key: str, label: str, totals: tuple[int, ...], waits_pct: Percentiles,
            services_pct: Percentiles) -> Stats:
-    issued, served, no_show, waits, wait_us, services, service_us, *ratings = totals
+    issued, served, no_show, waits, wait_us, services, service_us, *ratings, tin, tout = totals
     scores = [score for score, count in enumerate(ratings, start=1) for _ in range(count)]
     return Stats(
         grouping=grouping, key=key, label=label, issued=issued, served=served, no_show=no_show,
@@ -138,8 +145,28 @@ def _stats(grouping: str, key: str, label: str, totals: tuple[int, ...], waits_p
         service_avg_s=service_us / (services * US) if services else None,
         service_p90_s=services_pct.get((key, 90)),
         ratings=(ratings[0], ratings[1], ratings[2], ratings[3], ratings[4]),
-        satisfaction=satisfaction_score(scores),
+        satisfaction=satisfaction_score(scores), transferred_in=tin, transferred_out=tout,
     )
+
+
+def _us(delta: timedelta) -> int:
+    return delta // timedelta(microseconds=1)
+
+
+def _insert_legs(conn: sqlite3.Connection, start: date, end: date, tz: tzinfo) -> None:
+    """The legs of the period's transferred tickets (few), computed in Python as :mod:`qms.report_legs` does."""
+    transfers = load_transfers(conn, start, end)
+    rows = []
+    for row in conn.execute(TRANSFERRED_TICKETS, (start.isoformat(), end.isoformat())):
+        ticket = StoredTicket.from_row(row)
+        for leg in legs(ticket, transfers.get(ticket.id, ())):
+            served = leg.status in ("done", TRANSFERRED) and leg.called_at and leg.finished_at
+            rows.append((leg.day.isoformat(), f"{leg.arrived_at.astimezone(tz).hour:02d}", leg.service,
+                         leg.counter or "", leg.officer or "", ticket.procedure or "", leg.status, leg.rating,
+                         None if leg.called_at is None else _us(leg.called_at - leg.arrived_at),
+                         _us(leg.finished_at - leg.called_at) if served else None,  # type: ignore[operator]
+                         int(leg.first), int(leg.transferred_in), int(leg.transferred_out)))
+    conn.executemany(LEG_ROW, rows)
 
 
 def store_report(conn: sqlite3.Connection, start: date, end: date, tz: tzinfo, labels: Labels | None = None,
@@ -152,8 +179,9 @@ def store_report(conn: sqlite3.Connection, start: date, end: date, tz: tzinfo, l
     try:
         conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
         conn.execute(ROWS.format(hour=_hour_sql(tz, start, end)), (start.isoformat(), end.isoformat()))
+        _insert_legs(conn, start, end, tz)
         totals = _totals(conn)
-        totals["total"].setdefault("", (0,) * 12)
+        totals["total"].setdefault("", (0,) * 14)
         waits = _percentiles(conn, totals, "wait_us", 3, (50, 90))
         services = _percentiles(conn, totals, "service_us", 5, (90,))
         for grouping, figures in totals.items():

@@ -25,7 +25,8 @@ from .model import (
     Ticket,
     TicketStatus,
 )
-from .policy import choose_next
+from .ordering import index_of
+from .policy import choose_from_heads, passed_over, sent_away_from
 from .rating import RATING_LABELS
 from .views import counter_view, ticket_view
 
@@ -52,7 +53,7 @@ class Engine:
     # ----------------------------------------------------------------- helpers
     def _event(self, state: QueueState, now: datetime, type_: EventType, ticket: Ticket | None,
                counter: str | None, **extra: Any) -> Event:
-        view = ticket_view(self.site, state, ticket) if ticket else None
+        view = ticket_view(self.site, state, ticket, now) if ticket else None
         return Event(type=type_, ts=now, ticket=view, counter=counter, extra=extra)
 
     def _counter(self, state: QueueState, counter_id: str) -> CounterState:
@@ -82,6 +83,8 @@ class Engine:
             raise QueueError(ErrorCode.COUNTER_CLOSED, f"counter {counter.id} is closed; resume it to open")
 
     def _finish(self, state: QueueState, now: datetime, ticket: Ticket, status: TicketStatus) -> None:
+        if ticket.status == TicketStatus.WAITING and state.waiting_index is not None:
+            state.waiting_index.discard(ticket.id)
         ticket.status = status
         ticket.finished_at = now
         if status == TicketStatus.DONE and ticket.called_at is not None:
@@ -93,7 +96,9 @@ class Engine:
     def _expire_stale(self, state: QueueState, now: datetime) -> list[Event]:
         """Close yesterday's leftovers: waiting/called tickets of an earlier day become no-shows."""
         today = self.site.local_day(now)
-        events = []
+        events: list[Event] = []
+        if index_of(state).oldest_day(state.tickets, state.counters.values()) >= today:
+            return events  # nobody left over from an earlier day: no scan
         stale = [t for t in state.tickets.values() if t.day < today and t.status not in FINAL_STATUSES]
         for ticket in sorted(stale, key=lambda t: t.id):
             counter = ticket.counter if ticket.status == TicketStatus.CALLED else None
@@ -120,11 +125,12 @@ class Engine:
 
     def _sent_away_from(self, ticket: Ticket, counter: str) -> bool:
         """A citizen transferred away from ``counter`` goes to another counter when one serves the service."""
-        if ticket.transferred_from != counter:
-            return False
-        return any(c.id != counter and ticket.service in c.services for c in self.site.counters.values())
+        return sent_away_from(self.site, ticket, counter)
 
     def _call(self, state: QueueState, now: datetime, counter: CounterState, ticket: Ticket) -> Event:
+        if state.waiting_index is not None:
+            state.waiting_index.discard(ticket.id)
+        counter.last_call_at = now
         ticket.status = TicketStatus.CALLED
         ticket.called_at = now
         ticket.counter = counter.id
@@ -176,7 +182,9 @@ class Engine:
             service=service, day=today, day_index=day.issued, priority=priority,
             issued_at=now, queued_at=self._queue_time(state, now), procedure=procedure, lang=lang,
         )
+        index = index_of(state)
         state.tickets[ticket.id] = ticket
+        index.add(ticket)
         issued = self._event(state, now, EventType.TICKET_ISSUED, ticket, None)
         events.append(issued)
         assert issued.ticket is not None
@@ -185,7 +193,7 @@ class Engine:
     @staticmethod
     def _queue_time(state: QueueState, now: datetime) -> datetime:
         """``now``, but after every waiting citizen: a clock set back never puts anyone ahead of them."""
-        latest = max((t.queued_at for t in state.tickets.values() if t.status not in FINAL_STATUSES), default=None)
+        latest = index_of(state).latest_queued(state.tickets, state.counters.values())
         if latest is None or now > latest:
             return now
         return latest + timedelta(milliseconds=1)
@@ -216,16 +224,21 @@ class Engine:
         self._ensure_can_call(live)
         events = self._expire_stale(state, now)
         events += self._close_current(state, now, live)
-        definition = self.site.counters[counter]
-        order = {s: i for i, s in enumerate(definition.services)}
-        waiting = (t for t in state.tickets.values()
-                   if t.status == TicketStatus.WAITING and t.service in order
-                   and not self._sent_away_from(t, counter) and t.to_counter in (None, counter))
-        chosen = choose_next(self.site.policy, live, waiting, order, now)
+        chosen = self._choose(state, now, live)
         if chosen is None:
             return Outcome(events, {"ticket": None})
         events.append(self._call(state, now, live, chosen))
         return Outcome(events, {"ticket": ticket_view(self.site, state, chosen)})
+
+    def _choose(self, state: QueueState, now: datetime, live: CounterState) -> Ticket | None:
+        """The ticket ``live`` calls next: the policy over the heads of its services' waiting lists."""
+        index, tickets = index_of(state), state.tickets
+        away = lambda t: passed_over(self.site, t, live.id)  # noqa: E731
+
+        def heads(service: str, priority: bool) -> Ticket | None:
+            return index.head(tickets, (service, priority), away)[1]
+
+        return choose_from_heads(self.site.policy, live, self.site.counters[live.id].services, heads, now)
 
     def call_ticket(self, state: QueueState, now: datetime, counter: str, number: str) -> Outcome:
         """Call a specific waiting number out of order (today's ticket with that number)."""
@@ -321,6 +334,7 @@ class Engine:
         ticket.transferred_from = counter
         ticket.to_counter = target.id if target is not None else None
         live.ticket_id = None
+        index_of(state).add(ticket)
         extra: dict[str, Any] = {"from_service": origin}
         if target is not None:
             extra["to_counter"] = target.id

@@ -106,11 +106,16 @@ class PolicyDef:
       normal calls follow at that counter before the next priority call, so neither class starves.
     - ``ageing``: the longest effective wait first, a priority citizen counting as having
       waited ``ageing_bonus_s`` seconds more.
+
+    Within the class the policy picks, a counter calls its first (preferred) service first, unless
+    the oldest of that class at the counter has waited ``preferred_max_wait_s``: then it goes first
+    (0: first come, first served across the counter's services).
     """
 
     kind: PolicyKind = "strict"
     ratio_normal: int = 2
     ageing_bonus_s: int = 900
+    preferred_max_wait_s: int = 1200
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,10 @@ class SiteDef:
     max_recalls: int = 2
     default_service_s: int = 300
     service_time_window: int = 20
+    service_s: dict[str, int] = field(default_factory=dict)
+    """Configured service time per procedure id or service id (used before there is history)."""
+    staffed_window_s: int = 900
+    """An open counter counts as staffed for estimates while signed in, serving, or this long after a call."""
     enforce_hours: bool = True
     hours: OpeningHours | None = None
     languages: tuple[str, ...] = ()  # the kiosk languages a ticket may carry; () = any short language code
@@ -184,6 +193,7 @@ class CounterState:
     ticket_id: str | None = None
     normal_streak: int = 0
     officer: str | None = None
+    last_call_at: datetime | None = None
 
     def copy(self) -> CounterState:
         """A detached copy."""
@@ -218,8 +228,8 @@ class QueueState:
     counters: dict[str, CounterState] = field(default_factory=dict)
     days: dict[str, ServiceDay] = field(default_factory=dict)
     recent_service_s: dict[str, list[float]] = field(default_factory=dict)
-    order_keys: dict[str, tuple[Any, ...]] = field(default_factory=dict, compare=False, repr=False)
-    """A memo of each ticket's place key (``estimate.order_key``): not state, never compared."""
+    waiting_index: Any = field(default=None, compare=False, repr=False)
+    """``ordering.WaitingIndex`` of the waiting tickets, built on first use: not state, never compared."""
 
     @classmethod
     def initial(cls, site: SiteDef) -> QueueState:

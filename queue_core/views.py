@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .estimate import people_ahead, wait_seconds, waiting_in
-from .model import QueueState, SiteDef, Ticket, TicketStatus
+from .estimate import is_staffed, place, state_now, wait_seconds, waiting_count
+from .model import QueueState, SiteDef, Ticket
 
 
 def iso(dt: datetime | None, site: SiteDef) -> str | None:
@@ -14,10 +14,12 @@ def iso(dt: datetime | None, site: SiteDef) -> str | None:
     return None if dt is None else dt.astimezone(site.tz).isoformat(timespec="milliseconds")
 
 
-def ticket_view(site: SiteDef, state: QueueState, ticket: Ticket) -> dict[str, Any]:
-    """The TICKET payload: the contract's fields first, then compatible extras."""
-    ahead = people_ahead(site, state, ticket)
-    waiting = ticket.status == TicketStatus.WAITING
+def ticket_view(site: SiteDef, state: QueueState, ticket: Ticket, now: datetime | None = None) -> dict[str, Any]:
+    """The TICKET payload: the contract's fields first, then compatible extras.
+
+    ``est_wait_s`` is None for a waiting ticket when no staffed counter serves its service yet.
+    """
+    where = place(site, state, ticket, now)
     return {
         "id": ticket.id,
         "number": ticket.number,
@@ -27,8 +29,8 @@ def ticket_view(site: SiteDef, state: QueueState, ticket: Ticket) -> dict[str, A
         "issued_at": iso(ticket.issued_at, site),
         "called_at": iso(ticket.called_at, site),
         "counter": ticket.counter,
-        "ahead": ahead,
-        "est_wait_s": wait_seconds(site, state, ticket.service, ahead) if waiting else 0,
+        "ahead": where.ahead,
+        "est_wait_s": where.wait_s,
         "procedure": ticket.procedure,
         "lang": ticket.lang,
         "call_count": ticket.call_count,
@@ -42,8 +44,11 @@ def ticket_view(site: SiteDef, state: QueueState, ticket: Ticket) -> dict[str, A
     }
 
 
-def counter_view(site: SiteDef, state: QueueState, counter_id: str) -> dict[str, Any]:
-    """The ``state/counter/{id}`` payload without ``seq`` (the store adds it)."""
+def counter_view(site: SiteDef, state: QueueState, counter_id: str, now: datetime | None = None) -> dict[str, Any]:
+    """The ``state/counter/{id}`` payload without ``seq`` (the store adds it).
+
+    ``staffed``: open with an officer signed in, a citizen at the counter or a recent call.
+    """
     definition = site.counters[counter_id]
     live = state.counters[counter_id]
     ticket = state.tickets.get(live.ticket_id) if live.ticket_id else None
@@ -52,22 +57,23 @@ def counter_view(site: SiteDef, state: QueueState, counter_id: str) -> dict[str,
         "name": definition.name,
         "services": list(definition.services),
         "status": live.status.value,
-        "ticket": ticket_view(site, state, ticket) if ticket else None,
+        "ticket": ticket_view(site, state, ticket, now) if ticket else None,
         "officer": live.officer,
+        "staffed": is_staffed(site, live, now or state_now(state)),
     }
 
 
-def service_view(site: SiteDef, state: QueueState, service_id: str) -> dict[str, Any]:
-    """The ``state/service/{id}`` payload without ``seq``."""
+def service_view(site: SiteDef, state: QueueState, service_id: str, now: datetime | None = None) -> dict[str, Any]:
+    """The ``state/service/{id}`` payload without ``seq`` (``est_wait_s`` None: no staffed counter)."""
     definition = site.services[service_id]
-    waiting = len(waiting_in(state, service_id))
+    waiting = waiting_count(state, service_id)
     day = state.days.get(service_id)
     return {
         "service": service_id,
         "name": definition.name,
         "prefix": definition.prefix,
         "waiting": waiting,
-        "est_wait_s": wait_seconds(site, state, service_id, waiting),
+        "est_wait_s": wait_seconds(site, state, service_id, waiting, now),
         "last_called": day.last_called if day else None,
         "issued_today": day.issued if day else 0,
     }

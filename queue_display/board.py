@@ -46,6 +46,7 @@ class CounterRow:
     status_seq: int = _NEVER
     ticket_seq: int = _NEVER
     seq: int = _NEVER  # of the newest state payload (name, services)
+    staffed: bool = True  # the hub's "staffed": False for an open counter with nobody signed in
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ def _apply_counter_state(board: BoardState, p: dict[str, Any], seq: int) -> Boar
                        services=tuple(s for s in services if isinstance(s, str)) if isinstance(services, list)
                        else row.services)
     if seq >= row.status_seq and p.get("status") in STATUSES:
-        changes.update(status=p["status"], status_seq=seq)
+        changes.update(status=p["status"], status_seq=seq, staffed=p.get("staffed") is not False)
     if seq >= row.ticket_seq and "ticket" in p:
         changes.update(_ticket_fields(p["ticket"]), ticket_seq=seq)
     new = replace(board, counters={**board.counters, ident: replace(row, **changes)}, last_seq=_bump(board, seq))
@@ -234,7 +235,8 @@ def _apply_service_state(board: BoardState, p: dict[str, Any], seq: int) -> Boar
     row = replace(
         row, seq=seq, name=_str(p.get("name")) or row.name or ident, prefix=_str(p.get("prefix")) or row.prefix,
         waiting=waiting if isinstance(waiting, int) and waiting >= 0 else row.waiting,
-        est_wait_s=est if isinstance(est, int | float) and not isinstance(est, bool) else row.est_wait_s,
+        est_wait_s=est if (isinstance(est, int | float) and not isinstance(est, bool)) or (
+            est is None and "est_wait_s" in p) else row.est_wait_s,  # null: nothing to estimate from
         last_called=_str(p.get("last_called")),
     )
     return replace(board, services={**board.services, ident: row}, last_seq=_bump(board, seq))

@@ -244,9 +244,10 @@ class BoardViewModel(EventDispatcher):
             row = board.counters.get(ident)
             status = row.status if row is not None and row.status_seq >= 0 else ""
             serving = (row.number if row and status not in ("paused", "closed") else None) or ""
+            shown = "unstaffed" if status == "open" and row is not None and not row.staffed else status
             rows.append({"id": ident, "name": s.counter_name(ident, lang, row.name if row else ""),
                          "short": s.counter_short(ident, lang), "number": serving,
-                         "status": status, "status_text": tr(f"display.status.{status}", lang) if status else ""})
+                         "status": status, "status_text": tr(f"display.status.{shown}", lang) if status else ""})
         self.counters = rows
         self.recent = [{"number": c.number, "counter": s.counter_short(c.counter, lang) if c.counter else "",
                         "recall": c.recall, "voice": self._voice_of(c),

@@ -13,6 +13,7 @@ LABELS: dict[str, dict[str, str]] = {
         "ahead": "Số người chờ trước Ông/Bà: {n}",
         "wait": "Thời gian chờ dự kiến: khoảng {duration}",
         "wait_short": "Thời gian chờ dự kiến: dưới 1 phút",
+        "wait_unknown": "Thời gian chờ dự kiến: chưa ước tính được",
         "minutes": "{m} phút",
         "hours": "{h} giờ {m} phút",
         "documents": "Giấy tờ cần mang:",
@@ -25,6 +26,7 @@ LABELS: dict[str, dict[str, str]] = {
         "ahead": "People ahead of you: {n}",
         "wait": "Estimated wait: about {duration}",
         "wait_short": "Estimated wait: under 1 min",
+        "wait_unknown": "Estimated wait: not known yet",
         "minutes": "{m} min",
         "hours": "{h} h {m} min",
         "documents": "Documents to bring:",
@@ -40,8 +42,10 @@ def label(lang: str, key: str, **values: object) -> str:
     return table[key].format(**values)
 
 
-def wait_text(seconds: int, lang: str) -> str:
-    """The estimated-wait line, e.g. "Thời gian chờ dự kiến: khoảng 15 phút"."""
+def wait_text(seconds: int | None, lang: str) -> str:
+    """The estimated-wait line, e.g. "Thời gian chờ dự kiến: khoảng 15 phút" (None: no estimate yet)."""
+    if seconds is None:
+        return label(lang, "wait_unknown")
     if seconds < 60:
         return label(lang, "wait_short")
     minutes = round(seconds / 60)

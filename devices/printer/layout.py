@@ -26,7 +26,7 @@ class PrintableTicket:
     number: str
     issued_at: datetime
     ahead: int
-    est_wait_s: int
+    est_wait_s: int | None
     counters: str
     procedure_name: str | None = None
     priority_label: str | None = None

@@ -126,6 +126,15 @@ class QueueCfg(Model):
     estimate_window: Whole = Field(
         20, ge=1, le=500, description="How many recent services per service the wait estimate averages."
     )
+    preferred_max_wait_min: float = Field(
+        20, ge=0, le=480, description="A counter calls its first (preferred) service first, unless a citizen of "
+        "another of its services has waited this long: then the longest waiting goes first. 0: first come, "
+        "first served across the counter's services.",
+    )
+    staffed_window_min: float = Field(
+        15, ge=1, le=480, description="Wait estimates count an open counter as staffed while an officer is signed "
+        "in, a citizen is at it, or for this long after its last call.",
+    )
 
 
 class PriorityCfg(Model):
@@ -183,6 +192,10 @@ class ProcedureCfg(Model):
         None, description="Papers to bring, shown on the kiosk and the ticket."
     )
     portal_url: WebUrl | None = Field(None, description="Page of the procedure on the public service portal.")
+    service_min: float | None = Field(
+        None, gt=0, le=480, description="Usual minutes per citizen, for wait estimates before there is history; "
+        "empty = the service's service_min, else queue.default_service_min.",
+    )
 
 
 class ServiceCfg(Model):
@@ -196,6 +209,10 @@ class ServiceCfg(Model):
     daily_quota: Whole | None = Field(None, ge=1, description="Most tickets per day; empty = no limit.")
     hours: OpeningHoursCfg | None = Field(None, description="Own opening hours; empty = the center's.")
     procedures: list[ProcedureCfg] = Field([], description="Procedures of this service.")
+    service_min: float | None = Field(
+        None, gt=0, le=480, description="Usual minutes per citizen, for wait estimates before there is history; "
+        "empty = queue.default_service_min.",
+    )
 
     @field_validator("prefix")
     @classmethod

@@ -50,10 +50,15 @@ def to_site_def(cfg: SiteConfig) -> SiteDef:
             for c in cfg.counters
         },
         priorities=tuple(p.id for p in cfg.priorities),
-        policy=PolicyDef(kind=q.policy, ratio_normal=q.ratio_normal, ageing_bonus_s=q.ageing_bonus_min * 60),
+        policy=PolicyDef(kind=q.policy, ratio_normal=q.ratio_normal, ageing_bonus_s=q.ageing_bonus_min * 60,
+                         preferred_max_wait_s=round(q.preferred_max_wait_min * 60)),
         max_recalls=q.max_recalls,
         default_service_s=max(1, round(q.default_service_min * 60)),
         service_time_window=q.estimate_window,
+        service_s={k: max(1, round(m * 60)) for s in cfg.services
+                   for k, m in [(s.id, s.service_min), *((p.id, p.service_min) for p in s.procedures)]
+                   if m is not None},
+        staffed_window_s=round(q.staffed_window_min * 60),
         enforce_hours=cfg.hours.enforce if cfg.hours is not None else False,
         hours=to_opening_hours(cfg.hours),
         languages=tuple(cfg.site.languages),

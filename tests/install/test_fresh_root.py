@@ -201,11 +201,12 @@ def test_install_on_a_fresh_debian_root_serves_a_ticket():
             assert {"qms-hub.service", "qms-kiosk.service", "qms-display.service", "qms-counter@1.service"} <= {
                 p.name for p in wants.iterdir()}
             assert (root / "etc/systemd/system/timers.target.wants/qms-backup.timer").is_symlink()
+            assert (root / "etc/systemd/system/timers.target.wants/qms-report.timer").is_symlink()
             assert "local stratum 10" in (root / "etc/chrony/conf.d/qms.conf").read_text()
 
             # 2. systemd-analyze verify of every installed unit
             units = ["qms-hub.service", "qms-kiosk.service", "qms-display.service", "qms-counter@1.service",
-                     "qms-backup.service", "qms-backup.timer"]
+                     "qms-backup.service", "qms-backup.timer", "qms-report.service", "qms-report.timer"]
             verify = in_root(root, ns, "systemd-analyze", "verify", *(f"/etc/systemd/system/{u}" for u in units),
                              check=False)
             assert verify.returncode == 0 and "qms-" not in verify.stderr, verify.stderr

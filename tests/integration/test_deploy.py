@@ -31,7 +31,8 @@ def test_shell_scripts_pass_shellcheck():
 
 def test_units_pass_systemd_analyze_verify(tmp_path):
     tool = need("systemd-analyze")
-    assert {u.name for u in UNITS} == {*SERVICES, "qms-backup.service", "qms-backup.timer"}
+    assert {u.name for u in UNITS} == {*SERVICES, "qms-backup.service", "qms-backup.timer", "qms-report.service",
+                                       "qms-report.timer"}
     checked = []
     for unit in UNITS:
         text = unit.read_text()
@@ -89,3 +90,14 @@ def test_backup_timer_runs_exactly_the_auto_backup():
     assert service["Type"] == ["oneshot"] and service["User"] == ["qms"]
     timer = unit_settings("qms-backup.timer")
     assert timer["Persistent"] == ["true"] and timer["OnCalendar"]
+
+
+def test_report_timer_writes_last_month_on_the_first():
+    service = unit_settings("qms-report.service")
+    assert service["ExecStart"] == ["/opt/qms/.venv/bin/qms report --monthly"]
+    assert service["Type"] == ["oneshot"] and service["User"] == ["qms"]
+    assert service["ReadWritePaths"] == ["/var/lib/qms"] and service["ProtectSystem"] == ["strict"]
+    timer = unit_settings("qms-report.timer")
+    assert timer["Persistent"] == ["true"] and timer["OnCalendar"] == ["*-*-01 06:00:00"]
+    script = (ROOT / "deploy" / "install-pi.sh").read_text()
+    assert "wanted+=(qms-backup.timer qms-report.timer)" in script  # the hub board only

@@ -55,3 +55,19 @@ def test_bad_date_is_an_argparse_error(capsys):
     with pytest.raises(SystemExit):
         parse("--from", "32/01/2025")
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_keep_goes_with_monthly(ctx, capsys):
+    assert report.run(ctx, parse("--keep", "3")) == 2
+    assert "--monthly" in capsys.readouterr().err
+
+
+def test_monthly_needs_a_store_and_a_sane_keep(ctx, capsys, monkeypatch):
+    assert report.run(ctx, parse("--monthly")) == 1
+    assert "no store" in capsys.readouterr().err
+    ctx.open_store().close()
+    assert report.run(ctx, parse("--monthly", "--keep", "0")) == 2
+    monkeypatch.setenv("QMS_REPORT_KEEP", "many")
+    assert report.run(ctx, parse("--monthly")) == 2
+    assert "QMS_REPORT_KEEP" in capsys.readouterr().err
+    assert not (ctx.data_dir / "reports").exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import random
 import shutil
 import tempfile
@@ -22,6 +23,7 @@ import pytest
 
 from hub.store import Store
 from qms.report import compute_report, csv_rows, load_tickets, render_text, site_labels, write_csv
+from qms.report_legs import load_transfers
 from tests.factories import HCM, make_site
 
 START, END = date(2025, 3, 1), date(2025, 3, 31)
@@ -46,6 +48,7 @@ class Entry:
     officer: str | None = None
     rating: int | None = None
     id: str = ""
+    moved: tuple[datetime, datetime, str, str | None] | None = None  # transfer: (called, moved, counter, officer)
 
 
 def officer_at(counter: str, when: datetime) -> str | None:
@@ -91,6 +94,7 @@ def plan_day(rng: random.Random, day: date, entries: list[Entry]) -> list[tuple[
         actions.append((call, 2, "call", {"counter": counter, "_entry": e}))
         if day.weekday() == 4 and i == 3 and service == "tu-phap":  # Friday: counter sends one to chung-thuc
             moved = call + timedelta(minutes=4)
+            e.moved = (call, moved, counter, e.officer)
             actions.append((moved, 3, "transfer", {"counter": counter, "service": "chung-thuc"}))
             free[counter] = moved + timedelta(seconds=30)
             e.service, counter = "chung-thuc", "3"
@@ -164,22 +168,38 @@ def nearest_rank_p90(values: list[float]) -> float | None:
     return sorted(values)[math.ceil(0.9 * len(values)) - 1]
 
 
+def ledger_legs(e: Entry) -> list[tuple[Entry, bool]]:
+    """(leg, issued here): a transferred ticket's first leg in tu-phap, ended by the transfer (the event
+    keeps milliseconds), then its leg in chung-thuc from the transfer on (issue 18)."""
+    if e.moved is None:
+        return [(e, True)]
+    called, moved, counter, officer = e.moved
+    moved_ms = moved.replace(microsecond=moved.microsecond // 1000 * 1000)
+    first = Entry(e.day, "tu-phap", e.issued_at, "transferred", called, moved_ms, counter, officer, None, e.id)
+    second = Entry(e.day, e.service, moved_ms, e.status, e.called_at, e.finished_at, e.counter, e.officer,
+                   e.rating, e.id)
+    return [(first, True), (second, False)]
+
+
 def expected(entries: list[Entry], key) -> dict[str, dict]:
     out: dict[str, dict] = {}
-    for e in entries:
-        if not START <= e.day <= END:
+    for entry in entries:
+        if not START <= entry.day <= END:
             continue
-        g = out.setdefault(key(e), {"issued": 0, "served": 0, "no_show": 0, "waits": [], "services": [],
-                                    "ratings": [0] * 5})
-        g["issued"] += 1
-        g["served"] += e.status == "done"
-        g["no_show"] += e.status == "no_show"
-        if e.called_at:
-            g["waits"].append((e.called_at - e.issued_at).total_seconds())
-        if e.status == "done":
-            g["services"].append((e.finished_at - e.called_at).total_seconds())
-        if e.rating:
-            g["ratings"][e.rating - 1] += 1
+        for e, issued in ledger_legs(entry):
+            g = out.setdefault(key(e), {"issued": 0, "served": 0, "no_show": 0, "waits": [], "services": [],
+                                        "ratings": [0] * 5, "in": 0, "out": 0})
+            g["issued"] += issued
+            g["in"] += not issued
+            g["out"] += e.status == "transferred"
+            g["served"] += e.status == "done"
+            g["no_show"] += e.status == "no_show"
+            if e.called_at:
+                g["waits"].append((e.called_at - e.issued_at).total_seconds())
+            if e.status in ("done", "transferred"):
+                g["services"].append((e.finished_at - e.called_at).total_seconds())
+            if e.rating:
+                g["ratings"][e.rating - 1] += 1
     return out
 
 
@@ -209,13 +229,16 @@ def test_store_holds_what_the_script_did(month):
 @pytest.mark.parametrize("grouping", list(KEYS))
 def test_every_grouping_matches_the_ledger(month, grouping):
     site, store, entries = month
-    report = compute_report(load_tickets(store, START, END), START, END, site.tz, site_labels(site), site.name)
+    report = compute_report(load_tickets(store, START, END), START, END, site.tz, site_labels(site), site.name,
+                            load_transfers(store.connection, START, END))
     want = expected(entries, KEYS[grouping])
+    assert sum(g["in"] for g in want.values()) >= 1  # a Friday whose 4th citizen was for tu-phap
     rows = {r.key: r for r in report.sections[grouping]}
     assert set(rows) == set(want)
     for key, w in want.items():
         r = rows[key]
         assert (r.issued, r.served, r.no_show) == (w["issued"], w["served"], w["no_show"]), (grouping, key)
+        assert (r.transferred_in, r.transferred_out) == (w["in"], w["out"]), (grouping, key)
         assert r.wait_avg_s == pytest.approx(sum(w["waits"]) / len(w["waits"]) if w["waits"] else None)
         assert r.wait_p90_s == nearest_rank_p90(w["waits"])
         assert r.service_avg_s == pytest.approx(
@@ -259,7 +282,8 @@ def test_local_dates_exclude_tickets_issued_on_april_1_at_0650(month):
 
 def test_text_csv_and_png_outputs(month, tmp_path):
     site, store, _ = month
-    report = compute_report(load_tickets(store, START, END), START, END, site.tz, site_labels(site), site.name)
+    report = compute_report(load_tickets(store, START, END), START, END, site.tz, site_labels(site), site.name,
+                            load_transfers(store.connection, START, END))
     text = render_text(report)
     assert "Theo lĩnh vực" in text and "Tư pháp – Hộ tịch" in text and "Chờ P90" in text
     assert "T2 03/03/2025" in text
@@ -277,3 +301,5 @@ def test_text_csv_and_png_outputs(month, tmp_path):
 
     png = render_dashboard(report, tmp_path / "d.png", dpi=50)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    if os.environ.get("QMS_SHOTS"):  # docs/report-dashboard.png: QMS_SHOTS=docs pytest -k png_outputs
+        render_dashboard(report, Path(os.environ["QMS_SHOTS"]) / "report-dashboard.png")

@@ -14,6 +14,7 @@ import pytest
 
 from hub.store import TICKET_COLUMNS, Store
 from qms.report import compute_report, csv_rows, load_tickets, render_text, site_labels
+from qms.report_legs import load_transfers
 from qms.report_sql import store_report
 from tests.factories import HCM, make_site
 from tests.integration.test_report_month import END, START, generate
@@ -35,7 +36,8 @@ def month():
 
 def both(store: Store, start: date, end: date, tz, labels=None, title=""):
     return (store_report(store.connection, start, end, tz, labels, title),
-            compute_report(load_tickets(store, start, end), start, end, tz, labels, title))
+            compute_report(load_tickets(store, start, end), start, end, tz, labels, title,
+                           load_transfers(store.connection, start, end)))
 
 
 @pytest.mark.parametrize("period", [(START, END), (date(2025, 3, 5), date(2025, 3, 5)), (date(2025, 2, 1), END)])

@@ -135,3 +135,18 @@ def test_a_clock_jumped_ahead_prunes_nothing(ctx):
         store.clock = lambda: NOW + timedelta(days=400)  # a bad NTP answer or a typo: untrusted (hub/clock.py)
         assert Pruner(store, lambda: store.last_seq(), retention_days=30).prune_all() == (0, 0)
         assert len(rows(store.path, "outbox")) == 6 and len(rows(store.path, "requests")) == 6
+
+
+def test_transfer_events_are_kept_for_the_reports(ctx):
+    """Issue 18: the report's first leg of a transferred ticket lives in its ``ticket_transferred`` event."""
+    with ctx.open_store() as store:
+        store.run("issue_ticket", {"service": "huong-dan"}, now=OLD)
+        store.run("call_next", {"counter": "1"}, now=OLD + timedelta(minutes=1))
+        store.run("transfer", {"counter": "1", "service": "tu-phap"}, now=OLD + timedelta(minutes=3))
+        store.run("issue_ticket", {"service": "tu-phap"}, now=NOW)
+        kept = [tuple(r) for r in store.connection.execute("SELECT seq FROM outbox WHERE type = 'ticket_transferred'")]
+        events = store.connection.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+        assert len(kept) == 1 and events >= 4
+        assert store.prune(NOW + timedelta(days=1), published_seq=store.last_seq()) == (0, events - 2)
+        assert store.prune(NOW + timedelta(days=1), published_seq=store.last_seq()) == (0, 0)
+        assert rows(store.path, "outbox") == [*kept, (store.last_seq(),)]

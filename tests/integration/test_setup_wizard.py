@@ -145,11 +145,20 @@ def test_ctrl_d_at_any_prompt_saves_nothing_and_prints_one_line(tmp_path):
         assert env_file.read_text(encoding="utf-8") == before and not (tmp_path / "secrets").exists()
 
 
+def ctrl_c_as_on_a_terminal() -> None:
+    """In the child: SIGINT back to its default, as on a technician's terminal.
+
+    A test run started in the background (``bash .ci/run &``) inherits SIGINT ignored, and Python then never
+    raises KeyboardInterrupt, so the Ctrl-C tests would hang instead of testing the wizard.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_at_a_prompt_exits_130_without_a_traceback(tmp_path):
     env_file = board_env(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "qms.cli", "setup", "roles", "--env-file", str(env_file),
                              "--no-restart"], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_as_on_a_terminal)
     try:
         prompt = ""
         while "Roles" not in prompt:  # the question is on screen: the wizard is waiting for an answer
@@ -202,7 +211,7 @@ class Terminal:
         self.master, slave = os.openpty()
         self.proc = subprocess.Popen([sys.executable, "-m", "qms.cli", "setup", *args], cwd=ROOT, env=env,
                                      stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-                                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+                                     preexec_fn=lambda: (fcntl.ioctl(0, termios.TIOCSCTTY, 0), ctrl_c_as_on_a_terminal()))
         os.close(slave)
         self.screen = b""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import os
 from datetime import timedelta
 
@@ -11,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from queue_core import Engine, ErrorCode, EventType, QueueError, QueueState, TicketStatus
-from queue_core.estimate import people_ahead
+from queue_core.estimate import mean_service_s, people_ahead, place
 from queue_core.model import FINAL_STATUSES
-from queue_core.policy import queue_order_key
+from queue_core.ordering import index_of
 from tests.factories import local, make_site
 from tests.replay import replay
 
@@ -37,6 +38,31 @@ step = st.one_of(
     st.tuples(st.just("wait"), st.sampled_from([1, 30, 200, 3600, 6 * 3600])),
     st.tuples(st.just("sign_in"), st.sampled_from(COUNTERS), st.sampled_from(["Lan", "Hà", None])),
 )
+
+
+def rule_by_scan(policy, counter, candidates, services, now):
+    """The call rule written out plainly over every candidate (no index, no heads)."""
+    order = {sv: i for i, sv in enumerate(services)}
+    prio = [t for t in candidates if t.is_priority]
+    normal = [t for t in candidates if not t.is_priority]
+    if policy.kind == "strict":
+        pool = prio or normal
+    elif policy.kind == "ratio":
+        pool = prio if prio and (not normal or counter.normal_streak >= policy.ratio_normal) else normal
+    else:
+        pool = candidates
+    if not pool:
+        return None
+
+    def key(t):
+        bonus = policy.ageing_bonus_s if policy.kind == "ageing" and t.is_priority else 0
+        return (t.queued_at.timestamp() - bonus, order[t.service], t.day_index, t.id)
+
+    overdue = [t for t in pool if (now - t.queued_at).total_seconds() >= policy.preferred_max_wait_s]
+    if overdue:
+        return min(overdue, key=key)
+    first = min(order[t.service] for t in pool)
+    return min((t for t in pool if order[t.service] == first), key=key)
 
 
 def run_step(engine: Engine, state: QueueState, now, s, issued: list[str]):
@@ -67,9 +93,11 @@ def comparable(state: QueueState):
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(policy=st.sampled_from(["strict", "ratio", "ageing"]), steps=st.lists(step, min_size=5, max_size=80))
-def test_random_command_sequences_keep_every_invariant(policy, steps):
+@given(policy=st.sampled_from(["strict", "ratio", "ageing"]), steps=st.lists(step, min_size=5, max_size=80),
+       max_wait=st.sampled_from([0, 30, 1200]))
+def test_random_command_sequences_keep_every_invariant(policy, steps, max_wait):
     site = make_site(policy=policy)
+    site = dataclasses.replace(site, policy=dataclasses.replace(site.policy, preferred_max_wait_s=max_wait))
     engine = Engine(site)
     state = QueueState.initial(site)
     now = local(2026, 11, 23, 22, 0)
@@ -87,6 +115,7 @@ def test_random_command_sequences_keep_every_invariant(policy, steps):
         except QueueError:
             assert comparable(state) == comparable(before), f"{s} changed the state although it was refused"
             continue
+        called_at = now
         now += timedelta(seconds=1)
         for event in outcome.events:
             log.append(event)
@@ -97,13 +126,14 @@ def test_random_command_sequences_keep_every_invariant(policy, steps):
                 numbers_seen.add(key)
                 issued.append(t["id"])
             if event.type == EventType.TICKET_CALLED and s[0] == "call_next":
-                called = state.tickets[t["id"]]
+                # the index-fed choice equals the rule applied by a plain scan of the state before
                 serves = site.counters[event.counter].services
-                for other in before.tickets.values():
-                    if (other.status == TicketStatus.WAITING and other.service in serves
-                            and other.is_priority == called.is_priority and other.id != called.id
-                            and not engine._sent_away_from(other, event.counter)):
-                        assert other.queued_at >= before.tickets[called.id].queued_at, "FIFO broken in a class"
+                candidates = [o for o in before.tickets.values()
+                              if o.status == TicketStatus.WAITING and o.service in serves
+                              and not engine._sent_away_from(o, event.counter)
+                              and o.to_counter in (None, event.counter)]
+                expected = rule_by_scan(site.policy, before.counters[event.counter], candidates, serves, called_at)
+                assert expected is not None and expected.id == t["id"], "call order differs from the rule"
             if t is not None and t["id"] in finals and event.type != EventType.RATING_RECORDED:
                 raise AssertionError(f"{t['number']} changed after reaching {finals[t['id']]}")
             if t is not None and t["status"] in ("done", "no_show"):
@@ -128,19 +158,42 @@ def test_random_command_sequences_keep_every_invariant(policy, steps):
     assert all(t.status in FINAL_STATUSES for t in state.tickets.values())
 
 
-def ahead_by_scan(site, state: QueueState, ticket) -> int:
-    """The straightforward count ``people_ahead`` must equal: every waiting key computed afresh."""
-    if ticket.status != TicketStatus.WAITING:
-        return 0
-    mine = queue_order_key(site.policy, ticket)
-    return sum(1 for t in state.tickets.values() if t.service == ticket.service and t.status == TicketStatus.WAITING
-               and t.id != ticket.id and queue_order_key(site.policy, t) < mine)
+def index_by_scan(state: QueueState) -> dict[tuple[str, bool], list[str]]:
+    """The waiting lists the index must hold, by a plain scan and sort."""
+    lists: dict[tuple[str, bool], list] = {}
+    for t in state.tickets.values():
+        if t.status == TicketStatus.WAITING:
+            lists.setdefault((t.service, t.is_priority), []).append(t)
+    return {k: [t.id for t in sorted(v, key=lambda t: (t.queued_at, t.day_index, t.id))] for k, v in lists.items()}
+
+
+def index_lists(state: QueueState) -> dict[tuple[str, bool], list[str]]:
+    index = index_of(state)
+    for key in list(index.lists):
+        index.head(state.tickets, key)
+    valid = {k: [e[2] for e in v if index.valid(state.tickets, k, e)] for k, v in index.lists.items()}
+    return {k: v for k, v in valid.items() if v}
+
+
+def calls_until(engine: Engine, state: QueueState, now, counter: str, ticket_id: str, step_s: float) -> int:
+    """Calls ``counter`` makes before ``ticket_id``, each citizen served for ``step_s``."""
+    state = copy.deepcopy(state)
+    calls = 0
+    while True:
+        called = engine.call_next(state, now, counter).result["ticket"]
+        assert called is not None
+        if called["id"] == ticket_id:
+            return calls
+        calls += 1
+        now += timedelta(seconds=step_s)
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(policy=st.sampled_from(["strict", "ratio", "ageing"]), steps=st.lists(step, min_size=5, max_size=80))
-def test_remembered_place_keys_give_the_same_ahead_as_a_fresh_scan(policy, steps):
+@given(policy=st.sampled_from(["strict", "ratio", "ageing"]), steps=st.lists(step, min_size=5, max_size=80),
+       max_wait=st.sampled_from([0, 60, 1200]))
+def test_the_index_and_the_replayed_ahead_follow_the_real_call_order(policy, steps, max_wait):
     site = make_site(policy=policy)
+    site = dataclasses.replace(site, policy=dataclasses.replace(site.policy, preferred_max_wait_s=max_wait))
     engine = Engine(site)
     state = QueueState.initial(site)
     now = local(2026, 11, 23, 22, 0)
@@ -155,19 +208,29 @@ def test_remembered_place_keys_give_the_same_ahead_as_a_fresh_scan(policy, steps
             continue
         now += timedelta(seconds=1)
         issued += [e.ticket["id"] for e in outcome.events if e.type == EventType.TICKET_ISSUED]
-        for event in outcome.events:  # the views the events carry were computed with the memo
-            if event.ticket is not None and event.ticket["status"] == "waiting" and event.ticket["id"] in state.tickets:
-                assert event.ticket["ahead"] == ahead_by_scan(site, state, state.tickets[event.ticket["id"]])
-        if s[0] == "issue":
-            assert outcome.result["ticket"] == outcome.events[-1].ticket
-        reread = copy.deepcopy(state)  # as a store reads its tickets again: fresh objects, memo kept
-        for t in state.tickets.values():
-            assert people_ahead(site, state, t) == ahead_by_scan(site, state, t)
-            assert people_ahead(site, reread, reread.tickets[t.id]) == ahead_by_scan(site, state, t)
-    assert len(state.order_keys) <= 2 * len(state.tickets) + 64 + 1
+        assert index_lists(state) == index_by_scan(state)
+        reread = copy.deepcopy(state)  # as a store reads its tickets again: fresh objects
+        reread.waiting_index = None
+        assert index_lists(reread) == index_by_scan(state)
+    # counter 3 alone serves chung-thuc: with only it open and staffed, "ahead" is the calls it makes first
+    for c in COUNTERS:
+        engine.pause(state, now, c)
+        engine.sign_in(state, now, c, None)
+    engine.resume(state, now, "3")
+    if state.counters["3"].ticket_id:
+        engine.complete(state, now, "3")
+    state.counters["3"].last_call_at = None
+    assert engine.issue_ticket(state, now, "chung-thuc").result["ticket"]["est_wait_s"] is None  # nobody there
+    engine.sign_in(state, now, "3", "Hà")
+    step_s = mean_service_s(site, state, "chung-thuc")
+    for t in list(state.tickets.values()):
+        if t.status == TicketStatus.WAITING and t.service == "chung-thuc" and not engine._sent_away_from(t, "3"):
+            where = place(site, state, t, now)
+            assert where.ahead == calls_until(engine, state, now, "3", t.id, step_s)
+            assert where.wait_s == math.ceil(where.ahead * step_s)
 
 
-def test_a_ticket_read_again_with_another_queue_time_gets_a_fresh_place_key():
+def test_a_ticket_read_again_with_another_queue_time_gets_a_fresh_place():
     site = make_site(policy="strict")
     engine = Engine(site)
     state = QueueState.initial(site)
@@ -177,5 +240,5 @@ def test_a_ticket_read_again_with_another_queue_time_gets_a_fresh_place_key():
     assert [first["ahead"], second["ahead"]] == [0, 1]
     moved = state.tickets[first["id"]]
     state.tickets[moved.id] = dataclasses.replace(moved, queued_at=now + timedelta(seconds=10))
-    assert people_ahead(site, state, state.tickets[second["id"]]) == 0
-    assert people_ahead(site, state, state.tickets[first["id"]]) == 1
+    assert people_ahead(site, state, state.tickets[second["id"]], now) == 0
+    assert people_ahead(site, state, state.tickets[first["id"]], now) == 1

@@ -192,14 +192,17 @@ def test_ahead_and_estimated_wait_use_history_and_open_counters():
     now = local(2026, 11, 23)
     for _ in range(4):
         issue(engine, state, now, "chung-thuc")
-    # two counters (2, 3) serve chung-thuc; default 300 s each; both idle → first two wait 0
     t = issue(engine, state, now, "chung-thuc")
-    assert t["ahead"] == 4
-    assert t["est_wait_s"] == (4 - 2 + 0.5) * 300 / 2
+    assert t["ahead"] == 4 and t["est_wait_s"] is None  # nobody signed in at counters 2 and 3 yet
+    engine.sign_in(state, now, "2", "Hà")
+    engine.sign_in(state, now, "3", "Mai")
+    t = issue(engine, state, now, "chung-thuc")
+    # two staffed idle counters (2, 3), default 300 s each: 1-2 called now, 3-4 at 300 s, 5-6 at 600 s
+    assert t["ahead"] == 5 and t["est_wait_s"] == 600
     state.recent_service_s["chung-thuc"] = [60.0, 120.0]
     engine.pause(state, now, "3")
     t = issue(engine, state, now, "chung-thuc")
-    assert t["ahead"] == 5 and t["est_wait_s"] == (5 - 1 + 0.5) * 90
+    assert t["ahead"] == 6 and t["est_wait_s"] == 6 * 90  # counter 2 alone, 90 s per citizen
 
 
 @settings(max_examples=60, deadline=None)

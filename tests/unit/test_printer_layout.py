@@ -128,6 +128,7 @@ def test_english_labels():
     (20, "Thời gian chờ dự kiến: dưới 1 phút", "Estimated wait: under 1 min"),
     (900, "Thời gian chờ dự kiến: khoảng 15 phút", "Estimated wait: about 15 min"),
     (5400, "Thời gian chờ dự kiến: khoảng 1 giờ 30 phút", "Estimated wait: about 1 h 30 min"),
+    (None, "Thời gian chờ dự kiến: chưa ước tính được", "Estimated wait: not known yet"),
 ])
 def test_wait_text(seconds, vi, en):
     assert wait_text(seconds, "vi") == vi and wait_text(seconds, "en") == en

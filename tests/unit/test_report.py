@@ -131,18 +131,18 @@ def test_csv_long_format_with_bom(tmp_path):
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0][:4] == ["Nhóm theo", "Mã", "Tên", "Cấp số"]
     assert rows[1][:7] == ["Tổng cộng", "", "Tất cả", "6", "3", "2", "16.0"]
-    assert rows[1][-6:] == ["1", "0", "1", "0", "1", "50.0"]
+    assert rows[1][-9:] == ["1", "0", "1", "0", "1", "50.0", "33.3", "0", "0"]  # ..., 4-5★ %, transfers in, out
     svc = next(r for r in rows if r[1] == "huong-dan")
-    assert svc[6] == "" and svc[-1] == ""  # no wait, no rating: empty cells, not zeros
+    assert svc[6] == "" and svc[-4] == "" and svc[-3] == ""  # no wait, no rating: empty cells, not zeros
     assert {r[0] for r in rows[1:]} == {"Tổng cộng", "Theo ngày", "Theo giờ đến", "Theo lĩnh vực", "Theo quầy",
-                                        "Theo cán bộ"}
+                                        "Theo cán bộ", "Theo thủ tục"}
 
 
 def test_csv_decimal_comma_for_vietnamese_excel(tmp_path):
     path = tmp_path / "r.csv"
     write_csv(report(), path, decimal_comma=True)
     rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig")), delimiter=";"))
-    assert rows[1][6] == "16,0" and rows[1][-1] == "50,0"
+    assert rows[1][6] == "16,0" and rows[1][-4] == "50,0" and rows[1][-3] == "33,3"
     assert rows == [[c.replace(".", ",") for c in r] for r in csv_rows(report())]
 
 
