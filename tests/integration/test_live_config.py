@@ -76,10 +76,10 @@ def test_removed_service_keeps_its_waiting_tickets_callable_and_reported(ctx, br
     # numbers issued today stay valid: tu-phap goes on from A001
     assert kiosk.request("issue_ticket", {"service": "tu-phap"})["result"]["ticket"]["number"] == "A002"
 
-    # counter 3 served chung-thuc in the old config: it keeps calling it, in the order citizens came
+    # counter 3 served chung-thuc in the old config: it keeps calling it, after its own (preferred) service
     called = [pad.request("call_next", {"counter": "3"})["result"]["ticket"] for _ in range(5)]
-    assert [t and t["number"] for t in called] == ["B001", "B002", "A001", "A002", None]
-    assert [t["service"] for t in called[:2]] == ["chung-thuc", "chung-thuc"]
+    assert [t and t["number"] for t in called] == ["A001", "A002", "B001", "B002", None]
+    assert [t["service"] for t in called[2:4]] == ["chung-thuc", "chung-thuc"]
 
     # in the report of the day, under the old service id (the new config no longer names it)
     report = subprocess.run([sys.executable, "-m", "qms.cli", "--config", str(ctx.config_path), "--data-dir",
