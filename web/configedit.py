@@ -194,6 +194,8 @@ def _value(f: Field, form: Mapping[str, Any], old: Any) -> tuple[bool, Any]:
         lines = [Quoted(x) for x in _split_lines(str(get(f.key, "")))]
         return True, (_flow_seq(lines) if all(len(x) < 20 for x in lines) else _block_seq(lines))
     raw = str(get(f.key, ""))
+    if f.kind == "num" and not raw.strip():  # an empty time: the key goes, the model's default (or fallback) applies
+        return False, None
     if f.kind in ("int", "optint", "num"):
         return True, _number(raw, f.kind)
     if f.kind == "str" and not raw.strip():

@@ -98,16 +98,18 @@ def test_next_while_called_still_asks_for_a_rating_without_delaying_the_call(pad
     pump(0.2)
     tap(find_by_id(root, "complete"))
     assert pump_until(lambda: root.current == "rating" and stored(hub, "A002").status == "done")
-    pump(0.1)
-    assert visible(find_by_id(root, "rating-undo"))
+    assert pump_until(lambda: visible(find_by_id(root, "rating-undo")) and not root.transition.is_active)
     tap(find_by_id(root, "rating-undo"))
     assert pump_until(lambda: root.current == "pad" and stored(hub, "A002").status == "called")
     assert root.vm.number_text == "A002" and root.rating_vm.phase == "idle"
     pump(root.vm.repeat_guard_s)  # not a double tap on Xong
     tap(find_by_id(root, "complete"))
     assert pump_until(lambda: root.current == "rating")
-    tap(find_by_id(root, "rating-staff-back"))
-    assert root.current == "pad" and stored(hub, "A002").rating is None
+    back = find_by_id(root, "rating-staff-back")
+    # laid out and the slide over (a ScreenManager drops touches mid-transition), as a person sees it before tapping
+    assert pump_until(lambda: visible(back) and back.width > 50 and not root.transition.is_active)
+    tap(back)
+    assert pump_until(lambda: root.current == "pad", 3) and stored(hub, "A002").rating is None
 
 
 def test_printer_and_silent_display_alerts_on_every_pad_and_reprint(pad, hub, kiosk, broker, make_client, watcher):
