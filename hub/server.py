@@ -21,7 +21,7 @@ from typing import Any
 
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import ErrorCode, Role
-from queue_core import QueueError
+from queue_core import QueueError, SiteDef
 from queue_core.actions import READ_ONLY_ACTIONS, check_action, events_since_args
 
 from .authz import refusal, role_of
@@ -122,7 +122,7 @@ class Hub:
         self._next_reopen = 0.0
         self.config_source = config_source  # a new config file, polled by the hub-config thread
         self.catalogue = catalogue  # the retained ``config`` payload (qms/catalogue.py)
-        self.site: Any = store.site if store is not None else None  # the config's site, without retired services
+        self.site: SiteDef | None = store.site if store is not None else None  # the config's site, without retired services
         self.retired: frozenset[str] = frozenset()
         self.reloads = 0
         self._pending: SiteUpdate | None = None
@@ -560,8 +560,10 @@ class Hub:
             log.info("retired service %s has no open ticket left: no longer called", sid)
             self.bus.clear_retained(self.topics.state_service(sid))
 
-    def _retire(self, store: Store, old_site: Any = None) -> None:
+    def _retire(self, store: Store, old_site: SiteDef | None = None) -> None:
         """Give ``store`` the config's site plus the removed services that still have open tickets."""
+        if self.site is None:
+            self.site = store.site
         site, self.retired = with_retired(self.site, old_site or store.site, store.open_services())
         if store.site != site:
             store.set_site(site)
