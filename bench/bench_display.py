@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ["QMS_HEADLESS"] = "1"
 
+from figures import figure  # noqa: E402  (bench/figures.py; this script's folder is on sys.path)
+
 from mqtt_bus.contract import EventType, Role  # noqa: E402
 from testkit.sites import UNLIMITED, roomy_config  # noqa: E402
 from testkit.stats import percentile  # noqa: E402
@@ -121,6 +123,9 @@ def bench_latency(calls: int) -> None:
                 times.append((time.perf_counter() - t0) * 1000)
             print(f"call_next -> number on the board (real mosquitto + hub): median {statistics.median(times):.0f} ms,"
                   f" p99 {percentile(times, 99):.0f} ms over {calls} calls (goal p99 <= 300 ms)")
+            p99 = percentile(times, 99)
+            figure("display", "hall display: `call_next` → number on the board, median / p99 (software rendering)",
+                   f"{statistics.median(times):.0f} ms / {p99:.0f} ms", "p99 ≤ 300 ms", p99 <= 300)
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"peak RSS of this process (board, hub and bench together): {rss:.0f} MB")
         finally:

@@ -19,7 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from figures import figure  # bench/figures.py (this script's folder is on sys.path)
+
 from testkit.flood import FloodSpec, report, run_flood
+from testkit.stats import percentile
 
 
 def main() -> int:
@@ -33,6 +36,9 @@ def main() -> int:
     result = run_flood(FloodSpec(seconds=ns.seconds, rate=ns.rate, qos=ns.qos, tmp_root=ns.tmp_root,
                                  hub_nice=ns.hub_nice))
     print(report(result))
+    p99 = percentile(result.flood_ms, 99)
+    figure("flood", f"counters' `call_next` p50 / p99 while a kiosk floods the hub at {ns.rate:,.0f} requests/s",
+           f"{percentile(result.flood_ms, 50):.0f} ms / {p99:.0f} ms", "p99 < 200 ms", p99 < 200)
     return 0 if not result.errors else 1
 
 

@@ -25,6 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from figures import figure  # bench/figures.py (this script's folder is on sys.path)
+
 from testkit.load_day import LoadSpec, report, run_load
 from testkit.stats import percentile
 
@@ -53,6 +55,11 @@ def main() -> int:
             "errors": len(result.errors), "missing_deliveries": result.missing_deliveries,
         }))
     ok = not result.errors and not result.store_problems
+    figure("load", f"a compressed day ({len(result.issued)} tickets, 3 kiosks, 50 pads, 10 displays): "
+           "`call_next` → display p50 / p99",
+           f"{percentile(result.display_ms, 50):.0f} ms / {percentile(result.display_ms, 99):.0f} ms")
+    figure("load", "same day: errors, store problems", f"{len(result.errors)}, {len(result.store_problems)}",
+           "0, 0", ok)
     return 0 if ok else 1
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from figures import figure  # bench/figures.py (this script's folder is on sys.path)
+
 from devices.printer.layout import ticket_ops
 from devices.printer.render import render_bytes, render_job
 from devices.printer.sample import reference_ticket
@@ -30,6 +32,8 @@ MODES = {
     "full raster": "&mode=raster",
 }
 PAPERS = {"80 mm": "profile=TM-T20II", "58 mm": "profile=POS-5890&qr=native"}
+GOAL_BYTES = 2048  # issue 15: a Vietnamese ticket in at most 2 KB (2 s at 9600 baud)
+IN_TABLE = ("hybrid", "hybrid, density=half", "glyphs (ESC &)", "glyphs kept, next ticket", "text (TCVN-3)")
 
 
 def tickets() -> dict[str, object]:
@@ -61,6 +65,13 @@ def main() -> None:
                 ms = (time.perf_counter() - t0) * 1000
                 secs = " ".join(f"{len(data) * 10 / b:8.2f}" for b in BAUDS)
                 print(f"{name:40} {paper:6} {mode:25} {len(data):7d} {secs}   render {ms:.0f} ms")
+                if name == "reference (vi)" and paper == "80 mm" and mode in IN_TABLE:
+                    size = f"{len(data):,} B ({len(data) * 10 / 9600:.1f} s at 9600 baud)"
+                    if mode.startswith("glyphs"):
+                        figure("printer", f"reference Vietnamese ticket, 80 mm, {mode}", size,
+                               f"≤ {GOAL_BYTES:,} B", len(data) <= GOAL_BYTES)
+                    else:
+                        figure("printer", f"reference Vietnamese ticket, 80 mm, {mode}", size)
         print()
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from figures import figure  # bench/figures.py (this script's folder is on sys.path)
+
 from hub.store import Store
 from qms.config import load_config, to_site_def
 from testkit.sites import roomy_config
@@ -46,6 +48,11 @@ def main() -> None:
     print(f"  issue latency p99    {percentile(issue_ms, 99):10.2f} ms")
     print(f"  call_next median     {statistics.median(call_ms):10.2f} ms   (queue of {args.tickets} waiting)")
     print(f"  call_next p99        {percentile(call_ms, 99):10.2f} ms")
+    rate = args.tickets / elapsed
+    figure("store", "durable `issue_ticket` per second (WAL, `synchronous=FULL`)", f"{rate:,.0f}/s", "≥ 500/s",
+           rate >= 500)
+    figure("store", "`issue_ticket` latency median / p99",
+           f"{statistics.median(issue_ms):.1f} ms / {percentile(issue_ms, 99):.1f} ms")
 
 
 if __name__ == "__main__":

@@ -277,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hub.store_guard import StoreFault, corrupt, is_damage
     from mqtt_bus.broker import BrokerUnavailable
     from qms.broker import BrokerNotFound
-    from qms.config import ConfigError
+    from qms.config.errors import ConfigError
     from qms.context import AppContext
 
     try:

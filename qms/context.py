@@ -24,14 +24,15 @@ import platformdirs
 
 from mqtt_bus.url import parse_broker_url
 from qms.broker import resolve_url
-from qms.config import SiteConfig, default_config_path, load_config, to_site_def
-from qms.config.schema import ClockCfg
+from qms.config.cache import CACHE_DIR, CoreConfig, cached_config, core_config
+from qms.config.files import default_config_path
 from qms.envfile import read_env
 from queue_core import SiteDef
 
 if TYPE_CHECKING:  # the store is imported by the verbs that open it, not by every device's process
     from hub.clock import ClockPolicy
     from hub.store import Store
+    from qms.config import SiteConfig
 
 STORE_FILE = "queue.sqlite3"
 SYSTEM_ENV_FILE = Path("/etc/qms/qms.env")
@@ -69,12 +70,13 @@ def default_data_dir() -> Path:
     return platformdirs.user_data_path("qms", appauthor=False)
 
 
-def clock_policy(cfg: ClockCfg) -> ClockPolicy:
-    """The config's ``clock`` section as the store's tolerances."""
+def clock_policy(clock: tuple[int, int, int]) -> ClockPolicy:
+    """The config's ``clock`` section (``max_step_s``, ``max_back_s``, ``max_gap_days``) as the store's
+    tolerances."""
     from hub.clock import ClockPolicy
 
-    return ClockPolicy(timedelta(seconds=cfg.max_step_s), timedelta(seconds=cfg.max_back_s),
-                       timedelta(days=cfg.max_gap_days))
+    max_step_s, max_back_s, max_gap_days = clock
+    return ClockPolicy(timedelta(seconds=max_step_s), timedelta(seconds=max_back_s), timedelta(days=max_gap_days))
 
 
 @dataclass
@@ -102,15 +104,28 @@ class AppContext:
             secrets_dir=Path(secrets) if secrets else None,
         )
 
+    @property
+    def cache_dir(self) -> Path:
+        """Where the validated config is cached (:mod:`qms.config.cache`)."""
+        return self.data_dir / CACHE_DIR
+
     @cached_property
     def config(self) -> SiteConfig:
         """The validated site config (raises ``ConfigError``)."""
-        return load_config(self.config_path)
+        return cached_config(self.config_path, self.cache_dir)
+
+    @cached_property
+    def core_config(self) -> CoreConfig:
+        """What the store needs from the config, without pydantic or YAML on a warm start (raises
+        ``ConfigError``)."""
+        if "config" in self.__dict__:  # already validated in this process
+            return CoreConfig.of(self.config)
+        return core_config(self.config_path, self.cache_dir)
 
     @cached_property
     def site(self) -> SiteDef:
         """The queue core's view of the config."""
-        site = to_site_def(self.config)
+        site = self.core_config.site
         if self.overrides.get("ignore_hours"):
             site = replace(site, enforce_hours=False)
         return site
@@ -158,4 +173,4 @@ class AppContext:
         from hub.store_guard import open_checked
 
         return open_checked(self.store_path, self.data_dir, self.site.site,
-                            lambda: Store(self.store_path, self.site, guard=ClockGuard(clock_policy(self.config.clock))))
+                            lambda: Store(self.store_path, self.site, guard=ClockGuard(clock_policy(self.core_config.clock))))

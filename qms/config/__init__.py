@@ -6,19 +6,49 @@
 The admin PIN helpers are in :mod:`qms.config.pin` (``python -m qms.config.pin PIN``).
 """
 
-from .errors import ConfigError, Problem
-from .fields import Text, TextList
-from .loader import default_config_path, load_config, parse_config, parse_document, yaml_rt
-from .schema import (
-    CounterCfg,
-    KioskCfg,
-    PrinterCfg,
-    PriorityCfg,
-    ProcedureCfg,
-    ServiceCfg,
-    SiteConfig,
-)
-from .to_core import to_site_def
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import ConfigError, Problem
+    from .fields import Text, TextList
+    from .loader import default_config_path, load_config, parse_config, parse_document, yaml_rt
+    from .schema import (
+        CounterCfg,
+        KioskCfg,
+        PrinterCfg,
+        PriorityCfg,
+        ProcedureCfg,
+        ServiceCfg,
+        SiteConfig,
+    )
+    from .to_core import to_site_def
+
+# Names are imported on first use (PEP 562), so ``from qms.config.errors import ConfigError`` or
+# ``qms.config.cache`` does not load pydantic and ruamel (issue 15: start-up of ``qms ticket issue``).
+_WHERE = {
+    "ConfigError": "errors", "Problem": "errors", "Text": "fields", "TextList": "fields",
+    "default_config_path": "loader", "load_config": "loader", "parse_config": "loader",
+    "parse_document": "loader", "yaml_rt": "loader", "CounterCfg": "schema", "KioskCfg": "schema",
+    "PrinterCfg": "schema", "PriorityCfg": "schema", "ProcedureCfg": "schema", "ServiceCfg": "schema",
+    "SiteConfig": "schema", "to_site_def": "to_core",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
+
 
 __all__ = [
     "ConfigError",

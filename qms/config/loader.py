@@ -22,15 +22,11 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 
 from .errors import ConfigError, Loc, Problem, Problems, format_path
 from .fields import Text, TextList, printable, quoted
+from .files import default_config_path  # noqa: F401  (re-exported: qms.config.default_config_path)
 from .schema import SiteConfig
 
 FILE_PATH = "(file)"
 """The path shown for problems of the file as a whole (unreadable, YAML syntax)."""
-
-
-def default_config_path() -> Path:
-    """The default site: ``config/commune.yaml`` of the source tree this package lives in."""
-    return Path(__file__).resolve().parents[2] / "config" / "commune.yaml"
 
 
 def yaml_rt() -> YAML:
@@ -98,6 +94,12 @@ def parse_document(text: str, source_name: str = "<string>") -> CommentedMap:
 
 def parse_config(text: str, source_name: str = "<string>") -> SiteConfig:
     """Validate config text; raise :class:`ConfigError` listing every problem with its line."""
+    return parse_config_data(text, source_name)[0]
+
+
+def parse_config_data(text: str, source_name: str = "<string>") -> tuple[SiteConfig, Any]:
+    """:func:`parse_config`, also returning the plain data that was validated (what
+    :mod:`qms.config.cache` keeps, so that a warm start needs no YAML parser)."""
     doc = parse_document(text, source_name)
     try:
         data = _plain(doc)
@@ -111,7 +113,7 @@ def parse_config(text: str, source_name: str = "<string>") -> SiteConfig:
         return f"{format_path(loc)}, line {line}" if line is not None else format_path(loc)
 
     try:
-        return SiteConfig.model_validate(data, context={"where": where})
+        return SiteConfig.model_validate(data, context={"where": where}), data
     except ValidationError as e:
         raise ConfigError(_problems(e, doc), source_name) from None
 

@@ -56,3 +56,12 @@ def test_issuing_a_ticket_does_not_load_the_printing_stack(tmp_path):
     assert (tmp_path / "queue.sqlite3").exists()  # the ticket was really issued
     assert "pydantic" in loaded  # the config was validated: the check sees a real run
     assert not PRINTING & loaded
+
+
+def test_issuing_again_loads_no_config_stack(tmp_path):
+    """The second ticket finds the validated config in the data dir's cache (qms/config/cache.py)."""
+    argv = ["--data-dir", str(tmp_path), "ticket", "issue", "tu-phap", "--any-time"]
+    assert "pydantic" in loaded_by(argv)  # the first run validates and writes the cache
+    loaded = loaded_by(argv)
+    assert "qms" in loaded and "queue_core" in loaded
+    assert not (PRINTING | CONFIG) & loaded
