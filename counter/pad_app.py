@@ -8,6 +8,7 @@ from mqtt_bus.client import BusClient
 from mqtt_bus.contract import EventType
 from ui_kit.bridge import UiBus
 from ui_kit.fonts import register_fonts
+from ui_kit.live_config import LiveConfig
 
 from .desk import Desk
 from .pad import PadRoot
@@ -32,6 +33,17 @@ def connect(root: PadRoot, client: BusClient) -> UiBus:
         root.rating_vm.bus = bus
         bus.subscribe(bus.topics.event(EventType.TICKET_COMPLETED), root.on_ticket_completed)
     root.bus = bus
+
+    def new_config(cfg: Any) -> None:  # the hub's catalogue (live apply): names, services, officers
+        try:
+            desk = Desk.from_config(cfg, root.vm.counter_id)
+        except KeyError:
+            return  # this counter was removed: it keeps what it has until restarted
+        root.vm.set_desk(desk)
+        if root.rating_vm is not None:
+            root.rating_vm.desk = desk
+
+    root.live_config = LiveConfig(bus, root.vm.desk.site.config, new_config)
     return bus.start()
 
 

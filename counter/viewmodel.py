@@ -150,6 +150,15 @@ class CounterViewModel(EventDispatcher):
         self.waiting_rows = [(self.desk.site.service_name(s, lang), int(self.waiting.get(s, 0)))
                              for s in self.desk.counter_services]
 
+    def set_desk(self, desk: Desk) -> None:
+        """A new config from the hub's catalogue (live apply): new names and services, redrawn at once."""
+        added = [s for s in desk.counter_services if s not in self.desk.counter_services]
+        self.desk = desk
+        if self.bus is not None:
+            for service in added:
+                self.bus.subscribe(self.bus.topics.state_service(service), self.on_service_state)
+        self._refresh_texts()
+
     # -- the link ----------------------------------------------------------------------------------
     def attach(self, bus: Bus, connected: bool = False) -> None:
         """Listen to this counter's state, its services' waiting counts and the hub's presence."""

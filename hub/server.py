@@ -21,11 +21,12 @@ from typing import Any
 
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import ErrorCode, Role
-from queue_core import QueueError
+from queue_core import QueueError, SiteDef
 from queue_core.actions import READ_ONLY_ACTIONS, check_action, events_since_args
 
 from .authz import refusal, role_of
 from .fairness import DropLog, FairQueue, IssueLimit, Limits, Queued, rate_limited
+from .reload import ConfigSource, SiteUpdate, removed, with_retired
 from .retention import Pruner
 from .store import Reply, Store
 from .store_guard import StoreFault, corrupt, is_damage
@@ -38,6 +39,10 @@ SWITCH_INTERVAL_S = 0.0005
 """How long a thread may keep the GIL while another waits (Python's default: 5 ms). The worker releases
 it around every SQLite call; with 5 ms it waited up to that long behind the publisher each time. A
 process-wide setting: the hub's process sets it (``qms.hub_service.run_hub``), the class does not."""
+PRINTER_TEST = "printer_test"
+"""A hub action (not the queue's): ``{"kiosk": "kiosk-1"}`` from a monitor; the hub sends the kiosk the command
+``printer_test`` on ``command/{kiosk}`` (docs/protocol.md) and the kiosk prints its test page."""
+RETIRED_CHECK_S = 10.0  # how often the worker looks whether a retired service's last ticket was served
 MAX_BATCH = 32  # requests already waiting that the worker runs in one store transaction (one fsync)
 STORE_RETRY_S = 3.0  # how often a hub without a usable store tries to open it again
 
@@ -92,7 +97,8 @@ class Hub:
     def __init__(self, store: Store | None, bus: BusClient, poll_interval: float = 0.25, batch: int = 200,
                  check_clients: bool = True, reopen: Callable[[], Store] | None = None,
                  fault: StoreFault | None = None, limits: Limits | None = None, retention_days: int = 30,
-                 request_retention_days: int = 3) -> None:
+                 request_retention_days: int = 3, config_source: ConfigSource | None = None,
+                 catalogue: dict[str, Any] | None = None) -> None:
         self.store: Store | None = store
         self.reopen = reopen  # opens the store again while ``fault`` is set
         self.fault = fault if store is None else None
@@ -114,6 +120,16 @@ class Hub:
         self.handled = 0
         self.batched = 0  # requests committed together with others (a rush)
         self._next_reopen = 0.0
+        self.config_source = config_source  # a new config file, polled by the hub-config thread
+        self.catalogue = catalogue  # the retained ``config`` payload (qms/catalogue.py)
+        self.site: SiteDef | None = store.site if store is not None else None  # the config's site, without retired services
+        self.retired: frozenset[str] = frozenset()
+        self.reloads = 0
+        self._pending: SiteUpdate | None = None
+        self._next_retired_check = 0.0
+        self._publish_config = threading.Event()
+        if store is not None:
+            self._retire(store)
         if self.fault is not None:
             bus.set_status_extra({"fault": self.fault.as_dict()})
 
@@ -122,8 +138,11 @@ class Hub:
         """Subscribe to requests and start the worker and publisher threads."""
         self.bus.on_connection_change = self._connection_changed
         self.bus.subscribe_raw(self.topics.requests_all, self._enqueue)
-        for name, target in (("hub-worker", self._work), ("hub-publisher", self._publish_loop),
-                             ("hub-pruner", lambda: self.pruner.run(self._stop))):
+        threads = [("hub-worker", self._work), ("hub-publisher", self._publish_loop),
+                   ("hub-pruner", lambda: self.pruner.run(self._stop))]
+        if self.config_source is not None:
+            threads.append(("hub-config", self._watch_config))
+        for name, target in threads:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -149,6 +168,7 @@ class Hub:
         if connected:
             log.info("hub connected to the broker; republishing all retained state")
             self._republish_all.set()
+            self._publish_config.set()
             self._wake.set()
         else:
             log.warning("hub lost the broker; requests wait until it is back")
@@ -166,9 +186,11 @@ class Hub:
 
     def _work(self) -> None:
         while not self._stop.is_set():
-            item = self._requests.take()
+            self._apply_pending()  # between two batches: no request sees half a config
+            self._drop_served_retired()
+            item = self._requests.take(timeout=min(self.poll_interval, 0.1))
             if item is None:
-                return
+                continue
             items = [item]
             while len(items) < MAX_BATCH and (more := self._requests.take(timeout=0)) is not None:
                 items.append(more)  # whatever else is already waiting: one transaction for them all
@@ -263,15 +285,40 @@ class Hub:
         if not isinstance(action, str):
             return error_response(request_id, ErrorCode.BAD_REQUEST, "request needs an 'action' string")
         args = request.get("args", {})
+        if action == PRINTER_TEST:
+            return self._printer_test(client_id, request_id, args)
         try:
             check_action(action)
         except QueueError as err:
             return {"id": request_id, "ok": False, "error": err.as_dict()}
+        if action == "issue_ticket" and isinstance(args, dict) and args.get("service") in self.retired:
+            return error_response(request_id, ErrorCode.UNKNOWN_SERVICE,
+                                  f"service {args['service']!r} was removed from the config; its waiting "
+                                  "citizens are still called, new tickets are not given")
         why_not = refusal(client_id, action, args) if self.check_clients else None
         if why_not:
             log.warning("refused %s from %s: %s", action, client_id, why_not)
             return error_response(request_id, ErrorCode.FORBIDDEN, why_not)
         return Command(client_id, request_id, action, args)
+
+    def _printer_test(self, client_id: str, request_id: str, args: Any) -> dict[str, Any]:
+        """Forward ``printer_test`` to the kiosk (technicians' tools only); the kiosk's printer state tells the result."""
+        if self.check_clients and role_of(client_id)[0] not in (Role.HUB, Role.MONITOR):
+            return error_response(request_id, ErrorCode.FORBIDDEN, f"{client_id} may not {PRINTER_TEST}; "
+                                  "only the technician's tools (monitor-*) may")
+        kiosk = args.get("kiosk") if isinstance(args, dict) else None
+        try:
+            if not isinstance(kiosk, str) or role_of(kiosk)[0] != Role.KIOSK or not encodable(kiosk):
+                raise ValueError(kiosk)
+            topic = self.topics.command(kiosk)
+        except ValueError:
+            return error_response(request_id, ErrorCode.BAD_REQUEST, f"{PRINTER_TEST} needs 'kiosk': a kiosk id "
+                                  "such as kiosk-1")
+        now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        self.bus.publish_json(topic, {"command": PRINTER_TEST, "id": request_id,
+                                                           "by": client_id, "ts": now})
+        log.info("%s asked %s to print a test page", client_id, kiosk)
+        return {"id": request_id, "ok": True, "result": {"kiosk": kiosk, "sent": True}}
 
     @staticmethod
     def _issue_limited(client_id: str) -> bool:
@@ -360,6 +407,9 @@ class Hub:
         except sqlite3.Error as exc:
             log.warning("store still unusable: %s", exc)
             return
+        if self.site is None:  # the hub started without a store: the config it started with
+            self.site = store.site
+        self._retire(store)  # the config it has now (reloaded since it started?), removed services retired
         self.store = store
         self.published_seq = int(store.get_meta(PUBLISHED_SEQ_KEY) or 0)
         self.fault = None
@@ -390,6 +440,9 @@ class Hub:
             self.drops.maybe_log()
             if not self.bus.is_connected:
                 continue
+            if self._publish_config.is_set():
+                self._publish_config.clear()
+                self.publish_config()
             if self.fault is not None or self.store is None:
                 self._try_reopen()
                 continue
@@ -452,3 +505,70 @@ class Hub:
             self.bus.publish_json(self.topics.state_counter(payload["counter"]), payload, retain=True)
         for payload in snap["services"]:
             self.bus.publish_json(self.topics.state_service(payload["service"]), payload, retain=True)
+
+    # ------------------------------------------------------------------ live config (hub/reload.py)
+    def _watch_config(self) -> None:
+        """Poll the config source; hand a new valid config to the worker (which applies it between requests)."""
+        while not self._stop.wait(self.poll_interval):
+            try:
+                update = self.config_source() if self.config_source is not None else None
+            except Exception:
+                log.exception("reading the config failed; the hub keeps the one it has")
+                continue
+            if update is not None:
+                self._pending = update
+
+    def _apply_pending(self) -> None:
+        """On the worker, between two batches: swap in a new config and republish what it changed."""
+        update, self._pending = self._pending, None
+        if update is None:
+            return
+        old_site = self.store.site if self.store is not None else self.site
+        self.site, self.catalogue = update.site, update.catalogue
+        self.reloads += 1
+        store = self.store
+        if store is not None and self.fault is None:
+            try:
+                self._retire(store, old_site)
+            except sqlite3.Error:
+                log.exception("the new config is not applied to the store yet; it will be when the store is back")
+        if old_site is not None:
+            for sid in removed(old_site.services, store.site.services if store is not None else update.site.services):
+                self.bus.clear_retained(self.topics.state_service(sid))
+            for cid in removed(old_site.counters, update.site.counters):
+                self.bus.clear_retained(self.topics.state_counter(cid))
+        log.info("config reloaded (%s…): %d services, %d counters%s", str(update.catalogue.get("sha256"))[:12],
+                 len(update.site.services), len(update.site.counters),
+                 f"; retired, still called: {', '.join(sorted(self.retired))}" if self.retired else "")
+        self._republish_all.set()
+        self._publish_config.set()
+        self._wake.set()
+
+    def _drop_served_retired(self) -> None:
+        """Every ``RETIRED_CHECK_S`` while services are retired: drop those whose last ticket was served."""
+        store, now = self.store, time.monotonic()
+        if not self.retired or store is None or self.fault is not None or now < self._next_retired_check:
+            return
+        self._next_retired_check = now + RETIRED_CHECK_S
+        before = self.retired
+        try:
+            self._retire(store, store.site)
+        except sqlite3.Error:
+            log.exception("cannot check the retired services; will try again")
+            return
+        for sid in sorted(before - self.retired):
+            log.info("retired service %s has no open ticket left: no longer called", sid)
+            self.bus.clear_retained(self.topics.state_service(sid))
+
+    def _retire(self, store: Store, old_site: SiteDef | None = None) -> None:
+        """Give ``store`` the config's site plus the removed services that still have open tickets."""
+        if self.site is None:
+            self.site = store.site
+        site, self.retired = with_retired(self.site, old_site or store.site, store.open_services())
+        if store.site != site:
+            store.set_site(site)
+
+    def publish_config(self) -> None:
+        """The retained ``config`` catalogue devices redraw from (docs/protocol.md)."""
+        if self.catalogue is not None:
+            self.bus.publish_json(self.topics.config, self.catalogue, retain=True)

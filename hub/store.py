@@ -472,6 +472,20 @@ class Store:
                          if counters is None or c in counters],
         }
 
+    def set_site(self, site: SiteDef) -> None:
+        """Serve ``site`` from the next command on (a reloaded config; ``hub/reload.py``)."""
+        with self._lock:
+            self.site = site
+            self.engine = Engine(site)
+            self._cache = None  # the live state is read again for the new services and counters
+
+    def open_services(self) -> dict[str, str]:
+        """``{service id: a number}`` of every service with waiting or called tickets (any day)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT service, MIN(number) AS number FROM tickets "
+                                      "WHERE status IN ('waiting', 'called') GROUP BY service").fetchall()
+        return {row["service"]: row["number"] for row in rows}
+
     def ticket(self, ticket_id: str) -> Ticket | None:
         """One ticket by id, whatever its status."""
         with self._lock:

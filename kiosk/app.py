@@ -13,7 +13,9 @@ from kivy.core.window import Window
 from devices.printer import PrinterMonitor, PrinterService, parse_printer_url
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import Role
+from qms.config import SiteConfig
 from qms.context import AppContext
+from ui_kit.live_config import LiveConfig
 
 from .adapters import KivyScheduler, ThreadedPinChecker, ip_address, kivy_post, version
 from .hublink import REQUEST_TIMEOUT_S, HubLink
@@ -96,6 +98,19 @@ def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CL
         link.publish_printer(status)
         kivy_post(lambda: vm.set_printer_status(status))
 
+    def new_config(config: SiteConfig) -> None:  # on the UI thread: a saved change, without a restart
+        view = kiosk_view(config)
+        printer.site = view
+        vm.set_site(view)
+
+    vm.live_config = LiveConfig(link.bus, cfg, new_config)  # type: ignore[attr-defined]
+
+    def commanded(_topic: str, payload: dict[str, Any]) -> None:  # the hub's command/{kiosk id} (docs/protocol.md)
+        if payload.get("command") == "printer_test":
+            log.warning("test page asked by %s through the hub", payload.get("by"))
+            printer.test_print(lambda result: log.info("test page: %s", "printed" if result.ok else result.message))
+
+    link.bus.subscribe(link.bus.topics.command(client_id), commanded)
     vm.reprints = Reprints(link.bus, printer, client_id)  # type: ignore[attr-defined]  # technician screen
     service.add_listener(printer_changed)
     monitor = PrinterMonitor(service, interval=monitor_interval).start()

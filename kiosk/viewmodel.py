@@ -19,6 +19,7 @@ from kivy.event import EventDispatcher
 from kivy.properties import (
     BooleanProperty,
     DictProperty,
+    NumericProperty,
     ObjectProperty,
     OptionProperty,
     StringProperty,
@@ -98,6 +99,7 @@ class KioskViewModel(EventDispatcher):
     info = DictProperty({})
     closed = ObjectProperty(None, allownone=True)  # a Closed while no service takes tickets (hours enforced)
     closed_now = ObjectProperty((), allownone=False)  # ids of services outside their hours now
+    site_version = NumericProperty(0)  # counts configs applied live (``set_site``): every screen redraws
 
     def __init__(self, site: SiteView, hub: HubPort, printer: PrinterPort, speaker: SpeakerPort,
                  scheduler: Scheduler, settings: KioskSettings, *, pin_checker: PinChecker | None = None,
@@ -127,6 +129,21 @@ class KioskViewModel(EventDispatcher):
         self.refresh_hours()
 
     # -- status from the adapters ---------------------------------------------------------------
+    def set_site(self, site: SiteView) -> None:
+        """A new config from the hub's catalogue (live apply): redraw the screen shown.
+
+        A citizen mid-way keeps going; one whose service or procedure is gone starts again at home.
+        """
+        self.site = site
+        services = {s.id: s for s in site.config.services}
+        gone = (self.service and self.service not in services) or (
+            self.procedure and self.service in services
+            and self.procedure not in {p.id for p in services[self.service].procedures})
+        if gone and self.screen in ("procedure", "priority"):
+            self._home(keep_lang=True)
+        self.refresh_hours()
+        self.site_version += 1
+
     def set_connected(self, connected: bool) -> None:
         """The broker connection changed."""
         self.connected = connected

@@ -5,10 +5,13 @@ Rights per role, all under ``qms/v1/{site}``:
 - ``hub``: read and write everything.
 - ``kiosk`` / ``counter``: write only ``request/{id}``; read ``response/{id}``, ``state/#``,
   ``event/#``; write its own ``status/{id}``; read others' ``status/+`` (to show "hub offline").
-  A kiosk may also write ``state/device/{id}`` (its printer's state: device id == kiosk id).
+  A kiosk may also write ``state/device/{id}`` (its printer's state: device id == kiosk id) and read
+  ``command/{id}`` (the hub's commands to it, e.g. ``printer_test``).
 - ``display``: read ``state/#``, ``event/#``, ``status/+``; write its own ``status/{id}`` and its own
   ``request/{id}`` and read its own ``response/{id}`` (to fetch missed events: the hub lets a display
   ask only read-only actions, ``hub/authz.py``).
+- ``kiosk`` / ``counter`` / ``display`` also read ``config`` (the hub's retained catalogue; only the hub
+  writes it).
 - ``monitor``: read everything (``qms doctor``, a technician's laptop); write its own status and
   its own ``request/{id}`` (the hub lets ``monitor-*`` act for any counter).
 """
@@ -31,7 +34,7 @@ ROLES = (Role.HUB, Role.KIOSK, Role.COUNTER, Role.DISPLAY, Role.MONITOR)
 
 def _rules(t: Topics, client_id: str, role: str) -> list[tuple[str, str]]:
     own_status = ("readwrite", t.status(client_id))
-    watch = [("read", t.state_all), ("read", t.events_all), ("read", t.status_all), own_status]
+    watch = [("read", t.state_all), ("read", t.events_all), ("read", t.status_all), ("read", t.config), own_status]
     if role == Role.HUB:
         return [("readwrite", t.all)]
     if role == Role.MONITOR:
@@ -43,6 +46,7 @@ def _rules(t: Topics, client_id: str, role: str) -> list[tuple[str, str]]:
         rules = [*rpc, *watch]
         if role == Role.KIOSK:
             rules.append(("write", t.state_device(client_id)))
+            rules.append(("read", t.command(client_id)))  # the hub's commands to it (printer_test)
         return rules
     raise ValueError(f"unknown role {role!r} for {client_id!r}; roles: {', '.join(ROLES)}")
 

@@ -242,6 +242,10 @@ class BusClient:
         """Publish *obj* as JSON; QoS 1 messages made while offline are sent on reconnect."""
         return self._mqtt.publish(topic, encode_payload(obj), qos=qos, retain=retain)
 
+    def clear_retained(self, topic: str) -> mqtt.MQTTMessageInfo:
+        """Remove *topic*'s retained message (an empty retained payload; subscribers drop it)."""
+        return self._mqtt.publish(topic, b"", qos=1, retain=True)
+
     def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
         """Call ``handler(topic, payload)`` for every JSON-object message matching *topic_filter*.
 

@@ -4,7 +4,7 @@ Every topic lives under ``qms/v1/{site}`` (see docs/protocol.md)::
 
     status/{client_id}        request/{client_id}       response/{client_id}
     state/counter/{id}        state/service/{id}        state/device/{id}
-    event/{type}
+    event/{type}              config
 """
 
 from __future__ import annotations
@@ -83,6 +83,15 @@ class Topics:
 
     def event(self, event_type: str) -> str:
         return self._t("event", validate_id(event_type, "event type"))
+
+    def command(self, client_id: str) -> str:
+        """A command from the hub to one device (``printer_test`` for a kiosk); only the hub writes it."""
+        return self._t("command", validate_id(client_id, "client_id"))
+
+    @property
+    def config(self) -> str:
+        """The hub's retained catalogue (docs/protocol.md, "Live config"); only the hub writes it."""
+        return self._t("config")
 
     # -- wildcard filters ------------------------------------------------------------------------
     @property

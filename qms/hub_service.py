@@ -11,14 +11,19 @@ import logging
 import os
 import sys
 import threading
+from dataclasses import replace
+from pathlib import Path
 
 from hub.fairness import Limits, Rate
+from hub.reload import SiteUpdate
 from hub.server import SWITCH_INTERVAL_S, Hub
 from hub.store_guard import StoreFault
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import HUB_CLIENT_ID, Role
 from qms.backup import LOCK_FILE
 from qms.broker import start_embedded
+from qms.catalogue import catalogue_of, config_version
+from qms.config import ConfigError, parse_config, to_site_def
 from qms.context import AppContext
 from qms.sdnotify import ping_interval, ready, watchdog
 
@@ -35,6 +40,69 @@ def hub_limits(ctx: AppContext) -> Limits:
                   per_client_queue=sec.request_queue, issue_per_minute=sec.issue_per_minute)
 
 
+class ConfigWatcher:
+    """The hub's config source (``hub/reload.py``): the file's new text once it changed and validates.
+
+    Cheap when nothing changed (one ``stat``); an invalid file is logged once and ignored (the hub keeps
+    the config it has); a file of another site is refused (the topics would change under the devices).
+    """
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.path = Path(ctx.config_path)
+        self.site_id = ctx.site.site
+        self.ignore_hours = bool(ctx.overrides.get("ignore_hours"))
+        self.versions = Path(ctx.data_dir) / "web" / "versions"
+        raw, self._stat = self._read()
+        self.sha256 = config_version(raw or b"")
+        self.catalogue = catalogue_of(ctx.config, self.sha256, self._version_of(raw))
+
+    def _read(self) -> tuple[bytes | None, tuple[int, int] | None]:
+        try:
+            st = self.path.stat()
+            return self.path.read_bytes(), (st.st_mtime_ns, st.st_size)
+        except OSError:
+            return None, None
+
+    def _version_of(self, raw: bytes | None) -> int | None:
+        """The web app's version number of these bytes (``<data dir>/web/versions``), if it saved them."""
+        if raw is None or not self.versions.is_dir():
+            return None
+        for path in sorted(self.versions.glob("*.yaml"), reverse=True)[:50]:
+            try:
+                if path.read_bytes() == raw:
+                    return int(path.stem)
+            except (OSError, ValueError):
+                continue
+        return None
+
+    def __call__(self) -> SiteUpdate | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        if (st.st_mtime_ns, st.st_size) == self._stat:
+            return None
+        raw, self._stat = self._read()
+        sha = config_version(raw or b"")
+        if raw is None or sha == self.sha256:
+            return None
+        self.sha256 = sha
+        try:
+            cfg = parse_config(raw.decode("utf-8"), str(self.path))
+        except (ConfigError, UnicodeDecodeError) as exc:
+            log.error("the changed config %s is not valid; the hub keeps the one it has:\n%s", self.path, exc)
+            return None
+        if cfg.site.id != self.site_id:
+            log.error("the changed config is for site %r, this hub serves %r: restart the hub to change sites",
+                      cfg.site.id, self.site_id)
+            return None
+        site = to_site_def(cfg)
+        if self.ignore_hours:
+            site = replace(site, enforce_hours=False)
+        self.catalogue = catalogue_of(cfg, sha, self._version_of(raw))
+        return SiteUpdate(site, self.catalogue)
+
+
 def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25, check_clients: bool | None = None) -> Hub:
     """Open the store and start serving (returns at once); ``check_clients`` defaults to the config's.
 
@@ -49,7 +117,8 @@ def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25, che
         store, fault = None, exc
         log.error("store fault %s: %s", exc.code, exc.message)
     bus = BusClient(broker_url, ctx.site.site, HUB_CLIENT_ID, Role.HUB, keepalive=HUB_KEEPALIVE_S)
-    return Hub(store, bus, poll_interval=poll_interval, check_clients=check_clients, reopen=ctx.open_store,
+    watcher = ConfigWatcher(ctx)
+    return Hub(store, bus, config_source=watcher, catalogue=watcher.catalogue, poll_interval=poll_interval, check_clients=check_clients, reopen=ctx.open_store,
                fault=fault, limits=hub_limits(ctx),
                retention_days=ctx.config.store.retention_days,
                request_retention_days=ctx.config.store.request_retention_days).start()

@@ -12,6 +12,7 @@ from kivy.core.window import Window
 from devices.led import LedBoards
 from mqtt_bus.client import BusClient
 from ui_kit.bridge import UiBus
+from ui_kit.live_config import LiveConfig
 
 from . import board as b
 from .feed import attach
@@ -32,6 +33,7 @@ class Display:
         self.vm = BoardViewModel(settings, lang)
         self.bus = UiBus(client, on_connection=self.vm.set_connected)
         attach(self.bus, self.vm)
+        self.live_config = LiveConfig(self.bus, settings.site.config, self._new_config)
         if leds is not None:  # straight from the network thread: LedBoards has its own worker
             client.subscribe(client.topics.state_counters_all, lambda _topic, payload: leds.apply_state(payload))
         if voice is not None:
@@ -44,6 +46,11 @@ class Display:
         self._audio_changed(voice.audio_status() if voice is not None else {"state": "off", "detail": ""})
         self.screen: BoardScreen | None = None
         self._closed = False
+
+    def _new_config(self, cfg: Any) -> None:
+        """The hub's catalogue (live apply): counter and service names, the notice; redrawn at once."""
+        self.settings = self.vm.settings = DisplaySettings.from_config(cfg)
+        self.vm.refresh()
 
     def _audio_changed(self, status: dict[str, str]) -> None:
         """Publish this display's audio state in its retained status and mark it on the board."""

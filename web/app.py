@@ -39,6 +39,7 @@ class WebSettings:
     secure_cookies: bool = False  # true behind TLS
     login_limit: int = 5  # failed logins per address and per user name in 5 minutes
     on_save: Callable[[str, int], None] | None = None  # called with the new text and version after each save
+    device_request: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None  # (action, args) -> the hub's answer
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -289,3 +289,31 @@ def devices() -> Any:
     reader = _settings().health
     snap = reader() if reader else Snapshot([], "chưa cấu hình máy chủ MQTT / no broker configured for the web app")
     return render_template("devices.html", snap=snap)
+
+
+@bp.route("/devices/<kiosk>/<any('test-page', reprint):what>", methods=["POST"])
+@require(TECHNICIAN_ROLE)
+def kiosk_action(kiosk: str, what: str) -> Any:
+    """A printer test page, or a reprint of today's number, on one kiosk: a request through the hub."""
+    if not kiosk.startswith("kiosk-") or len(kiosk) > 64:
+        abort(404)
+    send = _settings().device_request
+    if send is None:
+        flash("chưa cấu hình máy chủ MQTT / no broker configured for the web app", "error")
+        return redirect(url_for("center.devices"))
+    if what == "test-page":
+        answer = send("printer_test", {"kiosk": kiosk})
+        done = f"Đã gửi lệnh in trang thử tới {kiosk} / Test page sent to {kiosk}"
+    else:
+        number = request.form.get("number", "").strip().upper()
+        if not number or len(number) > 16:
+            flash("Nhập số phiếu cần in lại, ví dụ A012 / Type the number to reprint, e.g. A012", "error")
+            return redirect(url_for("center.devices"))
+        answer = send("reprint", {"number": number, "kiosk": kiosk})
+        done = f"Đã gửi lệnh in lại {number} tới {kiosk} / Reprint of {number} sent to {kiosk}"
+    if answer.get("ok"):
+        flash(done, "ok")
+    else:
+        error = answer.get("error") or {}
+        flash(f"Không gửi được / Not sent ({error.get('code', '?')}): {error.get('message', '')}", "error")
+    return redirect(url_for("center.devices"))

@@ -8,7 +8,7 @@ import ipaddress
 import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from .accounts import ROLES, AccountError, Accounts
@@ -84,6 +84,24 @@ def health_reader(ctx: AppContext) -> Snapshot:
     return read_retained(url, site, client_id, tz=tz)
 
 
+def device_request(ctx: AppContext, action: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Send ``action`` to the hub with the web app's monitor login (a printer test page, a reprint)."""
+    from qms.broker import BrokerNotFound
+    from qms.config import load_config
+
+    from .health import hub_request
+
+    try:
+        site = load_config(ctx.config_path).site.id
+        client_id = WEB_MONITOR_ID
+        if ctx.secrets_dir is not None and not (ctx.secrets_dir / WEB_MONITOR_ID).exists():
+            client_id = FALLBACK_MONITOR
+        url = ctx.login_url(client_id)
+    except (BrokerNotFound, ValueError, OSError) as exc:
+        return {"ok": False, "error": {"code": "no_broker", "message": f"cannot use the broker: {exc}"}}
+    return hub_request(url, site, action, args, client_id)
+
+
 def _accounts(ctx: AppContext) -> Accounts:
     return Accounts(Path(ctx.data_dir) / "web" / "accounts.json")
 
@@ -131,7 +149,8 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     ctx.config  # noqa: B018 - a broken config stops here with the usual message
     setup_logging(ctx.data_dir, "web")
     settings = WebSettings(ctx.config_path, Path(ctx.data_dir), health=lambda: health_reader(ctx),
-                           secure_cookies=bool(ns.tls_cert))
+                           secure_cookies=bool(ns.tls_cert),
+                           device_request=lambda action, args: device_request(ctx, action, args))
     if getattr(ns, "province", None):
         settings.mode, settings.extra["dsn"] = "province", ns.province
     app = create_app(settings)

@@ -148,3 +148,25 @@ def read_retained(url: str, site: str, client_id: str = WEB_MONITOR_ID, wait_s: 
 
 
 Reader = Callable[[], Snapshot]
+
+
+def hub_request(url: str, site: str, action: str, args: dict[str, Any], client_id: str = WEB_MONITOR_ID,
+                connect_s: float = 3.0, timeout_s: float = 3.0) -> dict[str, Any]:
+    """Ask the hub for ``action`` as the monitor ``client_id`` (a printer test page, a reprint); its response.
+
+    A broker or hub that does not answer gives an ``ok: false`` response with a plain message.
+    """
+    from mqtt_bus.client import BusClient, RequestTimeout
+
+    client = BusClient(url, site, client_id, Role.MONITOR, reconnect_delay=(0.2, 0.5))
+    client.start()
+    try:
+        if not client.wait_connected(connect_s):
+            return {"ok": False, "error": {"code": "no_broker", "message": "không kết nối được máy chủ MQTT / "
+                                           "cannot connect to the broker"}}
+        return client.request(action, args, timeout=timeout_s, retries=1)
+    except RequestTimeout:
+        return {"ok": False, "error": {"code": "timeout", "message": "máy chủ hub không trả lời / the hub does not "
+                                       "answer (sudo systemctl status qms-hub)"}}
+    finally:
+        client.close(timeout=1.0)

@@ -31,7 +31,7 @@ DEPENDS = {
     "admin": {"printer_state", "printer_detail", "connected", "hub_online", "admin_message", "last_number",
               "info"},
 }
-WATCHED = ("screen", "lang", *sorted({p for props in DEPENDS.values() for p in props}))
+WATCHED = ("screen", "lang", "site_version", *sorted({p for props in DEPENDS.values() for p in props}))
 
 
 class KioskRoot(BoxLayout):
@@ -54,7 +54,7 @@ class KioskRoot(BoxLayout):
         self.rebuild()
 
     def _changed(self, prop: str, *_: object) -> None:
-        if prop in ("screen", "lang") or prop in DEPENDS.get(self.vm.screen, ()):
+        if prop in ("screen", "lang", "site_version") or prop in DEPENDS.get(self.vm.screen, ()):
             self._rebuild()
 
     def rebuild(self) -> None:

@@ -207,3 +207,23 @@ def test_shipped_drop_in_composes_with_debians_default(tmp_path):
         raise
     finally:
         b.stop()
+
+
+def test_only_the_hub_publishes_the_config_catalogue_and_every_device_reads_it(login):
+    """Live config (docs/protocol.md): a device cannot forge the catalogue; kiosk, pad and display read it."""
+    hub = login(HUB_CLIENT_ID, Role.HUB)
+    readers = {cid: login(cid, role) for cid, role in DEVICES if cid != HUB_CLIENT_ID}
+    seen = {cid: Inbox() for cid in readers}
+    for cid, client in readers.items():
+        client.subscribe(T.config, seen[cid])
+        subscriptions_active(client)
+    for cid, client in readers.items():
+        client.publish_json(T.config, {"sha256": f"forged-by-{cid}"}, retain=True)
+    hub.publish_json(T.config, {"sha256": "from-the-hub"}, retain=True)
+    for cid in readers:
+        seen[cid].wait_for(lambda t, p: p["sha256"] == "from-the-hub")
+        assert [p["sha256"] for _, p in seen[cid].items] == ["from-the-hub"], cid
+    late = login("kiosk-1", Role.KIOSK)  # a device starting later gets the retained one
+    again = Inbox()
+    late.subscribe(T.config, again)
+    again.wait_for(lambda t, p: p["sha256"] == "from-the-hub")

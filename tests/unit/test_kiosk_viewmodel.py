@@ -336,3 +336,25 @@ def test_unknown_priority_from_the_welcome_screen_counts_as_normal():
     rig = Rig(priority_on_welcome=True)
     rig.tap("take_number", "astronaut")
     assert rig.vm.screen == "field" and rig.vm.priority == "normal"
+
+
+def _without(service_id: str):
+    """The commune config with one service (and every counter's mention of it) removed."""
+    data = CONFIG.model_dump(mode="json")
+    data["services"] = [s for s in data["services"] if s["id"] != service_id]
+    for counter in data["counters"]:
+        counter["services"] = [s for s in counter["services"] if s != service_id]
+    data["counters"] = [c for c in data["counters"] if c["services"]]
+    return type(CONFIG).model_validate(data)
+
+
+def test_a_live_config_redraws_and_sends_a_citizen_whose_service_is_gone_home(rig):
+    vm = rig.vm
+    rig.tap("take_number")
+    rig.tap("choose_service", "tu-phap")
+    assert vm.screen == "procedure"
+    vm.set_site(kiosk_view(_without("chung-thuc")))  # not this citizen's service: they go on
+    assert vm.screen == "procedure" and vm.site_version == 1 and vm.service == "tu-phap"
+    vm.set_site(kiosk_view(_without("tu-phap")))
+    assert vm.screen == "welcome" and vm.service == "" and vm.site_version == 2
+    assert "tu-phap" not in [s.id for s in vm.site.config.services]

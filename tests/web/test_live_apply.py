@@ -1,0 +1,151 @@
+"""Live apply (issue 19): a procedure added in the browser shows on a REAL kiosk process within 2 s.
+
+Debian Chromium (Playwright) drives ``qms web``'s app; a hub (``start_hub``, real SQLite) and a kiosk
+process (``testkit.kiosk_probe``: ``build_kiosk`` + ``KioskApp`` offscreen) run on a private mosquitto.
+Nothing is restarted. The kiosk's screenshots go to $QMS_SHOTS (``kiosk-live-*.png``) when it is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from qms.context import AppContext
+from qms.hub_service import start_hub
+from web.health import hub_request, read_retained
+
+from .conftest import MANAGER, TECHNICIAN
+from .test_browser import CHROMIUM, _page, browser, server, shots  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (scripts/setup)")]
+pytest.importorskip("playwright.sync_api")
+ROOT = Path(__file__).resolve().parents[2]
+NEW = "Đăng ký nhận cha, mẹ, con"
+
+
+@pytest.fixture
+def hub(settings, broker) -> Iterator[Any]:
+    """The hub over the web app's config file and data dir, as on the hub board."""
+    ctx = AppContext(config_path=settings.config_path, data_dir=settings.data_dir)
+    h = start_hub(ctx, broker.url)
+    assert h.bus.wait_connected(5)
+    yield h
+    h.stop()
+    if h.store is not None:
+        h.store.close()
+
+
+class KioskProbe:
+    """``testkit.kiosk_probe`` as a process; its JSON lines (one per redraw) in a queue."""
+
+    def __init__(self, config: Path, broker_url: str, out: Path, service: str) -> None:
+        (out / "kivy").mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "QMS_HEADLESS": "1", "SDL_VIDEODRIVER": "offscreen", "SDL_AUDIODRIVER": "dummy",
+               "KIVY_HOME": str(out / "kivy"), "QMS_DATA_DIR": str(out / "kiosk-data")}  # virtual:// prints there
+        self.printed = out / "kiosk-data" / "tickets"
+        self.proc = subprocess.Popen([sys.executable, "-m", "testkit.kiosk_probe", str(config), broker_url,
+                                      str(out), service], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("{"):
+                self.lines.put(json.loads(line))
+
+    def wait(self, check, timeout: float) -> dict[str, Any] | None:
+        """The first redraw that passes ``check`` within ``timeout`` seconds."""
+        end = time.monotonic() + timeout
+        while (left := end - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                return None
+            if check(line):
+                return line
+        return None
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        return self.proc.stderr.read() if self.proc.stderr else ""
+
+
+def test_procedure_added_in_the_browser_shows_on_the_kiosk_within_2_s(
+        browser, server, settings, shots, broker, hub, tmp_path):  # noqa: F811
+    probe = KioskProbe(settings.config_path, broker.url, tmp_path / "kiosk", "tu-phap")
+    try:
+        before = probe.wait(lambda line: line["screen"] == "procedure", 20)
+        assert before is not None, "no procedure screen on the kiosk: " + probe.stop()[-3000:]
+        assert NEW not in before["labels"] and len(before["labels"]) >= 2
+
+        page = _page(browser, server, MANAGER)
+        page.click("nav >> text=Thủ tục")
+        page.click("text=+ Thêm / Add")
+        page.select_option("select[name=service]", "tu-phap")
+        page.fill("input[name=id]", "nhan-cha-me-con")
+        page.fill("input[name=name_vi]", NEW)
+        page.fill("input[name=name_en]", "Recognition of parents and children")
+        page.fill("textarea[name=documents_vi]", "Tờ khai đăng ký nhận cha, mẹ, con (theo mẫu)")
+        saved_at = time.time()
+        page.click("text=Lưu / Save")
+        page.wait_for_url(server + "/procedures")
+        assert "Saved as version 2" in page.inner_text(".flash")
+
+        after = probe.wait(lambda line: NEW in line["labels"], 5)
+        assert after is not None, "the kiosk never showed the new procedure"
+        delay = after["t"] - saved_at
+        print(f"kiosk showed the new procedure {delay:.2f} s after the click on Save")
+        assert after["screen"] == "procedure" and delay < 2.0
+        assert [x for x in after["labels"] if x != NEW] == before["labels"], "the others stay, in their order"
+        assert hub.reloads == 1 and hub.catalogue["version"] == 2
+        shutil.copy(before["png"], shots / "kiosk-live-before.png")
+        shutil.copy(after["png"], shots / "kiosk-live-after.png")
+        page.screenshot(path=str(shots / "web-live-saved.png"), full_page=True)
+    finally:
+        stderr = probe.stop()
+    assert "Traceback" not in stderr, stderr[-3000:]
+
+
+def test_technician_prints_a_test_page_on_the_real_kiosk_from_the_devices_page(
+        browser, server, settings, shots, broker, hub, tmp_path):  # noqa: F811
+    settings.health = lambda: read_retained(broker.url, "xa-da-huoai", wait_s=0.5, tz=ZoneInfo("Asia/Ho_Chi_Minh"))
+    settings.device_request = lambda action, args: hub_request(broker.url, "xa-da-huoai", action, args)
+    probe = KioskProbe(settings.config_path, broker.url, tmp_path / "kiosk", "tu-phap")
+    try:
+        assert probe.wait(lambda line: line["screen"] == "procedure", 20), "the kiosk process runs"
+        page = _page(browser, server, TECHNICIAN)
+        page.click("nav >> text=Thiết bị")
+        page.wait_for_selector("tr:has-text('kiosk-1')")
+        page.click("tr:has-text('kiosk-1') >> text=In trang thử / Test page")
+        page.wait_for_url(server + "/devices")
+        assert "Test page sent to kiosk-1" in page.inner_text(".flash")
+        page.screenshot(path=str(shots / "web-devices-test-page.png"), full_page=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not list(probe.printed.glob("*test-page*.png")):
+            time.sleep(0.1)
+        pages = sorted(probe.printed.glob("*test-page*.png"))
+        assert pages, f"the kiosk printed no test page: {sorted(probe.printed.glob('*'))}"
+        assert pages[-1].stat().st_size > 10_000  # the rendered page, not an empty job
+    finally:
+        stderr = probe.stop()
+    assert "Traceback" not in stderr, stderr[-3000:]
