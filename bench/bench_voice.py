@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from figures import figure  # bench/figures.py (this script's folder is on sys.path)
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -184,6 +186,13 @@ def main() -> int:
                 ok &= r["stale"] == 0
                 ok &= not (r["case"] == "6 at once" and r["p95"] > 15)
                 ok &= not (r["case"].startswith("12/min") and r["max"] > 30)
+                if r["case"] == "6 at once":
+                    figure("voice", "6 counters at once: call → its words, p95", f"{r['p95']:.1f} s", "≤ 15 s",
+                           r["p95"] <= 15)
+                elif r["case"].startswith("12/min"):
+                    figure("voice", "12 calls/min for 10 min: longest wait for the voice", f"{r['max']:.1f} s",
+                           "≤ 30 s", r["max"] <= 30)
+                figure("voice", f"{r['case']}: stale calls spoken", str(r["stale"]), "0", r["stale"] == 0)
         print("goals (smart): 6 at once p95 <= 15 s; 12/min max <= 30 s; no stale call:", "met" if ok else "NOT MET")
     return 0 if ok or not args.strict else 1
 
