@@ -55,27 +55,35 @@ def arrivals_panel(ax: Axes, rows: list[Stats]) -> None:
     ax.margins(y=0.15)
 
 
-def waiting_panel(ax: Axes, rows: list[Stats]) -> None:
-    """Horizontal bars: median and 90th percentile waiting time per service."""
-    title = "Thời gian chờ theo lĩnh vực"
-    rows = [r for r in rows if r.wait_p90_s is not None]
+def _minutes_bars(ax: Axes, rows: list[Stats], title: str, subtitle: str,
+                  outer: tuple[str, str], inner: tuple[str, str]) -> None:
+    """Horizontal bars per service, in minutes: a wide light bar (``outer``) behind a narrow blue one (``inner``).
+
+    ``outer`` and ``inner`` are (Stats field in seconds, legend text); the first service is on top.
+    """
+    rows = [r for r in rows if getattr(r, outer[0]) is not None][::-1]
     if not rows:
         return _empty(ax, title)
-    rows = rows[::-1]  # first service on top
     y = range(len(rows))
-    p90 = [minutes(r.wait_p90_s) or 0 for r in rows]
-    p50 = [minutes(r.wait_p50_s) or 0 for r in rows]
-    b90 = ax.barh(y, p90, color=LIGHT, height=0.7, label="90% số người chờ không quá (P90)")
-    b50 = ax.barh(y, p50, color=BLUE, height=0.4, label="Trung vị: một nửa chờ ít hơn")
-    ax.bar_label(b90, labels=[f"{v:.1f} phút" for v in p90], padding=3, fontsize=9, color=GREY)
-    wide = max(p90) * 0.12
-    ax.bar_label(b50, labels=[f"{v:.1f}" if v >= wide else "" for v in p50], label_type="center", fontsize=9,
-                 color="white")
+    wide_values = [minutes(getattr(r, outer[0])) or 0 for r in rows]
+    narrow_values = [minutes(getattr(r, inner[0])) or 0 for r in rows]
+    wide_bars = ax.barh(y, wide_values, color=LIGHT, height=0.7, label=outer[1])
+    narrow_bars = ax.barh(y, narrow_values, color=BLUE, height=0.4, label=inner[1])
+    ax.bar_label(wide_bars, labels=[f"{v:.1f} phút" for v in wide_values], padding=3, fontsize=9, color=GREY)
+    room = max(wide_values) * 0.12  # a label inside a narrow bar only where it fits
+    ax.bar_label(narrow_bars, labels=[f"{v:.1f}" if v >= room else "" for v in narrow_values],
+                 label_type="center", fontsize=9, color="white")
     ax.set_yticks(list(y), [r.label for r in rows])
     ax.set_xlabel("phút")
     ax.margins(x=0.15)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=9, frameon=False, ncols=2)
-    _style(ax, title, "Từ lúc lấy số đến lúc được gọi")
+    _style(ax, title, subtitle)
+
+
+def waiting_panel(ax: Axes, rows: list[Stats]) -> None:
+    """Horizontal bars: median and 90th percentile waiting time per service."""
+    _minutes_bars(ax, rows, "Thời gian chờ theo lĩnh vực", "Từ lúc lấy số đến lúc được gọi",
+                  ("wait_p90_s", "90% số người chờ không quá (P90)"), ("wait_p50_s", "Trung vị: một nửa chờ ít hơn"))
 
 
 def satisfaction_panel(ax: Axes, rows: list[Stats], title: str = "Mức độ hài lòng theo quầy") -> None:
@@ -99,24 +107,8 @@ def satisfaction_panel(ax: Axes, rows: list[Stats], title: str = "Mức độ h�
 
 def service_time_panel(ax: Axes, rows: list[Stats]) -> None:
     """Horizontal bars: mean and 90th percentile service time per service."""
-    title = "Thời gian phục vụ theo lĩnh vực"
-    rows = [r for r in rows if r.service_avg_s is not None][::-1]
-    if not rows:
-        return _empty(ax, title)
-    y = range(len(rows))
-    p90 = [minutes(r.service_p90_s) or 0 for r in rows]
-    avg = [minutes(r.service_avg_s) or 0 for r in rows]
-    b90 = ax.barh(y, p90, color=LIGHT, height=0.7, label="P90: 90% không quá")
-    bavg = ax.barh(y, avg, color=BLUE, height=0.4, label="Trung bình")
-    ax.bar_label(b90, labels=[f"{v:.1f} phút" for v in p90], padding=3, fontsize=9, color=GREY)
-    wide = max(p90) * 0.12
-    ax.bar_label(bavg, labels=[f"{v:.1f}" if v >= wide else "" for v in avg], label_type="center", fontsize=9,
-                 color="white")
-    ax.set_yticks(list(y), [r.label for r in rows])
-    ax.set_xlabel("phút")
-    ax.margins(x=0.15)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=9, frameon=False, ncols=2)
-    _style(ax, title, "Từ lúc gọi đến lúc xong (hoặc chuyển đi)")
+    _minutes_bars(ax, rows, "Thời gian phục vụ theo lĩnh vực", "Từ lúc gọi đến lúc xong (hoặc chuyển đi)",
+                  ("service_p90_s", "P90: 90% không quá"), ("service_avg_s", "Trung bình"))
 
 
 def officer_load_panel(ax: Axes, rows: list[Stats]) -> None:
