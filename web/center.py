@@ -117,23 +117,26 @@ def section(name: str) -> Any:
 @require(MANAGER)
 def add(name: str) -> Any:
     """Add an item to a list."""
+    sec, doc, problems = _list_section(name)
+    if doc is None:
+        return render_template("broken.html", problems=problems), 409
+    return _form(sec, doc, None, problems, adding=True, key=None)
+
+
+def _list_section(name: str) -> tuple[Any, Any, Any]:
+    """A list section the user may edit, with the config document (None when broken) and its problems."""
     sec = _section(name)
     if not may(sec.role) or sec.is_single:
         abort(403 if not may(sec.role) else 404)
     doc, problems = _doc_or_problems()
-    if doc is None:
-        return render_template("broken.html", problems=problems), 409
-    return _form(sec, doc, None, problems, adding=True, key=None)
+    return sec, doc, problems
 
 
 @bp.route("/<name>/<key>", methods=["GET", "POST"])
 @require(MANAGER)
 def edit(name: str, key: str) -> Any:
     """Edit one item of a list."""
-    sec = _section(name)
-    if not may(sec.role) or sec.is_single:
-        abort(403 if not may(sec.role) else 404)
-    doc, problems = _doc_or_problems()
+    sec, doc, problems = _list_section(name)
     if doc is None:
         return render_template("broken.html", problems=problems), 409
     loc = sec.locate(doc, key)
