@@ -291,7 +291,8 @@ class Hub:
             check_action(action)
         except QueueError as err:
             return {"id": request_id, "ok": False, "error": err.as_dict()}
-        if action == "issue_ticket" and isinstance(args, dict) and args.get("service") in self.retired:
+        if (action == "issue_ticket" and isinstance(args, dict) and isinstance(args.get("service"), str)
+                and args["service"] in self.retired):
             return error_response(request_id, ErrorCode.UNKNOWN_SERVICE,
                                   f"service {args['service']!r} was removed from the config; its waiting "
                                   "citizens are still called, new tickets are not given")

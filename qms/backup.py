@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import sqlite3
 import sys
@@ -386,10 +387,13 @@ def restore_store(backup: Path, store_path: Path, data_dir: Path, *, force: bool
 def auto_backup_name(folder: Path, now: datetime) -> Path:
     """``queue-<local time>.sqlite3`` in ``folder``; names sort by time (``_02``... if one exists already)."""
     stem = f"queue-{now:%Y-%m-%dT%H%M%S}"
-    path, n = folder / f"{stem}.sqlite3", 2
-    while path.exists():
-        path, n = folder / f"{stem}_{n:02d}.sqlite3", n + 1
-    return path
+    taken = [p.name for p in folder.glob(f"{stem}*.sqlite3")]
+    if not taken:
+        return folder / f"{stem}.sqlite3"
+    # after the newest of this second, even when older ones of it were already deleted by --keep
+    suffixes = [int(name[len(stem) + 1:-len(".sqlite3")]) for name in taken
+                if re.fullmatch(rf"{re.escape(stem)}_\d+\.sqlite3", name)]
+    return folder / f"{stem}_{max(suffixes, default=1) + 1:02d}.sqlite3"
 
 
 def auto_backup(store_path: Path, data_dir: Path, keep: int, now: datetime) -> tuple[StoreInfo, list[Path]]:

@@ -28,7 +28,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -249,6 +249,8 @@ def test_fuzz_hub_answer(fuzz_ctx):
     @SETTINGS
     @given(case=cases(site_values(fuzz_ctx), list(fuzz_ctx.site.counters),
                       st.sampled_from(CLIENTS) | st.text(no_surrogates, min_size=1, max_size=20)))
+    # found in CI: the retired-service check hashed a list service (TypeError out of the hub)
+    @example(case=("kiosk-1", b'{"id": "0", "action": "issue_ticket", "args": {"service": [], "0": null}}'))
     def one(case: tuple[str, bytes]) -> None:
         client_id, raw = case
         before = fingerprint()
