@@ -68,7 +68,8 @@ class PadScreen(Screen):
     vm = ObjectProperty(None, allownone=True)
     lang = StringProperty("vi")
     dossier_draft = StringProperty("")  # the dossier field's text
-    dossier_ready = BooleanProperty(False)  # Gắn mã is on: linked, a ticket to attach to, text typed
+    dossier_shown = BooleanProperty(False)  # a ticket to attach a code to: the current one, or one just done
+    dossier_ready = BooleanProperty(False)  # Gắn mã is on: shown, linked, text typed
 
     def on_vm(self, _screen: Any, vm: CounterViewModel | None) -> None:
         if vm is not None:
@@ -80,7 +81,8 @@ class PadScreen(Screen):
 
     def _dossier_check(self, *_: Any) -> None:
         vm = self.vm
-        self.dossier_ready = bool(vm and vm.can_act and (vm.ticket or vm.undo_ticket) and self.dossier_draft.strip())
+        self.dossier_shown = bool(vm and (vm.ticket or (vm.undo_ticket and vm.undo_ticket.get("action") == "complete")))
+        self.dossier_ready = bool(self.dossier_shown and vm.can_act and self.dossier_draft.strip())
 
     def open_transfer(self) -> PadTransferOverlay | None:
         """Show the list of services to move the current ticket to."""

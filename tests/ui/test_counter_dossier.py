@@ -15,10 +15,12 @@ def test_a_typed_code_is_attached_and_shown_on_the_pad(pad, hub, kiosk):  # noqa
     issue(kiosk, "tu-phap", 2)
     root = pad(officer="Lê Thị Thu Hà", rating=False)
     field, attach = root.pad.ids.dossier_input, find_by_id(root, "dossier-set")
-    assert find_by_id(root, "dossier").text == ""  # nobody called: no dossier line
+    assert find_by_id(root, "dossier").text == ""  # nobody called: no dossier line, no field
+    assert not root.pad.dossier_shown and field.disabled and field.parent.opacity == 0
     tap(find_by_id(root, "next"))
     assert pump_until(lambda: root.vm.number_text == "A001" and not root.vm.busy)
     assert find_by_id(root, "dossier").text == "Chưa gắn mã hồ sơ"
+    assert root.pad.dossier_shown and not field.disabled and field.parent.opacity == 1
     assert attach.disabled  # nothing typed yet
     field.text = "HS 01"  # a space: refused on the pad, nothing sent
     pump(0.05)
