@@ -93,6 +93,8 @@ class KivyScanSource:
         char = codepoint if codepoint and len(codepoint) == 1 and SCAN_CHARS.fullmatch(codepoint) else None
         if name is None and char is None:
             return False
+        if self.on_key is None and char is None and not (name == "enter" and self.buffer.pending):
+            return False  # no keypad: Esc and the like keep their usual meaning
         self._do(self.buffer.feed(char, name, self._clock()))
         if self._timer is not None:
             self._timer.cancel()
