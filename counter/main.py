@@ -48,6 +48,9 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
         root = build_pad(desk, lang, rating=not ns.no_rating, rating_timeout=ns.rating_timeout,
                          officer=ns.officer)
         connect(root, client)
+        from .pad_app import attach_scanner
+
+        attach_scanner(root)  # a USB barcode scanner reads dossier codes (mã hồ sơ)
         if keymap is not None:
             from .pad_app import attach_keypad
 

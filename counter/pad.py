@@ -67,6 +67,22 @@ class PadScreen(Screen):
 
     vm = ObjectProperty(None, allownone=True)
     lang = StringProperty("vi")
+    dossier_draft = StringProperty("")  # the dossier field's text
+    dossier_shown = BooleanProperty(False)  # a ticket to attach a code to: the current one, or one just done
+    dossier_ready = BooleanProperty(False)  # Gắn mã is on: shown, linked, text typed
+
+    def on_vm(self, _screen: Any, vm: CounterViewModel | None) -> None:
+        if vm is not None:
+            vm.bind(can_act=self._dossier_check, ticket=self._dossier_check, undo_ticket=self._dossier_check)
+        self._dossier_check()
+
+    def on_dossier_draft(self, *_: Any) -> None:
+        self._dossier_check()
+
+    def _dossier_check(self, *_: Any) -> None:
+        vm = self.vm
+        self.dossier_shown = bool(vm and (vm.ticket or (vm.undo_ticket and vm.undo_ticket.get("action") == "complete")))
+        self.dossier_ready = bool(self.dossier_shown and vm.can_act and self.dossier_draft.strip())
 
     def open_transfer(self) -> PadTransferOverlay | None:
         """Show the list of services to move the current ticket to."""
@@ -81,6 +97,16 @@ class PadScreen(Screen):
         panel = PadNumberOverlay(vm=self.vm, lang=self.lang)
         self.add_widget(panel)
         return panel
+
+    def submit_dossier(self) -> bool:
+        """Gắn mã: the typed (or scanned into the field) dossier code goes to the hub; the field empties
+        once sent, and keeps the text when refused here so the officer can fix it."""
+        field = self.ids.dossier_input
+        if not self.vm or not self.vm.set_dossier(field.text):
+            return False
+        field.text = ""
+        field.focus = False
+        return True
 
     def overlay(self) -> PadOverlay | None:
         """The panel shown over the pad, if any."""
@@ -200,6 +226,7 @@ class PadRoot(ScreenManager):
 
     bus: Any = None  # the UiBus, once connected
     keypad: Any = None  # the USB keypad source, when attached
+    scanner: Any = None  # the barcode scanner's key source (counter/scanner.py), when attached
 
     def __init__(self, vm: CounterViewModel, rating_vm: RatingViewModel | None, lang: str = "vi",
                  officer: str | None = None, **kw: Any) -> None:

@@ -47,20 +47,41 @@ def connect(root: PadRoot, client: BusClient) -> UiBus:
     return bus.start()
 
 
-def attach_keypad(root: PadRoot, keymap: Any, beep: str = "bell") -> Any:
-    """USB keypad keys of the window act on the pad (not while a text field has focus)."""
+def attach_scanner(root: PadRoot) -> Any:
+    """A USB barcode scanner (keyboard mode) on the pad's window: a scanned dossier code is attached to
+    the current ticket, or the one just completed (counter/scanner.py). Not on the sign-in screen, nor while a text field has focus
+    (a scan into the dossier field fills it and its Enter attaches it)."""
+    if root.scanner is not None:
+        return root.scanner
     from kivy.core.window import Window
     from kivy.uix.textinput import TextInput
 
+    from ui_kit.i18n import tr
+
+    from .scanner import KivyScanSource
+
+    focused = lambda: any(isinstance(w, TextInput) and w.focus for w in root.walk())  # noqa: E731
+    root.scanner = KivyScanSource(
+        Window, root.vm.set_dossier,
+        on_bad_scan=lambda _text: root.vm.say(tr("counter.error.scan_incomplete", root.vm.lang), error=True),
+        enabled=lambda: root.current != "signin" and not focused())
+    return root.scanner
+
+
+def attach_keypad(root: PadRoot, keymap: Any, beep: str = "bell") -> Any:
+    """USB keypad keys of the window act on the pad (not while a text field has focus).
+
+    The keys come through the scanner's source, which holds a fast burst of keys ending in Enter as
+    a dossier code: a scan is never taken as keypad commands."""
     from devices.keypad import KeyDecoder
     from devices.keypad.feedback import Beeper
-    from devices.keypad.sources import KivyKeySource
 
     from .keypad_link import KeypadLink
 
     link = KeypadLink(root.vm, KeyDecoder(keymap), Beeper(beep))
-    focused = lambda: any(isinstance(w, TextInput) and w.focus for w in root.walk())  # noqa: E731
+    scanner = attach_scanner(root)
+    scanner.on_key = link.key
     # nothing while the sign-in screen is up: the keys would act for the officer signed in before
-    root.keypad = KivyKeySource(Window, link.key, enabled=lambda: root.current != "signin" and not focused())
+    root.keypad = scanner
     root.keypad_link = link
     return link

@@ -16,14 +16,15 @@ PRIORITY_MARK = "★"
 KNOWN_ERRORS = frozenset({ErrorCode.COUNTER_PAUSED, ErrorCode.COUNTER_CLOSED, ErrorCode.NO_CURRENT_TICKET,
                           ErrorCode.SAME_SERVICE, ErrorCode.UNKNOWN_TICKET, ErrorCode.UNKNOWN_COUNTER,
                           ErrorCode.UNKNOWN_SERVICE, "timeout", "offline", ErrorCode.CLOCK_UNTRUSTED,
-                          ErrorCode.NOT_UNDOABLE, ErrorCode.SAME_COUNTER, ErrorCode.COUNTER_NOT_SERVING})
+                          ErrorCode.NOT_UNDOABLE, ErrorCode.SAME_COUNTER, ErrorCode.COUNTER_NOT_SERVING,
+                          ErrorCode.INVALID_DOSSIER})
 
 #: Message after a successful action: key and whether the ticket number goes in it.
 DONE_TEXTS = {
     "call_next": "counter.msg.called", "call_ticket": "counter.msg.called", "recall": "counter.msg.recalled",
     "complete": "counter.msg.completed", "no_show": "counter.msg.no_show",
     "transfer": "counter.msg.transferred", "pause": "counter.msg.paused", "resume": "counter.msg.resumed",
-    "undo": "counter.msg.restored", "reprint": "counter.msg.reprinted",
+    "undo": "counter.msg.restored", "reprint": "counter.msg.reprinted", "set_dossier": "counter.msg.dossier_set",
 }
 
 
@@ -92,5 +93,5 @@ def done_text(action: str, result: dict[str, Any], site: SiteView, lang: str) ->
     if action == "transfer" and ticket.get("to_counter"):
         return tr("counter.msg.transferred_counter", lang, number=ticket.get("number", ""),
                   counter=site.counter_name(str(ticket["to_counter"]), lang))
-    return tr(key, lang, number=ticket.get("number", ""),
+    return tr(key, lang, number=ticket.get("number", ""), code=ticket.get("dossier") or "",
               service=site.service_name(str(ticket.get("service", "")), lang))

@@ -28,6 +28,7 @@ from kivy.properties import (
 )
 
 from mqtt_bus.contract import HUB_CLIENT_ID
+from queue_core.engine import DOSSIER_CODE
 from ui_kit.i18n import tr
 
 from .alerts import display_alert, printer_alert
@@ -80,6 +81,7 @@ class CounterViewModel(EventDispatcher):
     priority_text = StringProperty("")
     since_text = StringProperty("")
     calls_text = StringProperty("")
+    dossier_text = StringProperty("")  # "Mã hồ sơ: ..." of the current ticket, or that it has none
 
     __events__ = ("on_result", "on_completed", "on_restored")
 
@@ -147,6 +149,9 @@ class CounterViewModel(EventDispatcher):
         t = describe_ticket(self.ticket, self.desk.site, lang)
         self.number_text, self.detail_text, self.priority_text = t.number, t.detail, t.priority
         self.since_text, self.calls_text = t.since, t.calls
+        code = (self.ticket or {}).get("dossier")
+        self.dossier_text = (tr("counter.dossier.label", lang, code=code) if code
+                             else tr("counter.dossier.none", lang) if self.ticket else "")
         self.waiting_rows = [(self.desk.site.service_name(s, lang), int(self.waiting.get(s, 0)))
                              for s in self.desk.counter_services]
 
@@ -281,6 +286,22 @@ class CounterViewModel(EventDispatcher):
         """In lại: ask a kiosk printer to print today's ticket ``number`` again."""
         return self.send("reprint", {"number": number}, with_counter=False)
 
+    def set_dossier(self, code: str) -> bool:
+        """Gắn mã hồ sơ: tie a dossier code (typed or scanned) to the current ticket, else to the ticket
+        just finished here while its undo is offered (the officer scans the receipt after Xong)."""
+        code = code.strip()
+        if not DOSSIER_CODE.fullmatch(code):
+            self._say(error_text("invalid_dossier", "", self.lang), error=True)
+            self.dispatch("on_result", "set_dossier", False, self.message)
+            return False
+        if self.ticket:
+            return self.send("set_dossier", {"dossier": code})
+        if self.undo_ticket and self.undo_ticket.get("action") == "complete":
+            return self.send("set_dossier", {"dossier": code, "ticket": self.undo_ticket["id"]})
+        self._say(tr("counter.error.dossier_no_ticket", self.lang, code=code), error=True)
+        self.dispatch("on_result", "set_dossier", False, self.message)
+        return False
+
     def call_number(self, number: str) -> bool:
         """Gọi số: call a waiting ticket by its number (``A012``)."""
         return self.send("call_ticket", {"number": number})
@@ -349,7 +370,7 @@ class CounterViewModel(EventDispatcher):
         elif action == "undo":
             self._clear_undo()
             self.dispatch("on_restored", result.get("ticket") or {})
-        elif action not in ("reprint", "sign_in"):
+        elif action not in ("reprint", "sign_in", "set_dossier"):
             self._clear_undo()  # the counter moved on: the hub would refuse it now
         if action == "complete" and result.get("ticket"):
             self.dispatch("on_completed", result["ticket"])
@@ -361,6 +382,8 @@ class CounterViewModel(EventDispatcher):
             self.ticket = result.get("ticket")  # None: nobody waiting (call_next finished the last one)
         elif action in ("complete", "no_show", "transfer"):
             self.ticket = None
+        elif action == "set_dossier" and self.ticket and (result.get("ticket") or {}).get("id") == self.ticket.get("id"):
+            self.ticket = result["ticket"]
 
     # -- undo --------------------------------------------------------------------------------------
     def _offer_undo(self, action: str, ticket: dict[str, Any]) -> None:

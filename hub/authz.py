@@ -13,7 +13,7 @@ from typing import Any
 from mqtt_bus.contract import HUB_CLIENT_ID, Role
 
 COUNTER_ACTIONS = frozenset({"call_next", "call_ticket", "recall", "complete", "no_show", "transfer", "pause",
-                             "resume", "sign_in", "undo"})
+                             "resume", "sign_in", "undo", "set_dossier"})
 READ_ONLY = frozenset({"snapshot", "clock", "events_since"})  # all a display may ask
 KIOSK = READ_ONLY | {"issue_ticket", "reprint"}  # reprint: the kiosk's technician screen
 RATING = READ_ONLY | {"rate"}

@@ -72,6 +72,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE counters ADD COLUMN last_call_at TEXT
     """,
+    # 5: the one-door system's dossier code (mã hồ sơ) an officer tied to the ticket (set_dossier)
+    """
+    ALTER TABLE tickets ADD COLUMN dossier TEXT
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

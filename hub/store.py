@@ -81,14 +81,14 @@ def _dt(text: str | None) -> datetime | None:
 TICKET_COLUMNS = (
     "id", "number", "service", "day", "day_index", "priority", "status", "procedure", "lang", "issued_at",
     "queued_at", "called_at", "finished_at", "counter", "call_count", "transfers", "rating", "officer",
-    "transferred_from", "to_counter",
+    "transferred_from", "to_counter", "dossier",
 )
 
 
 def _ticket_row(t: Ticket) -> tuple[Any, ...]:
     return (t.id, t.number, t.service, t.day.isoformat(), t.day_index, t.priority, t.status.value, t.procedure,
             t.lang, _ts(t.issued_at), _ts(t.queued_at), _ts(t.called_at), _ts(t.finished_at), t.counter,
-            t.call_count, t.transfers, t.rating, t.officer, t.transferred_from, t.to_counter)
+            t.call_count, t.transfers, t.rating, t.officer, t.transferred_from, t.to_counter, t.dossier)
 
 
 def _ticket_from_row(row: sqlite3.Row) -> Ticket:
@@ -100,7 +100,7 @@ def _ticket_from_row(row: sqlite3.Row) -> Ticket:
         status=TicketStatus(row["status"]), procedure=row["procedure"], lang=row["lang"],
         called_at=_dt(row["called_at"]), finished_at=_dt(row["finished_at"]), counter=row["counter"],
         call_count=row["call_count"], transfers=row["transfers"], rating=row["rating"], officer=row["officer"],
-        transferred_from=row["transferred_from"], to_counter=row["to_counter"],
+        transferred_from=row["transferred_from"], to_counter=row["to_counter"], dossier=row["dossier"],
     )
 
 
@@ -238,13 +238,13 @@ class Store:
     @staticmethod
     def _extras(action: str, args: Any) -> tuple[str | None, tuple[str, bool] | None]:
         """The finished tickets ``action`` may need loaded: an id, and a number with "any status"."""
-        if action not in ("rate", "undo", "reprint", "call_ticket"):
+        if action not in ("rate", "undo", "reprint", "call_ticket", "set_dossier"):
             return None, None
         try:
             args = check_args(action, args)  # nothing unchecked reaches SQLite (e.g. a lone surrogate)
         except QueueError:
             return None, None  # the command itself answers bad_request
-        ticket = args.get("ticket") if action in ("rate", "undo", "reprint") else None
+        ticket = args.get("ticket") if action in ("rate", "undo", "reprint", "set_dossier") else None
         number = args.get("number") if action in ("call_ticket", "reprint") else None
         return (ticket if isinstance(ticket, str) else None,
                 (number, action == "reprint") if isinstance(number, str) and ticket is None else None)

@@ -200,6 +200,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", dest="end", type=parse_day, metavar="DATE", help="last local day (default: today)")
     parser.add_argument("--csv", type=Path, metavar="FILE", help="also write a CSV table for Excel")
     parser.add_argument("--png", type=Path, metavar="FILE", help="also write a PNG dashboard of charts")
+    parser.add_argument("--ratings-csv", type=Path, metavar="FILE",
+                        help="also write every rating of the period with its ticket and dossier code (mã hồ sơ)")
     parser.add_argument("--xlsx", type=Path, metavar="FILE",
                         help="also write an Excel workbook: a sheet per grouping and every ticket of the period")
     parser.add_argument("--monthly", action="store_true",
@@ -237,6 +239,10 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
             from qms.report_xlsx import store_xlsx
 
             store_xlsx(store.connection, report, ns.xlsx, site.tz, labels)
+        if ns.ratings_csv:
+            from qms.report_ratings import rating_rows, write_ratings_csv
+
+            write_ratings_csv(rating_rows(store.connection, start, end, site.tz), ns.ratings_csv)
     print(render_text(report), end="")
     if ns.csv:
         write_csv(report, ns.csv, ns.decimal_comma)
@@ -248,4 +254,6 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
         print(f"✓ PNG: {ns.png}")
     if ns.xlsx:
         print(f"✓ Excel: {ns.xlsx}")
+    if ns.ratings_csv:
+        print(f"✓ CSV (đánh giá, mã hồ sơ): {ns.ratings_csv}")
     return 0

@@ -92,21 +92,22 @@ class StoredTicket:
     officer: str | None
     rating: int | None
     transfers: int
+    dossier: str | None = None  # the one-door system's dossier code (mã hồ sơ), set_dossier
 
     @classmethod
     def from_row(cls, row: Sequence[object]) -> StoredTicket:
         """From a row of :data:`TICKET_SQL`."""
         (id_, number, service, day, priority, status, procedure, issued, called, finished, counter, officer,
-         rating, transfers) = row
+         rating, transfers, dossier) = row
         issued_at = _dt(issued)  # type: ignore[arg-type]
         assert issued_at is not None
         return cls(str(id_), str(number), str(service), date.fromisoformat(str(day)), str(priority), str(status),
                    procedure, issued_at, _dt(called), _dt(finished), counter, officer,  # type: ignore[arg-type]
-                   rating, int(transfers))  # type: ignore[arg-type,call-overload]
+                   rating, int(transfers), dossier)  # type: ignore[arg-type,call-overload]
 
 
 TICKET_SQL = ("SELECT id, number, service, day, priority, status, procedure, issued_at, called_at, finished_at, "
-              "counter, officer, rating, transfers FROM main.tickets WHERE day BETWEEN ? AND ?")
+              "counter, officer, rating, transfers, dossier FROM main.tickets WHERE day BETWEEN ? AND ?")
 
 
 def _status(value: object) -> str:

@@ -45,6 +45,7 @@ TICKET_COLUMNS = (  # (header, width)
     ("Số phiếu", 9), ("Ngày", 11), ("Lĩnh vực", 26), ("Thủ tục", 30), ("Ưu tiên", 16), ("Đến lúc", 19),
     ("Gọi lúc", 19), ("Xong lúc", 19), ("Chờ (phút)", 12), ("Phục vụ (phút)", 15), ("Quầy", 12),
     ("Cán bộ", 22), ("Kết quả", 14), ("Chuyển", 34), ("Đánh giá (★)", 13),
+    ("Mã hồ sơ", 28),
 )
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F5FA8")
@@ -165,7 +166,7 @@ def _tickets_sheet(wb: Workbook, items: Iterable[tuple[StoredTicket, Leg, Leg | 
             _cell(ws, _local(leg.arrived_at, tz), DATE_TIME), _cell(ws, _local(leg.called_at, tz), DATE_TIME),
             _cell(ws, _local(leg.finished_at, tz), DATE_TIME), _cell(ws, minutes(wait), ONE_DECIMAL),
             _cell(ws, minutes(service), ONE_DECIMAL), names["counter"].get(leg.counter or "", leg.counter or ""),
-            leg.officer or "", STATUS.get(leg.status, leg.status), moved, leg.rating,
+            leg.officer or "", STATUS.get(leg.status, leg.status), moved, leg.rating, ticket.dossier or "",
         ])
 
 

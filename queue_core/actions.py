@@ -26,6 +26,7 @@ ARG_SPECS: dict[str, tuple[dict[str, type], dict[str, type]]] = {
     "events_since": ({"after": int}, {"limit": int}),
     "undo": ({"counter": str, "ticket": str}, {}),
     "reprint": ({}, {"ticket": str, "number": str, "kiosk": str}),
+    "set_dossier": ({"counter": str, "dossier": str}, {"ticket": str}),
 }
 
 READ_ONLY_ACTIONS = frozenset({"snapshot", "clock", "events_since"})

@@ -32,6 +32,8 @@ from .views import counter_view, ticket_view
 
 UNDO_WINDOW_S = 30
 """How long after no-show / complete the counter may undo it (the pad offers it for 10 s)."""
+DOSSIER_CODE = re.compile(r"[A-Za-z0-9./-]{1,40}")
+"""A dossier code (mã hồ sơ) of the one-door system: letters, digits, ``.``, ``/``, ``-``; 1..40 characters."""
 LANG_CODE = re.compile(r"[a-z]{2,3}")
 """A ticket's language: 2-3 lowercase letters, as in the config's site.languages."""
 
@@ -410,6 +412,29 @@ class Engine:
         found.status, found.finished_at = TicketStatus.CALLED, None
         live.ticket_id = found.id
         event = self._event(state, now, EventType.TICKET_RESTORED, found, counter, from_status=previous.value)
+        return Outcome([event], {"ticket": ticket_view(self.site, state, found)})
+
+    def set_dossier(self, state: QueueState, now: datetime, counter: str, dossier: str,
+                    ticket: str | None = None) -> Outcome:
+        """Tie a dossier code to the counter's current ticket, or to ``ticket`` (called or served there)."""
+        live = self._counter(state, counter)
+        code = dossier.strip()
+        if not DOSSIER_CODE.fullmatch(code):
+            raise QueueError(ErrorCode.INVALID_DOSSIER,
+                             f"dossier code {dossier[:40]!r} is not valid: 1..40 letters, digits, '.', '/' or '-'")
+        if ticket is None:
+            found = self._current(state, live)
+        else:
+            found = state.tickets.get(ticket)
+            if found is None:
+                raise QueueError(ErrorCode.UNKNOWN_TICKET, f"no ticket with id {ticket!r}")
+            if found.counter != counter or found.status not in (TicketStatus.CALLED, TicketStatus.DONE):
+                raise QueueError(ErrorCode.UNKNOWN_TICKET,
+                                 f"ticket {found.number} is not called or served at counter {counter}")
+        if found.dossier == code:
+            return Outcome([], {"ticket": ticket_view(self.site, state, found)})
+        found.dossier = code
+        event = self._event(state, now, EventType.DOSSIER_SET, found, counter, dossier=code)
         return Outcome([event], {"ticket": ticket_view(self.site, state, found)})
 
     @staticmethod

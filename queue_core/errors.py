@@ -34,6 +34,7 @@ class ErrorCode(StrEnum):
     NOT_UNDOABLE = "not_undoable"  # undo: not finished here, too late, rated, or the counter serves someone
     SAME_COUNTER = "same_counter"  # transfer to the counter the ticket is at
     COUNTER_NOT_SERVING = "counter_not_serving"  # transfer to a counter that does not serve the service
+    INVALID_DOSSIER = "invalid_dossier"  # set_dossier: a dossier code outside [A-Za-z0-9./-]{1,40}
     # given by the hub
     BAD_JSON = "bad_json"  # the payload is not UTF-8 JSON (answered with ``"id": null``)
     PAYLOAD_TOO_LARGE = "payload_too_large"  # more than 16 KiB

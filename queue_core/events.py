@@ -23,6 +23,7 @@ class EventType(StrEnum):
     OFFICER_SIGNED_IN = "officer_signed_in"  # addition: an officer signed in at a counter (extra ``officer``)
     TICKET_RESTORED = "ticket_restored"  # addition: a no-show / complete undone (extra ``from_status``)
     REPRINT_REQUESTED = "reprint_requested"  # addition: print a ticket again (extra ``kiosk``: which one, or null)
+    DOSSIER_SET = "dossier_set"  # addition: the officer tied a dossier code to the ticket (extra ``dossier``)
 
 
 EVENT_TYPES = tuple(EventType)

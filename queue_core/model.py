@@ -173,6 +173,7 @@ class Ticket:
     to_counter: str | None = None  # transferred to this one counter: only it calls the ticket
     rating: int | None = None
     officer: str | None = None
+    dossier: str | None = None  # the one-door system's dossier code (mã hồ sơ) the officer tied to it
 
     @property
     def is_priority(self) -> bool:

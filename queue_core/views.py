@@ -41,6 +41,7 @@ def ticket_view(site: SiteDef, state: QueueState, ticket: Ticket, now: datetime 
         "finished_at": iso(ticket.finished_at, site),
         "rating": ticket.rating,
         "officer": ticket.officer,
+        "dossier": ticket.dossier,
     }
 
 

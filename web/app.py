@@ -90,6 +90,9 @@ def create_app(settings: WebSettings) -> Flask:
         from . import center
 
         app.register_blueprint(center.bp)
+        from . import ratings
+
+        app.register_blueprint(ratings.bp)  # /api/ratings and /ratings.csv: ratings with their dossier codes
     app.context_processor(lambda: {"mode": settings.mode})
     app.before_request(auth.load_user)
     app.context_processor(auth.template_globals)
