@@ -202,16 +202,17 @@ _HOLIDAY_RE = re.compile(r"^\s*(\S+?)(?:\s*(?:\.\.|–|—)\s*(\S+))?(?:\s+(.*\S
 _DATE_HOW = 'write dates as "YYYY-MM-DD", e.g. "2027-02-05"'
 
 
-def _parse_date(value: Any, what: str = "date") -> date:
+def _parse_date(value: Any, what: str = "date", shown: Any = None) -> date:
+    shown = value if shown is None else shown
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     m = _DATE_RE.match(value.strip()) if isinstance(value, str) else None
     if not m:
-        raise fail(f"bad {what} {quoted(value)}: {_DATE_HOW}")
+        raise fail(f"bad {what} {quoted(shown)}: {_DATE_HOW}")
     try:
         return date(*(int(g) for g in m.groups()))
     except ValueError:
-        raise fail(f"bad {what} {quoted(value)}: no such day; {_DATE_HOW}") from None
+        raise fail(f"bad {what} {quoted(shown)}: no such day; {_DATE_HOW}") from None
 
 
 def _parse_holiday(value: Any) -> tuple[date, date, str]:
@@ -223,8 +224,8 @@ def _parse_holiday(value: Any) -> tuple[date, date, str]:
     m = _HOLIDAY_RE.match(value) if isinstance(value, str) else None
     if not m or not _DATE_RE.match(m.group(1)) or (m.group(2) and not _DATE_RE.match(m.group(2))):
         raise fail(f"bad holiday {quoted(value)}: {how}")
-    first = _parse_date(m.group(1), "holiday")
-    last = _parse_date(m.group(2), "holiday") if m.group(2) else first
+    first = _parse_date(m.group(1), "holiday", value)
+    last = _parse_date(m.group(2), "holiday", value) if m.group(2) else first
     if last < first:
         raise fail(f"bad holiday {quoted(value)}: the last day is before the first")
     if (last - first).days > 31:
