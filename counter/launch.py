@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mqtt_bus.client import BusClient
+from mqtt_bus.clock_probe import ClockProbe
 from mqtt_bus.contract import Role
 from qms.context import AppContext
 
@@ -35,7 +36,9 @@ def language(ctx: AppContext, ns: argparse.Namespace) -> str:
 
 def make_client(ctx: AppContext, client_id: str, role: str = Role.COUNTER) -> BusClient:
     """This device's MQTT client (not started)."""
-    return BusClient(ctx.login_url(client_id), ctx.site.site, client_id, role)
+    client = BusClient(ctx.login_url(client_id), ctx.site.site, client_id, role)
+    ClockProbe(client).start()  # clock_offset_s in status/{client_id}, for the web app's devices page
+    return client
 
 
 def boot_kivy(ctx: AppContext, ns: argparse.Namespace, app: str) -> None:

@@ -12,6 +12,7 @@ from kivy.core.window import Window
 
 from devices.printer import PrinterMonitor, PrinterService, parse_printer_url
 from mqtt_bus.client import BusClient
+from mqtt_bus.clock_probe import ClockProbe
 from mqtt_bus.contract import Role
 from qms.config import SiteConfig
 from qms.context import AppContext
@@ -74,6 +75,7 @@ def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CL
     printer = KioskPrinter(service, site, kivy_post)
     speaker: Speaker | SilentSpeaker = Speaker() if voice and cfg.kiosk.voice else SilentSpeaker()
     client = BusClient(broker_url, ctx.site.site, client_id, Role.KIOSK)
+    ClockProbe(client).start()  # clock_offset_s in status/{client_id}, for the web app's devices page
     settings = settings_from(ctx, **overrides)
     info = {"client_id": client_id, "version": version(), "ip": ip_address(), "broker": str(client.address),
             "printer": spec.url}

@@ -16,21 +16,22 @@ from ui_kit.site_view import SiteView
 
 from .wording import t
 
-LOOK_AHEAD_DAYS = 8
+LOOK_AHEAD_DAYS = 40  # past the longest Tết closure
 
 
 @dataclass(frozen=True)
 class Closed:
     """The center is closed now: why, and when it opens next (``None``: no opening in the next week)."""
 
-    reason: str  # "later_today" (before opening or a break), "done" (after today's hours), "day_off"
+    reason: str  # "later_today" (before opening or a break), "done" (after today's hours), "day_off", "holiday"
     opens: datetime | None
+    holiday: str = ""  # the holiday's name (``hours.holidays``), "" when unnamed or not a holiday
 
 
 def service_hours(site: SiteView, service_id: str) -> OpeningHours | None:
     """A service's own hours, else the center's (``None``: always open)."""
     cfg = site.config
-    return to_opening_hours(cfg.service(service_id).hours or cfg.hours)
+    return to_opening_hours(cfg.service(service_id).hours or cfg.hours, cfg.hours)
 
 
 def service_open(site: SiteView, service_id: str, local: datetime) -> bool:
@@ -45,7 +46,7 @@ def next_opening(hours: OpeningHours | None, local: datetime) -> datetime | None
         return local
     for days in range(LOOK_AHEAD_DAYS):
         day = local.date() + timedelta(days=days)
-        if day.weekday() not in hours.weekdays:
+        if not hours.is_open_day(day):
             continue
         for period in hours.periods:
             start = datetime.combine(day, period.start, tzinfo=local.tzinfo)
@@ -69,10 +70,19 @@ def center_closed(site: SiteView, local: datetime) -> Closed | None:
     if opens is not None and opens.date() == local.date():
         reason = "later_today"
     else:
-        today = [service_hours(site, sid) for sid in ids]
-        open_day = any(h is not None and local.weekday() in h.weekdays for h in today)
-        reason = "done" if open_day else "day_off"
+        today = [h for h in (service_hours(site, sid) for sid in ids) if h is not None]
+        holiday = next((x for x in (h.holiday(local.date()) for h in today) if x is not None), None)
+        if holiday is not None:
+            return Closed("holiday", opens, holiday.name)
+        reason = "done" if any(h.is_open_day(local.date()) for h in today) else "day_off"
     return Closed(reason, opens)
+
+
+def closed_title(closed: Closed, lang: str) -> str:
+    """ "Hôm nay Trung tâm nghỉ lễ: Tết Nguyên đán", "Hôm nay đã hết giờ làm việc" …"""
+    if closed.reason == "holiday" and closed.holiday:
+        return t("closed.title_holiday_named", lang, name=closed.holiday)
+    return t(f"closed.title_{closed.reason}", lang)
 
 
 def day_text(opens: datetime, today: date, lang: str) -> str:

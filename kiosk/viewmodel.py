@@ -29,7 +29,7 @@ from mqtt_bus.contract import ErrorCode
 from ui_kit.site_view import SiteView
 
 from .menu import needs_procedure_step, only_procedure, priority_items
-from .opening import Closed, center_closed, closed_services, day_text, spoken_time
+from .opening import Closed, center_closed, closed_services, closed_title, day_text, spoken_time
 from .ports import (
     Cancel,
     Choice,
@@ -189,7 +189,7 @@ class KioskViewModel(EventDispatcher):
         closed: Closed | None = self.closed
         if closed is None:
             return "", "", ""
-        title = t(f"closed.title_{closed.reason}", self.lang)
+        title = closed_title(closed, self.lang)
         if closed.opens is None:
             return title, "", ""
         return title, f"{closed.opens:%H:%M}", day_text(closed.opens, self.local_now().date(), self.lang)
@@ -199,7 +199,7 @@ class KioskViewModel(EventDispatcher):
         closed: Closed | None = self.closed
         if closed is None:
             return
-        title = t(f"closed.title_{closed.reason}", self.lang)
+        title = closed_title(closed, self.lang)
         if closed.opens is None:
             self._say("say.closed_unknown", title=title)
         else:

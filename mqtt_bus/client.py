@@ -14,6 +14,8 @@ UI with ``Clock.schedule_once``. Never call the blocking :meth:`BusClient.reques
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import json
 import logging
 import socket
@@ -58,6 +60,15 @@ def _vietnam_tz() -> tzinfo:
 
 
 _DEFAULT_TZ = _vietnam_tz()
+
+
+@functools.cache
+def package_version() -> str:
+    """This software's version (the installed ``qms-commune`` package), "" when not installed."""
+    try:
+        return importlib.metadata.version("qms-commune")
+    except importlib.metadata.PackageNotFoundError:
+        return ""
 
 
 def default_clock() -> datetime:
@@ -163,6 +174,7 @@ class BusClient:
         self._reported = False  # last state given to on_connection_change
         self._rpc_used = False  # response/{id} is subscribed from the first request on
         self._status_extra: dict[str, Any] = {}  # fields added to the online status (e.g. the hub's fault)
+        self._status_more: dict[str, Any] = {}  # fields merged in by update_status (e.g. the clock offset)
         self.status_topic = self.topics.status(client_id)
         self.request_topic = self.topics.request(client_id)
         self.response_topic = self.topics.response(client_id)
@@ -385,12 +397,20 @@ class BusClient:
 
     # -- paho callbacks (each one guarded) -------------------------------------------------------
     def _status(self, online: bool) -> dict:
-        extra = self._status_extra if online else {}
-        return {"online": online, "role": self.role, "ts": self._clock().isoformat(timespec="seconds"), **extra}
+        extra = {**self._status_more, **self._status_extra} if online else {}
+        return {"online": online, "role": self.role, "ts": self._clock().isoformat(timespec="seconds"),
+                "version": package_version(), **extra}
 
     def set_status_extra(self, extra: dict[str, Any]) -> None:
         """Fields added to the retained online status from now on (republished at once when connected)."""
         self._status_extra = dict(extra)
+        if self._connected.is_set():
+            self.publish_json(self.status_topic, self._status(True), retain=True)
+
+    def update_status(self, fields: dict[str, Any]) -> None:
+        """Merge ``fields`` into the retained online status (kept apart from :meth:`set_status_extra`)."""
+        with self._lock:
+            self._status_more.update(fields)
         if self._connected.is_set():
             self.publish_json(self.status_topic, self._status(True), retain=True)
 

@@ -163,8 +163,10 @@ class Engine:
         hours = self.site.service_hours(service)
         local = now.astimezone(self.site.tz)
         if self.site.enforce_hours and hours is not None and not hours.is_open(local):
+            holiday = hours.holiday(local.date())
+            why = f"closed today ({holiday.name or 'holiday'})" if holiday else "closed now"
             raise QueueError(ErrorCode.SERVICE_CLOSED,
-                             f"{definition.name} is closed now; opening hours: {hours.describe()}")
+                             f"{definition.name} is {why}; opening hours: {hours.describe()}")
         day = state.days.get(service)
         # a clock set back across midnight must not restart yesterday's numbering: the day never goes back
         today = max(local.date(), day.day) if day is not None else local.date()

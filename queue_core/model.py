@@ -47,15 +47,40 @@ class Period:
 
 
 @dataclass(frozen=True)
+class Holiday:
+    """Closed dates (a public holiday such as Tết): ``first``..``last`` inclusive, with an optional name."""
+
+    first: date
+    last: date
+    name: str = ""
+
+    def covers(self, day: date) -> bool:
+        """True when ``day`` is one of the closed dates."""
+        return self.first <= day <= self.last
+
+
+@dataclass(frozen=True)
 class OpeningHours:
-    """Weekdays (0 = Monday) and the periods of each open day."""
+    """Weekdays (0 = Monday) and the periods of each open day; holidays close a day, extra days open one."""
 
     weekdays: frozenset[int]
     periods: tuple[Period, ...]
+    holidays: tuple[Holiday, ...] = ()
+    extra_days: frozenset[date] = frozenset()  # working days outside ``weekdays`` (ngày làm bù)
+
+    def holiday(self, day: date) -> Holiday | None:
+        """The holiday that closes ``day``, if any."""
+        return next((h for h in self.holidays if h.covers(day)), None)
+
+    def is_open_day(self, day: date) -> bool:
+        """True when ``day`` is a working day: not a holiday, and an open weekday or an extra working day."""
+        if self.holiday(day) is not None:
+            return False
+        return day.weekday() in self.weekdays or day in self.extra_days
 
     def is_open(self, local: datetime) -> bool:
-        """True when the local time falls inside an opening period."""
-        if local.weekday() not in self.weekdays:
+        """True when the local time falls inside an opening period of a working day."""
+        if not self.is_open_day(local.date()):
             return False
         return any(p.contains(local.time()) for p in self.periods)
 

@@ -69,11 +69,13 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     from kivy.clock import Clock
 
     from mqtt_bus.client import BusClient
+    from mqtt_bus.clock_probe import ClockProbe
     from mqtt_bus.contract import Role
 
     from .app import Display, DisplayApp
 
     client = BusClient(url, ctx.site.site, ns.client_id, Role.DISPLAY)
+    ClockProbe(client).start()  # clock_offset_s in status/{client_id}, for the web app's devices page
     display = Display(settings, client, lang, voice=voice, leds=leds)
     app = DisplayApp(display, portrait=ns.portrait, fullscreen=ns.fullscreen)
 

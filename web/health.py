@@ -14,6 +14,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from mqtt_bus.contract import HUB_CLIENT_ID, Role
+from qms.doctor import CLOCK_FIX, MAX_CLOCK_OFFSET_S, describe_offset
 
 WEB_MONITOR_ID = "monitor-web"
 SERVICE_OF = {Role.HUB: "qms-hub", Role.KIOSK: "qms-kiosk", Role.DISPLAY: "qms-display",
@@ -48,12 +49,35 @@ class Device:
     printer: str = ""
     printer_detail: str = ""
     fault: str = ""
+    clock_offset_s: float | None = None  # this board's clock minus the hub's, measured by the board (clock_probe)
+    clock_checked: str = ""  # the board's time of that measurement
     fixes: list[str] = field(default_factory=list)
+
+    @property
+    def clock_text(self) -> str:
+        """ "nhanh 75.0 s / 75.0 s ahead of the hub", "khớp / in step", "—" when not measured."""
+        if self.id == HUB_CLIENT_ID:
+            return "chuẩn / reference"
+        if self.clock_offset_s is None:
+            return "—"
+        return f"{_offset_vi(self.clock_offset_s)} / {describe_offset(self.clock_offset_s)} the hub"
 
     @property
     def ok(self) -> bool:
         """Online and nothing to fix."""
         return bool(self.online) and not self.fixes
+
+
+def _offset_vi(offset_s: float) -> str:
+    size = abs(offset_s)
+    if size < 0.05:
+        return "khớp giờ"
+    amount = f"{size / 60:.1f} phút" if size >= 120 else f"{size:.1f} giây"
+    return f"{'nhanh' if offset_s > 0 else 'chậm'} {amount}"
+
+
+def _offset(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _fixes(d: Device) -> list[str]:
@@ -67,6 +91,9 @@ def _fixes(d: Device) -> list[str]:
         out.append(d.fault)
     if d.printer in PRINTER_FIX:
         out.append(PRINTER_FIX[d.printer])
+    if d.clock_offset_s is not None and abs(d.clock_offset_s) > MAX_CLOCK_OFFSET_S:
+        out.append(f"đồng hồ lệch hơn {MAX_CLOCK_OFFSET_S:g} giây so với hub / the clock is more than "
+                   f"{MAX_CLOCK_OFFSET_S:g} s off the hub's: {CLOCK_FIX}")
     if d.online and d.audio_state in AUDIO_FIX:
         out.append(f"{AUDIO_FIX[d.audio_state]}: {d.audio_detail}" if d.audio_detail else AUDIO_FIX[d.audio_state])
     return out
@@ -90,7 +117,9 @@ def collect(status: dict[str, dict[str, Any]], devices: dict[str, dict[str, Any]
         audio_state, audio_detail = _audio(p.get("audio"))
         rows[cid] = Device(cid, online=bool(p.get("online")), role=role, version=str(p.get("version", "") or ""),
                            last_seen=str(p.get("ts", "") or ""), audio_state=audio_state, audio_detail=audio_detail,
-                           fault=f"{fault.get('message', '')}" if fault else "")
+                           fault=f"{fault.get('message', '')}" if fault else "",
+                           clock_offset_s=_offset(p.get("clock_offset_s")),
+                           clock_checked=str(p.get("clock_checked", "") or ""))
     for did, p in devices.items():
         d = rows.setdefault(did, Device(did, role="?"))
         if p.get("kind", "printer") == "printer":

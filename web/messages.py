@@ -19,6 +19,10 @@ _VI = (  # first match wins; the English message stays below with the details
     (r"^needs at least", "Cần ít nhất một mục."),
     (r"^bad period", 'Khoảng giờ không hợp lệ; viết dạng "07:30-11:30", giờ kết thúc sau giờ bắt đầu.'),
     (r"overlaps another period", "Các khoảng giờ bị trùng nhau."),
+    (r"^bad (holiday|date) .*: no such day", "Không có ngày này trong lịch; kiểm tra ngày và tháng."),
+    (r"^bad (holiday|date) .*the last day is before", "Ngày cuối trước ngày đầu; viết ngày đầu trước."),
+    (r"^bad (holiday|date)", 'Ngày không hợp lệ; viết dạng "2027-02-05" (năm-tháng-ngày), khoảng "2027-02-05..2027-02-10", '
+                             "rồi đến tên."),
     (r"^bad web address", 'Địa chỉ web phải bắt đầu bằng "https://" hoặc "http://".'),
     (r"prefix must be one capital letter", "Chữ cái phải là một chữ in hoa A-Z."),
     (r"^unknown service", "Không có lĩnh vực với mã này; xem danh sách mã bên dưới ô."),

@@ -251,6 +251,11 @@ def _hours_fields(doc: Any, loc: Loc | None) -> list[Field]:
         Field("weekdays", ("weekdays",), "Ngày làm việc / Open days", "checks", options=WEEKDAYS),
         Field("periods", ("periods",), "Giờ làm việc / Opening hours", "lines",
               help='mỗi dòng một khoảng, ví dụ "07:30-11:30" / one period a line, e.g. "07:30-11:30"'),
+        Field("holidays", ("holidays",), "Ngày nghỉ lễ / Holidays", "lines",
+              help='mỗi dòng một ngày hoặc một khoảng, rồi tên: "2027-09-02 Quốc khánh", "2027-02-05..2027-02-10 Tết '
+                   'Nguyên đán"; kiosk hiện tên / one a line, a day or a range, then the name shown on the kiosk'),
+        Field("extra_days", ("extra_days",), "Ngày làm bù / Extra working days", "lines",
+              help='mỗi dòng một ngày, ví dụ "2027-02-20", cùng giờ như trên / one day a line, same hours as above'),
     ]
 
 

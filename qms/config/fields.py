@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import time
+from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -196,6 +196,54 @@ def format_period(p: tuple[time, time]) -> str:
 
 PeriodSpec = Annotated[tuple[time, time], BeforeValidator(_parse_period), PlainSerializer(format_period)]
 """An opening period written ``"07:30-11:30"``; the end is exclusive."""
+
+_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_HOLIDAY_RE = re.compile(r"^\s*(\S+?)(?:\s*(?:\.\.|–|—)\s*(\S+))?(?:\s+(.*\S))?\s*$")
+_DATE_HOW = 'write dates as "YYYY-MM-DD", e.g. "2027-02-05"'
+
+
+def _parse_date(value: Any, what: str = "date", shown: Any = None) -> date:
+    shown = value if shown is None else shown
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    m = _DATE_RE.match(value.strip()) if isinstance(value, str) else None
+    if not m:
+        raise fail(f"bad {what} {quoted(shown)}: {_DATE_HOW}")
+    try:
+        return date(*(int(g) for g in m.groups()))
+    except ValueError:
+        raise fail(f"bad {what} {quoted(shown)}: no such day; {_DATE_HOW}") from None
+
+
+def _parse_holiday(value: Any) -> tuple[date, date, str]:
+    if isinstance(value, tuple) and len(value) == 3:
+        return value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value, value, ""
+    how = f'{_DATE_HOW}, a range as "2027-02-05..2027-02-10", then the name, e.g. "2027-02-05..2027-02-10 Tết"'
+    m = _HOLIDAY_RE.match(value) if isinstance(value, str) else None
+    if not m or not _DATE_RE.match(m.group(1)) or (m.group(2) and not _DATE_RE.match(m.group(2))):
+        raise fail(f"bad holiday {quoted(value)}: {how}")
+    first = _parse_date(m.group(1), "holiday", value)
+    last = _parse_date(m.group(2), "holiday", value) if m.group(2) else first
+    if last < first:
+        raise fail(f"bad holiday {quoted(value)}: the last day is before the first")
+    if (last - first).days > 31:
+        raise fail(f"bad holiday {quoted(value)}: longer than 31 days; write one line per holiday")
+    return first, last, m.group(3) or ""
+
+
+def format_holiday(h: tuple[date, date, str]) -> str:
+    """``(2027-02-05, 2027-02-10, "Tết")`` → ``"2027-02-05..2027-02-10 Tết"``."""
+    span = h[0].isoformat() if h[0] == h[1] else f"{h[0].isoformat()}..{h[1].isoformat()}"
+    return f"{span} {h[2]}".strip()
+
+
+HolidaySpec = Annotated[tuple[date, date, str], BeforeValidator(_parse_holiday), PlainSerializer(format_holiday)]
+"""Closed dates written ``"2027-02-05..2027-02-10 Tết Nguyên đán"`` (one day: ``"2027-09-02 Quốc khánh"``)."""
+
+DateSpec = Annotated[date, BeforeValidator(_parse_date), PlainSerializer(lambda d: d.isoformat())]
+"""A day written ``"2027-02-20"``."""
 
 
 # ---- URLs and secrets ---------------------------------------------------------------------------

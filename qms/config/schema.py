@@ -14,6 +14,8 @@ from .checks import cross_check
 from .errors import Problems, format_path
 from .fields import (
     BrokerUrl,
+    DateSpec,
+    HolidaySpec,
     Id,
     LangCode,
     PeriodSpec,
@@ -104,6 +106,14 @@ class CenterHoursCfg(OpeningHoursCfg):
 
     enforce: bool = Field(
         True, description="true: the kiosk gives no tickets outside opening hours; false: it always does."
+    )
+    holidays: list[HolidaySpec] = Field(
+        [],
+        description='Closed dates (ngày nghỉ lễ), one per entry: "2027-09-02 Quốc khánh" or a range '
+        '"2027-02-05..2027-02-10 Tết Nguyên đán"; the name is shown on the kiosk.',
+    )
+    extra_days: list[DateSpec] = Field(
+        [], description='Working days outside weekdays (ngày làm bù), e.g. ["2027-02-20"], with the same periods.'
     )
 
 

@@ -4,23 +4,36 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from queue_core.model import CounterDef, CounterStatus, OpeningHours, Period, PolicyDef, ServiceDef, SiteDef
+from queue_core.model import (
+    CounterDef,
+    CounterStatus,
+    Holiday,
+    OpeningHours,
+    Period,
+    PolicyDef,
+    ServiceDef,
+    SiteDef,
+)
 
 from .fields import DEFAULT_LANG, WEEKDAYS
-from .schema import OpeningHoursCfg, ServiceCfg, SiteConfig
+from .schema import CenterHoursCfg, OpeningHoursCfg, ServiceCfg, SiteConfig
 
 
-def to_opening_hours(hours: OpeningHoursCfg | None) -> OpeningHours | None:
-    """Config hours → core hours (weekday 0 = Monday, periods sorted)."""
+def to_opening_hours(hours: OpeningHoursCfg | None, center: CenterHoursCfg | None = None) -> OpeningHours | None:
+    """Config hours → core hours (weekday 0 = Monday, periods sorted), with the center's holidays and extra
+    working days (``center``, else ``hours`` itself when it is the center's)."""
     if hours is None:
         return None
+    days = center if center is not None else hours if isinstance(hours, CenterHoursCfg) else None
     return OpeningHours(
         weekdays=frozenset(WEEKDAYS.index(d) for d in hours.weekdays),
         periods=tuple(Period(s, e) for s, e in sorted(hours.periods)),
+        holidays=tuple(Holiday(a, b, name) for a, b, name in days.holidays) if days else (),
+        extra_days=frozenset(days.extra_days) if days else frozenset(),
     )
 
 
-def to_service_def(svc: ServiceCfg) -> ServiceDef:
+def to_service_def(svc: ServiceCfg, center: CenterHoursCfg | None = None) -> ServiceDef:
     """One service, named in Vietnamese."""
     n = svc.numbers
     return ServiceDef(
@@ -32,7 +45,7 @@ def to_service_def(svc: ServiceCfg) -> ServiceDef:
         number_pad=n.pad,
         wrap=n.wrap,
         daily_quota=svc.daily_quota,
-        hours=to_opening_hours(svc.hours),
+        hours=to_opening_hours(svc.hours, center),
         procedures=tuple(p.id for p in svc.procedures),
     )
 
@@ -44,7 +57,7 @@ def to_site_def(cfg: SiteConfig) -> SiteDef:
         site=cfg.site.id,
         name=cfg.site.name.text(DEFAULT_LANG),
         tz=ZoneInfo(cfg.site.timezone),
-        services={s.id: to_service_def(s) for s in cfg.services},
+        services={s.id: to_service_def(s, cfg.hours) for s in cfg.services},
         counters={
             c.id: CounterDef(c.id, c.name.text(DEFAULT_LANG), tuple(c.services), CounterStatus(c.status))
             for c in cfg.counters

@@ -18,7 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from mqtt_bus import broker as broker_mod
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
-from mqtt_bus.client import BusClosed, RequestTimeout
+from mqtt_bus.client import BusClosed, RequestTimeout, package_version
 from mqtt_bus.contract import HUB_CLIENT_ID, EventType, Role
 from mqtt_bus.topics import Topics
 from mqtt_bus.url import parse_broker_url
@@ -71,7 +71,8 @@ def test_presence_online_then_clean_offline(shared_broker, make_client, site):
     late = Inbox()
     make_client(shared_broker.url, "late").subscribe(Topics(site).status("kiosk-1"), late)
     _, p = late.wait_for(lambda t, p: True)
-    assert p == {"online": False, "role": Role.KIOSK, "ts": p["ts"]}
+    assert p == {"online": False, "role": Role.KIOSK, "ts": p["ts"], "version": package_version()}
+    assert package_version() == "0.1.0"  # the installed package's version (setup.py)
 
 
 def test_last_will_published_when_device_process_is_killed(shared_broker, make_client, site):

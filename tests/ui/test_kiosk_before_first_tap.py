@@ -3,7 +3,7 @@
 Real Kivy windows offscreen over the view-model with fakes. Screenshots go to $QMS_SHOTS (docs/screens
 when refreshing the documentation) or a temp folder: kiosk-closed-vi-portrait.png,
 kiosk-hub-down-welcome-vi-portrait.png, kiosk-priority-field-vi-portrait.png,
-kiosk-service-closed-vi-portrait.png, kiosk-welcome-kho-portrait.png.
+kiosk-service-closed-vi-portrait.png, kiosk-welcome-kho-portrait.png, kiosk-closed-holiday-vi-portrait.png.
 """
 
 from __future__ import annotations
@@ -279,3 +279,23 @@ def test_a_service_closed_refusal_says_when_to_come_back(shown):
     assert reason.startswith("Lĩnh vực này hiện ngoài giờ nhận hồ sơ.")
     assert "Mời Ông/Bà quay lại lúc 07:30, ngày mai, Thứ Ba 24/11" in reason
     assert "hết giờ" not in reason
+
+
+def test_a_holiday_names_itself_and_the_next_working_day(shown):
+    cfg = load_config(default_config_path())
+    cfg.hours = type(cfg.hours).model_validate(
+        cfg.hours.model_dump(mode="json") | {"holidays": ["2027-02-05..2027-02-10 Tết Nguyên đán"]})
+    vm, _now, _hub, speaker = make(cfg, when=datetime(2027, 2, 8, 9, 0, tzinfo=TZ))  # Monday of Tết, 09:00
+    root = shown(vm)
+    assert find_by_id(root, "closed_title").text == "Hôm nay Trung tâm nghỉ lễ: Tết Nguyên đán"
+    assert find_by_id(root, "opens_time").text == "07:30"
+    assert find_by_id(root, "opens_day").text == "Thứ Năm, ngày 11/02"
+    assert "take" not in qids(root)
+    assert speaker.spoken[-1] == (
+        "Hôm nay Trung tâm nghỉ lễ: Tết Nguyên đán. Mời Ông Bà quay lại lúc 7 giờ 30, Thứ Năm, ngày 11/02.", "vi")
+    assert not problems(root)
+    assert screenshot(root, "kiosk-closed-holiday-vi-portrait").stat().st_size > 10_000
+    vm.choose_language("en")
+    settle()
+    assert find_by_id(root, "closed_title").text == "The center is closed today: Tết Nguyên đán"
+    assert find_by_id(root, "opens_day").text == "Thursday, 11/02"

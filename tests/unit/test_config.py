@@ -487,3 +487,36 @@ def test_pin_hash_and_verify() -> None:
 def test_slugify_suggests_ids() -> None:
     assert slugify("Tư pháp – Hộ tịch") == "tu-phap-ho-tich"
     assert slugify("Đạ Huoai") == "da-huoai"
+
+
+@pytest.mark.parametrize(
+    ("new", "path", "expect"),
+    [
+        ('holidays: ["2027-02-30 Tết"]', "hours.holidays[0]", "no such day"),
+        ('holidays: ["05/02/2027 Tết"]', "hours.holidays[0]", 'write dates as "YYYY-MM-DD"'),
+        ('holidays: ["2027-02-10..2027-02-05"]', "hours.holidays[0]", "the last day is before the first"),
+        ('extra_days: ["thứ bảy"]', "hours.extra_days[0]", 'bad date "thứ bảy"'),
+    ],
+)
+def test_bad_holidays(new: str, path: str, expect: str) -> None:
+    old = new.split(":")[0] + ": []"
+    text = edit(DEFAULT, old, new)
+    line, msg = the_problem(text, path)
+    assert line == line_of(text, new) and expect in msg
+
+
+def test_holidays_from_the_file_reach_the_core() -> None:
+    from datetime import date
+
+    from qms.config.schema import OpeningHoursCfg
+
+    text = edit(DEFAULT, "holidays: []", 'holidays: ["2027-02-05..2027-02-10 Tết Nguyên đán", 2027-09-02]')
+    text = edit(text, "extra_days: []", "extra_days: [2027-02-20]")  # unquoted: YAML dates are accepted
+    cfg = parse_config(text, "test.yaml")
+    hours = to_site_def(cfg).hours
+    assert hours.holiday(date(2027, 2, 7)).name == "Tết Nguyên đán" and hours.holiday(date(2027, 9, 2)).name == ""
+    assert hours.is_open_day(date(2027, 2, 20)) and not hours.is_open_day(date(2027, 2, 10))
+    cfg.service("dat-dai").hours = OpeningHoursCfg(weekdays=["mon"], periods=["07:30-11:00"])
+    own = to_site_def(cfg).services["dat-dai"].hours
+    assert own.weekdays == {0} and own.holiday(date(2027, 2, 8)).name == "Tết Nguyên đán"  # the center's holidays
+    assert cfg.model_dump(mode="json")["hours"]["holidays"][1] == "2027-09-02"

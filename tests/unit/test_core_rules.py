@@ -282,3 +282,28 @@ def test_clock_set_back_across_midnight_repeats_no_number():
     back = issue(engine, state, local(2026, 11, 23, 23, 58))  # the clock jumps back into yesterday
     assert back["id"].startswith("20261124") and back["number"] == "A002"
     assert back["id"] != after_midnight["id"]
+
+
+def test_holidays_close_and_extra_days_open():
+    from dataclasses import replace
+    from datetime import date
+
+    from queue_core.model import Holiday
+
+    site, _, _ = fresh(enforce_hours=True)
+    hours = replace(site.hours, weekdays=frozenset(range(5)),  # Mon–Fri
+                    holidays=(Holiday(date(2026, 11, 24), date(2026, 11, 25), "Tết Dương lịch thử"),),
+                    extra_days=frozenset({date(2026, 11, 28)}))  # a Saturday worked to make up
+    site = replace(site, hours=hours)
+    engine, state = Engine(site), QueueState.initial(site)
+    with pytest.raises(QueueError) as err:
+        issue(engine, state, local(2026, 11, 24, 9, 0))  # Tuesday, inside the periods, but a holiday
+    assert err.value.code == ErrorCode.SERVICE_CLOSED and "Tết Dương lịch thử" in err.value.message
+    with pytest.raises(QueueError):
+        issue(engine, state, local(2026, 11, 25, 16, 59))  # last day of the range
+    with pytest.raises(QueueError):
+        issue(engine, state, local(2026, 11, 29, 9, 0))  # Sunday: not an extra day
+    with pytest.raises(QueueError):
+        issue(engine, state, local(2026, 11, 28, 12, 0))  # extra day, but between periods
+    assert issue(engine, state, local(2026, 11, 26, 7, 30))["number"] == "A001"  # the day after
+    assert issue(engine, state, local(2026, 11, 28, 9, 0))["number"] == "A001"  # Saturday made up

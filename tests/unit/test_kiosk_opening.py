@@ -9,7 +9,7 @@ import pytest
 
 from kiosk.app import settings_from
 from kiosk.menu import kiosk_view
-from kiosk.opening import center_closed, closed_services, day_text, spoken_time
+from kiosk.opening import center_closed, closed_services, closed_title, day_text, spoken_time
 from kiosk.viewmodel import KioskSettings, KioskViewModel
 from qms.config import default_config_path, load_config
 from qms.config.schema import OpeningHoursCfg
@@ -84,3 +84,49 @@ def test_closed_kiosk_refuses_the_first_tap_and_speaks_the_time():
     vm.refresh_hours()
     vm.take_number()
     assert vm.closed is None and vm.screen == "field"
+
+
+def _holiday_site(**hours):
+    cfg = CONFIG.model_copy(deep=True)
+    data = cfg.hours.model_dump(mode="json") | hours
+    cfg.hours = type(cfg.hours).model_validate(data)
+    return cfg
+
+
+def test_a_holiday_closes_the_center_with_its_name_and_the_next_working_day():
+    cfg = _holiday_site(holidays=["2027-02-05..2027-02-10 Tết Nguyên đán", "2027-09-02"])
+    site = kiosk_view(cfg)
+    when = datetime(2027, 2, 8, 9, 0, tzinfo=TZ)  # Monday inside Tết, inside the periods
+    closed = center_closed(site, when)
+    assert closed is not None and closed.reason == "holiday" and closed.holiday == "Tết Nguyên đán"
+    assert closed.opens == datetime(2027, 2, 11, 7, 30, tzinfo=TZ)  # Thursday after the last day
+    assert closed_title(closed, "vi") == "Hôm nay Trung tâm nghỉ lễ: Tết Nguyên đán"
+    assert closed_title(closed, "en") == "The center is closed today: Tết Nguyên đán"
+    assert day_text(closed.opens, when.date(), "vi") == "Thứ Năm, ngày 11/02"
+    # the evening before Tết: the next opening skips the whole holiday
+    eve = center_closed(site, datetime(2027, 2, 4, 17, 30, tzinfo=TZ))
+    assert eve is not None and eve.reason == "done" and eve.opens == datetime(2027, 2, 11, 7, 30, tzinfo=TZ)
+    unnamed = center_closed(site, datetime(2027, 9, 2, 9, 0, tzinfo=TZ))
+    assert unnamed is not None and closed_title(unnamed, "vi") == "Hôm nay Trung tâm nghỉ lễ"
+
+
+def test_an_extra_working_day_opens_and_the_kiosk_agrees_with_the_hub():
+    from qms.config.to_core import to_site_def
+    from queue_core import Engine, ErrorCode, QueueError, QueueState
+
+    cfg = _holiday_site(weekdays=["mon", "tue", "wed", "thu", "fri"], holidays=["2027-02-05..2027-02-10 Tết"],
+                        extra_days=["2027-02-20"])
+    site, core = kiosk_view(cfg), to_site_def(cfg)
+    engine, state = Engine(core), QueueState.initial(core)
+    for when in (datetime(2027, 2, 8, 9, 0, tzinfo=TZ), datetime(2027, 2, 20, 9, 0, tzinfo=TZ),
+                 datetime(2027, 2, 21, 9, 0, tzinfo=TZ), datetime(2027, 2, 22, 9, 0, tzinfo=TZ)):
+        kiosk_open = center_closed(site, when) is None
+        try:
+            engine.issue_ticket(state, when, "tu-phap")
+            hub_open = True
+        except QueueError as err:
+            assert err.code == ErrorCode.SERVICE_CLOSED
+            hub_open = False
+        assert kiosk_open == hub_open, when
+    assert center_closed(site, datetime(2027, 2, 20, 9, 0, tzinfo=TZ)) is None  # Saturday made up: open
+    assert center_closed(site, datetime(2027, 2, 8, 9, 0, tzinfo=TZ)).reason == "holiday"

@@ -87,3 +87,17 @@ def test_config_topic_and_acl():
                                  ("display-1", "display"), ("monitor-web", "monitor")])
     assert acl.count("topic read qms/v1/xa-demo/config\n") == 3
     assert "write qms/v1/xa-demo/config" not in acl.replace("readwrite qms/v1/xa-demo/#", "")
+
+
+def test_holidays_travel_in_the_catalogue_to_the_devices():
+    from qms.catalogue import catalogue_of, merge_catalogue
+    from qms.config import default_config_path, load_config
+
+    cfg = load_config(default_config_path())
+    new = cfg.model_copy(deep=True)
+    new.hours = type(cfg.hours).model_validate(
+        cfg.hours.model_dump(mode="json") | {"holidays": ["2027-02-05..2027-02-10 Tết Nguyên đán"],
+                                             "extra_days": ["2027-02-20"]})
+    merged = merge_catalogue(cfg, catalogue_of(new, "0" * 64))
+    assert [h[2] for h in merged.hours.holidays] == ["Tết Nguyên đán"]
+    assert [d.isoformat() for d in merged.hours.extra_days] == ["2027-02-20"]

@@ -5,14 +5,19 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+import testkit.sites
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
 from mqtt_bus.client import BusClient
-from mqtt_bus.contract import HUB_CLIENT_ID, Role
+from mqtt_bus.clock_probe import ClockProbe
+from mqtt_bus.contract import Role
 from qms.config import yaml_rt
+from qms.context import AppContext
+from qms.hub_service import start_hub
 from web.app import WebSettings, create_app
 
 MANAGER = ("lan", "mat-khau-quan-ly")
@@ -85,20 +90,32 @@ def broker(tmp_path) -> Iterator[EmbeddedBroker]:
         b.stop()
 
 
+KIOSK_AHEAD_S = 95  # kiosk-1's clock runs this far ahead of the hub's in the boards fixture
+
+
 @pytest.fixture
-def boards(broker) -> Iterator[str]:
-    """A site with an online hub, an online kiosk out of paper, a display that went away and a silent one."""
+def boards(broker, tmp_path) -> Iterator[str]:
+    """A site with a real hub (online), an online kiosk out of paper whose clock is 95 s ahead, a display that
+    went away and a silent one; the two online boards measured their clocks against the hub's (ClockProbe)."""
     site = f"t-{uuid.uuid4().hex[:8]}"
-    hub = BusClient(broker.url, site, HUB_CLIENT_ID, Role.HUB).start()
+    config = testkit.sites.always_open_config(tmp_path / "hub")
+    doc = yaml_rt().load(config.read_text(encoding="utf-8"))
+    doc["site"]["id"] = site
+    with open(config, "w", encoding="utf-8") as f:
+        yaml_rt().dump(doc, f)
+    hub = start_hub(AppContext(config_path=config, data_dir=tmp_path / "hub" / "data"), broker.url)
     kiosk = BusClient(broker.url, site, "kiosk-1", Role.KIOSK)
-    kiosk.set_status_extra({"version": "0.1.0", "audio": "hw:0,0 (USB Audio)"})
+    kiosk.set_status_extra({"audio": "hw:0,0 (USB Audio)"})
     kiosk.start()
     display = BusClient(broker.url, site, "display-1", Role.DISPLAY).start()
     silent = BusClient(broker.url, site, "display-2", Role.DISPLAY)  # its status as docs/protocol.md says
     silent.set_status_extra({"audio": {"state": "no_device", "detail": "no sound card: plug in the USB speaker"}})
     silent.start()
-    for c in (hub, kiosk, display, silent):
+    for c in (hub.bus, kiosk, display, silent):
         assert c.wait_connected(5)
+    ahead = ClockProbe(kiosk, clock=lambda: datetime.now(UTC) + timedelta(seconds=KIOSK_AHEAD_S)).check_once()
+    assert ahead is not None and abs(ahead - KIOSK_AHEAD_S) < 2
+    assert ClockProbe(silent).check_once() is not None
     kiosk.publish_json(kiosk.topics.state_device("kiosk-1"), {
         "kind": "printer", "state": "paper_out", "detail": "no paper", "ts": "2026-12-01T09:00:00+07:00"},
         retain=True).wait_for_publish(5)
@@ -106,8 +123,11 @@ def boards(broker) -> Iterator[str]:
     try:
         yield site
     finally:
-        for c in (hub, kiosk, silent):
+        for c in (kiosk, silent):
             c.close(timeout=1)
+        hub.stop()
+        if hub.store is not None:
+            hub.store.close()
 
 
 def set_site_id(settings: WebSettings, site: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import html
 import os
 import stat
 import time
@@ -10,6 +11,7 @@ import time
 import pytest
 
 from qms.config import load_config
+from qms.config.fields import format_holiday
 from web.accounts import Accounts, LoginLimiter, verify_password
 
 from .conftest import MANAGER, TECHNICIAN, config_text, csrf_of, post_form, tokens_of
@@ -375,3 +377,35 @@ def test_a_removed_or_changed_account_takes_effect_at_the_next_request(app, logi
     app.extensions["qms_accounts"].remove(TECHNICIAN[0])
     r = client.get("/")
     assert r.status_code == 302 and "/login" in r.location
+
+
+def test_holidays_are_edited_on_the_hours_page_with_field_errors(settings, login):
+    client = login(MANAGER)
+    page = client.get("/hours").get_data(as_text=True)
+    assert 'id="field-holidays"' in page and "Ngày nghỉ lễ" in page and 'id="field-extra_days"' in page
+    before = config_text(settings)
+    r = post_form(client, "/hours", {"enforce": "on", "weekdays": ["mon", "tue", "wed", "thu", "fri"],
+                                      "periods": "07:30-11:30\n13:30-17:00",
+                                      "holidays": "2027-02-30 Tết Nguyên đán\n2027-09-02 Quốc khánh",
+                                      "extra_days": "20/02/2027"})
+    assert r.status_code == 422
+    page = html.unescape(r.get_data(as_text=True))
+    box = page.split('id="field-holidays"')[1].split('class="field')[0]
+    assert "Không có ngày này trong lịch" in box and 'bad holiday "2027-02-30 Tết Nguyên đán": no such day' in box
+    extra = page.split('id="field-extra_days"')[1].split('class="field')[0]
+    assert 'Ngày không hợp lệ' in extra and 'bad date "20/02/2027"' in extra
+    assert "2027-09-02 Quốc khánh" in page  # what was typed is kept
+    assert config_text(settings) == before  # nothing half-valid is saved
+
+    r = post_form(client, "/hours", {"enforce": "on", "weekdays": ["mon", "tue", "wed", "thu", "fri"],
+                                      "periods": "07:30-11:30\n13:30-17:00",
+                                      "holidays": "2027-02-05..2027-02-10 Tết Nguyên đán\n2027-09-02 Quốc khánh",
+                                      "extra_days": "2027-02-20"})
+    assert r.status_code == 302
+    cfg = load_config(settings.config_path)
+    assert [format_holiday(h) for h in cfg.hours.holidays] == ["2027-02-05..2027-02-10 Tết Nguyên đán",
+                                                               "2027-09-02 Quốc khánh"]
+    assert [d.isoformat() for d in cfg.hours.extra_days] == ["2027-02-20"]
+    assert "2027-02-05..2027-02-10 Tết Nguyên đán" in client.get("/hours").get_data(as_text=True)
+    text = config_text(settings)
+    assert "# ngày nghỉ lễ / closed dates" in text  # the file's comments are kept

@@ -162,3 +162,22 @@ def test_technician_pages_and_device_health(browser, server, settings, shots, br
     page.screenshot(path=str(shots / "web-service-error.png"), full_page=True)
     page.goto(server + "/counters/1")
     page.screenshot(path=str(shots / "web-counter-edit.png"), full_page=True)
+
+
+def test_manager_enters_holidays_sees_a_bad_date_named_and_saves(browser, server, settings, shots):
+    page = _page(browser, server, MANAGER)
+    page.click("nav >> text=Giờ làm việc")
+    page.fill("textarea[name=holidays]", "2027-02-05..2027-02-10 Tết Nguyên đán\n2027-02-30 Quốc khánh")
+    page.fill("textarea[name=extra_days]", "2027-02-20")
+    page.click("text=Lưu / Save")
+    error = page.inner_text("#field-holidays")
+    assert "Không có ngày này trong lịch" in error and 'bad holiday "2027-02-30 Quốc khánh": no such day' in error
+    page.screenshot(path=str(shots / "web-hours-holiday-error.png"), full_page=True)
+    assert load_config(settings.config_path).hours.holidays == []  # nothing half-valid was saved
+    page.fill("textarea[name=holidays]", "2027-02-05..2027-02-10 Tết Nguyên đán\n2027-09-02 Quốc khánh")
+    page.click("text=Lưu / Save")
+    page.goto(server + "/hours")
+    assert "2027-09-02 Quốc khánh" in page.input_value("textarea[name=holidays]")
+    page.screenshot(path=str(shots / "web-hours.png"), full_page=True)
+    hours = load_config(settings.config_path).hours
+    assert [h[2] for h in hours.holidays] == ["Tết Nguyên đán", "Quốc khánh"] and len(hours.extra_days) == 1
