@@ -49,7 +49,8 @@ ERROR_CODES = {
     ErrorCode.BAD_JSON, ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.BAD_REQUEST, ErrorCode.UNKNOWN_ACTION, ErrorCode.UNKNOWN_SERVICE, ErrorCode.UNKNOWN_COUNTER,
     ErrorCode.UNKNOWN_PRIORITY, ErrorCode.UNKNOWN_PROCEDURE, ErrorCode.UNKNOWN_TICKET, ErrorCode.SERVICE_CLOSED, ErrorCode.QUOTA_REACHED,
     ErrorCode.RANGE_EXHAUSTED, ErrorCode.COUNTER_PAUSED, ErrorCode.COUNTER_CLOSED, ErrorCode.NO_CURRENT_TICKET, ErrorCode.SAME_SERVICE, ErrorCode.INVALID_SCORE,
-    ErrorCode.NOT_RATEABLE, ErrorCode.ALREADY_RATED, ErrorCode.FORBIDDEN,
+    ErrorCode.NOT_RATEABLE, ErrorCode.ALREADY_RATED, ErrorCode.FORBIDDEN, ErrorCode.NOT_UNDOABLE, ErrorCode.SAME_COUNTER,
+    ErrorCode.COUNTER_NOT_SERVING, ErrorCode.INVALID_DOSSIER,
 }  # never internal_error: that is a bug
 ACTIONS = [*ARG_SPECS, "snapshot"]
 ARG_NAMES = sorted({name for required, optional in ARG_SPECS.values() for name in (*required, *optional)})
