@@ -196,7 +196,7 @@ def test_the_index_and_the_replayed_ahead_follow_the_real_call_order(policy, ste
     site = dataclasses.replace(site, policy=dataclasses.replace(site.policy, preferred_max_wait_s=max_wait))
     engine = Engine(site)
     state = QueueState.initial(site)
-    now = local(2026, 11, 23, 22, 0)
+    now = local(2026, 11, 23, 7, 0)
     issued: list[str] = []
     for s in steps:
         if s[0] == "wait":
@@ -223,6 +223,9 @@ def test_the_index_and_the_replayed_ahead_follow_the_real_call_order(policy, ste
     assert engine.issue_ticket(state, now, "chung-thuc").result["ticket"]["est_wait_s"] is None  # nobody there
     engine.sign_in(state, now, "3", "Hà")
     step_s = mean_service_s(site, state, "chung-thuc")
+    waiting = sum(t.status == TicketStatus.WAITING for t in state.tickets.values())
+    if (now + timedelta(seconds=step_s * (waiting + 1))).date() != now.date():
+        return  # the replay would run past midnight, where the engine expires the day's leftovers: no estimate models that
     for t in list(state.tickets.values()):
         if t.status == TicketStatus.WAITING and t.service == "chung-thuc" and not engine._sent_away_from(t, "3"):
             where = place(site, state, t, now)
