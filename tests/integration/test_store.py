@@ -194,3 +194,21 @@ def test_a_hint_written_without_its_own_fsync_is_committed_and_full_sync_stays_o
     other = sqlite3.connect(tmp_path / "q.sqlite3")
     assert other.execute("SELECT value FROM meta WHERE key = 'published_seq'").fetchone()[0] == "7"
     other.close()
+
+
+def test_a_ticket_is_updated_in_place_through_its_life(store):
+    """Call, complete and rate rewrite the ticket's row where it is: no row moved to the table's end, no hole left."""
+    now = local(2026, 11, 23)
+    issued = store.run("issue_ticket", {"service": "tu-phap"}, now=now).response["result"]["ticket"]
+    store.run("issue_ticket", {"service": "tu-phap"}, now=now)
+
+    def rowids() -> dict[str, int]:
+        return dict(store._conn.execute("SELECT id, rowid FROM tickets").fetchall())
+
+    before = rowids()
+    store.run("call_next", {"counter": "2"}, now=now)
+    store.run("complete", {"counter": "2"}, now=now)
+    store.run("rate", {"ticket": issued["id"], "score": 5}, now=now)
+    assert rowids() == before
+    ticket = store.ticket(issued["id"])
+    assert ticket is not None and ticket.status.value == "done" and ticket.rating == 5 and ticket.counter == "2"
