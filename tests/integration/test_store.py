@@ -212,3 +212,18 @@ def test_a_ticket_is_updated_in_place_through_its_life(store):
     assert rowids() == before
     ticket = store.ticket(issued["id"])
     assert ticket is not None and ticket.status.value == "done" and ticket.rating == 5 and ticket.counter == "2"
+
+
+def test_memory_holds_only_open_tickets_after_commands_that_load_or_finish_others(store):
+    """Finished tickets a command loaded (rate, call back by number) or finished are dropped from memory after it."""
+    now = local(2026, 11, 23)
+    first = store.run("issue_ticket", {"service": "tu-phap"}, now=now).response["result"]["ticket"]
+    store.run("issue_ticket", {"service": "tu-phap"}, now=now)
+    store.run("call_next", {"counter": "2"}, now=now)
+    store.run("complete", {"counter": "2"}, now=now)  # finishes the first ticket
+    store.run("rate", {"ticket": first["id"], "score": 4}, now=now)  # loads it again
+    refused = store.run("rate", {"ticket": first["id"], "score": 5}, now=now)  # loads it, then refuses: rated
+    assert not refused.ok
+    assert store._cache is not None
+    assert {t.number: t.status.value for t in store._cache.tickets.values()} == {"A002": "waiting"}
+    assert store.ticket(first["id"]).rating == 4
