@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import statistics
 import subprocess
 import sys
@@ -30,6 +31,18 @@ from qms.context import AppContext
 from testkit.hub_process import start_hub_process, stop_hub_process
 from testkit.sites import roomy_config
 from testkit.stats import percentile
+
+
+def cpu_ms(pid: int) -> float:
+    """The user + system CPU time of process ``pid`` so far, in ms (Linux ``/proc``; 0 elsewhere).
+
+    The hub's own work per call: a figure the other processes of a shared machine move far less than latency.
+    """
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -95,6 +108,7 @@ def main() -> None:
                         sent[(counter, result["ticket"]["id"])] = t0
 
                 threads = []
+                cpu0, own0, broker0 = cpu_ms(hub.pid), cpu_ms(os.getpid()), cpu_ms(broker.pid or 0)
                 for _ in range(rounds):
                     for i, pad in enumerate(pads, start=1):
                         thread = threading.Thread(target=call, args=(pad, str(i)))
@@ -103,12 +117,17 @@ def main() -> None:
                         time.sleep(stagger_s)
                 for thread in threads:
                     thread.join()
-                deadline = time.monotonic() + 10
-                while time.monotonic() < deadline:
-                    with lock:
+                deadline, seen, quiet_since = time.monotonic() + 10, -1, time.monotonic()
+                while time.monotonic() < deadline and time.monotonic() - quiet_since < 1.0:
+                    with lock:  # until every state arrived, or none for 1 s (a pad's second call came first)
                         if all(len(arrivals.get(k, [])) >= args.displays for k in sent):
                             break
+                        count = sum(len(v) for v in arrivals.values())
+                    if count != seen:
+                        seen, quiet_since = count, time.monotonic()
                     time.sleep(0.05)
+                hub_cpu, own_cpu, broker_cpu = (cpu_ms(hub.pid) - cpu0, cpu_ms(os.getpid()) - own0,
+                                                cpu_ms(broker.pid or 0) - broker0)
                 delays = []
                 with lock:
                     for key, t0 in sent.items():
@@ -117,6 +136,9 @@ def main() -> None:
                       f"{label} ({len(delays)}/{len(sent) * args.displays} deliveries)")
                 print(f"  median {statistics.median(delays):8.2f} ms")
                 print(f"  p99    {percentile(delays, 99):8.2f} ms   (goal <= 50 ms)")
+                print(f"  hub process CPU {hub_cpu:.0f} ms for {rounds * len(pads)} calls "
+                      f"({hub_cpu / (rounds * len(pads)):.1f} ms a call: answer, store, events, state); "
+                      f"mosquitto {broker_cpu:.0f} ms; this bench's {len(pads) + len(displays)} clients {own_cpu:.0f} ms")
                 p99 = percentile(delays, 99)
                 figure("hub", f"`call_next` → state at {args.displays} displays, {what}, median / p99",
                        f"{statistics.median(delays):.0f} ms / {p99:.0f} ms", "p99 ≤ 50 ms", p99 <= 50)

@@ -194,3 +194,36 @@ def test_a_hint_written_without_its_own_fsync_is_committed_and_full_sync_stays_o
     other = sqlite3.connect(tmp_path / "q.sqlite3")
     assert other.execute("SELECT value FROM meta WHERE key = 'published_seq'").fetchone()[0] == "7"
     other.close()
+
+
+def test_a_ticket_is_updated_in_place_through_its_life(store):
+    """Call, complete and rate rewrite the ticket's row where it is: no row moved to the table's end, no hole left."""
+    now = local(2026, 11, 23)
+    issued = store.run("issue_ticket", {"service": "tu-phap"}, now=now).response["result"]["ticket"]
+    store.run("issue_ticket", {"service": "tu-phap"}, now=now)
+
+    def rowids() -> dict[str, int]:
+        return dict(store._conn.execute("SELECT id, rowid FROM tickets").fetchall())
+
+    before = rowids()
+    store.run("call_next", {"counter": "2"}, now=now)
+    store.run("complete", {"counter": "2"}, now=now)
+    store.run("rate", {"ticket": issued["id"], "score": 5}, now=now)
+    assert rowids() == before
+    ticket = store.ticket(issued["id"])
+    assert ticket is not None and ticket.status.value == "done" and ticket.rating == 5 and ticket.counter == "2"
+
+
+def test_memory_holds_only_open_tickets_after_commands_that_load_or_finish_others(store):
+    """Finished tickets a command loaded (rate, call back by number) or finished are dropped from memory after it."""
+    now = local(2026, 11, 23)
+    first = store.run("issue_ticket", {"service": "tu-phap"}, now=now).response["result"]["ticket"]
+    store.run("issue_ticket", {"service": "tu-phap"}, now=now)
+    store.run("call_next", {"counter": "2"}, now=now)
+    store.run("complete", {"counter": "2"}, now=now)  # finishes the first ticket
+    store.run("rate", {"ticket": first["id"], "score": 4}, now=now)  # loads it again
+    refused = store.run("rate", {"ticket": first["id"], "score": 5}, now=now)  # loads it, then refuses: rated
+    assert not refused.ok
+    assert store._cache is not None
+    assert {t.number: t.status.value for t in store._cache.tickets.values()} == {"A002": "waiting"}
+    assert store.ticket(first["id"]).rating == 4
