@@ -81,7 +81,7 @@ def fill(path: Path, days: int, per_day: int, seed: int = 2026) -> int:
             ts = [None if t is None else t.isoformat() for t in (issued, issued, called, finished)]
             rows.append((f"{day:%Y%m%d}-{service}-{numbers[service]}-{i}", f"{numbers[service]:03d}", service,
                          day.isoformat(), i, "normal", status, procedure, "vi", *ts, counter,
-                         int(called is not None), moves, rating, officer, None, None))
+                         int(called is not None), moves, rating, officer, None, None, None))
     with Store(path, site) as store:
         conn = store.connection
         conn.execute("BEGIN")

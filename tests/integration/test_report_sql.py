@@ -74,7 +74,7 @@ def random_rows(rng: random.Random, n: int) -> list[tuple]:
         ts = [None if t is None else t.isoformat() for t in (issued, issued, called, finished)]
         rows.append((f"t{i}", f"{i:03d}", rng.choice(["tu-phap", "chung-thuc", "khac"]),
                      issued.astimezone(HCM).date().isoformat(), i, "normal", status, None, "vi", *ts, counter,
-                     int(called is not None), 0, rating, rng.choice([None, "An", "Bình"]) if counter else None, None, None))
+                     int(called is not None), 0, rating, rng.choice([None, "An", "Bình"]) if counter else None, None, None, None))
     return rows
 
 
