@@ -15,8 +15,9 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker, find_mosquitto, free_port
+from qms.doctor import check_province
 from qms.envfile import read_env
-from testkit.province import ROOT, ProvinceBroker, center_config, qms
+from testkit.province import ROOT, ProvinceBroker, center_config, qms, wait_until
 
 from .test_configs import make_ca
 
@@ -84,6 +85,15 @@ def test_setup_writes_a_tested_tls_bridge_that_carries_events_and_can_remove_it(
         pub.loop_stop()
         pub.disconnect()
         assert got and got[0] == (f"qms/v1/{SITE}/event/ticket_called", event), province.log_tail()
+
+        # qms doctor on the hub board: the bridge's own link notification, up then down
+        center_url = f"mqtt://127.0.0.1:{center.port}"
+        assert wait_until(lambda: check_province(center_url, SITE, drop_in).ok, 10)
+        assert check_province(center_url, SITE, drop_in).detail == f"linked to 127.0.0.1:{port}"
+        province.stop()
+        assert wait_until(lambda: not check_province(center_url, SITE, drop_in).ok, 15)
+        down = check_province(center_url, SITE, drop_in)
+        assert "the link to 127.0.0.1:" in down.detail and "events wait" in down.detail, down
 
         out = setup_province(env_file, conf_d, ["khong"])
         assert out.returncode == 0, out.stdout + out.stderr
