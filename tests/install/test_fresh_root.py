@@ -284,8 +284,23 @@ def rerun_checks(root: Path) -> None:
     assert "Duplicate pid_file" in out.stderr and "mosquitto does not start" in out.stderr, out.stderr
     broken.unlink()
 
+    # the hub board bridged to a province (an unreachable test address: mosquitto starts and keeps retrying)
+    out = install_again(root, "--province", "192.0.2.20")
+    assert out.returncode != 0 and "--province needs --province-password FILE" in out.stderr, out.stderr
+    (root / "root/site-pw").write_text("pw-of-this-site\n")
+    out = install_again(root, "--province", "192.0.2.20", "--province-password", "/root/site-pw")
+    assert out.returncode == 0, out.stdout + out.stderr
+    bridge = root / "etc/mosquitto/conf.d/qms-province.conf"
+    text = bridge.read_text()
+    assert "address 192.0.2.20:8883" in text and "remote_password pw-of-this-site" in text, text
+    assert "remote_username site-" in text and "cleansession false" in text
+    assert oct(bridge.stat().st_mode & 0o777) == "0o640"
+    assert f"{bridge.stat().st_uid}:{bridge.stat().st_gid}" == f"0:{user_ids(root, 'mosquitto').split(':')[1]}"
+    assert "pw-of-this-site" not in out.stdout + out.stderr
+
     out = install_again(root, "--roles", "kiosk counter@2", "--hub", "192.0.2.10", "--logins", "/etc/qms/logins.txt")
     assert out.returncode == 0, out.stdout + out.stderr
+    assert not bridge.exists(), "only the hub board bridges to the province"
     assert enabled_units(root) == {"qms-kiosk.service", "qms-counter@2.service"}
     assert sorted(p.name for p in (root / "etc/qms/secrets").iterdir()) == ["counter-2", "kiosk-1",
                                                                           "monitor-technician"]
