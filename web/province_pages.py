@@ -72,8 +72,8 @@ def _day(name: str, default: date) -> date:
     except (ArgumentTypeError, ValueError):
         shown = text[:20]
         raise Problem(400, "Ngày không hợp lệ", f"“{shown}” không phải là một ngày. Hãy nhập ngày dạng "
-                      "YYYY-MM-DD hoặc DD/MM/YYYY, ví dụ 2026-12-01.",
-                      f"“{shown}” is not a date. Type it as YYYY-MM-DD or DD/MM/YYYY, e.g. 2026-12-01.") from None
+                      "DD/MM/YYYY (hoặc YYYY-MM-DD), ví dụ 01/12/2026.",
+                      f"“{shown}” is not a date. Type it as DD/MM/YYYY (or YYYY-MM-DD), e.g. 01/12/2026.") from None
 
 
 def period(today: date) -> tuple[date, date]:
