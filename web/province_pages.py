@@ -133,9 +133,9 @@ def _report_csv_rows(report: Report) -> list[list[str]]:
     return csv_rows(report, request.args.get("decimal_comma") == "1")
 
 
-def _center_rows(reports: dict[str, Report]) -> list[Stats]:
+def _center_rows(totals: dict[str, Stats]) -> list[Stats]:
     """Each center's period in one row (its total), keyed and named by its site id."""
-    return [replace(r.total, grouping="center", key=site, label=site) for site, r in reports.items()]
+    return [replace(total, grouping="center", key=site, label=site) for site, total in totals.items()]
 
 
 def _cell(row: Stats, attr: str) -> str:
@@ -181,9 +181,9 @@ def center_csv(site: str) -> Any:
     return _csv(_report_csv_rows(report), f"bao-cao-{site}-{start.isoformat()}-{end.isoformat()}.csv")
 
 
-def _province(start: date, end: date, tz: tzinfo) -> tuple[Report, dict[str, Report]]:
+def _province(start: date, end: date, tz: tzinfo) -> tuple[Report, dict[str, Stats]]:
     sites, data = _load(None, start, end, tz)
-    return preport.province_report(data, start, end, tz), preport.per_site(data, sites, start, end, tz)
+    return preport.province_report(data, start, end, tz), preport.center_totals(data, sites, start, end, tz)
 
 
 @bp.route("/report")
@@ -194,11 +194,12 @@ def province_report() -> Any:
     tz = _zone()
     now = _now(tz)
     start, end = period(now.date())
-    report, reports = _province(start, end, tz)
+    report, totals = _province(start, end, tz)
+
     def center_link(site: str) -> str:
         return url_for("province_pages.center", site=site, **{"from": start.isoformat(), "to": end.isoformat()})
 
-    return render_template("province_report.html", report=report, center_rows=_center_rows(reports), start=start,
+    return render_template("province_report.html", report=report, center_rows=_center_rows(totals), start=start,
                            end=end, now=now, tz=tz, center_link=center_link, **_template_names())
 
 
@@ -209,8 +210,8 @@ def province_csv() -> Any:
     _provincial()
     tz = _zone()
     start, end = period(_now(tz).date())
-    report, reports = _province(start, end, tz)
+    report, totals = _province(start, end, tz)
     rows = _report_csv_rows(report)
-    per_center = _report_csv_rows(Report(start, end, report.tz, report.title, {"total": _center_rows(reports)}))
+    per_center = _report_csv_rows(Report(start, end, report.tz, report.title, {"total": _center_rows(totals)}))
     rows += [[CENTER_GROUPING, *row[1:]] for row in per_center[1:]]
     return _csv(rows, f"bao-cao-toan-tinh-{start.isoformat()}-{end.isoformat()}.csv")

@@ -1,44 +1,74 @@
 """``qms report``'s figures over the province's PostgreSQL, for one center or the whole province.
 
 No second report algorithm: each ticket's last state is its newest event's ``ticket`` snapshot (by ``seq``),
-its earlier legs come from its ``ticket_transferred`` events (:func:`qms.report_legs.transfer_of`), and
-:func:`qms.report.compute_report` groups and computes exactly as for the center's store. A ticket's local
-day is the date in its id (``YYYYMMDD-service-n``, as the engine makes it). Event times are published with
-millisecond precision, so times may differ from the store's by less than a millisecond.
+its earlier legs come from its ``ticket_transferred`` events, and :func:`qms.report_sql.store_report` (what
+``qms report`` runs) computes the figures over a throw-away in-memory SQLite shaped as the center's store
+(``tickets`` and ``outbox``, the columns the report reads). A ticket's local day is the date in its id
+(``YYYYMMDD-service-n``, as the engine makes it). Event times are published with millisecond precision, so
+times may differ from the store's by less than a millisecond.
 
-In the whole province's report, counters and officers are named ``site · counter`` (counter ``1`` of two
-centers is two counters); days, hours and services add up across centers.
+In the whole province's report, ticket ids are ``site/id`` and counters and officers ``site · id`` (counter
+``1`` of two centers is two counters); days, hours and services add up across centers.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import sqlite3
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from qms.report import compute_report, parse_day, render_text, write_csv
-from qms.report_legs import StoredTicket, Transfer, transfer_of
-from qms.report_model import Labels, Report
+from qms.report import parse_day, render_text, write_csv
+from qms.report_model import Labels, Report, Stats
+from qms.report_sql import store_report
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 READ_ONLY = "-c default_transaction_read_only=on"
 
-_PERIOD = """ts >= %(since)s AND left(ticket_id, 8) BETWEEN %(first)s AND %(last)s
+# ticket ids start with their day (YYYYMMDD-): a range on the column itself, which the planner can estimate
+_PERIOD = """ts >= %(since)s AND ticket_id >= %(first)s AND ticket_id < %(after)s
   AND (%(site)s::text IS NULL OR site = %(site)s)"""
+
+
+def _utc(field_: str) -> str:
+    """SQL: a snapshot's time as the store writes it, UTC ISO 8601 (``...T01:30:00.123000+00:00``)."""
+    return f"""to_char((t->>'{field_}')::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+
+
+# the newest event of each ticket found on (site, seq) alone, then only those rows' snapshots read, as the
+# columns of the store's tickets table (REPORT_TABLES); ticket_id is set only from a ticket object
+# (qms.province.db.parse_event), so every t is one
 TICKETS_SQL = f"""
-SELECT DISTINCT ON (site, ticket_id) site, payload->'ticket'
-FROM province_events WHERE ticket_id IS NOT NULL AND {_PERIOD}
-ORDER BY site, ticket_id, seq DESC
+WITH newest AS (
+    SELECT site, max(seq) AS seq FROM province_events WHERE ticket_id IS NOT NULL AND {_PERIOD}
+    GROUP BY site, ticket_id
+), snapshot AS (
+    SELECT e.site, e.payload->'ticket' AS t FROM newest JOIN province_events e USING (site, seq)
+)
+SELECT site, t->>'id', coalesce(t->>'number', ''), t->>'service',
+       to_char(to_date(left(t->>'id', 8), 'YYYYMMDD'), 'YYYY-MM-DD'), coalesce(t->>'priority', 'normal'),
+       t->>'status', t->>'procedure', {_utc('issued_at')}, {_utc('called_at')}, {_utc('finished_at')},
+       t->>'counter', t->>'officer', (t->>'rating')::int, coalesce((t->>'transfers')::int, 0), t->>'dossier'
+FROM snapshot
 """
 TRANSFERS_SQL = f"""
-SELECT site, payload FROM province_events WHERE type = 'ticket_transferred' AND {_PERIOD}
+SELECT site, payload::text FROM province_events WHERE type = 'ticket_transferred' AND {_PERIOD}
 ORDER BY site, seq
 """
+REPORT_TABLES = """
+CREATE TABLE tickets (id TEXT, number TEXT, service TEXT, day TEXT, priority TEXT, status TEXT, procedure TEXT,
+                      issued_at TEXT, called_at TEXT, finished_at TEXT, counter TEXT, officer TEXT, rating INTEGER,
+                      transfers INTEGER, dossier TEXT);
+CREATE TABLE outbox (seq INTEGER PRIMARY KEY, type TEXT, payload TEXT);
+"""
+"""The columns of the store's ``tickets`` and ``outbox`` that :func:`qms.report_sql.store_report` reads."""
+ID, COUNTER, OFFICER = 0, 10, 11  # positions in a ticket row
 
 
 def connect(dsn: str) -> Any:
@@ -50,40 +80,23 @@ def connect(dsn: str) -> Any:
 
 @dataclass
 class SiteTickets:
-    """One center's tickets of the period (last states) and their transfers."""
+    """One center's tickets of the period (rows of the store's ``tickets``) and its transfer events (JSON)."""
 
-    tickets: list[StoredTicket] = field(default_factory=list)
-    transfers: dict[str, list[Transfer]] = field(default_factory=dict)
-
-
-def _dt(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
-def ticket_of(snapshot: Mapping[str, Any]) -> StoredTicket:
-    """A TICKET payload (docs/protocol.md) as the report reads a store row."""
-    tid = str(snapshot["id"])
-    issued = _dt(snapshot["issued_at"])
-    assert issued is not None
-    return StoredTicket(
-        tid, str(snapshot.get("number", "")), str(snapshot["service"]), datetime.strptime(tid[:8], "%Y%m%d").date(),
-        str(snapshot.get("priority", "normal")), str(snapshot["status"]), snapshot.get("procedure"), issued,
-        _dt(snapshot.get("called_at")), _dt(snapshot.get("finished_at")), snapshot.get("counter"),
-        snapshot.get("officer"), snapshot.get("rating"), int(snapshot.get("transfers") or 0), snapshot.get("dossier"))
+    tickets: list[tuple[Any, ...]] = field(default_factory=list)
+    transfers: list[str] = field(default_factory=list)
 
 
 def load(conn: Any, start: date, end: date, tz: tzinfo, site: str | None = None) -> dict[str, SiteTickets]:
     """site -> the tickets of local days ``start``..``end`` (every site, or ``site`` only)."""
     since = datetime.combine(start - timedelta(days=1), time(), tz)  # a ticket's events never precede its issue
-    params = {"since": since, "first": f"{start:%Y%m%d}", "last": f"{end:%Y%m%d}", "site": site}
+    params = {"since": since, "first": f"{start:%Y%m%d}", "after": f"{end + timedelta(days=1):%Y%m%d}", "site": site}
     out: dict[str, SiteTickets] = {}
     with conn.transaction():  # one snapshot for both queries
-        for name, snapshot in conn.execute(TICKETS_SQL, params):
-            if isinstance(snapshot, dict):
-                out.setdefault(name, SiteTickets()).tickets.append(ticket_of(snapshot))
-        for name, event in conn.execute(TRANSFERS_SQL, params):
-            transfer = transfer_of(event)
-            out.setdefault(name, SiteTickets()).transfers.setdefault(transfer.ticket, []).append(transfer)
+        conn.execute("SET LOCAL work_mem = '64MB'")  # a province's month of tickets: sorted in memory
+        for name, *row in conn.execute(TICKETS_SQL, params):
+            out.setdefault(name, SiteTickets()).tickets.append(tuple(row))
+        for name, payload in conn.execute(TRANSFERS_SQL, params):
+            out.setdefault(name, SiteTickets()).transfers.append(payload)
     return out
 
 
@@ -92,37 +105,59 @@ def known_sites(conn: Any) -> list[str]:
     return [s for (s,) in conn.execute("SELECT site FROM province_sites ORDER BY site")]
 
 
+def compute(tickets: Iterable[tuple[Any, ...]], transfers: Iterable[str], start: date, end: date, tz: tzinfo,
+            labels: Labels | None = None, title: str = "") -> Report:
+    """:func:`qms.report_sql.store_report` over these ticket rows and transfer events."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        conn.executescript(REPORT_TABLES)
+        conn.execute("BEGIN")
+        conn.executemany(f"INSERT INTO tickets VALUES ({', '.join('?' * 15)})", tickets)
+        conn.executemany("INSERT INTO outbox (type, payload) VALUES ('ticket_transferred', ?)",
+                         ((payload,) for payload in transfers))
+        conn.execute("COMMIT")
+        return store_report(conn, start, end, tz, labels, title)
+    finally:
+        conn.close()
+
+
 def site_report(data: SiteTickets, start: date, end: date, tz: tzinfo, labels: Labels | None = None,
                 title: str = "") -> Report:
     """One center's report, as ``qms report`` gives it from that center's store."""
-    return compute_report(data.tickets, start, end, tz, labels, title, data.transfers)
+    return compute(data.tickets, data.transfers, start, end, tz, labels, title)
 
 
 def _named(site: str, value: str | None) -> str | None:
     return None if value is None else f"{site} · {value}"
 
 
+def _renamed_transfer(site: str, payload: str) -> str:
+    event = json.loads(payload)
+    ticket = event["ticket"]
+    ticket["id"], ticket["officer"] = f"{site}/{ticket['id']}", _named(site, ticket.get("officer"))
+    event["counter"] = _named(site, event.get("counter"))
+    return json.dumps(event, ensure_ascii=False)
+
+
 def province_report(data: Mapping[str, SiteTickets], start: date, end: date, tz: tzinfo,
                     title: str = "Toàn tỉnh") -> Report:
-    """Every center's tickets in one report; counters and officers named ``site · id``; ticket ids made
-    unique across centers (``site/id``)."""
-    tickets: list[StoredTicket] = []
-    transfers: dict[str, list[Transfer]] = {}
-    for site, d in data.items():
-        for t in d.tickets:
-            tickets.append(replace(t, id=f"{site}/{t.id}", counter=_named(site, t.counter),
-                                   officer=_named(site, t.officer)))
-        for tid, trs in d.transfers.items():
-            transfers[f"{site}/{tid}"] = [replace(tr, ticket=f"{site}/{tid}", counter=_named(site, tr.counter),
-                                                  officer=_named(site, tr.officer)) for tr in trs]
-    return compute_report(tickets, start, end, tz, None, title, transfers)
+    """Every center's tickets in one report (ids ``site/id``, counters and officers ``site · id``)."""
+    def rows() -> Iterable[tuple[Any, ...]]:
+        for site, d in data.items():
+            for t in d.tickets:
+                row = list(t)
+                row[ID], row[COUNTER], row[OFFICER] = (f"{site}/{t[ID]}", _named(site, t[COUNTER]),
+                                                       _named(site, t[OFFICER]))
+                yield tuple(row)
+    transfers = [_renamed_transfer(site, p) for site, d in data.items() for p in d.transfers]
+    return compute(rows(), transfers, start, end, tz, None, title)
 
 
-def per_site(data: Mapping[str, SiteTickets], sites: list[str], start: date, end: date,
-             tz: tzinfo) -> dict[str, Report]:
-    """site -> its report, for ``sites`` and every site with tickets (a site without any: zeros)."""
-    names = sorted(set(sites) | set(data))
-    return {s: site_report(data.get(s, SiteTickets()), start, end, tz, title=s) for s in names}
+def center_totals(data: Mapping[str, SiteTickets], sites: list[str], start: date, end: date,
+                  tz: tzinfo) -> dict[str, Stats]:
+    """site -> the total row of its report, for ``sites`` and every site with tickets; by site id."""
+    return {site: site_report(data.get(site, SiteTickets()), start, end, tz).total
+            for site in sorted(set(sites) | set(data))}
 
 
 # ------------------------------------------------------------------------------------------ CLI
