@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 TRANSFERRED = "transferred"  # status of a leg that ended in a transfer
 
@@ -153,15 +153,11 @@ def load_transfers(conn: sqlite3.Connection, start: date, end: date) -> dict[str
     """ticket id -> its transfers (oldest first), for the tickets of local days ``start``..``end``."""
     out: dict[str, list[Transfer]] = {}
     for (payload,) in conn.execute(TRANSFERS_SQL, (start.isoformat(), end.isoformat())):
-        transfer = transfer_of(json.loads(payload))
-        out.setdefault(transfer.ticket, []).append(transfer)
+        event = json.loads(payload)
+        ticket = event["ticket"]
+        at = _dt(event["ts"])
+        assert at is not None
+        out.setdefault(ticket["id"], []).append(Transfer(
+            ticket["id"], at, event["from_service"], event.get("counter"), _dt(ticket.get("called_at")),
+            ticket.get("officer")))
     return out
-
-
-def transfer_of(event: Mapping[str, Any]) -> Transfer:
-    """The leg a ``ticket_transferred`` event (as published) ended."""
-    ticket = event["ticket"]
-    at = _dt(event["ts"])
-    assert at is not None
-    return Transfer(ticket["id"], at, event["from_service"], event.get("counter"), _dt(ticket.get("called_at")),
-                    ticket.get("officer"))
