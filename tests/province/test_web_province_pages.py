@@ -239,3 +239,14 @@ def test_qms_web_user_add_binds_a_manager_to_a_center(tmp_path, monkeypatch, cap
     assert "quanly-a\tmanager" in (out := capsys.readouterr().out) and "site=xa-a" in out
     monkeypatch.setattr(sys, "stdin", io.StringIO("mat-khau-xa-a\n"))
     assert main([*base, "web", "user", "add", "x", "--role", "manager", "--site", "xa a", "--password-stdin"]) == 2
+
+
+def test_a_managers_center_is_read_at_each_request_and_sessions_still_expire(app, province):
+    client = client_of(app, MANAGER_A)
+    assert client.get("/centers/xa-a").status_code == 200
+    app.extensions["qms_accounts"].add(MANAGER_A[0], "manager", MANAGER_A[1], site="xa-b")  # moved to xa-b
+    assert client.get("/centers/xa-a").status_code == 403
+    assert client.get("/centers/xa-b").status_code == 200
+    app.extensions["qms"].idle_minutes = -1  # any idle time is now too long
+    page = client.get("/centers/xa-b")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
