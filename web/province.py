@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, g, redirect, render_template, url_for
 
 from .auth import require
 
@@ -30,7 +30,9 @@ WITH day AS (
     FROM day WHERE type = 'ticket_called' AND ticket_id IS NOT NULL
     ORDER BY site, ticket_id, seq
 ), waits AS (
-    SELECT site, avg(wait_s) AS avg_wait_s FROM first_call GROUP BY site
+    SELECT site, avg(wait_s) AS avg_wait_s,
+           percentile_disc(0.9) WITHIN GROUP (ORDER BY wait_s) AS p90_wait_s  -- nearest rank, as `qms report`
+    FROM first_call GROUP BY site
 ), figures AS (
     SELECT site,
            count(*) FILTER (WHERE type = 'ticket_issued') AS issued,
@@ -43,7 +45,7 @@ WITH day AS (
 )
 SELECT s.site, coalesce(f.issued, 0), coalesce(f.served, 0), coalesce(f.no_shows, 0), coalesce(f.ratings, 0),
        f.mean_score, coalesce(f.good, 0), w.avg_wait_s, s.last_seq, s.contiguous_seq, s.last_seen, s.lag_s,
-       s.link_up
+       s.link_up, w.p90_wait_s
 FROM province_sites s LEFT JOIN figures f USING (site) LEFT JOIN waits w USING (site)
 ORDER BY s.site
 """
@@ -66,6 +68,7 @@ class CenterRow:
     last_seen: datetime | None
     lag_s: float | None
     link_up: bool | None
+    p90_wait_min: float | None = None  # 90th percentile (nearest rank) of the same waits as avg_wait_min
 
 
 def _settings() -> Any:
@@ -87,20 +90,22 @@ def centers(dsn: str, now: datetime) -> list[CenterRow]:
         rows = conn.execute(CENTERS_SQL, {"start": start, "end": end}).fetchall()
     out = []
     for (site, issued, served, no_shows, ratings, mean, good, wait_s, last_seq, contiguous, last_seen, lag_s,
-         link_up) in rows:
+         link_up, p90_s) in rows:
         out.append(CenterRow(
             site=site, issued=issued, served=served, no_shows=no_shows, ratings=ratings,
             satisfaction=None if mean is None else round((float(mean) - 1) * 25, 1),
             good_pct=round(100 * good / ratings, 1) if ratings else None,
             avg_wait_min=None if wait_s is None else round(float(wait_s) / 60, 1),
             last_seq=last_seq, missing=max(0, last_seq - contiguous), last_seen=last_seen, lag_s=lag_s,
-            link_up=link_up))
+            link_up=link_up, p90_wait_min=None if p90_s is None else round(float(p90_s) / 60, 1)))
     return out
 
 
 @bp.route("/")
 @require("manager")
 def home() -> Any:
+    if g.user.site is not None:  # a center's manager: that center's page (web/province_pages.py)
+        return redirect(url_for("province_pages.center", site=g.user.site))
     s = _settings()
     tz = ZoneInfo(s.extra.get("timezone", "Asia/Ho_Chi_Minh"))
     now = s.extra.get("now", lambda: datetime.now(tz))().astimezone(tz)
