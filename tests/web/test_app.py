@@ -422,7 +422,7 @@ def test_a_config_that_is_a_symlink_stays_one_and_its_target_is_replaced(tmp_pat
     link = tmp_path / "etc" / "site.yaml"
     link.parent.mkdir()
     link.symlink_to(target)
-    link.parent.chmod(0o555)  # like /etc/qms for the qms user: nothing can be created next to the link
+    link.parent.chmod(0o555)  # like /etc/qms for the qms user (root, as in CI, could still write there)
     try:
         write_atomic(link, "a: 2\n")
     finally:
