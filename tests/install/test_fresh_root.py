@@ -229,8 +229,12 @@ def test_install_on_a_fresh_debian_root_serves_a_ticket():
             assert verify.returncode == 0 and "qms-" not in verify.stderr, verify.stderr
 
             # 3. the broker exactly as installed (Debian's mosquitto.conf + conf.d/qms.conf)
-            (root / "etc/qms/site.yaml").write_text(  # any hour: the test may run at night
-                (root / "etc/qms/site.yaml").read_text().replace("enforce: true", "enforce: false", 1))
+            link = root / "etc/qms/site.yaml"  # on the hub board, a link into the data dir (absolute in the root)
+            assert link.is_symlink() and os.readlink(link) == "/var/lib/qms/config/site.yaml"
+            site_yaml = root / "var/lib/qms/config/site.yaml"
+            assert f"{site_yaml.stat().st_uid}:{site_yaml.stat().st_gid}" == qms_ids
+            site_yaml.write_text(  # any hour: the test may run at night
+                site_yaml.read_text().replace("enforce: true", "enforce: false", 1))
             (root / "run/mosquitto").mkdir(exist_ok=True)
             shutil.chown(root / "run/mosquitto", *map(int, user_ids(root, "mosquitto").split(":")))
             mosquitto = in_root(root, ns, "/usr/sbin/mosquitto", "-c", "/etc/mosquitto/mosquitto.conf", popen=True)
@@ -264,9 +268,6 @@ def test_install_on_a_fresh_debian_root_serves_a_ticket():
             assert oct(hub_log.stat().st_mode & 0o777) == "0o640"
 
             # 6. the web administration as its unit runs it edits the config (a link into the data dir)
-            site_yaml = root / "etc/qms/site.yaml"
-            assert site_yaml.is_symlink() and os.readlink(site_yaml) == "/var/lib/qms/config/site.yaml"
-            assert f"{site_yaml.stat().st_uid}:{site_yaml.stat().st_gid}" == qms_ids
             in_root(root, ns, "/opt/qms/.venv/bin/qms", "web", "user", "add", "kythuat", "--role", "technician",
                     "--password-stdin", user="qms", input="mat-khau-web\n", env=settings)
             web_unit = unit(root, "qms-web.service")
@@ -280,7 +281,7 @@ def test_install_on_a_fresh_debian_root_serves_a_ticket():
                 assert saved.stdout.split()[0] == "200", saved.stdout  # redirected to the page, not an error
             finally:
                 stop(web)
-            assert "Nghỉ lễ 2/9" in site_yaml.read_text() and site_yaml.is_symlink()
+            assert "Nghỉ lễ 2/9" in site_yaml.read_text() and link.is_symlink()
 
             # 7. qms doctor on the healthy board (as documented), then with the broker stopped
             healthy = in_root(root, ns, "/opt/qms/.venv/bin/qms", "doctor", user="qms", check=False, timeout=120)
