@@ -27,7 +27,8 @@
 #      --province the bridge to the province (conf.d/qms-province.conf)
 #   6. /etc/qms/secrets/<client-id>: the login of each service of this board (0600, owner qms)
 #   7. chrony: the hub serves time to the LAN; other boards take it from the hub
-#   8. systemd units, the daily backup and monthly report timers: exactly the roles' units enabled
+#   8. systemd units, the daily backup and monthly report timers and, on the hub board, the web
+#      administration (qms-web, http://HUB-IP:8080/): exactly the roles' units enabled
 set -euo pipefail
 
 PREFIX=/opt/qms
@@ -55,7 +56,7 @@ while [ $# -gt 0 ]; do
         --province-password) [ $# -ge 2 ] || die "--province-password needs a file"; PROVINCE_PW="$2"; shift 2 ;;
         --province-ca) [ $# -ge 2 ] || die "--province-ca needs a PEM file"; PROVINCE_CA="$2"; shift 2 ;;
         --no-systemd) SYSTEMD=no; shift ;;
-        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
         *) echo "install-pi: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -138,9 +139,20 @@ QMS="$PREFIX/.venv/bin/qms"
 step "configuration in $ETC"
 install -d -m 0755 "$ETC"
 install -d -m 0750 -o qms -g qms "$DATA"
+if [ -L "$ETC/site.yaml" ] && [ ! -e "$ETC/site.yaml" ]; then
+    rm -f "$ETC/site.yaml"   # points to a config that is gone (data dir wiped): start again below
+fi
 if [ ! -f "$ETC/site.yaml" ]; then
     install -m 0644 "$PREFIX/config/commune.yaml" "$ETC/site.yaml"
     echo "install-pi: wrote $ETC/site.yaml from the default commune center: edit it, then 'qms config check'"
+fi
+if [ "$IS_HUB" = yes ] && [ ! -L "$ETC/site.yaml" ]; then
+    # the web administration (qms-web, user qms) edits the center's config: the file lives in the data
+    # dir, and /etc/qms/site.yaml (the path qms.env and the docs use) points to it
+    install -d -m 0750 -o qms -g qms "$DATA/config"
+    install -m 0644 -o qms -g qms "$ETC/site.yaml" "$DATA/config/site.yaml"
+    ln -sfn "$DATA/config/site.yaml" "$ETC/site.yaml"
+    echo "  $ETC/site.yaml -> $DATA/config/site.yaml (the web administration edits it)"
 fi
 [ -f "$ETC/qms.env" ] || install -m 0640 "$PREFIX/config/systemd/qms.env.example" "$ETC/qms.env"
 if [ "$IS_HUB" = yes ]; then BROKER="mqtt://127.0.0.1:1883"; else BROKER="mqtt://$HUB:1883"; fi
@@ -268,9 +280,9 @@ for role in $ROLES; do
         *) wanted+=("qms-$role.service") ;;
     esac
 done
-[ "$IS_HUB" = no ] || wanted+=(qms-backup.timer qms-report.timer)
+[ "$IS_HUB" = no ] || wanted+=(qms-web.service qms-backup.timer qms-report.timer)
 # everything of ours enabled before, including old counter pads, unless still wanted
-enabled=(qms-hub.service qms-kiosk.service qms-display.service qms-backup.timer qms-report.timer)
+enabled=(qms-hub.service qms-kiosk.service qms-display.service qms-web.service qms-backup.timer qms-report.timer)
 for link in /etc/systemd/system/*.wants/qms-counter@*.service; do
     [ -e "$link" ] || [ -L "$link" ] || continue
     enabled+=("$(basename "$link")")
@@ -293,4 +305,6 @@ echo "Logs: journalctl -u 'qms-*' -f   and   $DATA/logs/"
 if [ "$IS_HUB" = yes ]; then
     echo "Logins for the other boards: $ETC/logins.txt (root only). Copy it to a USB stick for"
     echo "  their install (--logins), then delete the copy."
+    echo "Web administration: http://$(hostname -I 2>/dev/null | cut -d' ' -f1):8080/ once it has an account:"
+    echo "  sudo -u qms $QMS web user add NAME --role technician"
 fi
