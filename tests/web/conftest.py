@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -136,3 +139,41 @@ def set_site_id(settings: WebSettings, site: str) -> None:
     doc["site"]["id"] = site
     with open(settings.config_path, "w", encoding="utf-8") as f:
         yaml_rt().dump(doc, f)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@contextmanager
+def served(app) -> Iterator[str]:
+    """The app on a free loopback port, as `qms web` serves it; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.port}"
+    finally:
+        srv.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where the screenshots go: $QMS_SHOTS (e.g. docs/screens) when set, else the test's folder."""
+    folder = Path(os.environ["QMS_SHOTS"]) if os.environ.get("QMS_SHOTS") else tmp_path / "shots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    """Headless Debian Chromium (Playwright, no browser download)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        try:
+            yield b
+        finally:
+            b.close()

@@ -5,8 +5,6 @@ Saves web-*.png under $QMS_SHOTS (e.g. docs/screens) when it is set, else in the
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,46 +15,18 @@ from qms.config import load_config
 from qms.context import AppContext
 from web.cli import health_reader
 
-from .conftest import MANAGER, TECHNICIAN, set_site_id
+from .conftest import CHROMIUM, MANAGER, TECHNICIAN, served, set_site_id
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (scripts/setup)")]
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture
-def shots(tmp_path) -> Path:
-    """Where the screenshots go."""
-    folder = Path(os.environ["QMS_SHOTS"]) if os.environ.get("QMS_SHOTS") else tmp_path / "shots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
 def server(app) -> Iterator[str]:
     """The app served on a free loopback port, as `qms web` serves it."""
-    from werkzeug.serving import make_server
-
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.port}"
-    finally:
-        srv.shutdown()
-        thread.join(5)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    """Headless Debian Chromium."""
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        try:
-            yield b
-        finally:
-            b.close()
+    with served(app) as url:
+        yield url
 
 
 def _page(browser, base: str, who: tuple[str, str], shots: Path | None = None):

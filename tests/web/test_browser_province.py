@@ -9,9 +9,7 @@ Saves web-province-*.png under $QMS_SHOTS (e.g. docs/screens) when it is set, el
 from __future__ import annotations
 
 import csv
-import os
 import random
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,7 +26,8 @@ from tests.factories import HCM, make_site
 from tests.integration.test_report_month import plan_day, run_actions
 from web.app import WebSettings, create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
+from .conftest import CHROMIUM, served
+
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (scripts/setup)")]
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -91,39 +90,15 @@ def store_csv(province: Province, site: str) -> list[list[str]]:
 
 
 @pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ["QMS_SHOTS"]) if os.environ.get("QMS_SHOTS") else tmp_path / "shots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
 def server(province, tmp_path, always_open_config) -> Iterator[str]:
     """``qms web --province`` on a free loopback port, its clock at 17:45 on the day."""
-    from werkzeug.serving import make_server
 
     app = create_app(WebSettings(config_path=always_open_config, data_dir=tmp_path / "web", mode="province",
                                  extra={"dsn": province.dsn, "now": lambda: NOW}))
     app.extensions["qms_accounts"].add(PROVINCE[0], "manager", PROVINCE[1])
     app.extensions["qms_accounts"].add(MANAGER[0], "manager", MANAGER[1], site="xa-da-huoai")
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.port}"
-    finally:
-        srv.shutdown()
-        thread.join(5)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        try:
-            yield b
-        finally:
-            b.close()
+    with served(app) as url:
+        yield url
 
 
 def log_in(browser, base: str, who: tuple[str, str], lands_on: str):
