@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template
 
+from queue_core.rating import satisfaction_score
+
 from .auth import require
 
 bp = Blueprint("province", __name__)
@@ -22,28 +24,39 @@ LINK_STALE_S = 120  # no event for this long and no link notification: shown as 
 
 CENTERS_SQL = """
 WITH day AS (
-    SELECT * FROM province_events WHERE ts >= %(start)s AND ts < %(end)s
-), first_call AS (
-    SELECT DISTINCT ON (site, ticket_id) site,
-           extract(epoch FROM (payload->'ticket'->>'called_at')::timestamptz
-                              - (payload->'ticket'->>'issued_at')::timestamptz) AS wait_s
-    FROM day WHERE type = 'ticket_called' AND ticket_id IS NOT NULL
-    ORDER BY site, ticket_id, seq
+    SELECT site, seq, type, ts, ticket_id, payload->'ticket' AS t FROM province_events
+    WHERE ts >= %(start)s AND ts < %(end)s
+), issued AS (
+    SELECT site, ticket_id, (t->>'issued_at')::timestamptz AS issued_at FROM day
+    WHERE type = 'ticket_issued' AND ticket_id IS NOT NULL
+), final AS (
+    SELECT DISTINCT ON (d.site, d.ticket_id) d.site, d.ticket_id, d.t
+    FROM day d JOIN issued USING (site, ticket_id) ORDER BY d.site, d.ticket_id, d.seq DESC
+), moves AS (
+    SELECT d.site, d.ticket_id, d.ts AS at, (d.t->>'called_at')::timestamptz AS called_at,
+           coalesce(lag(d.ts) OVER (PARTITION BY d.site, d.ticket_id ORDER BY d.seq), i.issued_at) AS arrived
+    FROM day d JOIN issued i USING (site, ticket_id) WHERE d.type = 'ticket_transferred'
+), last_legs AS (
+    SELECT f.site, (f.t->>'called_at')::timestamptz AS called_at,
+           coalesce((SELECT max(m.at) FROM moves m WHERE m.site = f.site AND m.ticket_id = f.ticket_id),
+                    i.issued_at) AS arrived
+    FROM final f JOIN issued i USING (site, ticket_id)
 ), waits AS (
-    SELECT site, avg(wait_s) AS avg_wait_s FROM first_call GROUP BY site
+    SELECT site, avg(extract(epoch FROM called_at - arrived)) AS avg_wait_s
+    FROM (SELECT site, called_at, arrived FROM moves UNION ALL SELECT site, called_at, arrived FROM last_legs) legs
+    WHERE called_at >= arrived GROUP BY site
 ), figures AS (
-    SELECT site,
-           count(*) FILTER (WHERE type = 'ticket_issued') AS issued,
-           count(*) FILTER (WHERE type = 'ticket_completed') AS served,
-           count(*) FILTER (WHERE type = 'ticket_no_show') AS no_shows,
-           count(*) FILTER (WHERE type = 'rating_recorded') AS ratings,
-           avg((payload->>'score')::numeric) FILTER (WHERE type = 'rating_recorded') AS mean_score,
-           count(*) FILTER (WHERE type = 'rating_recorded' AND (payload->>'score')::int >= 4) AS good
-    FROM day GROUP BY site
+    SELECT site, count(*) AS issued,
+           count(*) FILTER (WHERE t->>'status' = 'done') AS served,
+           count(*) FILTER (WHERE t->>'status' = 'no_show') AS no_shows,
+           count(*) FILTER (WHERE t->>'rating' = '1') AS r1, count(*) FILTER (WHERE t->>'rating' = '2') AS r2,
+           count(*) FILTER (WHERE t->>'rating' = '3') AS r3, count(*) FILTER (WHERE t->>'rating' = '4') AS r4,
+           count(*) FILTER (WHERE t->>'rating' = '5') AS r5
+    FROM final GROUP BY site
 )
-SELECT s.site, coalesce(f.issued, 0), coalesce(f.served, 0), coalesce(f.no_shows, 0), coalesce(f.ratings, 0),
-       f.mean_score, coalesce(f.good, 0), w.avg_wait_s, s.last_seq, s.contiguous_seq, s.last_seen, s.lag_s,
-       s.link_up
+SELECT s.site, coalesce(f.issued, 0), coalesce(f.served, 0), coalesce(f.no_shows, 0), coalesce(f.r1, 0),
+       coalesce(f.r2, 0), coalesce(f.r3, 0), coalesce(f.r4, 0), coalesce(f.r5, 0), w.avg_wait_s, s.last_seq,
+       s.contiguous_seq, s.last_seen, s.lag_s, s.link_up
 FROM province_sites s LEFT JOIN figures f USING (site) LEFT JOIN waits w USING (site)
 ORDER BY s.site
 """
@@ -86,12 +99,12 @@ def centers(dsn: str, now: datetime) -> list[CenterRow]:
     with psycopg.connect(dsn, options="-c default_transaction_read_only=on", connect_timeout=5) as conn:
         rows = conn.execute(CENTERS_SQL, {"start": start, "end": end}).fetchall()
     out = []
-    for (site, issued, served, no_shows, ratings, mean, good, wait_s, last_seq, contiguous, last_seen, lag_s,
-         link_up) in rows:
+    for (site, issued, served, no_shows, *stars, wait_s, last_seq, contiguous, last_seen, lag_s, link_up) in rows:
+        ratings = sum(stars)
         out.append(CenterRow(
             site=site, issued=issued, served=served, no_shows=no_shows, ratings=ratings,
-            satisfaction=None if mean is None else round((float(mean) - 1) * 25, 1),
-            good_pct=round(100 * good / ratings, 1) if ratings else None,
+            satisfaction=satisfaction_score([n for n, k in enumerate(stars, start=1) for _ in range(k)]),
+            good_pct=round(100 * (stars[3] + stars[4]) / ratings, 1) if ratings else None,
             avg_wait_min=None if wait_s is None else round(float(wait_s) / 60, 1),
             last_seq=last_seq, missing=max(0, last_seq - contiguous), last_seen=last_seen, lag_s=lag_s,
             link_up=link_up))

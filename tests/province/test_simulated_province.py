@@ -1,0 +1,299 @@
+"""The province's acceptance test (issue 17): 124 centers, a day of traffic, links cut and back.
+
+10 real centers (each its own mosquitto bridged with ``qms province bridge-config``, the hub of ``start_hub`` and
+its SQLite store, driven over MQTT by a kiosk, counter pads and rating tablets) and 114 generated sites (the
+same hub and store each, on one shared local mosquitto that bridges every site with its own provincial login;
+driven through ``Hub.answer`` on a virtual clock, published by the hub's own publisher) send their events to
+one provincial mosquitto; ``qms province ingest`` writes them into PostgreSQL. During the day two real centers
+lose their link (their broker restarts without its bridge, then with it) and one generated site's hub is down
+(its commands still reach the store; a new hub publishes the backlog).
+
+Then every event of every center is in PostgreSQL exactly once, each site's contiguous seq is its last seq, and
+the province table's figures for each of the 124 sites equal ``qms report`` over that site's own store (the
+real CLI's CSV for the real centers, the same ``store_report`` function for the generated ones).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+from datetime import time as day_time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from mqtt_bus.broker import EmbeddedBroker, find_mosquitto
+from qms.report_sql import store_report
+from testkit.hub_process import stop_hub_process
+from testkit.province import ROOT, Province, TempDatabase, pg_available, wait_until
+from testkit.province_fleet import (
+    DayLog,
+    Figures,
+    GeneratedSite,
+    ManualClock,
+    RealCenter,
+    SiteConfigs,
+    day_start,
+    figures_of,
+    figures_of_csv,
+    run_day,
+    shared_bridge_lines,
+)
+from web.province import CenterRow, centers
+
+REAL = [f"tt-{i:02d}" for i in range(1, 11)]  # real centers
+GENERATED = [f"xa-{i:03d}" for i in range(1, 115)]  # generated sites
+REAL_TICKETS, GENERATED_TICKETS = 30, 20
+CUT_AT, BACK_AT = 8, 45  # steps of a cut real center's day with its link down
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@pytest.fixture(scope="module")
+def db() -> Iterator[TempDatabase]:
+    why = pg_available()
+    if why:
+        print(f"\n*** SKIPPING the simulated province: {why} ***\n")
+        pytest.skip(f"PostgreSQL NOT AVAILABLE — simulated province skipped: {why}")
+    d = TempDatabase("qms_province_sim")
+    yield d
+    d.drop()
+
+
+class Fleet:
+    """Everything started, so the fixture can stop it all."""
+
+    def __init__(self) -> None:
+        self.real: list[RealCenter] = []
+        self.generated: list[GeneratedSite] = []
+        self.brokers: list[EmbeddedBroker] = []
+        self.ingest: subprocess.Popen | None = None
+
+    @property
+    def sites(self) -> list[RealCenter | GeneratedSite]:
+        return [*self.real, *self.generated]
+
+    def close(self) -> None:
+        if self.ingest is not None and self.ingest.poll() is None:
+            assert stop_hub_process(self.ingest) == 0, "the ingester stops cleanly on SIGTERM"
+        for site in self.sites:
+            site.close()
+        for broker in self.brokers:
+            broker.stop()
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory, db) -> Iterator[tuple[Province, Fleet]]:
+    find_mosquitto()
+    root = tmp_path_factory.mktemp("simprov")
+    fast = Path(tempfile.mkdtemp(prefix="qms-simprov-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
+    started = time.monotonic()
+    prov = Province(root / "province", [*REAL, *GENERATED])
+    prov.configure()
+    assert prov.broker is not None
+    f = Fleet()
+    try:
+        f.brokers.append(prov.broker.start())
+        configs = SiteConfigs(root / "template")
+        with ThreadPoolExecutor(4) as pool:  # `qms province bridge-config` of each real center
+            bridges = list(pool.map(prov.bridge_conf, REAL))
+        for site, bridge in zip(REAL, bridges, strict=True):
+            f.real.append(RealCenter(configs.context(root / site, site), root / site, bridge))
+        shared = EmbeddedBroker(fast / "shared-mosquitto", extra_config=shared_bridge_lines(prov, GENERATED))
+        f.brokers.append(shared.start())
+        opening = day_start(TZ, datetime.now(TZ).date())
+        for site in GENERATED:  # their stores on a RAM disk: 114 stores' fsyncs are not what is tested here
+            f.generated.append(GeneratedSite(configs.context(fast / site, site), shared.url, ManualClock(opening)))
+        f.ingest = prov.start_ingest(db.dsn)
+        print(f"\nset-up: {time.monotonic() - started:.1f} s")
+        yield prov, f
+    finally:
+        f.close()
+        subprocess.run(["rm", "-rf", str(fast)], check=False)
+
+
+def rows(dsn: str, sql: str, *args: object) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(dsn) as c:
+        return c.execute(sql, args).fetchall()
+
+
+def stored_max(dsn: str, site: str) -> int:
+    return rows(dsn, "SELECT coalesce(max(seq), 0) FROM province_events WHERE site = %s", site)[0][0]
+
+
+def play(f: Fleet, dsn: str) -> tuple[dict[str, DayLog], dict[str, tuple[int, int]]]:
+    """The day at every site: the real centers in a thread each, the generated sites three at a time.
+
+    Returns each site's log and, for each cut site, (stored at the province, outbox) just before it came back.
+    """
+    logs: dict[str, DayLog] = {}
+    during_cut: dict[str, tuple[int, int]] = {}
+    errors: list[BaseException] = []
+
+    def cut_hook(center: RealCenter):
+        def hook(step: int) -> None:
+            if step == CUT_AT:
+                center.link(False)
+            elif step == BACK_AT:
+                time.sleep(0.3)  # what reached the province while the link was down: nothing new
+                during_cut[center.site] = (stored_max(dsn, center.site), center.outbox()[-1]["seq"])
+                center.link(True)
+        return hook
+
+    def real_day(i: int, center: RealCenter) -> None:
+        try:
+            logs[center.site] = run_day(center.send, i, REAL_TICKETS, on_step=cut_hook(center) if i < 2 else None)
+        except BaseException as exc:
+            errors.append(exc)
+            raise
+
+    down = f.generated[0]
+    down.stop_publisher()  # down from the start of its day until the generated days are half done
+    half = threading.Event()
+    done = iter(range(1, len(f.generated) + 1))
+    lock = threading.Lock()
+
+    def generated_day(i: int, site: GeneratedSite) -> None:
+        try:
+            logs[site.site] = run_day(site.send, 1000 + i, GENERATED_TICKETS, site.clock.advance)
+            with lock:
+                if next(done) == len(f.generated) // 2:
+                    half.set()
+        except BaseException as exc:
+            errors.append(exc)
+            raise
+
+    def bring_back() -> None:
+        assert half.wait(120)
+        during_cut[down.site] = (stored_max(dsn, down.site), down.outbox()[-1]["seq"])
+        down.restart_hub()
+
+    threads = [threading.Thread(target=real_day, args=(i, c)) for i, c in enumerate(f.real)]
+    threads.append(threading.Thread(target=bring_back))
+    for t in threads:
+        t.start()
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(generated_day, range(len(f.generated)), f.generated))
+    for t in threads:
+        t.join(120)
+        assert not t.is_alive()
+    assert not errors, errors
+    return logs, during_cut
+
+
+def assert_every_event_once(dsn: str, f: Fleet, timeout: float) -> int:
+    """Every event of every outbox is in PostgreSQL once, as the site sent it; the sites' seqs are contiguous.
+    Returns the number of events."""
+    outboxes = {s.site: s.outbox() for s in f.sites}
+    expected = {site: (len(events), events[-1]["seq"]) for site, events in outboxes.items()}
+
+    def arrived() -> dict[str, tuple[int, int]]:
+        got = rows(dsn, "SELECT site, count(*), max(seq) FROM province_events GROUP BY site")
+        return {site: (n, top) for site, n, top in got}
+
+    assert wait_until(lambda: arrived() == expected, timeout, 0.5), \
+        {site: (expected[site], got) for site, got in arrived().items() if got != expected.get(site)} or \
+        sorted(set(expected) - set(arrived()))
+    stored: dict[str, list[tuple]] = {}
+    for site, seq, kind, ticket, payload in rows(
+            dsn, "SELECT site, seq, type, ticket_id, payload FROM province_events ORDER BY site, seq"):
+        stored.setdefault(site, []).append((seq, kind, ticket, payload))
+    for site, events in outboxes.items():
+        want = [(e["seq"], e["type"], (e.get("ticket") or {}).get("id"), e) for e in events]
+        assert stored[site] == want, f"{site}: the stored events are the site's outbox, once each"
+
+    def contiguous() -> dict[str, tuple[int, int]]:
+        return {site: (last, cont) for site, last, cont in
+                rows(dsn, "SELECT site, last_seq, contiguous_seq FROM province_sites")}
+
+    want_seqs = {site: (top, top) for site, (_, top) in expected.items()}
+    assert wait_until(lambda: contiguous() == want_seqs, 5, 0.25), \
+        {s: v for s, v in contiguous().items() if v != want_seqs.get(s)}
+    return sum(n for n, _ in expected.values())
+
+
+def real_reports(f: Fleet, day: date, folder: Path) -> dict[str, Figures]:
+    """``qms report --csv`` of each real center's store (the real CLI, several at once)."""
+    procs = {}
+    for c in f.real:
+        out = folder / f"{c.site}.csv"
+        procs[c.site] = (out, subprocess.Popen(
+            [sys.executable, "-m", "qms.cli", "--config", str(c.ctx.config_path), "--data-dir", str(c.ctx.data_dir),
+             "report", "--from", day.isoformat(), "--to", day.isoformat(), "--csv", str(out)],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    figures = {}
+    for site, (out, proc) in procs.items():
+        stdout, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 0, f"qms report for {site}: {stderr}"
+        assert "Tổng cộng" in stdout
+        figures[site] = figures_of_csv(out)
+    return figures
+
+
+def generated_report(site: GeneratedSite, day: date) -> Figures:
+    """What ``qms report`` computes (``store_report``, its function) over the site's store."""
+    conn = sqlite3.connect(site.store_path, isolation_level=None)
+    try:
+        return figures_of(store_report(conn, day, day, TZ).total)
+    finally:
+        conn.close()
+
+
+def same(report: Figures, row: CenterRow) -> bool:
+    """The province row shows the report's figures. The average wait to its 0.1 minute: the province reads
+    times to the millisecond, a real center's store keeps microseconds, so a value on a rounding edge
+    (x.x5 minutes, to a millisecond) may show 0.1 apart; the virtual sites' clocks tick whole seconds."""
+    counts = ("issued", "served", "no_shows", "ratings", "satisfaction", "good_pct")
+    if any(getattr(report, k) != getattr(row, k) for k in counts):
+        return False
+    if report.avg_wait_min == row.avg_wait_min:
+        return True
+    tenths = None if report.wait_avg_s is None else report.wait_avg_s / 6
+    return (tenths is not None and row.avg_wait_min is not None and abs(tenths % 1 - 0.5) < 2e-4
+            and abs(row.avg_wait_min - report.avg_wait_min) < 0.11)  # type: ignore[operator]
+
+
+@pytest.mark.timeout(240)
+def test_124_centers_a_day_with_cuts_every_event_once_and_the_figures_of_qms_report(fleet, db, tmp_path) -> None:
+    _, f = fleet
+    started = time.monotonic()
+    logs, during_cut = play(f, db.dsn)
+    played = time.monotonic() - started
+    for site, (province_had, center_had) in during_cut.items():
+        assert province_had < center_had - 20, f"{site}'s link was really down: {province_had} of {center_had}"
+    events = assert_every_event_once(db.dsn, f, 60)
+    arrived = time.monotonic() - started
+    assert f.ingest is not None and f.ingest.poll() is None, "the ingester is still running"
+
+    mix: dict[str, int] = {}
+    for log in logs.values():
+        for action, n in log.actions.items():
+            mix[action] = mix.get(action, 0) + n
+    for action in ("transfer", "no_show", "undo", "call_ticket", "recall", "rate"):
+        assert mix.get(action, 0) >= 20, f"the day's mix has {action}: {mix}"
+    assert not any(k.endswith(":refused") for k in mix), mix
+
+    day = datetime.now(TZ).date()
+    table = {r.site: r for r in centers(db.dsn, datetime.combine(day, day_time(12), TZ))}
+    assert sorted(table) == sorted([*REAL, *GENERATED])
+    reports = real_reports(f, day, tmp_path)
+    reports.update({s.site: generated_report(s, day) for s in f.generated})
+    wrong = {site: (reports[site], table[site]) for site in table if not same(reports[site], table[site])}
+    assert not wrong, f"{len(wrong)} sites differ from qms report, e.g. {next(iter(wrong.items()))}"
+    assert all(table[s].missing == 0 for s in table)
+    total_issued = sum(r.issued for r in table.values())
+    print(f"\nsites: {len(table)}; events: {events} "
+          f"(real: {[len(c.outbox()) for c in f.real]}; generated: min {min(len(s.outbox()) for s in f.generated)},"
+          f" max {max(len(s.outbox()) for s in f.generated)}); tickets: {total_issued}; mix: {json.dumps(mix)}; "
+          f"cuts: {during_cut}; day played in {played:.1f} s, all stored at {arrived:.1f} s, "
+          f"checked at {time.monotonic() - started:.1f} s")
