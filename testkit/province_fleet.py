@@ -141,7 +141,7 @@ def run_day(send: Send, seed: int, tickets: int, advance: Callable[[float], None
 
     def call(counter: str) -> None:
         pad = f"counter-{counter}"
-        if no_shows and rng.random() < 0.15:  # the citizen came back: called back by number
+        if no_shows and rng.random() < 0.05:  # the citizen came back: called back by number
             number = no_shows.pop(0)
             current[counter] = do(pad, "call_ticket", {"counter": counter, "number": number})["result"]["ticket"]
         else:
@@ -254,7 +254,7 @@ class SharedBrokerBus(BusClient):
 class GeneratedSite:
     """A site with the real hub and store on a virtual clock, on the shared bridged broker."""
 
-    def __init__(self, ctx: AppContext, broker_url: str, clock: ManualClock, poll_interval: float = 0.5) -> None:
+    def __init__(self, ctx: AppContext, broker_url: str, clock: ManualClock, poll_interval: float = 1.0) -> None:
         self.ctx, self.site, self.clock = ctx, ctx.site.site, clock
         self.broker_url, self.poll_interval = broker_url, poll_interval
         self.hub = self._start()
