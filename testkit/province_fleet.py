@@ -14,8 +14,12 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import os
 import random
+import shutil
+import subprocess
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -202,17 +206,85 @@ class SiteConfigs:
 TEMPLATE_SITE = "xa-mau"
 
 
+class NetnsLink:
+    """A network namespace for a center's mosquitto, plugged in by two veth pairs: the LAN (its hub and devices,
+    in the test's namespace, reach it at :attr:`lan_ip`) and the WAN (its bridge reaches the province at
+    :attr:`province_ip`). :meth:`set_wan` unplugs and plugs the WAN (``ip link set ... down``): a cut link, with
+    nothing restarted. Needs root and iproute2 (:func:`netns_unavailable`)."""
+
+    def __init__(self) -> None:
+        tag, net = uuid.uuid4().hex[:6], random.randint(1, 250)
+        self.ns = f"qms-{tag}"
+        self.lan, self.wan = (f"ql{tag}a", f"ql{tag}b"), (f"qw{tag}a", f"qw{tag}b")
+        self.lan_ip, self.province_ip = f"10.213.{net}.2", f"10.214.{net}.1"
+        self.script: Path | None = None
+        ip("netns", "add", self.ns)
+        try:
+            ip("netns", "exec", self.ns, "ip", "link", "set", "lo", "up")
+            for (outer, inner), prefix in ((self.lan, f"10.213.{net}"), (self.wan, f"10.214.{net}")):
+                ip("link", "add", outer, "type", "veth", "peer", "name", inner)
+                ip("link", "set", inner, "netns", self.ns)
+                ip("addr", "add", f"{prefix}.1/30", "dev", outer)
+                ip("link", "set", outer, "up")
+                ip("netns", "exec", self.ns, "ip", "addr", "add", f"{prefix}.2/30", "dev", inner)
+                ip("netns", "exec", self.ns, "ip", "link", "set", inner, "up")
+        except BaseException:
+            self.close()
+            raise
+
+    def broker(self, folder: Path, extra_config: list[str]) -> EmbeddedBroker:
+        """A mosquitto inside the namespace, listening on its LAN address."""
+        broker = EmbeddedBroker(folder, extra_config=extra_config)
+        broker.host = self.lan_ip  # listens and is reached there (the class's default is 127.0.0.1)
+        self.script = folder / "mosquitto-in-netns"
+        self.script.write_text(f"#!/bin/sh\nexec ip netns exec {self.ns} {broker.binary} \"$@\"\n")
+        self.script.chmod(0o755)
+        broker.binary = str(self.script)  # `ip netns exec` execs mosquitto: the child is mosquitto itself
+        return broker
+
+    def set_wan(self, up: bool) -> None:
+        ip("link", "set", self.wan[0], "up" if up else "down")
+
+    def close(self) -> None:
+        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True, check=False)  # takes the veths along
+
+
+def ip(*args: str) -> None:
+    res = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=10)
+    if res.returncode != 0:
+        raise RuntimeError(f"ip {' '.join(args)}: {res.stderr.strip()}")
+
+
+def netns_unavailable() -> str | None:
+    """None when this process may make network namespaces and veth pairs (root, iproute2), else why not."""
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        return "needs root and iproute2 (ip)"
+    try:
+        NetnsLink().close()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        return str(exc)
+    return None
+
+
 class RealCenter:
     """A center as deployed: its own mosquitto with the generated bridge, the hub and its store."""
 
-    def __init__(self, ctx: AppContext, folder: Path, bridge: list[str], poll_interval: float = 0.05) -> None:
-        self.ctx, self.site, self.bridge, self.folder = ctx, ctx.site.site, bridge, folder
-        self.broker = EmbeddedBroker(folder / "mosquitto", extra_config=bridge).start()
+    def __init__(self, ctx: AppContext, folder: Path, bridge: list[str], poll_interval: float = 0.05,
+                 netns: NetnsLink | None = None) -> None:
+        self.ctx, self.site, self.bridge, self.folder, self.netns = ctx, ctx.site.site, bridge, folder, netns
+        if netns is not None:
+            self.broker = netns.broker(folder / "mosquitto", bridge).start()
+        else:
+            self.broker = EmbeddedBroker(folder / "mosquitto", extra_config=bridge).start()
         self.hub = start_hub(self.ctx, self.broker.url, poll_interval=poll_interval)
         self.clients: dict[str, BusClient] = {}
 
     def link(self, up: bool) -> None:
-        """Restart this center's broker with or without its bridge (its session and queue are persisted)."""
+        """Cut or mend the link to the province: unplug the WAN (in a namespace), else restart this center's
+        broker without or with its bridge (its session and queue are persisted)."""
+        if self.netns is not None:
+            self.netns.set_wan(up)
+            return
         self.broker.extra_config = self.bridge if up else []
         self.broker.restart()
 
@@ -240,6 +312,8 @@ class RealCenter:
         if self.hub.store is not None:
             self.hub.store.close()
         self.broker.stop()
+        if self.netns is not None:
+            self.netns.close()
 
 
 class SharedBrokerBus(BusClient):

@@ -40,11 +40,13 @@ from testkit.province_fleet import (
     Figures,
     GeneratedSite,
     ManualClock,
+    NetnsLink,
     RealCenter,
     SiteConfigs,
     day_start,
     figures_of,
     figures_of_csv,
+    netns_unavailable,
     run_day,
     shared_bridge_lines,
 )
@@ -54,6 +56,8 @@ REAL = [f"tt-{i:02d}" for i in range(1, 11)]  # real centers
 GENERATED = [f"xa-{i:03d}" for i in range(1, 115)]  # generated sites
 REAL_TICKETS, GENERATED_TICKETS = 30, 20
 CUT_AT, BACK_AT = 8, 45  # steps of a cut real center's day with its link down
+CUT_S = 10.0  # and for at least this long
+KEEPALIVE = "keepalive_interval 5"
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -97,16 +101,24 @@ def fleet(tmp_path_factory, db) -> Iterator[tuple[Province, Fleet]]:
     fast = Path(tempfile.mkdtemp(prefix="qms-simprov-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
     started = time.monotonic()
     prov = Province(root / "province", [*REAL, *GENERATED])
-    prov.configure()
+    no_netns = netns_unavailable()
+    if no_netns:
+        print(f"\nno network namespace ({no_netns}): {REAL[0]}'s link is cut by restarting its broker too")
+    prov.configure(bind="127.0.0.1" if no_netns else "")  # "": the namespace's center reaches it by its WAN
     assert prov.broker is not None
     f = Fleet()
     try:
         f.brokers.append(prov.broker.start())
         configs = SiteConfigs(root / "template")
+        netns = None if no_netns else NetnsLink()
+        hosts = ["127.0.0.1" if netns is None or i else netns.province_ip for i in range(len(REAL))]
         with ThreadPoolExecutor(4) as pool:  # `qms province bridge-config` of each real center
-            bridges = list(pool.map(prov.bridge_conf, REAL))
+            bridges = list(pool.map(lambda site, host: prov.bridge_conf(site, host=host), REAL, hosts))
         for site, bridge in zip(REAL, bridges, strict=True):
-            f.real.append(RealCenter(configs.context(root / site, site), root / site, bridge))
+            ns = netns if site == REAL[0] else None
+            if ns is not None:  # the one change: a 5 s keepalive (30 s) so that both ends notice the cut in time
+                bridge = [KEEPALIVE if line.startswith("keepalive_interval ") else line for line in bridge]
+            f.real.append(RealCenter(configs.context(root / site, site), root / site, bridge, netns=ns))
         shared = EmbeddedBroker(fast / "shared-mosquitto", extra_config=shared_bridge_lines(prov, GENERATED))
         f.brokers.append(shared.start())
         opening = day_start(TZ, datetime.now(TZ).date())
@@ -141,12 +153,18 @@ def play(f: Fleet, dsn: str) -> tuple[dict[str, DayLog], dict[str, tuple[int, in
     errors: list[BaseException] = []
 
     def cut_hook(center: RealCenter):
+        cut_at = [0.0]
+
         def hook(step: int) -> None:
             if step == CUT_AT:
                 center.link(False)
+                cut_at[0] = time.monotonic()
             elif step == BACK_AT:
-                time.sleep(0.3)  # what reached the province while the link was down: nothing new
+                time.sleep(max(0.3, cut_at[0] + CUT_S - time.monotonic()))  # nothing new reached the province
                 during_cut[center.site] = (stored_max(dsn, center.site), center.outbox()[-1]["seq"])
+                if center.netns is not None:  # its bridge's will: the province saw the link go down
+                    link = rows(dsn, "SELECT link_up FROM province_sites WHERE site = %s", center.site)
+                    assert link == [(False,)], f"{center.site}: the province's link state {link}"
                 center.link(True)
         return hook
 
