@@ -22,6 +22,9 @@ bp = Blueprint("province", __name__)
 
 LINK_STALE_S = 120  # no event for this long and no link notification: shown as unknown
 
+# The figures of `qms report` (qms/report.py, qms/report_legs.py) for the tickets issued today: each ticket as
+# its newest event leaves it (a no-show called back and served, a complete undone, count once, as they end);
+# the wait is counted per leg (issue or transfer in, to the leg's call), as the report counts it.
 CENTERS_SQL = """
 WITH day AS (
     SELECT site, seq, type, ts, ticket_id, payload->'ticket' AS t FROM province_events
