@@ -54,7 +54,7 @@ from web.province import CenterRow, centers
 
 REAL = [f"tt-{i:02d}" for i in range(1, 11)]  # real centers
 GENERATED = [f"xa-{i:03d}" for i in range(1, 115)]  # generated sites
-REAL_TICKETS, GENERATED_TICKETS = 30, 20
+REAL_TICKETS, GENERATED_TICKETS = 30, 16
 CUT_AT, BACK_AT = 8, 45  # steps of a cut real center's day with its link down
 CUT_S = 10.0  # and for at least this long
 KEEPALIVE = "keepalive_interval 5"
@@ -88,8 +88,8 @@ class Fleet:
     def close(self) -> None:
         if self.ingest is not None and self.ingest.poll() is None:
             assert stop_hub_process(self.ingest) == 0, "the ingester stops cleanly on SIGTERM"
-        for site in self.sites:
-            site.close()
+        with ThreadPoolExecutor(16) as pool:  # a hub takes ~0.1 s to stop (its MQTT thread)
+            list(pool.map(lambda site: site.close(), self.sites))
         for broker in self.brokers:
             broker.stop()
 
@@ -121,11 +121,14 @@ def fleet(tmp_path_factory, db) -> Iterator[tuple[Province, Fleet]]:
             f.real.append(RealCenter(configs.context(root / site, site), root / site, bridge, netns=ns))
         shared = EmbeddedBroker(fast / "shared-mosquitto", extra_config=shared_bridge_lines(prov, GENERATED))
         f.brokers.append(shared.start())
+        generated = time.monotonic()
         opening = day_start(TZ, datetime.now(TZ).date())
         for site in GENERATED:  # their stores on a RAM disk: 114 stores' fsyncs are not what is tested here
             f.generated.append(GeneratedSite(configs.context(fast / site, site), shared.url, ManualClock(opening)))
+        hubs = time.monotonic()
         f.ingest = prov.start_ingest(db.dsn)
-        print(f"\nset-up: {time.monotonic() - started:.1f} s")
+        print(f"\nset-up: {time.monotonic() - started:.1f} s (configs, brokers and real centers "
+              f"{generated - started:.1f} s, generated hubs {hubs - generated:.1f} s)")
         yield prov, f
     finally:
         f.close()
@@ -162,9 +165,11 @@ def play(f: Fleet, dsn: str) -> tuple[dict[str, DayLog], dict[str, tuple[int, in
             elif step == BACK_AT:
                 time.sleep(max(0.3, cut_at[0] + CUT_S - time.monotonic()))  # nothing new reached the province
                 during_cut[center.site] = (stored_max(dsn, center.site), center.outbox()[-1]["seq"])
-                if center.netns is not None:  # its bridge's will: the province saw the link go down
-                    link = rows(dsn, "SELECT link_up FROM province_sites WHERE site = %s", center.site)
-                    assert link == [(False,)], f"{center.site}: the province's link state {link}"
+                if center.netns is not None:  # the province sees the link go down (its keepalive, the bridge's will)
+                    def link() -> list[tuple]:
+                        return rows(dsn, "SELECT link_up FROM province_sites WHERE site = %s", center.site)
+
+                    assert wait_until(lambda: link() == [(False,)], 20, 0.25), f"{center.site}: link {link()}"
                 center.link(True)
         return hook
 
@@ -238,13 +243,16 @@ def assert_every_event_once(dsn: str, f: Fleet, timeout: float) -> int:
                 rows(dsn, "SELECT site, last_seq, contiguous_seq FROM province_sites")}
 
     want_seqs = {site: (top, top) for site, (_, top) in expected.items()}
-    assert wait_until(lambda: contiguous() == want_seqs, 5, 0.25), \
+    assert wait_until(lambda: contiguous() == want_seqs, 15, 0.25), \
         {s: v for s, v in contiguous().items() if v != want_seqs.get(s)}
     return sum(n for n, _ in expected.values())
 
 
-def real_reports(f: Fleet, day: date, folder: Path) -> dict[str, Figures]:
-    """``qms report --csv`` of each real center's store (the real CLI, several at once)."""
+Reports = dict[str, tuple[Path, subprocess.Popen]]
+
+
+def start_real_reports(f: Fleet, day: date, folder: Path) -> Reports:
+    """``qms report --csv`` of each real center's store (the real CLI, all at once)."""
     procs = {}
     for c in f.real:
         out = folder / f"{c.site}.csv"
@@ -252,6 +260,11 @@ def real_reports(f: Fleet, day: date, folder: Path) -> dict[str, Figures]:
             [sys.executable, "-m", "qms.cli", "--config", str(c.ctx.config_path), "--data-dir", str(c.ctx.data_dir),
              "report", "--from", day.isoformat(), "--to", day.isoformat(), "--csv", str(out)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    return procs
+
+
+def real_reports(procs: Reports) -> dict[str, Figures]:
+    """The total rows of the CSVs of :func:`start_real_reports`."""
     figures = {}
     for site, (out, proc) in procs.items():
         stdout, stderr = proc.communicate(timeout=60)
@@ -292,6 +305,8 @@ def test_124_centers_a_day_with_cuts_every_event_once_and_the_figures_of_qms_rep
     played = time.monotonic() - started
     for site, (province_had, center_had) in during_cut.items():
         assert province_had < center_had - 20, f"{site}'s link was really down: {province_had} of {center_had}"
+    day = datetime.now(TZ).date()
+    reporting = start_real_reports(f, day, tmp_path)  # the stores are final: their reports meanwhile
     events = assert_every_event_once(db.dsn, f, 60)
     arrived = time.monotonic() - started
     assert f.ingest is not None and f.ingest.poll() is None, "the ingester is still running"
@@ -304,10 +319,9 @@ def test_124_centers_a_day_with_cuts_every_event_once_and_the_figures_of_qms_rep
         assert mix.get(action, 0) >= 20, f"the day's mix has {action}: {mix}"
     assert not any(k.endswith(":refused") for k in mix), mix
 
-    day = datetime.now(TZ).date()
     table = {r.site: r for r in centers(db.dsn, datetime.combine(day, day_time(12), TZ))}
     assert sorted(table) == sorted([*REAL, *GENERATED])
-    reports = real_reports(f, day, tmp_path)
+    reports = real_reports(reporting)
     reports.update({s.site: generated_report(s, day) for s in f.generated})
     wrong = {site: (reports[site], table[site]) for site in table if not same(reports[site], table[site])}
     assert not wrong, f"{len(wrong)} sites differ from qms report, e.g. {next(iter(wrong.items()))}"
