@@ -80,6 +80,7 @@ class Fleet:
         self.generated: list[GeneratedSite] = []
         self.brokers: list[EmbeddedBroker] = []
         self.ingest: subprocess.Popen | None = None
+        self.netns: NetnsLink | None = None
 
     @property
     def sites(self) -> list[RealCenter | GeneratedSite]:
@@ -92,6 +93,8 @@ class Fleet:
             list(pool.map(lambda site: site.close(), self.sites))
         for broker in self.brokers:
             broker.stop()
+        if self.netns is not None:  # (its center removed it, unless the set-up failed before)
+            self.netns.close()
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +113,7 @@ def fleet(tmp_path_factory, db) -> Iterator[tuple[Province, Fleet]]:
     try:
         f.brokers.append(prov.broker.start())
         configs = SiteConfigs(root / "template")
-        netns = None if no_netns else NetnsLink()
+        netns = f.netns = None if no_netns else NetnsLink()
         hosts = ["127.0.0.1" if netns is None or i else netns.province_ip for i in range(len(REAL))]
         with ThreadPoolExecutor(4) as pool:  # `qms province bridge-config` of each real center
             bridges = list(pool.map(lambda site, host: prov.bridge_conf(site, host=host), REAL, hosts))
