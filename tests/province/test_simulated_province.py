@@ -335,3 +335,60 @@ def test_124_centers_a_day_with_cuts_every_event_once_and_the_figures_of_qms_rep
           f" max {max(len(s.outbox()) for s in f.generated)}); tickets: {total_issued}; mix: {json.dumps(mix)}; "
           f"cuts: {during_cut}; day played in {played:.1f} s, all stored at {arrived:.1f} s, "
           f"checked at {time.monotonic() - started:.1f} s")
+
+
+def test_the_table_counts_undo_call_back_and_transfer_as_qms_report(tmp_path, db) -> None:
+    """One store's day with each case where events and the report's tickets part ways: a complete undone then
+    a no-show (one no-show, not served), a no-show called back and served (served once, its wait up to the
+    call-back), a transfer (two legs, each with its own wait), a ticket still waiting."""
+    from hub.store import Store
+    from qms.province import db as pdb
+
+    clock = ManualClock(day_start(TZ, datetime.now(TZ).date()))
+    ctx = SiteConfigs(tmp_path / "template").context(tmp_path / "xa-le", "xa-le")
+    store = Store(ctx.store_path, ctx.site, clock=clock)
+    ids = iter(range(1, 1000))
+
+    def do(action: str, minutes: float = 0, **args: object) -> dict:
+        clock.advance(minutes * 60)
+        reply = store.run(action, args, request_id=f"r{next(ids)}")
+        assert reply.ok, reply.response
+        return reply.response["result"]
+
+    do("sign_in", counter="1", officer="Nguyễn Thị Lan")
+    a = do("issue_ticket", service="huong-dan")["ticket"]
+    b = do("issue_ticket", 1, service="huong-dan")["ticket"]
+    c = do("issue_ticket", 1, service="tu-phap")["ticket"]
+    do("call_next", 5, counter="1")  # a: waited 7 min
+    do("complete", 3, counter="1")
+    do("undo", 0.1, counter="1", ticket=a["id"])
+    do("no_show", 1, counter="1")
+    do("call_next", 1, counter="1")  # b
+    do("no_show", 2, counter="1")
+    do("call_ticket", 10, counter="1", number=b["number"])  # b called back: waited 23.1 min in all
+    do("complete", 2, counter="1")
+    do("rate", 0, ticket=b["id"], score=4)
+    do("call_next", 1, counter="1")  # c: 25.1 min in tu-phap
+    do("transfer", 2, counter="1", service="chung-thuc")
+    do("call_next", 8, counter="2")  # c: 8 min in chung-thuc
+    do("complete", 4, counter="2")
+    do("rate", 0, ticket=c["id"], score=5)
+    do("issue_ticket", 1, service="dat-dai")  # still waiting
+    events = store.events_after(0, 10**6)
+    day = clock().astimezone(TZ).date()
+    report = figures_of(store_report(store.connection, day, day, TZ).total)
+    store.close()
+    d = TempDatabase("qms_province_sim_cases")
+    try:
+        import psycopg
+
+        with psycopg.connect(d.dsn, autocommit=True) as conn:
+            pdb.create_schema(conn)
+            pdb.write_batch(conn, [pdb.parse_event("xa-le", e) for e in events], {})
+        (row,) = centers(d.dsn, datetime.combine(day, day_time(12), TZ))
+    finally:
+        d.drop()
+    assert (report.issued, report.served, report.no_shows, report.ratings) == (4, 2, 1, 2)
+    assert report.avg_wait_min == round((7 + 23.1 + 25.1 + 8) / 4, 1), report
+    assert same(report, row) and row.avg_wait_min == report.avg_wait_min, (report, row)
+    assert (row.satisfaction, row.good_pct) == (87.5, 100.0)
