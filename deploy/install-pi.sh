@@ -10,6 +10,11 @@
 #   --hub HOST        the hub board's LAN address (boards without the hub role; saved in qms.env)
 #   --logins FILE     lines "client-id password" from the hub's /etc/qms/logins.txt: the logins
 #                     of this board's services (without it, missing passwords are asked, hidden)
+#   --province HOST[:PORT]   hub board: bridge this center's mosquitto to the provincial broker (port
+#                     8883 by default; docs/province.md); "none" removes the bridge. Kept on a re-run.
+#   --province-password FILE  this site's password at the province (secrets/site-SITE from the
+#                     province's `qms province broker-config`)
+#   --province-ca PEM the provincial broker's CA certificate (TLS; without it the link is plain MQTT)
 #   --no-systemd      do not start, stop or reload services (automatic when systemd is not running)
 #
 # What it does, each step safe to run again:
@@ -18,10 +23,12 @@
 #   3. this checkout copied to /opt/qms, installed into its own venv (/opt/qms/.venv) from the
 #      copy plus PyPI for the dependencies
 #   4. /etc/qms/site.yaml (kept if it exists) and /etc/qms/qms.env (roles, broker: no passwords)
-#   5. hub board: mosquitto (conf.d/qms.conf), one login per device (qms credentials)
+#   5. hub board: mosquitto (conf.d/qms.conf), one login per device (qms credentials), and with
+#      --province the bridge to the province (conf.d/qms-province.conf)
 #   6. /etc/qms/secrets/<client-id>: the login of each service of this board (0600, owner qms)
 #   7. chrony: the hub serves time to the LAN; other boards take it from the hub
-#   8. systemd units, the daily backup and monthly report timers: exactly the roles' units enabled
+#   8. systemd units, the daily backup and monthly report timers and, on the hub board, the web
+#      administration (qms-web, http://HUB-IP:8080/): exactly the roles' units enabled
 set -euo pipefail
 
 PREFIX=/opt/qms
@@ -32,6 +39,9 @@ SRC="$(cd "$(dirname "$0")/.." && pwd)"
 ROLES=""
 HUB=""
 LOGINS=""
+PROVINCE=""
+PROVINCE_PW=""
+PROVINCE_CA=""
 SYSTEMD=yes
 [ -d /run/systemd/system ] || SYSTEMD=no
 
@@ -42,14 +52,22 @@ while [ $# -gt 0 ]; do
         --roles) [ $# -ge 2 ] || die "--roles needs a value, e.g. --roles \"hub display\""; ROLES="$2"; shift 2 ;;
         --hub) [ $# -ge 2 ] || die "--hub needs the hub board's address, e.g. --hub 192.168.1.10"; HUB="$2"; shift 2 ;;
         --logins) [ $# -ge 2 ] || die "--logins needs a file"; LOGINS="$2"; shift 2 ;;
+        --province) [ $# -ge 2 ] || die "--province needs the provincial broker, e.g. --province mqtt.lamdong.gov.vn"; PROVINCE="$2"; shift 2 ;;
+        --province-password) [ $# -ge 2 ] || die "--province-password needs a file"; PROVINCE_PW="$2"; shift 2 ;;
+        --province-ca) [ $# -ge 2 ] || die "--province-ca needs a PEM file"; PROVINCE_CA="$2"; shift 2 ;;
         --no-systemd) SYSTEMD=no; shift ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
         *) echo "install-pi: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 
 [ "$(id -u)" -eq 0 ] || die "run as root: sudo bash $0"
 [ -z "$LOGINS" ] || [ -r "$LOGINS" ] || die "cannot read the logins file $LOGINS"
+if [ -n "$PROVINCE" ] && [ "$PROVINCE" != none ]; then
+    [[ "$PROVINCE" =~ ^[A-Za-z0-9.-]+(:[0-9]+)?$ ]] || die "--province $PROVINCE: give HOST or HOST:PORT"
+    [ -r "$PROVINCE_PW" ] || die "--province needs --province-password FILE (secrets/site-SITE made by the province's qms province broker-config)"
+    [ -z "$PROVINCE_CA" ] || [ -r "$PROVINCE_CA" ] || die "cannot read the CA certificate $PROVINCE_CA"
+fi
 
 step() { printf '\n==> %s\n' "$*"; }
 # systemctl calls that need a running systemd; enable/disable work without it (symlinks only).
@@ -121,9 +139,20 @@ QMS="$PREFIX/.venv/bin/qms"
 step "configuration in $ETC"
 install -d -m 0755 "$ETC"
 install -d -m 0750 -o qms -g qms "$DATA"
+if [ -L "$ETC/site.yaml" ] && [ ! -e "$ETC/site.yaml" ]; then
+    rm -f "$ETC/site.yaml"   # points to a config that is gone (data dir wiped): start again below
+fi
 if [ ! -f "$ETC/site.yaml" ]; then
     install -m 0644 "$PREFIX/config/commune.yaml" "$ETC/site.yaml"
     echo "install-pi: wrote $ETC/site.yaml from the default commune center: edit it, then 'qms config check'"
+fi
+if [ "$IS_HUB" = yes ] && [ ! -L "$ETC/site.yaml" ]; then
+    # the web administration (qms-web, user qms) edits the center's config: the file lives in the data
+    # dir, and /etc/qms/site.yaml (the path qms.env and the docs use) points to it
+    install -d -m 0750 -o qms -g qms "$DATA/config"
+    install -m 0644 -o qms -g qms "$ETC/site.yaml" "$DATA/config/site.yaml"
+    ln -sfn "$DATA/config/site.yaml" "$ETC/site.yaml"
+    echo "  $ETC/site.yaml -> $DATA/config/site.yaml (the web administration edits it)"
 fi
 [ -f "$ETC/qms.env" ] || install -m 0640 "$PREFIX/config/systemd/qms.env.example" "$ETC/qms.env"
 if [ "$IS_HUB" = yes ]; then BROKER="mqtt://127.0.0.1:1883"; else BROKER="mqtt://$HUB:1883"; fi
@@ -150,6 +179,23 @@ if [ "$IS_HUB" = yes ]; then
     chmod 0600 /etc/mosquitto/qms/passwd "$ETC/credentials.json" "$ETC/logins.txt"
     chmod 0640 /etc/mosquitto/qms/acl
     install -m 0644 "$PREFIX/config/mosquitto/qms.conf" /etc/mosquitto/conf.d/qms.conf
+    if [ "$PROVINCE" = none ]; then
+        rm -f /etc/mosquitto/conf.d/qms-province.conf
+        echo "  no bridge to the province"
+    elif [ -n "$PROVINCE" ]; then
+        province_host="${PROVINCE%%:*}"; province_port=8883
+        [[ "$PROVINCE" != *:* ]] || province_port="${PROVINCE##*:}"
+        tls=()
+        if [ -n "$PROVINCE_CA" ]; then
+            install -m 0644 "$PROVINCE_CA" /etc/mosquitto/qms/province-ca.pem
+            tls=(--cafile /etc/mosquitto/qms/province-ca.pem)
+        fi
+        QMS_ENV_FILE="$ETC/qms.env" "$QMS" province bridge-config --province-host "$province_host" \
+            --province-port "$province_port" --password-file "$PROVINCE_PW" "${tls[@]}" \
+            --out /etc/mosquitto/conf.d/qms-province.conf 2>&1 | sed 's/^/  /'
+        chown root:mosquitto /etc/mosquitto/conf.d/qms-province.conf
+        chmod 0640 /etc/mosquitto/conf.d/qms-province.conf
+    fi
     LOGINS="${LOGINS:-$ETC/logins.txt}"
     systemctl enable mosquitto >/dev/null 2>&1 || true
     if [ "$SYSTEMD" = yes ]; then
@@ -175,6 +221,7 @@ if [ "$IS_HUB" = yes ]; then
 else
     systemctl disable mosquitto >/dev/null 2>&1 || true
     live stop mosquitto || true
+    rm -f /etc/mosquitto/conf.d/qms-province.conf  # only the hub board bridges to the province
 fi
 
 step "broker logins of this board in $SECRETS"
@@ -233,9 +280,9 @@ for role in $ROLES; do
         *) wanted+=("qms-$role.service") ;;
     esac
 done
-[ "$IS_HUB" = no ] || wanted+=(qms-backup.timer qms-report.timer)
+[ "$IS_HUB" = no ] || wanted+=(qms-web.service qms-backup.timer qms-report.timer)
 # everything of ours enabled before, including old counter pads, unless still wanted
-enabled=(qms-hub.service qms-kiosk.service qms-display.service qms-backup.timer qms-report.timer)
+enabled=(qms-hub.service qms-kiosk.service qms-display.service qms-web.service qms-backup.timer qms-report.timer)
 for link in /etc/systemd/system/*.wants/qms-counter@*.service; do
     [ -e "$link" ] || [ -L "$link" ] || continue
     enabled+=("$(basename "$link")")
@@ -258,4 +305,6 @@ echo "Logs: journalctl -u 'qms-*' -f   and   $DATA/logs/"
 if [ "$IS_HUB" = yes ]; then
     echo "Logins for the other boards: $ETC/logins.txt (root only). Copy it to a USB stick for"
     echo "  their install (--logins), then delete the copy."
+    echo "Web administration: http://$(hostname -I 2>/dev/null | cut -d' ' -f1):8080/ once it has an account:"
+    echo "  sudo -u qms $QMS web user add NAME --role technician"
 fi

@@ -261,6 +261,35 @@ def check_hub(url: str, site: str, timeout: float = 2.0, client_id: str = MONITO
     return Check("hub", True, f"online since {seen.get('ts', '?')}")
 
 
+def check_province(url: str, site: str, bridge: Path, timeout: float = 2.0, client_id: str = MONITOR_ID) -> Check:
+    """The bridge to the province (its drop-in exists): mosquitto's retained link notification says up."""
+    address = next((ln.split()[1] for ln in bridge.read_text(encoding="utf-8", errors="replace").splitlines()
+                    if ln.startswith("address ")), "?")
+    got = threading.Event()
+    seen: list[bytes] = []
+
+    def on_link(topic: str, payload: bytes) -> None:
+        seen.append(payload)
+        got.set()
+
+    client = _monitor_client(url, site, client_id)
+    client.subscribe_raw(f"{client.topics.root}/link/province", on_link)
+    client.start()
+    try:
+        got.wait(timeout)
+    finally:
+        client.close(timeout=1.0)
+    waiting = "events wait in this board's mosquitto (up to 10,000) and leave when the link is back"
+    if not seen:
+        return Check("province", True, f"the bridge to {address} has not reported ({bridge})",
+                     "restart mosquitto to load it: `sudo systemctl restart mosquitto`", warning=True)
+    if seen[-1].strip() != b"1":
+        return Check("province", False, f"mất kết nối tới tỉnh / the link to {address} is down; {waiting}",
+                     f"check the network to {address} and the site's password in {bridge} "
+                     "(`journalctl -u mosquitto | grep -i province`)")
+    return Check("province", True, f"linked to {address}")
+
+
 CLOCK_FIX = ("kiểm tra đồng bộ giờ / check time sync on this board: `chronyc sources` (the hub board is the center's time source); "
              "check the hub board's time too (`date`, `chronyc tracking` there); then restart the services")
 
@@ -501,12 +530,12 @@ def check_secrets_dir(secrets_dir: Path) -> Check:
 
 # ---------------------------------------------------------------------------------------- runner
 CHECKS = ("config", "env file", "secrets dir", "logins", "data dir", "store", "broker", "hub", "hub clock",
-          "printer", "audio", "clock", "time zone")
+          "province", "printer", "audio", "clock", "time zone")
 LABELS = {
     "config": "cấu hình / config", "env file": "tệp cài đặt / env file", "secrets dir": "thư mục mật khẩu / secrets",
     "data dir": "thư mục dữ liệu / data dir", "store": "kho dữ liệu / store",
     "broker": "máy chủ tin nhắn (broker) / broker", "hub": "máy chủ hàng đợi (hub) / hub",
-    "hub clock": "giờ so với hub / clock vs hub", "printer": "máy in / printer", "audio": "âm thanh / audio",
+    "hub clock": "giờ so với hub / clock vs hub", "province": "cầu nối tới tỉnh / province link", "printer": "máy in / printer", "audio": "âm thanh / audio",
     "clock": "đồng hồ / clock", "time zone": "múi giờ / time zone",
 }
 
@@ -588,6 +617,11 @@ def collect(ctx: AppContext, timeout: float = 2.0, skip: frozenset[str] = frozen
          else _skipped("hub", why_not))
     step("hub clock", lambda: check_hub_clock(usable.url, site, timeout, usable.client_id) if site and usable
          else _skipped("hub clock", why_not))
+    if board.roles and board.runs(Role.HUB) and site and usable:
+        from qms.setup_province import drop_in_path
+
+        if drop_in_path().exists():
+            step("province", lambda: check_province(usable.url, site, drop_in_path(), timeout, usable.client_id))
     if board.runs(Role.KIOSK):
         step("printer", lambda: check_printer(ctx.printer_url) if config.ok or ctx.printer_option
              else _skipped("printer", no_config))

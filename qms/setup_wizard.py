@@ -7,7 +7,9 @@ Steps (each can be run alone: ``qms setup roles|printer|broker``; ``qms setup`` 
   a short test line at each rate that the technician confirms), print the test page and choose the
   printing mode that reads right (``QMS_PRINTER``);
 - broker: the hub's address and this device's login, tested by connecting (``QMS_BROKER`` without the
-  login; the password, typed hidden, goes only to ``$QMS_SECRETS_DIR/<client id>``, mode 0600).
+  login; the password, typed hidden, goes only to ``$QMS_SECRETS_DIR/<client id>``, mode 0600);
+- province (hub boards; optional): bridge this center's mosquitto to the provincial broker
+  (:mod:`qms.setup_province`).
 
 Answers go to the board's env file (``$QMS_ENV_FILE`` or ``/etc/qms/qms.env``; comments kept) only at
 the end, so Ctrl-C / Ctrl-D at any prompt saves nothing; then the services restart. A broker that could
@@ -55,6 +57,7 @@ class Answers:
     env: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    files: dict[Path, str | None] = field(default_factory=dict)  # config files to write (None: remove)
 
 
 class Prompter:
@@ -259,7 +262,7 @@ def step_broker(p: Prompter, env: dict[str, str], answers: Answers,
         answers.secrets[client_id] = password
 
 
-def login_problem(url: str, client_id: str, timeout: float = 5.0) -> str | None:
+def login_problem(url: str, client_id: str, timeout: float = 5.0, cafile: str | None = None) -> str | None:
     """None when the broker accepts this login; otherwise what went wrong, in one line.
 
     A bare MQTT connect (no retained status published), so a service's status is not touched.
@@ -287,7 +290,7 @@ def login_problem(url: str, client_id: str, timeout: float = 5.0) -> str | None:
     if address.username is not None:
         client.username_pw_set(address.username, address.password)
     if address.tls:
-        client.tls_set()
+        client.tls_set(ca_certs=cafile)
     client.connect_async(address.host, address.port, 10)
     client.loop_start()
     try:
@@ -304,7 +307,7 @@ def login_problem(url: str, client_id: str, timeout: float = 5.0) -> str | None:
     return None
 
 
-STEPS = ("roles", "printer", "broker")
+STEPS = ("roles", "printer", "broker", "province")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -366,7 +369,7 @@ def write_secret(secrets_dir: Path, client_id: str, password: str) -> Path:
     return path
 
 
-def save(path: Path, answers: Answers, p: Prompter) -> None:
+def save(path: Path, answers: Answers, p: Prompter, restart: bool = True) -> None:
     """Write the secrets, then the env file; say what was saved (never a password)."""
     secrets_dir = Path(answers.env.get("QMS_SECRETS_DIR", DEFAULT_SECRETS_DIR))
     for client_id, password in answers.secrets.items():
@@ -380,6 +383,16 @@ def save(path: Path, answers: Answers, p: Prompter) -> None:
     except OSError as exc:
         raise NotSaved(cannot_write(path, exc.strerror or str(exc))) from None
     p.say(f"  đã lưu vào / saved to {path}: " + ", ".join(f"{k}={v}" for k, v in answers.env.items()))
+    if answers.files:
+        from qms.setup_province import restart_mosquitto, write_drop_in
+
+        for target, text in answers.files.items():
+            try:
+                write_drop_in(target, text)
+            except OSError as exc:
+                raise NotSaved(cannot_write(target, exc.strerror or str(exc))) from None
+        answers.notes.append(restart_mosquitto() if restart else
+                             "  mosquitto chưa khởi động lại / not restarted (--no-restart)")
     for note in answers.notes:
         p.say(note)
 
@@ -394,6 +407,10 @@ def ask_all(p: Prompter, env: dict[str, str], names: list[str], save_unverified:
                                  "installer to enable these services: `sudo bash deploy/install-pi.sh`")
         elif name == "printer":
             answers.env.update(step_printer(p, env))
+        elif name == "province":
+            from qms.setup_province import step_province
+
+            step_province(p, {**env, **answers.env}, answers)
         else:
             step_broker(p, {**env, **answers.env}, answers, save_unverified=save_unverified)
     return answers
@@ -417,8 +434,14 @@ def run(ctx: object, ns: argparse.Namespace, prompter: Prompter | None = None) -
         if "broker" in names and not _writable(secret_probe):
             print(cannot_write(secret_probe.parent, "permission denied"), file=sys.stderr)
             return 1
+        if ns.step == "all" and Role.HUB not in env.get("QMS_ROLES", "").split():
+            names.remove("province")  # asked again below once the roles step makes this board the hub
         answers = ask_all(p, env, names, ns.save_unverified)
-        save(path, answers, p)
+        if ns.step == "all" and "province" not in names and Role.HUB in answers.env.get("QMS_ROLES", "").split():
+            from qms.setup_province import step_province
+
+            step_province(p, {**env, **answers.env}, answers)
+        save(path, answers, p, restart=not ns.no_restart)
     except NotSaved as exc:
         p.say("")
         print(exc, file=sys.stderr)

@@ -1,4 +1,8 @@
-"""Web accounts: ``<data dir>/web/accounts.json`` (0600), passwords hashed with scrypt, and a login limiter."""
+"""Web accounts: ``<data dir>/web/accounts.json`` (0600), passwords hashed with scrypt, and a login limiter.
+
+In province mode an account may be bound to one center (``site``): that center's manager sees only its page;
+an account without a site is the province's and sees every center.
+"""
 
 from __future__ import annotations
 
@@ -56,6 +60,7 @@ class Account:
     name: str
     role: str
     created: str
+    site: str | None = None  # province mode: the one center this account may see (None: every center)
 
 
 class Accounts:
@@ -86,10 +91,11 @@ class Accounts:
 
     def list(self) -> list[Account]:
         """Every account, by name."""
-        return [Account(n, u.get("role", "?"), u.get("created", "")) for n, u in sorted(self._read().items())]
+        return [Account(n, u.get("role", "?"), u.get("created", ""), u.get("site"))
+                for n, u in sorted(self._read().items())]
 
-    def add(self, name: str, role: str, password: str) -> Account:
-        """Add (or replace the password and role of) ``name``."""
+    def add(self, name: str, role: str, password: str, site: str | None = None) -> Account:
+        """Add (or replace the password, role and center of) ``name``; ``site``: bound to that center."""
         name = name.strip()
         if not name or len(name) > 40 or not all(c.isalnum() or c in "._-" for c in name):
             raise AccountError("the user name must be 1-40 letters, digits, '.', '_' or '-'")
@@ -97,12 +103,16 @@ class Accounts:
             raise AccountError(f"role must be one of: {', '.join(ROLES)}")
         if len(password) < MIN_PASSWORD:
             raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+        if site is not None and (not site or len(site) > 64 or not all(c.isalnum() or c in "._-" for c in site)):
+            raise AccountError("the site must be a site id: 1-64 letters, digits, '.', '_' or '-'")
         with self._lock:
             users = self._read()
             created = datetime.now(UTC).isoformat(timespec="seconds")
             users[name] = {"role": role, "hash": hash_password(password), "created": created}
+            if site is not None:
+                users[name]["site"] = site
             self._write(users)
-        return Account(name, role, created)
+        return Account(name, role, created, site)
 
     def remove(self, name: str) -> None:
         """Remove ``name`` (AccountError if unknown)."""
@@ -115,11 +125,18 @@ class Accounts:
 
     def role_of(self, name: str) -> str | None:
         """The role of ``name`` now (None: no such account, or the file cannot be read)."""
+        found = self.find(name)
+        return None if found is None else found.role
+
+    def find(self, name: str) -> Account | None:
+        """``name``'s account as it is now, without its password (None: no such account or a bad file)."""
         try:
-            role = self._read().get(name, {}).get("role")
+            user = self._read().get(name)
         except AccountError:
             return None
-        return role if role in ROLES else None
+        if not isinstance(user, dict) or user.get("role") not in ROLES:
+            return None
+        return Account(name, user["role"], user.get("created", ""), user.get("site"))
 
     def check(self, name: str, password: str) -> Account | None:
         """The account when the password is right, else None (same work either way)."""
@@ -127,7 +144,7 @@ class Accounts:
         ok = verify_password(password, user["hash"] if user else _DUMMY_HASH)
         if not (user and ok) or user.get("role") not in ROLES:
             return None
-        return Account(name, user["role"], user.get("created", ""))
+        return Account(name, user["role"], user.get("created", ""), user.get("site"))
 
 
 class LoginLimiter:

@@ -83,9 +83,10 @@ def create_app(settings: WebSettings) -> Flask:
 
     app.register_blueprint(auth.bp)
     if settings.mode == "province":
-        from . import province
+        from . import province, province_pages
 
         app.register_blueprint(province.bp)
+        app.register_blueprint(province_pages.bp)  # a page per center, the province's report, CSV
     else:
         from . import center
 

@@ -31,12 +31,12 @@ def load_user() -> Any:
         s = _settings()
         idle = now - float(session.get("seen", 0))
         age = now - float(session.get("since", 0))
-        role = current_app.extensions["qms_accounts"].role_of(user)  # removed or changed since the login
-        if idle > s.idle_minutes * 60 or age > s.max_hours * 3600 or role is None:
+        found = current_app.extensions["qms_accounts"].find(user)  # removed or changed since the login
+        if idle > s.idle_minutes * 60 or age > s.max_hours * 3600 or found is None:
             session.clear()
             session["expired"] = True
         else:
-            g.user = Account(user, role, "")
+            g.user = Account(user, found.role, "", found.site)
             session["seen"] = now
     if request.method == "POST" and request.endpoint != "auth.login":
         token = request.form.get("csrf", "")

@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add.add_argument("name")
     add.add_argument("--role", choices=ROLES, required=True, help="manager: content; technician: everything")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--site", help="province mode: a center's manager, who sees only this site's page "
+                     "(without: a provincial account, every center)")
     user.add_parser("list", help="list the accounts")
     remove = user.add_parser("remove", help="remove an account")
     remove.add_argument("name")
@@ -112,7 +114,7 @@ def run_user(ctx: AppContext, ns: argparse.Namespace) -> int:
     try:
         if ns.user_cmd == "list":
             for a in accounts.list():
-                print(f"{a.name}\t{a.role}\t{a.created}")
+                print(f"{a.name}\t{a.role}\t{a.created}" + (f"\tsite={a.site}" if a.site else ""))
             return 0
         if ns.user_cmd == "remove":
             accounts.remove(ns.name)
@@ -125,11 +127,11 @@ def run_user(ctx: AppContext, ns: argparse.Namespace) -> int:
             if getpass.getpass("Nhập lại / again: ") != password:
                 print("qms: the two passwords differ; nothing changed", file=sys.stderr)
                 return 2
-        account = accounts.add(ns.name, ns.role, password)
+        account = accounts.add(ns.name, ns.role, password, ns.site)
     except AccountError as exc:
         print(f"qms: {exc}", file=sys.stderr)
         return 2
-    print(f"{account.name}: {account.role} ({accounts.path})")
+    print(f"{account.name}: {account.role}{f' of site {account.site}' if account.site else ''} ({accounts.path})")
     return 0
 
 
@@ -155,7 +157,9 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
         settings.mode, settings.extra["dsn"] = "province", ns.province
     app = create_app(settings)
     if not app.extensions["qms_accounts"].list():
-        print("qms: no web account yet; add one: qms web user add NAME --role technician", file=sys.stderr)
+        hint = ("--role manager (the province's; add --site SITE for a center's manager)" if settings.mode == "province"
+                else "--role technician")
+        print(f"qms: no web account yet; add one: qms web user add NAME {hint}", file=sys.stderr)
     ssl = (ns.tls_cert, ns.tls_key) if ns.tls_cert else None
     server = make_server(host, ns.port, app, threaded=True, ssl_context=ssl)
     print(f"qms web: {'https' if ssl else 'http'}://{host}:{server.port}/", flush=True)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, g, redirect, render_template, url_for
 
 from queue_core.rating import satisfaction_score
 
@@ -24,7 +24,7 @@ LINK_STALE_S = 120  # no event for this long and no link notification: shown as 
 
 # The figures of `qms report` (qms/report.py, qms/report_legs.py) for the tickets issued today: each ticket as
 # its newest event leaves it (a no-show called back and served, a complete undone, count once, as they end);
-# the wait is counted per leg (issue or transfer in, to the leg's call), as the report counts it. Only the
+# the wait (mean and P90) is counted per leg (issue or transfer in, to the leg's call), as the report counts it. Only the
 # newest event's and the transfers' payloads are read (by primary key): reading every payload of the day
 # took 3 times as long (124 sites, 16,500 events).
 CENTERS_SQL = """
@@ -42,11 +42,14 @@ WITH day AS (
     SELECT site, seq, type, lag(ts) OVER (PARTITION BY site, ticket_id ORDER BY seq) AS arrived
     FROM day WHERE type IN ('ticket_issued', 'ticket_transferred')
 ), waits AS (
-    SELECT site, avg(extract(epoch FROM called_at - arrived)) AS avg_wait_s
-    FROM (SELECT m.site, (e.payload->'ticket'->>'called_at')::timestamptz AS called_at, m.arrived
-          FROM moves m JOIN province_events e USING (site, seq) WHERE m.type = 'ticket_transferred'
-          UNION ALL SELECT site, (t->>'called_at')::timestamptz, arrived FROM final) legs
-    WHERE called_at >= arrived GROUP BY site
+    SELECT site, avg(wait_s) AS avg_wait_s,
+           percentile_disc(0.9) WITHIN GROUP (ORDER BY wait_s) AS p90_wait_s  -- nearest rank, as `qms report`
+    FROM (SELECT site, extract(epoch FROM called_at - arrived) AS wait_s
+          FROM (SELECT m.site, (e.payload->'ticket'->>'called_at')::timestamptz AS called_at, m.arrived
+                FROM moves m JOIN province_events e USING (site, seq) WHERE m.type = 'ticket_transferred'
+                UNION ALL SELECT site, (t->>'called_at')::timestamptz, arrived FROM final) legs
+          WHERE called_at >= arrived) leg_waits
+    GROUP BY site
 ), figures AS (
     SELECT site, count(*) AS issued,
            count(*) FILTER (WHERE t->>'status' = 'done') AS served,
@@ -58,7 +61,7 @@ WITH day AS (
 )
 SELECT s.site, coalesce(f.issued, 0), coalesce(f.served, 0), coalesce(f.no_shows, 0), coalesce(f.r1, 0),
        coalesce(f.r2, 0), coalesce(f.r3, 0), coalesce(f.r4, 0), coalesce(f.r5, 0), w.avg_wait_s, s.last_seq,
-       s.contiguous_seq, s.last_seen, s.lag_s, s.link_up
+       s.contiguous_seq, s.last_seen, s.lag_s, s.link_up, w.p90_wait_s
 FROM province_sites s LEFT JOIN figures f USING (site) LEFT JOIN waits w USING (site)
 ORDER BY s.site
 """
@@ -81,6 +84,7 @@ class CenterRow:
     last_seen: datetime | None
     lag_s: float | None
     link_up: bool | None
+    p90_wait_min: float | None = None  # 90th percentile (nearest rank) of the same waits as avg_wait_min
 
 
 def _settings() -> Any:
@@ -101,7 +105,8 @@ def centers(dsn: str, now: datetime) -> list[CenterRow]:
     with psycopg.connect(dsn, options="-c default_transaction_read_only=on", connect_timeout=5) as conn:
         rows = conn.execute(CENTERS_SQL, {"start": start, "end": end}).fetchall()
     out = []
-    for (site, issued, served, no_shows, *stars, wait_s, last_seq, contiguous, last_seen, lag_s, link_up) in rows:
+    for (site, issued, served, no_shows, *stars, wait_s, last_seq, contiguous, last_seen, lag_s, link_up,
+         p90_s) in rows:
         ratings = sum(stars)
         out.append(CenterRow(
             site=site, issued=issued, served=served, no_shows=no_shows, ratings=ratings,
@@ -109,13 +114,15 @@ def centers(dsn: str, now: datetime) -> list[CenterRow]:
             good_pct=round(100 * (stars[3] + stars[4]) / ratings, 1) if ratings else None,
             avg_wait_min=None if wait_s is None else round(float(wait_s) / 60, 1),
             last_seq=last_seq, missing=max(0, last_seq - contiguous), last_seen=last_seen, lag_s=lag_s,
-            link_up=link_up))
+            link_up=link_up, p90_wait_min=None if p90_s is None else round(float(p90_s) / 60, 1)))
     return out
 
 
 @bp.route("/")
 @require("manager")
 def home() -> Any:
+    if g.user.site is not None:  # a center's manager: that center's page (web/province_pages.py)
+        return redirect(url_for("province_pages.center", site=g.user.site))
     s = _settings()
     tz = ZoneInfo(s.extra.get("timezone", "Asia/Ho_Chi_Minh"))
     now = s.extra.get("now", lambda: datetime.now(tz))().astimezone(tz)

@@ -29,7 +29,9 @@ class Version:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step, keeping its mode."""
+    """Replace ``path`` with ``text`` in one step, keeping its mode; a symlink's target is replaced (an installed
+    hub board's /etc/qms/site.yaml points into the data dir, which the web service may write)."""
+    path = path.resolve()
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     tmp = path.with_name(f".{path.name}.web-tmp")
     with open(tmp, "w", encoding="utf-8") as f:

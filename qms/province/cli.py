@@ -1,4 +1,4 @@
-"""``qms province bridge-config | broker-config | ingest`` (docs/province.md)."""
+"""``qms province bridge-config | broker-config | ingest | report`` (docs/province.md)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ BROKER_ENV = "QMS_PROVINCE_BROKER"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``qms province``."""
-    sub = parser.add_subparsers(dest="province_cmd", metavar="bridge-config|broker-config|ingest", required=True)
+    sub = parser.add_subparsers(dest="province_cmd", metavar="bridge-config|broker-config|ingest|report",
+                                required=True)
     b = sub.add_parser("bridge-config", help="the center's mosquitto drop-in that bridges it to the province")
     b.add_argument("--site", help="this center's site id (default: the site config's site.id)")
     b.add_argument("--province-host", required=True, metavar="HOST", help="the provincial broker's address")
@@ -64,6 +65,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     i.add_argument("--client-id", default="ingest-1", help="unique per ingester (default ingest-1)")
     i.add_argument("--cafile", metavar="PEM", help="CA certificate of the provincial broker (TLS)")
     i.add_argument("--batch", type=int, default=2000, help="largest batch, one transaction (default 2000)")
+
+    from .report import add_arguments as report_arguments
+
+    report_arguments(sub.add_parser("report", help="`qms report` of one center or of the whole province, "
+                                    "from PostgreSQL"), os.environ.get(DSN_ENV))
 
 
 def _read_secret(path: str) -> str:
@@ -161,6 +167,13 @@ def ingest(ctx: AppContext, ns: argparse.Namespace) -> int:
                                      batch_max=ns.batch), stop)
 
 
+def report(ctx: AppContext, ns: argparse.Namespace) -> int:
+    from .report import run as run_report
+
+    return run_report(ns)
+
+
 def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     """Dispatch ``qms province SUB``."""
-    return {"bridge-config": bridge_config, "broker-config": broker_config, "ingest": ingest}[ns.province_cmd](ctx, ns)
+    return {"bridge-config": bridge_config, "broker-config": broker_config, "ingest": ingest,
+            "report": report}[ns.province_cmd](ctx, ns)

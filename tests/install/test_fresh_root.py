@@ -34,6 +34,21 @@ ROLES = "hub kiosk display counter@1"
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 HOST_CONFIG = ("etc/resolv.conf", "etc/pip.conf", "etc/xdg/pip")  # same DNS and pip index settings as here
 
+# Run inside the root: the installed web administration (started as its unit runs it) takes a login and
+# saves the hall display's notice into the center's config.
+WEB_SCRIPT = """
+import http.cookiejar, re, sys, urllib.parse, urllib.request
+base = "http://127.0.0.1:8080"
+opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+def post(path, data):
+    return opener.open(base + path, urllib.parse.urlencode(data, doseq=True).encode())
+post("/login", {"username": "kythuat", "password": sys.argv[1]})
+page = opener.open(base + "/notices").read().decode()
+fields = {k: re.search(f'name="{k}" value="([^"]+)"', page).group(1) for k in ("csrf", "base")}
+done = post("/notices", {**fields, "notice_vi": "Nghỉ lễ 2/9", "notice_en": "", "footer_vi": "", "footer_en": ""})
+print(done.status, done.url)
+"""
+
 # Run inside the root as the service user with the installed venv: the installed kiosk and counter
 # logins (their secrets files) issue, call and complete one ticket.
 TICKET_SCRIPT = """
@@ -198,7 +213,8 @@ def test_install_on_a_fresh_debian_root_serves_a_ticket():
             passwords = json.loads((root / "etc/qms/credentials.json").read_text())
             assert not [d for d, pw in passwords.items() if pw in install.stdout + install.stderr]
             wants = root / "etc/systemd/system/multi-user.target.wants"
-            assert {"qms-hub.service", "qms-kiosk.service", "qms-display.service", "qms-counter@1.service"} <= {
+            assert {"qms-hub.service", "qms-kiosk.service", "qms-display.service", "qms-counter@1.service",
+                    "qms-web.service"} <= {
                 p.name for p in wants.iterdir()}
             assert (root / "etc/systemd/system/timers.target.wants/qms-backup.timer").is_symlink()
             assert (root / "etc/systemd/system/timers.target.wants/qms-report.timer").is_symlink()
@@ -206,14 +222,19 @@ def test_install_on_a_fresh_debian_root_serves_a_ticket():
 
             # 2. systemd-analyze verify of every installed unit
             units = ["qms-hub.service", "qms-kiosk.service", "qms-display.service", "qms-counter@1.service",
+                     "qms-web.service",
                      "qms-backup.service", "qms-backup.timer", "qms-report.service", "qms-report.timer"]
             verify = in_root(root, ns, "systemd-analyze", "verify", *(f"/etc/systemd/system/{u}" for u in units),
                              check=False)
             assert verify.returncode == 0 and "qms-" not in verify.stderr, verify.stderr
 
             # 3. the broker exactly as installed (Debian's mosquitto.conf + conf.d/qms.conf)
-            (root / "etc/qms/site.yaml").write_text(  # any hour: the test may run at night
-                (root / "etc/qms/site.yaml").read_text().replace("enforce: true", "enforce: false", 1))
+            link = root / "etc/qms/site.yaml"  # on the hub board, a link into the data dir (absolute in the root)
+            assert link.is_symlink() and os.readlink(link) == "/var/lib/qms/config/site.yaml"
+            site_yaml = root / "var/lib/qms/config/site.yaml"
+            assert f"{site_yaml.stat().st_uid}:{site_yaml.stat().st_gid}" == qms_ids
+            site_yaml.write_text(  # any hour: the test may run at night
+                site_yaml.read_text().replace("enforce: true", "enforce: false", 1))
             (root / "run/mosquitto").mkdir(exist_ok=True)
             shutil.chown(root / "run/mosquitto", *map(int, user_ids(root, "mosquitto").split(":")))
             mosquitto = in_root(root, ns, "/usr/sbin/mosquitto", "-c", "/etc/mosquitto/mosquitto.conf", popen=True)
@@ -246,7 +267,23 @@ def test_install_on_a_fresh_debian_root_serves_a_ticket():
             assert passwords[HUB_CLIENT_ID] not in hub_log.read_text()
             assert oct(hub_log.stat().st_mode & 0o777) == "0o640"
 
-            # 6. qms doctor on the healthy board (as documented), then with the broker stopped
+            # 6. the web administration as its unit runs it edits the config (a link into the data dir)
+            in_root(root, ns, "/opt/qms/.venv/bin/qms", "web", "user", "add", "kythuat", "--role", "technician",
+                    "--password-stdin", user="qms", input="mat-khau-web\n", env=settings)
+            web_unit = unit(root, "qms-web.service")
+            web = in_root(root, ns, *shlex.split(web_unit["ExecStart"]), user=web_unit["User"], env=settings,
+                          popen=True)
+            try:
+                assert wait_port(ns, 8080, 60), "qms web did not listen on 8080"
+                (root / "tmp/qms-web.py").write_text(WEB_SCRIPT)
+                saved = in_root(root, ns, "/opt/qms/.venv/bin/python", "/tmp/qms-web.py", "mat-khau-web",
+                                timeout=60)
+                assert saved.stdout.split()[0] == "200", saved.stdout  # redirected to the page, not an error
+            finally:
+                stop(web)
+            assert "Nghỉ lễ 2/9" in site_yaml.read_text() and link.is_symlink()
+
+            # 7. qms doctor on the healthy board (as documented), then with the broker stopped
             healthy = in_root(root, ns, "/opt/qms/.venv/bin/qms", "doctor", user="qms", check=False, timeout=120)
             print(healthy.stdout)
             assert "Traceback" not in healthy.stderr, healthy.stderr
@@ -284,8 +321,23 @@ def rerun_checks(root: Path) -> None:
     assert "Duplicate pid_file" in out.stderr and "mosquitto does not start" in out.stderr, out.stderr
     broken.unlink()
 
+    # the hub board bridged to a province (an unreachable test address: mosquitto starts and keeps retrying)
+    out = install_again(root, "--province", "192.0.2.20")
+    assert out.returncode != 0 and "--province needs --province-password FILE" in out.stderr, out.stderr
+    (root / "root/site-pw").write_text("pw-of-this-site\n")
+    out = install_again(root, "--province", "192.0.2.20", "--province-password", "/root/site-pw")
+    assert out.returncode == 0, out.stdout + out.stderr
+    bridge = root / "etc/mosquitto/conf.d/qms-province.conf"
+    text = bridge.read_text()
+    assert "address 192.0.2.20:8883" in text and "remote_password pw-of-this-site" in text, text
+    assert "remote_username site-" in text and "cleansession false" in text
+    assert oct(bridge.stat().st_mode & 0o777) == "0o640"
+    assert f"{bridge.stat().st_uid}:{bridge.stat().st_gid}" == f"0:{user_ids(root, 'mosquitto').split(':')[1]}"
+    assert "pw-of-this-site" not in out.stdout + out.stderr
+
     out = install_again(root, "--roles", "kiosk counter@2", "--hub", "192.0.2.10", "--logins", "/etc/qms/logins.txt")
     assert out.returncode == 0, out.stdout + out.stderr
+    assert not bridge.exists(), "only the hub board bridges to the province"
     assert enabled_units(root) == {"qms-kiosk.service", "qms-counter@2.service"}
     assert sorted(p.name for p in (root / "etc/qms/secrets").iterdir()) == ["counter-2", "kiosk-1",
                                                                           "monitor-technician"]

@@ -31,8 +31,8 @@ def test_shell_scripts_pass_shellcheck():
 
 def test_units_pass_systemd_analyze_verify(tmp_path):
     tool = need("systemd-analyze")
-    assert {u.name for u in UNITS} == {*SERVICES, "qms-backup.service", "qms-backup.timer", "qms-report.service",
-                                       "qms-report.timer"}
+    assert {u.name for u in UNITS} == {*SERVICES, "qms-web.service", "qms-backup.service", "qms-backup.timer",
+                                       "qms-report.service", "qms-report.timer"}
     checked = []
     for unit in UNITS:
         text = unit.read_text()
@@ -100,4 +100,12 @@ def test_report_timer_writes_last_month_on_the_first():
     timer = unit_settings("qms-report.timer")
     assert timer["Persistent"] == ["true"] and timer["OnCalendar"] == ["*-*-01 06:00:00"]
     script = (ROOT / "deploy" / "install-pi.sh").read_text()
-    assert "wanted+=(qms-backup.timer qms-report.timer)" in script  # the hub board only
+    assert "wanted+=(qms-web.service qms-backup.timer qms-report.timer)" in script  # the hub board only
+
+
+def test_the_web_unit_may_write_only_the_data_dir_where_the_config_lives():
+    web = unit_settings("qms-web.service")
+    assert web["ExecStart"] == ["/opt/qms/.venv/bin/qms web"] and web["User"] == ["qms"]
+    assert web["ProtectSystem"] == ["strict"] and web["ReadWritePaths"] == ["/var/lib/qms"]
+    script = (ROOT / "deploy" / "install-pi.sh").read_text()
+    assert 'ln -sfn "$DATA/config/site.yaml" "$ETC/site.yaml"' in script

@@ -80,8 +80,8 @@ def test_the_province_table_shows_each_centers_figures_read_only(tmp_path, datab
     cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row_a, re.S)]
     # tickets 3, served 2, no-show 1, ratings 5 and 2: satisfaction (3.5 - 1) * 25 = 62.5, 50 % 4–5★, link up
     assert cells[:4] == ["xa-a", "3", "2", "1"], cells
-    assert cells[5:8] == ["62.5", "50 %", "có / up"], cells
-    assert cells[9] == "0", "nothing missing"
+    assert cells[6:9] == ["62.5", "50 %", "có / up"], cells
+    assert cells[10] == "0", "nothing missing"
     row_b = re.search(r'data-site="xa-b">(.*?)</tr>', html, re.S).group(1)
     assert "mất / down" in row_b
     assert client.get("/procedures").status_code == 404, "no center pages in province mode"

@@ -409,3 +409,24 @@ def test_holidays_are_edited_on_the_hours_page_with_field_errors(settings, login
     assert "2027-02-05..2027-02-10 Tết Nguyên đán" in client.get("/hours").get_data(as_text=True)
     text = config_text(settings)
     assert "# ngày nghỉ lễ / closed dates" in text  # the file's comments are kept
+
+
+def test_a_config_that_is_a_symlink_stays_one_and_its_target_is_replaced(tmp_path):
+    """An installed hub board: /etc/qms/site.yaml links to the data dir, the only place the web unit may write."""
+    from web.versions import write_atomic
+
+    target = tmp_path / "data" / "config" / "site.yaml"
+    target.parent.mkdir(parents=True)
+    target.write_text("a: 1\n")
+    target.chmod(0o640)
+    link = tmp_path / "etc" / "site.yaml"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    link.parent.chmod(0o555)  # like /etc/qms for the qms user (root, as in CI, could still write there)
+    try:
+        write_atomic(link, "a: 2\n")
+    finally:
+        link.parent.chmod(0o755)
+    assert link.is_symlink() and link.read_text() == "a: 2\n"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in link.parent.iterdir()] == ["site.yaml"]
