@@ -399,14 +399,16 @@ class Figures:
     satisfaction: float | None
     good_pct: float | None
     avg_wait_min: float | None
+    p90_wait_min: float | None
     wait_avg_s: float | None = None  # unrounded, when known (to tell a rounding edge from a real difference)
+    wait_p90_s: float | None = None
 
 
 def figures_of(total: Stats) -> Figures:
     """The total row of a report."""
     good = None if total.good_share is None else round(total.good_share, 1)
     return Figures(total.issued, total.served, total.no_show, total.rated, total.satisfaction, good,
-                   minutes(total.wait_avg_s), total.wait_avg_s)
+                   minutes(total.wait_avg_s), minutes(total.wait_p90_s), total.wait_avg_s, total.wait_p90_s)
 
 
 def figures_of_csv(path: Path) -> Figures:
@@ -424,4 +426,4 @@ def figures_of_csv(path: Path) -> Figures:
         return None if cell(attr) == "" else float(cell(attr))
 
     return Figures(int(cell("issued")), int(cell("served")), int(cell("no_show")), int(cell("rated")),
-                   num("satisfaction"), num("good_share"), num("wait_avg_s"))
+                   num("satisfaction"), num("good_share"), num("wait_avg_s"), num("wait_p90_s"))
