@@ -84,10 +84,11 @@ class Province:
     port: int = field(default_factory=free_port)
     broker: ProvinceBroker | None = None
 
-    def configure(self) -> None:
-        """``qms province broker-config`` for the sites, installed under this folder."""
+    def configure(self, bind: str = "127.0.0.1") -> None:
+        """``qms province broker-config`` for the sites, installed under this folder (``bind=""``: every
+        interface, for centers in their own network namespace)."""
         out = self.dir / "etc"
-        args = ["province", "broker-config", "--out", str(out), "--port", str(self.port), "--bind", "127.0.0.1",
+        args = ["province", "broker-config", "--out", str(out), "--port", str(self.port), "--bind", bind,
                 "--install-dir", str(out)]
         for site in self.sites:
             args += ["--site", site]
@@ -100,9 +101,9 @@ class Province:
     def secret_file(self, login: str) -> Path:
         return self.dir / "etc" / "secrets" / login
 
-    def bridge_conf(self, site: str, restart: str = "1,2") -> list[str]:
+    def bridge_conf(self, site: str, restart: str = "1,2", host: str = "127.0.0.1") -> list[str]:
         """``qms province bridge-config`` for *site*, as lines for the center's broker."""
-        text = qms("province", "bridge-config", "--site", site, "--province-host", "127.0.0.1",
+        text = qms("province", "bridge-config", "--site", site, "--province-host", host,
                    "--province-port", str(self.port), "--password-file", str(self.secret_file(f"site-{site}")),
                    "--restart-timeout", restart)
         return text.splitlines()
