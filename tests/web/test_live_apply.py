@@ -26,8 +26,8 @@ from qms.context import AppContext
 from qms.hub_service import start_hub
 from web.health import hub_request, read_retained
 
-from .conftest import MANAGER, TECHNICIAN
-from .test_browser import CHROMIUM, _page, browser, server, shots  # noqa: F401  (fixtures)
+from .conftest import CHROMIUM, MANAGER, TECHNICIAN
+from .test_browser import _page, server  # noqa: F401  (server: a fixture)
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (scripts/setup)")]
