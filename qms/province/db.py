@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS province_events (
     PRIMARY KEY (site, seq)
 );
 CREATE INDEX IF NOT EXISTS province_events_type_ts ON province_events (site, type, ts);
+CREATE INDEX IF NOT EXISTS province_events_ts ON province_events (ts);  -- the table's "today", any site
 CREATE TABLE IF NOT EXISTS province_sites (
     site            text PRIMARY KEY,
     last_seq        bigint      NOT NULL DEFAULT 0,
