@@ -5,6 +5,7 @@ database. Used by tests/province and bench/bench_province.py."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -146,3 +147,36 @@ def wait_until(check: Any, timeout: float, step: float = 0.1) -> bool:
             return True
         time.sleep(step)
     return bool(check())
+
+
+def make_ca(folder: Path) -> tuple[Path, Path, Path]:
+    """A CA and a server certificate for 127.0.0.1 (openssl)."""
+    if not shutil.which("openssl"):
+        import pytest
+
+        pytest.skip("openssl not installed")
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_key, ca, key, csr, crt = (folder / n for n in ("ca.key", "ca.crt", "server.key", "server.csr", "server.crt"))
+    ext = folder / "ext.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1\n")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=30)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca), "-days", "2",
+        "-subj", "/CN=QMS test province CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=127.0.0.1")
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-out", str(crt),
+        "-days", "2", "-extfile", str(ext))
+    return ca, crt, key
+
+
+def tls_province(folder: Path, site: str) -> tuple[ProvinceBroker, Path, Path]:
+    """A started provincial mosquitto over TLS for *site* (``qms province broker-config``); with its config folder
+    (``secrets/``) and the CA certificate."""
+    ca, crt, key = make_ca(folder / "tls")
+    port = free_port()
+    etc = folder / "etc"  # the layout of Province(folder, ...): its ingester finds secrets/ingest there
+    qms("province", "broker-config", "--site", site, "--out", str(etc), "--port", str(port), "--bind", "127.0.0.1",
+        "--install-dir", str(etc), "--certfile", str(crt), "--keyfile", str(key))
+    return ProvinceBroker(folder / "province", etc / "province.conf", port).start(), etc, ca

@@ -4,10 +4,7 @@ checked, passwords are kept when a site is added, and a TLS bridge carries a cen
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import threading
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -22,7 +19,16 @@ from qms.province.configs import (
     render_province_conf,
 )
 from testkit.hub_process import stop_hub_process
-from testkit.province import ROOT, Province, ProvinceBroker, TempDatabase, pg_available, qms, wait_until
+from testkit.province import (
+    ROOT,
+    Province,
+    ProvinceBroker,
+    TempDatabase,
+    pg_available,
+    qms,
+    tls_province,
+    wait_until,
+)
 
 MOSQ = ROOT / "config" / "mosquitto"
 
@@ -89,37 +95,13 @@ def test_broker_config_keeps_the_passwords_when_a_site_is_added(tmp_path):
     assert first.strip() not in (out / "passwd").read_text(), "only hashes in the password file"
 
 
-def make_ca(folder: Path) -> tuple[Path, Path, Path]:
-    """A CA and a server certificate for 127.0.0.1 (openssl)."""
-    if not shutil.which("openssl"):
-        pytest.skip("openssl not installed")
-    folder.mkdir(parents=True, exist_ok=True)
-    ca_key, ca, key, csr, crt = (folder / n for n in ("ca.key", "ca.crt", "server.key", "server.csr", "server.crt"))
-    ext = folder / "ext.cnf"
-    ext.write_text("subjectAltName=IP:127.0.0.1\n")
-
-    def run(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=30)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca), "-days", "2",
-        "-subj", "/CN=QMS test province CA")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=127.0.0.1")
-    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-out", str(crt),
-        "-days", "2", "-extfile", str(ext))
-    return ca, crt, key
-
-
 def test_a_tls_bridge_with_the_site_login_carries_an_event_to_the_province(tmp_path):
     try:
         find_mosquitto()
     except BrokerUnavailable as exc:
         pytest.skip(str(exc))
-    ca, crt, key = make_ca(tmp_path / "tls")
-    port = free_port()
-    etc = tmp_path / "etc"
-    qms("province", "broker-config", "--site", "xa-t", "--out", str(etc), "--port", str(port), "--bind",
-        "127.0.0.1", "--install-dir", str(etc), "--certfile", str(crt), "--keyfile", str(key))
-    province = ProvinceBroker(tmp_path / "province", etc / "province.conf", port).start()
+    province, etc, ca = tls_province(tmp_path, "xa-t")
+    port = province.port
     center = None
     got: list[tuple[str, dict]] = []
     arrived = threading.Event()

@@ -14,12 +14,10 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker, find_mosquitto, free_port
+from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker, find_mosquitto
 from qms.doctor import check_province
 from qms.envfile import read_env
-from testkit.province import ROOT, ProvinceBroker, center_config, qms, wait_until
-
-from .test_configs import make_ca
+from testkit.province import ROOT, center_config, tls_province, wait_until
 
 SITE = "xa-setup"
 
@@ -35,12 +33,8 @@ def test_setup_writes_a_tested_tls_bridge_that_carries_events_and_can_remove_it(
         find_mosquitto()
     except BrokerUnavailable as exc:
         pytest.skip(str(exc))
-    ca, crt, key = make_ca(tmp_path / "tls")
-    port = free_port()
-    etc = tmp_path / "province-etc"
-    qms("province", "broker-config", "--site", SITE, "--out", str(etc), "--port", str(port), "--bind", "127.0.0.1",
-        "--install-dir", str(etc), "--certfile", str(crt), "--keyfile", str(key))
-    province = ProvinceBroker(tmp_path / "province", etc / "province.conf", port).start()
+    province, etc, ca = tls_province(tmp_path, SITE)
+    port = province.port
     env_file, conf_d = tmp_path / "qms.env", tmp_path / "conf.d"
     env_file.write_text(f"QMS_ROLES=\"hub display\"\nQMS_CONFIG={center_config(tmp_path / 'cfg', SITE)}\n")
     password = (etc / "secrets" / f"site-{SITE}").read_text().strip()
