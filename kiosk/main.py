@@ -28,9 +28,10 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     """Run the kiosk until the technician quits it; ``restart`` re-executes this process."""
     from ui_kit.boot import prepare
 
-    from .lean import skip_unused_imports
+    from .lean import reuse_printer_profiles, skip_unused_imports
 
     skip_unused_imports()
+    reuse_printer_profiles(ctx.cache_dir)
     windowed = bool(getattr(ns, "windowed", False))
     portrait = bool(getattr(ns, "portrait", False))
     prepare(kiosk=not windowed, size=WINDOW[portrait] if windowed else None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -266,6 +265,12 @@ def build_parser(verb: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+def _error(module: str, name: str) -> type[BaseException]:
+    """An exception class for an ``except`` clause, imported only when an exception reaches that clause: a
+    device's process (kiosk, display) has no store and never loads sqlite3 or the hub (issue 15: memory)."""
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qms`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -275,7 +280,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = build_parser(verb).parse_args(argv)  # `--help` and usage errors exit here, before the imports below
     ns.stop_event = stop
     from devices.printer.errors import PrinterUnavailable
-    from hub.store_guard import StoreFault, corrupt, is_damage
     from mqtt_bus.broker import BrokerUnavailable
     from qms.broker import BrokerNotFound
     from qms.config.errors import ConfigError
@@ -294,14 +298,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as err:
         print(f"qms: {err}", file=sys.stderr)
         return err.code
-    except StoreFault as err:  # missing, empty, damaged or foreign: the message names the fix
+    except _error("hub.store_guard", "StoreFault") as err:  # missing, empty, damaged or foreign: names the fix
         print(f"qms: {err.message} [{err.code}]", file=sys.stderr)
         return 7
-    except sqlite3.OperationalError as err:  # disk full, read-only, locked for too long
+    except _error("sqlite3", "OperationalError") as err:  # disk full, read-only, locked for too long
         print(f"qms: the store {ctx.store_path} cannot be used: {err}; check free space (`df -h "
               f"{ctx.data_dir}`) and permissions, then try again", file=sys.stderr)
         return 6
-    except sqlite3.DatabaseError as err:  # damaged after it opened: same line as a damaged file at open
+    except _error("sqlite3", "DatabaseError") as err:  # damaged after it opened: same line as at open
+        from hub.store_guard import corrupt, is_damage
+
         if not is_damage(err):
             raise  # a bug (e.g. an IntegrityError): its traceback is the report
         fault = corrupt(ctx.store_path, ctx.data_dir, err)

@@ -39,33 +39,48 @@ class FitLabel(Label):
         self.bind(size=self._refit_trigger, text=self._refit_trigger, base_font=self._refit_trigger)
         self.font_size = self.base_font
 
-    def _measure(self, size: float) -> tuple[float, float]:
-        self.font_size = size
-        self.texture_update()
-        return self.texture_size
+    def _measure(self, size: float, width: float) -> tuple[float, float]:
+        """The size of the text at font ``size`` wrapped to ``width``: laid out, not drawn."""
+        self.font_size = size  # the Label hands both to its core label at once
+        self.text_size = (width, None)
+        label = self._label
+        label.resolve_font_name()
+        tw, th = label.render()  # what texture_update() would size the texture to, without its pixels
+        return (tw, th) if tw > 1 and th > 1 else (1, 1)
+
+    def _at(self, size: float) -> tuple[float, float]:
+        """The text's size at font ``size``, estimated with the base font in a box ``base/size`` as wide:
+        the same line breaks, scaled. Every trial then uses one font: Kivy keeps each font size it opens
+        (up to 64, ~0.15 MB each), and the trials opened ~55 at the first screen (issue 15: kiosk memory)."""
+        k = self.base_font / size
+        tw, th = self._measure(self.base_font, self.width * k)
+        return tw / k, th / k
 
     def refit(self) -> None:
         """Choose the font size for the current box (now, synchronously)."""
         if self.width <= 1 or self.height <= 1 or not self.text:
             self.font_size = self.base_font
             return
-        self.text_size = (self.width, None)
         size = self.base_font
         while True:
-            tw, th = self._measure(size)
+            tw, th = self._at(size)
             if (tw <= self.width + 1 and th <= self.height + 1) or size <= self.min_font:
                 break
             size = max(self.min_font, size * 0.92)
         lines = round(th / (size * LINE_HEIGHT))
         best, trial = size, size * 0.95
         while lines > 1 and trial >= size * self.fewer_lines:
-            _tw, t_h = self._measure(trial)
+            _tw, t_h = self._at(trial)
             if round(t_h / (trial * LINE_HEIGHT)) < lines:
                 best = trial
                 break
             trial *= 0.95
-        if self.font_size != best:
-            self._measure(best)
+        for _ in range(8):  # the estimate is off by a pixel's rounding at most: check the real size
+            tw, th = self._measure(best, self.width)
+            if (tw <= self.width + 1 and th <= self.height + 1) or best <= self.min_font:
+                break
+            best = max(self.min_font, best * 0.97)
+        self.texture_update()  # the one real rendering, now
 
 
 def paint(widget: Widget, color: Rgba, radius: float = 0, border: Rgba | None = None, border_w: float = 3) -> Color:

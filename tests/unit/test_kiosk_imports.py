@@ -16,15 +16,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-NEVER = {"numpy", "hub", "counter", "queue_display", "pytest"}  # not the kiosk's (pytest: the harness's)
+NEVER = {"numpy", "hub", "counter", "queue_display", "pytest", "sqlite3"}  # pytest: the harness's; sqlite3: the store's
 CONFIG_STACK = {"ruamel"}  # a warm config cache skips the YAML parser
 
 KIOSK = """
 import json, sys
 from pathlib import Path
 import kiosk.main  # the entry point of `qms kiosk`: what it imports at module level counts
-from kiosk.lean import skip_unused_imports
+from kiosk.lean import reuse_printer_profiles, skip_unused_imports
 skip_unused_imports()  # kiosk.main.run() does this first
+from qms.config.cache import CACHE_DIR
+reuse_printer_profiles(Path(sys.argv[2]) / CACHE_DIR)
 from ui_kit.boot import prepare
 prepare(size=(540, 960))
 from ui_kit.fonts import register_fonts
@@ -58,5 +60,9 @@ def test_the_kiosk_at_its_first_screen_loads_no_hub_counter_display_or_numpy(alw
     first = kiosk_modules(always_open_config, tmp_path / "data", tmp_path / "paper")
     assert {"kiosk", "kivy", "escpos", "pydantic"} <= first  # the check sees a real kiosk
     assert not NEVER & first
+    profiles = list((tmp_path / "data" / "cache" / "escpos").glob("*.capabilities.pickle"))
+    assert len(profiles) == 1  # python-escpos parsed its printer profiles once, into the data dir's cache
+    parsed = profiles[0].stat().st_mtime_ns
     again = kiosk_modules(always_open_config, tmp_path / "data", tmp_path / "paper")
     assert not (NEVER | CONFIG_STACK) & again
+    assert profiles[0].stat().st_mtime_ns == parsed  # the second start read them back

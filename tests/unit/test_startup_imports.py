@@ -65,3 +65,11 @@ def test_issuing_again_loads_no_config_stack(tmp_path):
     loaded = loaded_by(argv)
     assert "qms" in loaded and "queue_core" in loaded
     assert not (PRINTING | CONFIG) & loaded
+
+
+def test_a_verb_without_the_store_loads_neither_the_hub_nor_sqlite3(tmp_path):
+    """The store's exception classes are imported only when an exception reaches them (issue 15: kiosk
+    memory): a device's process (kiosk, display) has no store."""
+    loaded = loaded_by(["--data-dir", str(tmp_path), "config", "check"])
+    assert "pydantic" in loaded  # the config was really checked
+    assert not {"hub", "sqlite3"} & loaded
