@@ -38,7 +38,16 @@ from queue_core import (
 from queue_core.actions import check_args
 from queue_core.model import FINAL_STATUSES
 
-from .clock import CLOCK_FLOOR, CLOCK_REF_KEY, UNTRUSTED_HINT, ClockGuard, ClockRef, Verdict, read_boot
+from .clock import (
+    CLOCK_FLOOR,
+    CLOCK_REF_KEY,
+    UNTRUSTED_HINT,
+    BootReading,
+    ClockGuard,
+    ClockRef,
+    Verdict,
+    read_boot,
+)
 from .schema import migrate
 
 Clock = Callable[[], datetime]
@@ -119,6 +128,21 @@ class Marks:
     recent: dict[str, tuple[float, ...]]
 
 
+@dataclass
+class _BatchMemo:
+    """Read once per batch instead of once per command: nothing else writes the store inside its transaction.
+
+    ``boot``: the boot clock (two ``/proc`` files and a syscall; the batch lasts milliseconds, the clock
+    tolerances are minutes); ``ref``: the clock reference as the batch last wrote it (unset: read it);
+    ``fresh``: memory was checked against the file (``PRAGMA data_version``) in this transaction.
+    """
+
+    boot: BootReading | None = None
+    ref: ClockRef | None = None
+    ref_known: bool = False
+    fresh: bool = False
+
+
 class Store:
     """One process's handle on the store file. Thread-safe; several processes may share the file."""
 
@@ -134,6 +158,7 @@ class Store:
         self._cache: QueueState | None = None
         self._cache_version = -1
         self._extra_ids: list[str] = []  # finished tickets _live_state loaded for the command running now
+        self._batch: _BatchMemo | None = None  # what the commands of the running batch share (run_batch)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                      timeout=busy_timeout_s)
@@ -232,11 +257,16 @@ class Store:
         ``extra_ticket`` (an id) and ``extra_number`` (``(number, any status)``: the newest finished
         tickets with that number) add finished tickets a command needs (rate, undo, call-back, reprint).
         """
-        version = conn.execute("PRAGMA data_version").fetchone()[0]
-        if self._cache is None or version != self._cache_version:
-            self._cache = self._load(conn)
-            self._cache_version = version
+        memo = self._batch
+        if self._cache is None or memo is None or not memo.fresh:
+            version = conn.execute("PRAGMA data_version").fetchone()[0]
+            if self._cache is None or version != self._cache_version:
+                self._cache = self._load(conn)
+                self._cache_version = version
+            if memo is not None:
+                memo.fresh = True
         state = self._cache
+        assert state is not None
         rows: list[sqlite3.Row] = []
         if extra_ticket and extra_ticket not in state.tickets:
             rows += conn.execute("SELECT * FROM tickets WHERE id = ?", (extra_ticket,)).fetchall()
@@ -301,21 +331,42 @@ class Store:
         results: list[Reply | Exception] = []
         try:
             with self._transaction() as conn:
-                for action, args, request_id in commands:
-                    conn.execute("SAVEPOINT command")
-                    try:
-                        results.append(self._run_in(conn, action, args, request_id, None))
-                    except sqlite3.Error:
-                        raise
-                    except Exception as exc:  # a bug in one command: undo it alone
-                        conn.execute("ROLLBACK TO command")
-                        self._cache = None  # its half-done changes are in memory: read the state again
-                        results.append(exc)
-                    conn.execute("RELEASE command")
+                self._batch = memo = _BatchMemo()
+                try:
+                    for action, args, request_id in commands:
+                        conn.execute("SAVEPOINT command")
+                        try:
+                            results.append(self._run_in(conn, action, args, request_id, None))
+                        except sqlite3.Error:
+                            raise
+                        except Exception as exc:  # a bug in one command: undo it alone
+                            conn.execute("ROLLBACK TO command")
+                            self._cache = None  # its half-done changes are in memory: read the state again
+                            self._batch = memo = _BatchMemo(boot=memo.boot)  # and the clock reference
+                            results.append(exc)
+                        conn.execute("RELEASE command")
+                finally:
+                    self._batch = None
         except BaseException:
             self._cache = None
             raise
         return results
+
+    def _judge(self, conn: sqlite3.Connection, when: datetime) -> tuple[Verdict, BootReading]:
+        """The clock guard's verdict on ``when`` (a batch reads the boot clock and the reference once)."""
+        assert self.guard is not None
+        memo = self._batch
+        if memo is None:
+            return self.guard.judge(when, self._clock_ref(conn))
+        if not memo.ref_known:
+            memo.ref, memo.ref_known = self._clock_ref(conn), True
+        verdict, memo.boot = self.guard.judge(when, memo.ref, memo.boot)
+        return verdict, memo.boot
+
+    def _write_clock_ref(self, conn: sqlite3.Connection, ref: ClockRef) -> None:
+        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (CLOCK_REF_KEY, ref.to_json()))
+        if self._batch is not None:
+            self._batch.ref, self._batch.ref_known = ref, True
 
     def _run_in(self, conn: sqlite3.Connection, action: str, args: dict[str, Any] | None, request_id: str | None,
                 now: datetime | None) -> Reply:
@@ -326,8 +377,7 @@ class Store:
             if seen is not None:
                 return Reply(json.loads(seen["response"]), replayed=True)
         when = now or self.clock()
-        verdict, boot = (self.guard.judge(when, self._clock_ref(conn)) if self.guard and now is None
-                         else (None, None))
+        verdict, boot = self._judge(conn, when) if self.guard and now is None else (None, None)
         if verdict is not None and not verdict.trusted and action == "issue_ticket":
             return Reply(self._untrusted_response(request_id, verdict.reason))  # nothing stored
         when = verdict.now if verdict is not None else when
@@ -345,8 +395,7 @@ class Store:
             events = self._append_events(conn, outcome.events)
             response = {"ok": True, "result": outcome.result}
             if verdict is not None and boot is not None and events:
-                conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                             (CLOCK_REF_KEY, verdict.next_ref(boot).to_json()))
+                self._write_clock_ref(conn, verdict.next_ref(boot))
         if request_id is not None:
             response = {"id": request_id, **response}
             conn.execute("INSERT INTO requests VALUES (?, ?, ?, ?)",
