@@ -45,11 +45,12 @@ PRINTER_TEST = "printer_test"
 RETIRED_CHECK_S = 10.0  # how often the worker looks whether a retired service's last ticket was served
 MAX_BATCH = 32  # requests already waiting that the worker runs in one store transaction (one fsync)
 STORE_RETRY_S = 3.0  # how often a hub without a usable store tries to open it again
-PUBLISHER_TURN_S = 0.05
-"""How long the worker, after a batch, leaves the store to the publisher to read what it committed (unless the
-publisher is busy sending, away from the store). Without this turn the worker took the store's lock again for
-the next batch at once, and the publisher read a batch's events and state only after the next batch committed
-(a rush of 50 pads: each batch's state one batch late)."""
+PUBLISHER_TURN_S = 0.02
+"""How long the worker, after a batch of several requests (a rush), leaves the store to the publisher to read
+what it committed (unless the publisher is busy sending, away from the store). Without this turn the worker
+took the store's lock again for the next batch at once, and the publisher read a batch's events and state only
+after the next batch committed (a rush of 50 pads: each batch's state one batch late). After a lone request
+the next batch is short: waiting then only delayed the answers of a flood's other clients (test_flood)."""
 
 
 def encodable(text: str) -> bool:
@@ -204,7 +205,8 @@ class Hub:
             while len(items) < MAX_BATCH and (more := self._requests.take(timeout=0)) is not None:
                 items.append(more)  # whatever else is already waiting: one transaction for them all
             self._serve(items)
-            self._publisher_turn()
+            if len(items) > 1:
+                self._publisher_turn()
 
     def _publisher_turn(self) -> None:
         """Wait (``PUBLISHER_TURN_S`` at most) until the publisher has read the events just committed, unless
