@@ -3,13 +3,16 @@
 1. request -> response for ``issue_ticket`` (durable write included), median and p99.
 The hub runs as its own process (``qms hub``), as on the appliance.
 2. ``call_next`` from 50 counter clients -> the new retained counter state at 10 display clients, p99.
+The displays run in a process of their own (``testkit/state_listener.py``), as each is its own board;
+``--displays-here`` runs them in this process, with the 50 pads (their deliveries then wait for its GIL).
 
-Run: python bench/bench_hub.py [--requests N] [--counters 50] [--displays 10]
+Run: python bench/bench_hub.py [--requests N] [--counters 50] [--displays 10] [--displays-here]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import statistics
@@ -28,7 +31,7 @@ from mqtt_bus.broker import EmbeddedBroker
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import Role
 from qms.context import AppContext
-from testkit.hub_process import start_hub_process, stop_hub_process
+from testkit.hub_process import ROOT, start_hub_process, stop_hub_process
 from testkit.sites import roomy_config
 from testkit.stats import percentile
 
@@ -50,6 +53,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, help="tickets issued first (default: enough for every call below)")
     parser.add_argument("--counters", type=int, default=50)
     parser.add_argument("--displays", type=int, default=10)
+    parser.add_argument("--displays-here", action="store_true",
+                        help="the display clients in this process (default: a process of their own)")
     args = parser.parse_args()
     args.requests = args.requests or max(500, 5 * args.counters + 100)  # 3 paced rounds + 2 rush rounds of calls
     logging.basicConfig(level=logging.ERROR)
@@ -78,7 +83,7 @@ def main() -> None:
             figure("hub", "`issue_ticket` request → answer over mosquitto, hub process, median / p99",
                    f"{median:.1f} ms / {percentile(latencies, 99):.1f} ms", "median ≤ 20 ms", median <= 20)
 
-            # call_next -> display state
+            # call_next -> display state (times: time.monotonic, CLOCK_MONOTONIC, the same in every process)
             arrivals: dict[tuple[str, str], list[float]] = {}
             lock = threading.Lock()
 
@@ -86,48 +91,80 @@ def main() -> None:
                 ticket = payload.get("ticket")
                 if ticket:
                     with lock:
-                        arrivals.setdefault((payload["counter"], ticket["id"]), []).append(time.perf_counter())
+                        arrivals.setdefault((payload["counter"], ticket["id"]), []).append(time.monotonic())
 
-            displays = []
-            for d in range(args.displays):
-                c = BusClient(broker.url, site, f"display-{d}", Role.DISPLAY)
-                c.subscribe(c.topics.state_counters_all, on_state)
-                displays.append(c.start())
+            displays, listener = [], None
+            if args.displays_here:
+                for d in range(args.displays):
+                    c = BusClient(broker.url, site, f"display-{d}", Role.DISPLAY)
+                    c.subscribe(c.topics.state_counters_all, on_state)
+                    displays.append(c.start())
+            else:
+                listener = subprocess.Popen([sys.executable, "-m", "testkit.state_listener", broker.url, site,
+                                             str(args.displays)], cwd=ROOT, stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, text=True)
+                assert listener.stdout is not None and listener.stdout.readline().strip() == "ready"
             pads = [BusClient(broker.url, site, f"counter-{i}", Role.COUNTER).start() for i in range(1, args.counters + 1)]
             for c in displays + pads:
                 c.wait_connected(5)
             time.sleep(0.5)
-            def measure(label: str, rounds: int, stagger_s: float, what: str) -> None:
-                """Each pad calls ``rounds`` times; calls start ``stagger_s`` apart (0: all at once)."""
-                sent: dict[tuple[str, str], float] = {}
 
-                def call(pad: BusClient, counter: str) -> None:
-                    t0 = time.perf_counter()
-                    result = pad.request("call_next", {"counter": counter}, timeout=10)["result"]
-                    if result["ticket"]:
-                        sent[(counter, result["ticket"]["id"])] = t0
-
-                threads = []
-                cpu0, own0, broker0 = cpu_ms(hub.pid), cpu_ms(os.getpid()), cpu_ms(broker.pid or 0)
-                for _ in range(rounds):
-                    for i, pad in enumerate(pads, start=1):
-                        thread = threading.Thread(target=call, args=(pad, str(i)))
-                        thread.start()
-                        threads.append(thread)
-                        time.sleep(stagger_s)
-                for thread in threads:
-                    thread.join()
+            def wait_arrivals(keys: list[tuple[str, str]]) -> None:
+                """Until every state reached every display, or none arrived for 1 s (a pad's second call came first)."""
+                if listener is not None:
+                    assert listener.stdin is not None and listener.stdout is not None
+                    listener.stdin.write("wait " + json.dumps(keys) + "\n")
+                    listener.stdin.flush()
+                    with lock:
+                        arrivals.update({(c, t): times for c, t, times in json.loads(listener.stdout.readline())})
+                    return
                 deadline, seen, quiet_since = time.monotonic() + 10, -1, time.monotonic()
                 while time.monotonic() < deadline and time.monotonic() - quiet_since < 1.0:
-                    with lock:  # until every state arrived, or none for 1 s (a pad's second call came first)
-                        if all(len(arrivals.get(k, [])) >= args.displays for k in sent):
+                    with lock:
+                        if all(len(arrivals.get(k, [])) >= args.displays for k in keys):
                             break
                         count = sum(len(v) for v in arrivals.values())
                     if count != seen:
                         seen, quiet_since = count, time.monotonic()
                     time.sleep(0.05)
+
+            def measure(label: str, rounds: int, stagger_s: float, what: str) -> None:
+                """Each pad calls ``rounds`` times; calls start ``stagger_s`` apart (0: all at once).
+
+                All at once: every call's thread is made first and waits at a barrier, then all are let go
+                together (making 100 threads one after another took 70-800 ms on a busy machine: a ramp).
+                """
+                sent: dict[tuple[str, str], float] = {}
+                rush = threading.Barrier(rounds * len(pads) + 1) if stagger_s == 0 else None
+
+                def call(pad: BusClient, counter: str) -> None:
+                    if rush is not None:
+                        rush.wait()
+                    t0 = time.monotonic()
+                    result = pad.request("call_next", {"counter": counter}, timeout=10)["result"]
+                    if result["ticket"]:
+                        sent[(counter, result["ticket"]["id"])] = t0
+
+                threads = [threading.Thread(target=call, args=(pad, str(i)))
+                           for _ in range(rounds) for i, pad in enumerate(pads, start=1)]
+                if rush is not None:
+                    for thread in threads:
+                        thread.start()
+                listener_pid = listener.pid if listener is not None else 0
+                cpu0, own0, broker0 = cpu_ms(hub.pid), cpu_ms(os.getpid()), cpu_ms(broker.pid or 0)
+                shown0 = cpu_ms(listener_pid)
+                if rush is not None:
+                    rush.wait()
+                else:
+                    for thread in threads:
+                        thread.start()
+                        time.sleep(stagger_s)
+                for thread in threads:
+                    thread.join()
+                wait_arrivals(list(sent))
                 hub_cpu, own_cpu, broker_cpu = (cpu_ms(hub.pid) - cpu0, cpu_ms(os.getpid()) - own0,
                                                 cpu_ms(broker.pid or 0) - broker0)
+                shown_cpu = cpu_ms(listener_pid) - shown0
                 delays = []
                 with lock:
                     for key, t0 in sent.items():
@@ -138,7 +175,8 @@ def main() -> None:
                 print(f"  p99    {percentile(delays, 99):8.2f} ms   (goal <= 50 ms)")
                 print(f"  hub process CPU {hub_cpu:.0f} ms for {rounds * len(pads)} calls "
                       f"({hub_cpu / (rounds * len(pads)):.1f} ms a call: answer, store, events, state); "
-                      f"mosquitto {broker_cpu:.0f} ms; this bench's {len(pads) + len(displays)} clients {own_cpu:.0f} ms")
+                      f"mosquitto {broker_cpu:.0f} ms; this bench's {len(pads) + len(displays)} clients {own_cpu:.0f} ms"
+                      + (f"; the {args.displays} displays' process {shown_cpu:.0f} ms" if listener is not None else ""))
                 p99 = percentile(delays, 99)
                 figure("hub", f"`call_next` → state at {args.displays} displays, {what}, median / p99",
                        f"{statistics.median(delays):.0f} ms / {p99:.0f} ms", "p99 ≤ 50 ms", p99 <= 50)
@@ -149,6 +187,10 @@ def main() -> None:
                     what=f"rush: all {args.counters} pads at the same instant")
             for c in [kiosk, *displays, *pads]:
                 c.close()
+            if listener is not None:
+                assert listener.stdin is not None
+                listener.stdin.close()
+                listener.wait(10)
         finally:
             stop_hub_process(hub, timeout=10)
 

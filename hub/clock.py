@@ -170,9 +170,10 @@ class ClockGuard:
     policy: ClockPolicy
     boot: Callable[[], BootReading] = read_boot
 
-    def judge(self, wall: datetime, ref: ClockRef | None) -> tuple[Verdict, BootReading]:
-        """The verdict for ``wall`` now, and the boot reading it was made with."""
-        boot = self.boot()
+    def judge(self, wall: datetime, ref: ClockRef | None,
+              boot: BootReading | None = None) -> tuple[Verdict, BootReading]:
+        """The verdict for ``wall`` now, and the boot reading it was made with (``boot``: one already read)."""
+        boot = boot or self.boot()
         return judge(wall, boot, ref, self.policy), boot
 
 

@@ -45,6 +45,12 @@ PRINTER_TEST = "printer_test"
 RETIRED_CHECK_S = 10.0  # how often the worker looks whether a retired service's last ticket was served
 MAX_BATCH = 32  # requests already waiting that the worker runs in one store transaction (one fsync)
 STORE_RETRY_S = 3.0  # how often a hub without a usable store tries to open it again
+PUBLISHER_TURN_S = 0.02
+"""How long the worker, after a batch of several requests (a rush), leaves the store to the publisher to read
+what it committed (unless the publisher is busy sending, away from the store). Without this turn the worker
+took the store's lock again for the next batch at once, and the publisher read a batch's events and state only
+after the next batch committed (a rush of 50 pads: each batch's state one batch late). After a lone request
+the next batch is short: waiting then only delayed the answers of a flood's other clients (test_flood)."""
 
 
 def encodable(text: str) -> bool:
@@ -119,6 +125,10 @@ class Hub:
         self.published_seq = int(store.get_meta(PUBLISHED_SEQ_KEY) or 0) if store is not None else 0
         self.handled = 0
         self.batched = 0  # requests committed together with others (a rush)
+        self._committed_seq = 0  # the newest event seq this hub's worker committed
+        self._read_seq = self.published_seq  # the newest event seq the publisher has read (events and state)
+        self._read_cond = threading.Condition()
+        self._sending = False  # the publisher is sending what it read, or backing off: not reading the store
         self._next_reopen = 0.0
         self.config_source = config_source  # a new config file, polled by the hub-config thread
         self.catalogue = catalogue  # the retained ``config`` payload (qms/catalogue.py)
@@ -195,6 +205,23 @@ class Hub:
             while len(items) < MAX_BATCH and (more := self._requests.take(timeout=0)) is not None:
                 items.append(more)  # whatever else is already waiting: one transaction for them all
             self._serve(items)
+            if len(items) > 1:
+                self._publisher_turn()
+
+    def _publisher_turn(self) -> None:
+        """Wait (``PUBLISHER_TURN_S`` at most) until the publisher has read the events just committed, unless
+        it is busy sending (then it reads them when done, after the next batch; a flood must not stall the
+        worker behind the broker's acknowledgements)."""
+        if self.fault is not None or not self.bus.is_connected:
+            return
+        with self._read_cond:
+            self._read_cond.wait_for(lambda: self._read_seq >= self._committed_seq or self._sending
+                                     or self._stop.is_set(), PUBLISHER_TURN_S)
+
+    def _set_sending(self, sending: bool) -> None:
+        with self._read_cond:
+            self._sending = sending
+            self._read_cond.notify_all()
 
     def _serve(self, items: list[Queued]) -> None:
         """Answer ``items`` in order; the commands among them run in one store transaction.
@@ -376,6 +403,8 @@ class Hub:
         """The response carrying ``reply``; counts a new ticket against the issue limit."""
         if command.action == "issue_ticket" and reply.ok and not reply.replayed:
             self.issue_limit.record(command.client_id)
+        if reply.events:
+            self._committed_seq = max(self._committed_seq, reply.events[-1]["seq"])
         if not reply.ok:
             log.info("refused %s from %s: %s", command.action, command.client_id, reply.response["error"]["message"])
         return {**reply.response, "id": command.request_id}
@@ -413,6 +442,8 @@ class Hub:
         self._retire(store)  # the config it has now (reloaded since it started?), removed services retired
         self.store = store
         self.published_seq = int(store.get_meta(PUBLISHED_SEQ_KEY) or 0)
+        with self._read_cond:  # another file (restored): its seqs, not the old one's
+            self._committed_seq = self._read_seq = self.published_seq
         self.fault = None
         self.bus.set_status_extra({})
         log.info("store %s is good again; serving and republishing all retained state", store.path)
@@ -455,17 +486,25 @@ class Hub:
                     pass
             except sqlite3.OperationalError:
                 log.exception("publishing failed; will retry")
-                self._stop.wait(1.0)
+                self._back_off()
             except sqlite3.DatabaseError as exc:
                 store = self.store
                 if store is not None and is_damage(exc):  # damaged under the running hub
                     self._set_fault(corrupt(store.path, store.path.parent, exc))
                 else:
                     log.exception("publishing failed; will retry")
-                    self._stop.wait(1.0)
+                    self._back_off()
             except Exception:
                 log.exception("publishing failed; will retry")
-                self._stop.wait(1.0)
+                self._back_off()
+
+    def _back_off(self) -> None:
+        """A second's pause after a failure (the worker does not wait for the publisher meanwhile)."""
+        self._set_sending(True)
+        try:
+            self._stop.wait(1.0)
+        finally:
+            self._set_sending(False)
 
     def drain_once(self) -> bool:
         """Publish the next batch of outbox events, then the state they touched; True if any."""
@@ -473,12 +512,11 @@ class Hub:
         assert store is not None, "drain_once runs only while the store is good"
         events = store.events_after(self.published_seq, self.batch)
         if not events:
+            self._mark_read(self._committed_seq)  # nothing committed is left unread
             return False
-        last = None
         counters: set[str] = set()
         services: set[str] = set()
         for event in events:
-            last = self.bus.publish_json(self.topics.event(event["type"]), event)
             if event.get("counter"):
                 counters.add(event["counter"])
             ticket = event.get("ticket") or {}
@@ -489,19 +527,38 @@ class Hub:
         site = store.site
         for counter in counters & set(site.counters):
             services.update(site.counters[counter].services)  # idle counters change wait estimates
-        self.publish_state(counters, services)
-        if last is not None:
-            last.wait_for_publish(timeout=5)
-            if not last.is_published():
-                raise RuntimeError("broker did not acknowledge events; they will be sent again")
+        snap = store.snapshot(counters, services)  # read before publishing: the worker may go on meanwhile
+        self._mark_read(events[-1]["seq"], sending=True)
+        try:
+            last = None
+            for event in events:
+                last = self.bus.publish_json(self.topics.event(event["type"]), event)
+            self._publish_snapshot(snap)
+            if last is not None:
+                last.wait_for_publish(timeout=5)
+                if not last.is_published():
+                    raise RuntimeError("broker did not acknowledge events; they will be sent again")
+        finally:
+            self._set_sending(False)
         self.published_seq = events[-1]["seq"]
         store.set_meta(PUBLISHED_SEQ_KEY, str(self.published_seq), durable=False)  # at least once: a hint
         return True
 
+    def _mark_read(self, seq: int, sending: bool = False) -> None:
+        """The publisher has read the events up to ``seq`` and the state after them: the worker may go on."""
+        with self._read_cond:
+            self._sending = sending
+            if seq > self._read_seq:
+                self._read_seq = seq
+            self._read_cond.notify_all()
+
     def publish_state(self, counters: set[str] | None = None, services: set[str] | None = None) -> None:
         """Publish retained state (all of it when no ids are given)."""
         assert self.store is not None, "publish_state runs only while the store is good"
-        snap = self.store.snapshot(counters, services)
+        self._publish_snapshot(self.store.snapshot(counters, services))
+
+    def _publish_snapshot(self, snap: dict[str, Any]) -> None:
+        """Publish the retained state payloads of a ``Store.snapshot``."""
         for payload in snap["counters"]:
             self.bus.publish_json(self.topics.state_counter(payload["counter"]), payload, retain=True)
         for payload in snap["services"]:

@@ -158,7 +158,10 @@ class BusClient:
         clock: Callable[[], datetime] = default_clock,
         reconnect_delay: tuple[float, float] = (0.5, 2.0),
         ca_certs: str | None = None,
+        max_inflight: int | None = None,
     ) -> None:
+        """``max_inflight``: QoS 1 messages sent before their acknowledgements (paho's default 20 when None);
+        a client that publishes bursts (the hub) raises it, or the 21st message waits a round trip."""
         self.address = parse_broker_url(broker) if isinstance(broker, str) else broker
         self.topics = site if isinstance(site, Topics) else Topics(site)
         self.client_id = validate_id(client_id, "client_id")
@@ -181,6 +184,8 @@ class BusClient:
 
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
         c.suppress_exceptions = True
+        if max_inflight is not None:
+            c.max_inflight_messages_set(max_inflight)
         c.enable_logger(_paho_log)
         c.reconnect_delay_set(*reconnect_delay)  # type: ignore[arg-type]  # floats work
         if self.address.username is not None:

@@ -30,6 +30,9 @@ from qms.sdnotify import ping_interval, ready, watchdog
 log = logging.getLogger(__name__)
 
 HUB_KEEPALIVE_S = 5  # a dead hub shows on the devices in ~8 s (the broker gives up after 1.5 keepalives)
+HUB_MAX_INFLIGHT = 1000
+"""QoS 1 messages the hub has sent and the broker not yet acknowledged. A rush of 50 pads is ~400 messages
+(answers, events, state); with paho's default 20 every 20th waited a round trip to the broker."""
 
 
 def hub_limits(ctx: AppContext) -> Limits:
@@ -116,7 +119,8 @@ def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25, che
     except StoreFault as exc:
         store, fault = None, exc
         log.error("store fault %s: %s", exc.code, exc.message)
-    bus = BusClient(broker_url, ctx.site.site, HUB_CLIENT_ID, Role.HUB, keepalive=HUB_KEEPALIVE_S)
+    bus = BusClient(broker_url, ctx.site.site, HUB_CLIENT_ID, Role.HUB, keepalive=HUB_KEEPALIVE_S,
+                    max_inflight=HUB_MAX_INFLIGHT)
     watcher = ConfigWatcher(ctx)
     return Hub(store, bus, config_source=watcher, catalogue=watcher.catalogue, poll_interval=poll_interval, check_clients=check_clients, reopen=ctx.open_store,
                fault=fault, limits=hub_limits(ctx),

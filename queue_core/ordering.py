@@ -110,10 +110,18 @@ class WaitingIndex:
     def oldest_day(self, tickets: dict[str, Ticket], counters: Iterable[CounterState]) -> date:
         """The earliest day of a waiting or called ticket (the lists' heads and the counters' citizens);
         ``date.max`` when there is none."""
-        found = [self.head(tickets, key)[1] for key in list(self.lists)]
-        found += [tickets.get(c.ticket_id) for c in counters if c.ticket_id]
-        return min((t.day for t in found if t is not None and t.status != TicketStatus.DONE
-                    and t.status != TicketStatus.NO_SHOW), default=date.max)
+        oldest = date.max
+        for key in list(self.lists):
+            head = self.head(tickets, key)[1]
+            if head is not None and head.day < oldest:
+                oldest = head.day
+        for counter in counters:  # every command looks: one plain loop (200 counters: ~1/3 of a call_next in a rush)
+            if counter.ticket_id is not None:
+                ticket = tickets.get(counter.ticket_id)
+                if (ticket is not None and ticket.day < oldest and ticket.status != TicketStatus.DONE
+                        and ticket.status != TicketStatus.NO_SHOW):
+                    oldest = ticket.day
+        return oldest
 
     def waiting(self, tickets: dict[str, Ticket], services: Iterable[str]) -> int:
         """How many tickets wait in ``services`` (stale entries included until repaired)."""

@@ -227,3 +227,50 @@ def test_memory_holds_only_open_tickets_after_commands_that_load_or_finish_other
     assert store._cache is not None
     assert {t.number: t.status.value for t in store._cache.tickets.values()} == {"A002": "waiting"}
     assert store.ticket(first["id"]).rating == 4
+
+
+def small_tables(store: Store) -> list[list[tuple]]:
+    """The counters, service days and service times as stored in the file."""
+    conn = store.connection
+    return [[tuple(r) for r in conn.execute(f"SELECT * FROM {table} ORDER BY 1")]
+            for table in ("counters", "service_days", "service_times")]
+
+
+STAFF_BATCH = [
+    *[("issue_ticket", {"service": s}, f"k/{i}") for i, s in enumerate(["tu-phap", "chung-thuc", "huong-dan"] * 3)],
+    ("sign_in", {"counter": "1", "officer": "Lan"}),
+    ("call_next", {"counter": "1"}, "p1/1"), ("call_next", {"counter": "2"}, "p2/1"),
+    ("call_next", {"counter": "3"}, "p3/1"), ("complete", {"counter": "2"}, "p2/2"),
+    ("pause", {"counter": "3"}, "p3/2"), ("call_next", {"counter": "1"}, "p1/2"),
+    ("call_next", {"counter": "2"}, "p2/3"), ("resume", {"counter": "3"}, "p3/3"),
+    ("call_next", {"counter": "3"}, "p3/4"), ("sign_in", {"counter": "2", "officer": "Minh"}, "p2/4"),
+]
+
+
+def test_a_batch_writes_the_counters_and_service_tables_the_commands_run_one_by_one_would(tmp_path):
+    """A command in a batch compares only the counters it names (and its events name) before writing them."""
+    batch_of = [(c[0], c[1], c[2] if len(c) > 2 else f"x/{i}") for i, c in enumerate(STAFF_BATCH)]
+    with Store(tmp_path / "one.sqlite3", make_site(), clock=fixed_clock) as one, \
+            Store(tmp_path / "batch.sqlite3", make_site(), clock=fixed_clock) as batch:
+        alone = [one.run(action, args, request_id=rid) for action, args, rid in batch_of]
+        together = batch.run_batch(batch_of)
+        assert [r.response for r in together] == [r.response for r in alone]
+        assert all(r.ok for r in together)
+        assert small_tables(batch) == small_tables(one)
+        with Store(tmp_path / "fresh.sqlite3", make_site()) as fresh:
+            assert small_tables(batch)[0] != small_tables(fresh)[0]  # the commands did change counters
+        assert store_contents(batch)[:2] == store_contents(one)[:2]
+
+
+def test_a_counter_changed_outside_the_commands_scope_is_still_written_before_the_commit(store, monkeypatch, caplog):
+    store.run("issue_ticket", {"service": "tu-phap"}, request_id="k/0")
+    engine_call_next = store.engine.call_next
+
+    def call_next_touching_another(state, now, counter):  # a bug: counter 3 changes, nothing names it
+        state.counters["3"].officer = "Ghost"
+        return engine_call_next(state, now, counter)
+
+    monkeypatch.setattr(store.engine, "call_next", call_next_touching_another)
+    assert store.run_batch([("call_next", {"counter": "2"}, "p/1")])[0].ok
+    stored = dict(store.connection.execute("SELECT id, officer FROM counters").fetchall())
+    assert stored["3"] == "Ghost" and "counters ['3'] changed outside" in caplog.text
