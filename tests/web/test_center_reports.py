@@ -212,6 +212,26 @@ def test_no_store_is_a_friendly_page_and_stays_absent(tmp_path, day):
     assert not (tmp_path / "empty" / STORE_FILE).exists()
 
 
+def test_a_changed_config_is_read_again(day, tmp_path, login, settings):
+    config = settings.config_path = tmp_path / "site.yaml"  # the app reads it once per change, not per request
+    shutil.copy(day.config, config)
+    client = login(MANAGER)
+    assert "Quầy số 1" in client.get("/queue").get_data(as_text=True)
+    config.write_text(day.config.read_text(encoding="utf-8").replace('vi: "Quầy số 1"', 'vi: "Quầy Một"'),
+                      encoding="utf-8")
+    html = client.get("/queue").get_data(as_text=True)
+    assert "Quầy Một" in html and "Quầy số 1" not in html
+
+
+def test_a_damaged_store_is_a_friendly_page(settings, login):
+    (settings.data_dir / STORE_FILE).write_bytes(b"not a database, a half-copied file" * 100)
+    client = login(MANAGER)
+    for url in ("/queue", f"/report?{QUERY}", f"/report.xlsx?{QUERY}"):
+        r = client.get(url)
+        text = r.get_data(as_text=True)
+        assert r.status_code == 503 and "Không đọc được dữ liệu" in text and "Traceback" not in text, url
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (scripts/setup)")
 def test_the_manager_opens_the_queue_and_the_report_in_chromium(browser, app, day, shots):
