@@ -94,6 +94,9 @@ def create_app(settings: WebSettings) -> Flask:
         from . import ratings
 
         app.register_blueprint(ratings.bp)  # /api/ratings and /ratings.csv: ratings with their dossier codes
+        from . import center_reports
+
+        app.register_blueprint(center_reports.bp)  # /queue (live queue, today) and /report (+ .csv, .png, .xlsx)
     app.context_processor(lambda: {"mode": settings.mode})
     app.before_request(auth.load_user)
     app.context_processor(auth.template_globals)
