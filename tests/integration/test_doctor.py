@@ -145,7 +145,7 @@ def test_good_setup_is_all_green_then_a_stopped_hub_is_reported(tmp_path, always
     try:
         assert wait_for(lambda: hub.bus.is_connected, timeout=5)
         checks = doctor.collect(ctx, timeout=2.0, skip=frozenset({"audio"}))
-        no_board = {"audio", "env file", "secrets dir", "logins"}  # no env file, no roles: every other check
+        no_board = {"audio", "env file", "secrets dir", "logins", "province"}  # no env file, no roles, no bridge
         assert [c.name for c in checks] == [n for n in doctor.CHECKS if n not in no_board]
         assert all(c.ok for c in checks), doctor.render(checks)
         named = by_name(checks)
