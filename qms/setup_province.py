@@ -15,10 +15,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from qms.setup_wizard import Answers, Prompter
+from typing import Any
 
 CONF_D_ENV = "QMS_MOSQUITTO_CONF_D"
 DROP_IN = "qms-province.conf"
@@ -37,10 +34,17 @@ def _site_of(env: dict[str, str]) -> str:
     return load_config(Path(path)).site.id
 
 
-def step_province(p: Prompter, env: dict[str, str], answers: Answers,
-                  connect: Callable[[str, str, str | None], str | None] | None = None,
-                  site: str | None = None) -> None:
-    """Ask for the provincial broker and this site's login there, test it, and queue the drop-in."""
+class Declined(Exception):
+    """The login was refused and the technician did not try again: nothing is saved."""
+
+
+def step_province(p: Any, env: dict[str, str], answers: Any,
+                  connect: Callable[[str, str, str | None], str | None], site: str | None = None) -> None:
+    """Ask for the provincial broker and this site's login there, test it with ``connect(url, login, cafile)``
+    (None: accepted, else why not) and queue the drop-in; :class:`Declined` when the technician gives up.
+
+    ``p`` and ``answers`` are the wizard's ``Prompter`` and ``Answers`` (not imported: the wizard imports this).
+    """
     from mqtt_bus.url import parse_broker_url
     from qms.province.configs import BridgeSettings, render_bridge_conf, site_login
 
@@ -48,7 +52,6 @@ def step_province(p: Prompter, env: dict[str, str], answers: Answers,
     site = site or _site_of(env)
     login = site_login(site)
     current = env.get("QMS_PROVINCE", "")
-    connect = connect or province_login_problem
     while True:
         host = p.ask(f"Địa chỉ máy chủ tỉnh / Provincial broker (HOST or HOST:PORT, default port 8883; "
                      f"'{OFF_WORDS[0]}' = không nối / no bridge)", current or OFF_WORDS[0])
@@ -77,9 +80,7 @@ def step_province(p: Prompter, env: dict[str, str], answers: Answers,
             break
         p.say(f"  ✗ không kết nối được / could not connect: {problem}")
         if not p.yes("Thử lại? / Try again?"):
-            from qms.setup_wizard import NotSaved
-
-            raise NotSaved("setup: không lưu gì / nothing saved: the provincial broker did not accept the login; "
+            raise Declined("setup: không lưu gì / nothing saved: the provincial broker did not accept the login; "
                            "run `qms setup province` again when the link is up")
     answers.files[drop_in_path()] = render_bridge_conf(BridgeSettings(
         site=site, host=address.host, port=address.port, password=password, cafile=cafile))
@@ -89,13 +90,6 @@ def step_province(p: Prompter, env: dict[str, str], answers: Answers,
     answers.notes.append(f"  cầu nối tới tỉnh / bridge to the province: {drop_in_path()} "
                          f"({address.host}:{address.port}{', TLS' if cafile else ', no TLS'}); "
                          "events wait in this board's mosquitto while the link is down")
-
-
-def province_login_problem(url: str, login: str, cafile: str | None, timeout: float = 5.0) -> str | None:
-    """None when the provincial broker accepts this login (over TLS with *cafile*)."""
-    from qms.setup_wizard import login_problem
-
-    return login_problem(url, login, timeout, cafile=cafile)
 
 
 def write_drop_in(path: Path, text: str | None) -> None:

@@ -397,6 +397,16 @@ def save(path: Path, answers: Answers, p: Prompter, restart: bool = True) -> Non
         p.say(note)
 
 
+def ask_province(p: Prompter, env: dict[str, str], answers: Answers) -> None:
+    """The province step (:mod:`qms.setup_province`), its login tested as the broker step's is."""
+    from qms.setup_province import Declined, step_province
+
+    try:
+        step_province(p, env, answers, lambda url, login, cafile: login_problem(url, login, cafile=cafile))
+    except Declined as exc:
+        raise NotSaved(str(exc)) from None
+
+
 def ask_all(p: Prompter, env: dict[str, str], names: list[str], save_unverified: bool) -> Answers:
     """Run the steps; nothing is written here."""
     answers = Answers()
@@ -408,9 +418,7 @@ def ask_all(p: Prompter, env: dict[str, str], names: list[str], save_unverified:
         elif name == "printer":
             answers.env.update(step_printer(p, env))
         elif name == "province":
-            from qms.setup_province import step_province
-
-            step_province(p, {**env, **answers.env}, answers)
+            ask_province(p, {**env, **answers.env}, answers)
         else:
             step_broker(p, {**env, **answers.env}, answers, save_unverified=save_unverified)
     return answers
@@ -438,9 +446,7 @@ def run(ctx: object, ns: argparse.Namespace, prompter: Prompter | None = None) -
             names.remove("province")  # asked again below once the roles step makes this board the hub
         answers = ask_all(p, env, names, ns.save_unverified)
         if ns.step == "all" and "province" not in names and Role.HUB in answers.env.get("QMS_ROLES", "").split():
-            from qms.setup_province import step_province
-
-            step_province(p, {**env, **answers.env}, answers)
+            ask_province(p, {**env, **answers.env}, answers)
         save(path, answers, p, restart=not ns.no_restart)
     except NotSaved as exc:
         p.say("")

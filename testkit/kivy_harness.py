@@ -16,9 +16,10 @@ from kivy.uix.widget import Widget
 if TYPE_CHECKING:  # importing kivy.core.window opens the window
     from kivy.core.window import WindowBase
 
-# Screenshots go to a temp folder, so tests never rewrite tracked files; refresh the documentation's
-# pictures on purpose with `QMS_SHOTS=docs/screens .venv/bin/python -m pytest tests/ui`.
-SCREENS_DIR = Path(os.environ.get("QMS_SHOTS") or Path(tempfile.gettempdir()) / "qms-screens")
+# Screenshots go to a temp folder of this process (two test runs at once never write each other's files),
+# so tests never rewrite tracked files; refresh the documentation's pictures on purpose with
+# `QMS_SHOTS=docs/screens .venv/bin/python -m pytest tests/ui`.
+SCREENS_DIR = Path(os.environ.get("QMS_SHOTS") or Path(tempfile.gettempdir()) / f"qms-screens-{os.getpid()}")
 
 
 def window() -> WindowBase:
