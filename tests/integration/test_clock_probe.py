@@ -28,7 +28,8 @@ def test_the_offset_and_version_are_in_the_status_next_to_the_display_audio(shar
         display = make_client(shared_broker.url, "display-1", Role.DISPLAY)
         display.set_status_extra({"audio": {"state": "ok", "detail": "hw:0,0"}})
         behind = ClockProbe(display, clock=lambda: datetime.now(UTC) - timedelta(seconds=300))
-        offset = behind.check_once()
+        # the board probes again and again; under a loaded machine one answer may come after the timeout
+        offset = next((o for o in (behind.check_once() for _ in range(3)) if o is not None), None)
         assert offset is not None and abs(offset + 300) < 2
         display.set_status_extra({"audio": {"state": "no_device", "detail": "unplugged"}})  # after the probe
         watcher = make_client(shared_broker.url, "watcher")

@@ -36,7 +36,8 @@ def _check_behaviour(result, spec) -> None:
     # the flood lasted (the niced client may still be sending after its loop); the rest were dropped
     assert flood["answers"] <= 40 + (20 + 1) * (flood["answers_until_s"] + 1)
     assert flood["answers"] < flood["sent"] / 20
-    assert 1 <= result.hub_log_flood_lines <= 3, "drops are logged as counts, not one line per request"
+    # one summary line per 10 s while drops go on (a loaded machine stretches the 5 s flood), not one per request
+    assert 1 <= result.hub_log_flood_lines <= 3 + flood["answers_until_s"] / 10, "drops are logged as counts"
 
 
 def test_flooding_kiosk_does_not_delay_the_counters(broker):  # broker: skip cleanly where mosquitto is missing
