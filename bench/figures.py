@@ -13,7 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-ORDER = ("store", "hub", "flood", "load", "retention", "report", "startup", "printer", "kiosk", "display", "voice", "province")
+ORDER = ("store", "hub", "flood", "load", "retention", "report", "startup", "printer", "kiosk", "live apply", "display", "voice",
+         "province")
 """Table order: by bench (the issue's targets follow the order of the system: store, hub, printer, kiosk)."""
 
 

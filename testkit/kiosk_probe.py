@@ -3,15 +3,69 @@
 It builds the kiosk exactly as ``qms kiosk`` does (``kiosk.app.build_kiosk`` + ``KioskApp``, offscreen),
 walks a citizen to ``SERVICE``'s procedure screen, and then, each time the buttons on the screen change,
 saves a screenshot ``OUT/kiosk-probe-N.png`` and prints one JSON line
-``{"t": unix time, "screen", "labels": [...], "png"}`` (so a test can see a live config change arrive).
+``{"t": unix time, "screen", "labels": [...], "png"}`` (so a test can see a live config change arrive). ``t`` is taken when the new buttons are on the screen,
+before the screenshot is written (writing a PNG is the probe's own work, not the kiosk's).
+
+:class:`KioskProbe` runs it as a child process and hands its lines over (tests and ``bench/bench_live_apply.py``).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import queue
+import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class KioskProbe:
+    """This module as a child process; its JSON lines (one per redraw) in a queue."""
+
+    def __init__(self, config: Path, broker_url: str, out: Path, service: str) -> None:
+        (out / "kivy").mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "QMS_HEADLESS": "1", "SDL_VIDEODRIVER": "offscreen", "SDL_AUDIODRIVER": "dummy",
+               "KIVY_HOME": str(out / "kivy"), "QMS_DATA_DIR": str(out / "kiosk-data")}  # virtual:// prints there
+        self.printed = out / "kiosk-data" / "tickets"
+        self.proc = subprocess.Popen([sys.executable, "-m", "testkit.kiosk_probe", str(config), broker_url,
+                                      str(out), service], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("{"):
+                self.lines.put(json.loads(line))
+
+    def wait(self, check: Callable[[dict[str, Any]], bool], timeout: float) -> dict[str, Any] | None:
+        """The first redraw that passes ``check`` within ``timeout`` seconds."""
+        end = time.monotonic() + timeout
+        while (left := end - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                return None
+            if check(line):
+                return line
+        return None
+
+    def stop(self) -> str:
+        """Stop the process; its standard error."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        return self.proc.stderr.read() if self.proc.stderr else ""
 
 
 def main(argv: list[str]) -> int:
@@ -49,9 +103,10 @@ def main(argv: list[str]) -> int:
             return
         shown[0] = root.builds
         labels = [w.label.text for w in root.walk(restrict=True) if isinstance(w, Tile)]
+        shown_at = time.time()
         png = folder / f"kiosk-probe-{root.builds}.png"
         root.export_to_png(str(png))
-        print(json.dumps({"t": time.time(), "screen": vm.screen, "labels": labels, "png": str(png)},
+        print(json.dumps({"t": shown_at, "screen": vm.screen, "labels": labels, "png": str(png)},
                          ensure_ascii=False), flush=True)
 
     Clock.schedule_interval(tick, 0.05)
