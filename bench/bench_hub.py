@@ -35,6 +35,9 @@ from testkit.hub_process import ROOT, start_hub_process, stop_hub_process
 from testkit.sites import roomy_config
 from testkit.stats import percentile
 
+RUSHES = 4
+"""Rushes measured one after the other (one call a pad each; a pad pressing twice at one instant is no rush)."""
+
 
 def cpu_ms(pid: int) -> float:
     """The user + system CPU time of process ``pid`` so far, in ms (Linux ``/proc``; 0 elsewhere).
@@ -56,7 +59,7 @@ def main() -> None:
     parser.add_argument("--displays-here", action="store_true",
                         help="the display clients in this process (default: a process of their own)")
     args = parser.parse_args()
-    args.requests = args.requests or max(500, 5 * args.counters + 100)  # 3 paced rounds + 2 rush rounds of calls
+    args.requests = args.requests or max(500, (3 + RUSHES) * args.counters + 100)  # 3 paced rounds + the rushes
     logging.basicConfig(level=logging.ERROR)
     sys.setswitchinterval(0.0005)  # 60 clients in this one process: their deliveries must not queue 5 ms for the GIL
     with tempfile.TemporaryDirectory() as tmp_name, EmbeddedBroker(Path(tmp_name) / "mqtt") as broker:
@@ -128,14 +131,13 @@ def main() -> None:
                         seen, quiet_since = count, time.monotonic()
                     time.sleep(0.05)
 
-            def measure(label: str, rounds: int, stagger_s: float, what: str) -> None:
-                """Each pad calls ``rounds`` times; calls start ``stagger_s`` apart (0: all at once).
+            def run_calls(rounds: int, stagger_s: float, sent: dict[tuple[str, str], float]) -> None:
+                """Each pad calls ``rounds`` times; calls start ``stagger_s`` apart (0: all at once, one call a pad).
 
                 All at once: every call's thread is made first and waits at a barrier, then all are let go
-                together (making 100 threads one after another took 70-800 ms on a busy machine: a ramp).
+                together (making the threads one after another took 70-800 ms on a busy machine: a ramp).
                 """
-                sent: dict[tuple[str, str], float] = {}
-                rush = threading.Barrier(rounds * len(pads) + 1) if stagger_s == 0 else None
+                rush = threading.Barrier(len(pads) + 1) if stagger_s == 0 else None
 
                 def call(pad: BusClient, counter: str) -> None:
                     if rush is not None:
@@ -150,10 +152,6 @@ def main() -> None:
                 if rush is not None:
                     for thread in threads:
                         thread.start()
-                listener_pid = listener.pid if listener is not None else 0
-                cpu0, own0, broker0 = cpu_ms(hub.pid), cpu_ms(os.getpid()), cpu_ms(broker.pid or 0)
-                shown0 = cpu_ms(listener_pid)
-                if rush is not None:
                     rush.wait()
                 else:
                     for thread in threads:
@@ -161,7 +159,19 @@ def main() -> None:
                         time.sleep(stagger_s)
                 for thread in threads:
                     thread.join()
-                wait_arrivals(list(sent))
+
+            def measure(label: str, rounds: int, stagger_s: float, what: str) -> None:
+                """``rounds`` calls a pad: paced ``stagger_s`` apart, or (0) ``rounds`` rushes of one call a pad,
+                each rush's states awaited at the displays before the next."""
+                sent: dict[tuple[str, str], float] = {}
+                listener_pid = listener.pid if listener is not None else 0
+                cpu0, own0, broker0 = cpu_ms(hub.pid), cpu_ms(os.getpid()), cpu_ms(broker.pid or 0)
+                shown0 = cpu_ms(listener_pid)
+                for _ in range(rounds if stagger_s == 0 else 1):
+                    rush_sent: dict[tuple[str, str], float] = {}
+                    run_calls(1 if stagger_s == 0 else rounds, stagger_s, rush_sent)
+                    wait_arrivals(list(rush_sent))
+                    sent.update(rush_sent)
                 hub_cpu, own_cpu, broker_cpu = (cpu_ms(hub.pid) - cpu0, cpu_ms(os.getpid()) - own0,
                                                 cpu_ms(broker.pid or 0) - broker0)
                 shown_cpu = cpu_ms(listener_pid) - shown0
@@ -183,8 +193,8 @@ def main() -> None:
 
             measure("one call every 40 ms (25 calls/s)", rounds=3, stagger_s=0.04,
                     what=f"{args.counters} counters, 25 calls/s")
-            measure(f"all {args.counters} pads pressing at the same instant (worst case)", rounds=2, stagger_s=0,
-                    what=f"rush: all {args.counters} pads at the same instant")
+            measure(f"{RUSHES} rushes: all {args.counters} pads pressing at the same instant (worst case)", rounds=RUSHES,
+                    stagger_s=0, what=f"rush: all {args.counters} pads at the same instant, {RUSHES} times")
             for c in [kiosk, *displays, *pads]:
                 c.close()
             if listener is not None:
