@@ -129,7 +129,11 @@ def test_printer_and_silent_display_alerts_on_every_pad_and_reprint(pad, hub, ki
     assert alerts.height > 40 and alerts.opacity == 1
     tap(find_by_id(root, "next"))
     assert pump_until(lambda: root.vm.number_text == "A001")
+    pump(0.1)
     screenshot(root, "counter-alerts-vi")
+    number, actions = find_by_id(root, "ticket-number"), find_by_id(root, "actions")
+    with_alerts = number.font_size
+    assert actions.height >= 0.24 * root.height - 1, "the buttons stay big enough for a finger"
 
     kiosk.publish_json(kiosk.topics.state_device("kiosk-1"),
                        {"kind": "printer", "state": "ok", "detail": "", "ts": "t"}, retain=True)
@@ -140,6 +144,7 @@ def test_printer_and_silent_display_alerts_on_every_pad_and_reprint(pad, hub, ki
     assert pump_until(lambda: alerts.text == "")
     pump(0.1)
     assert alerts.height == 0
+    assert with_alerts >= 0.9 * number.font_size, "two alert lines take their room from the buttons, not the ticket"
 
     # In lại: from the Gọi số panel
     tap(find_by_id(root, "call"))
