@@ -36,6 +36,7 @@ def run_headless(desk: Desk, client: BusClient, lang: str, keymap: Any, ns: argp
     from ui_kit.i18n import tr
 
     from .keypad_link import KeypadLink
+    from .scanner import ScanKeys
     from .viewmodel import CounterViewModel
 
     def say(text: str) -> None:
@@ -67,7 +68,9 @@ def run_headless(desk: Desk, client: BusClient, lang: str, keymap: Any, ns: argp
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     bus.start()
-    source = StdinKeySource(on_ui_thread(link.key)).start()
+    # a USB barcode scanner types dossier codes into the same terminal: its bursts are scans, never keypad commands
+    keys = ScanKeys(link.scan, on_key=link.key, on_bad_scan=link.bad_scan)
+    source = StdinKeySource(link.key, on_char=on_ui_thread(keys.feed)).start()
     say(tr("counter.keypad.ready", lang, counter=desk.name(lang)))
     eof_at: float | None = None
     try:
@@ -81,5 +84,6 @@ def run_headless(desk: Desk, client: BusClient, lang: str, keymap: Any, ns: argp
             time.sleep(0.01)
     finally:
         source.stop()
+        keys.stop()
         bus.close()
     return 0

@@ -35,6 +35,22 @@ class KeypadLink:
             self.run(command)
         return command
 
+    def scan(self, code: str) -> bool:
+        """A dossier code read by the barcode scanner: tied to the current ticket (or the one just completed)."""
+        if self.vm.busy:
+            return False
+        self._mine = True
+        sent = self.vm.set_dossier(code)
+        if not sent:
+            self._mine = False
+        return sent
+
+    def bad_scan(self, _partial: str) -> None:
+        """A scan came apart (no Enter, or a pause inside it): say so; none of its keys acted."""
+        self.vm.say(tr("counter.error.scan_incomplete", self.vm.lang), error=True)
+        self.beeper.error()
+        self._echo(self.vm.message)
+
     def run(self, command: Command) -> bool:
         """Do a decoded command; False when nothing was sent."""
         vm, lang = self.vm, self.vm.lang

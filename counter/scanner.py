@@ -4,8 +4,9 @@ The scanner types the code of the receipt (mã hồ sơ) like a keyboard, a few 
 then Enter. A person on the USB keypad never types that fast, so :class:`ScanBuffer` holds each key
 ``max_gap_s`` (50 ms): keys that keep coming faster than that, ``min_len`` or more of them, then Enter,
 are one scan; anything else goes on to the keypad unchanged, in order (so a scanned ``000.00-...``
-is never taken as Gọi lại / Vắng mặt / digits to call). :class:`KivyScanSource` feeds it from the
-window and owns the keypad's key delivery, so the two never both act on one key.
+is never taken as Gọi lại / Vắng mặt / digits to call). :class:`ScanKeys` runs it on Kivy's clock;
+:class:`KivyScanSource` feeds it from the window, ``qms counter-pad --no-screen`` from the terminal
+(``StdinKeySource(on_char=...)``); either owns the keypad's key delivery, so the two never both act on one key.
 """
 
 from __future__ import annotations
@@ -67,39 +68,30 @@ class ScanBuffer:
         return [("key", k) for _, k in pending if k]
 
 
-class KivyScanSource:
-    """Keys of the Kivy window → scans (``on_scan(code)``) and keypad keys (``on_key(name)``, if any).
+class ScanKeys:
+    """Keys → scans (``on_scan(code)``), broken scans and keypad keys (``on_key(name)``, if any), on Kivy's
+    clock thread: feed :meth:`feed` with each key; held keys are let go by a timer after a pause."""
 
-    ``enabled()`` False lets keys through untouched (a text field has focus: the scanner types there).
-    """
-
-    def __init__(self, window: Any, on_scan: Callable[[str], Any], on_key: Callable[[str], Any] | None = None,
-                 on_bad_scan: Callable[[str], Any] | None = None, enabled: Callable[[], bool] = lambda: True,
-                 buffer: ScanBuffer | None = None, clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, on_scan: Callable[[str], Any], on_key: Callable[[str], Any] | None = None,
+                 on_bad_scan: Callable[[str], Any] | None = None, buffer: ScanBuffer | None = None,
+                 clock: Callable[[], float] | None = None) -> None:
         from kivy.clock import Clock
 
-        self.window, self.on_scan, self.on_key, self.on_bad_scan = window, on_scan, on_key, on_bad_scan
-        self.enabled = enabled
+        self.on_scan, self.on_key, self.on_bad_scan = on_scan, on_key, on_bad_scan
         self.buffer = buffer or ScanBuffer()
         self._Clock = Clock
         self._clock = clock or time.monotonic
         self._timer: Any = None
-        window.bind(on_key_down=self._key_down)
 
-    def _key_down(self, _window: Any, key: int, _scancode: int, codepoint: str | None, modifiers: list) -> bool:
-        if not self.enabled() or any(m in ("ctrl", "alt", "meta") for m in modifiers or []):
-            return False
-        name = "enter" if key in ENTER_CODES else kivy_key_name(key, codepoint)
-        char = codepoint if codepoint and len(codepoint) == 1 and SCAN_CHARS.fullmatch(codepoint) else None
-        if name is None and char is None:
-            return False
-        if self.on_key is None and char is None and not (name == "enter" and self.buffer.pending):
-            return False  # no keypad: Esc and the like keep their usual meaning
-        self._do(self.buffer.feed(char, name, self._clock()))
+    def feed(self, char: str | None, name: str | None, at: float | None = None) -> None:
+        """One key: its character (kept only if a code may hold it), its keypad name, when it came (default now)."""
+        char = char if char and len(char) == 1 and SCAN_CHARS.fullmatch(char) else None
+        if char is None and name is None:
+            return
+        self._do(self.buffer.feed(char, name, self._clock() if at is None else at))
         if self._timer is not None:
             self._timer.cancel()
         self._timer = self._Clock.schedule_once(self._flush, self.buffer.max_gap_s * 1.5) if self.buffer.pending else None
-        return True
 
     def _flush(self, *_: Any) -> None:
         self._timer = None
@@ -116,7 +108,39 @@ class KivyScanSource:
                 self.on_key(value)
 
     def stop(self) -> None:
-        """Stop listening."""
+        """Drop the pending timer."""
         if self._timer is not None:
             self._timer.cancel()
+            self._timer = None
+
+
+class KivyScanSource(ScanKeys):
+    """Keys of the Kivy window → :class:`ScanKeys`.
+
+    ``enabled()`` False lets keys through untouched (a text field has focus: the scanner types there).
+    """
+
+    def __init__(self, window: Any, on_scan: Callable[[str], Any], on_key: Callable[[str], Any] | None = None,
+                 on_bad_scan: Callable[[str], Any] | None = None, enabled: Callable[[], bool] = lambda: True,
+                 buffer: ScanBuffer | None = None, clock: Callable[[], float] | None = None) -> None:
+        super().__init__(on_scan, on_key, on_bad_scan, buffer, clock)
+        self.window = window
+        self.enabled = enabled
+        window.bind(on_key_down=self._key_down)
+
+    def _key_down(self, _window: Any, key: int, _scancode: int, codepoint: str | None, modifiers: list) -> bool:
+        if not self.enabled() or any(m in ("ctrl", "alt", "meta") for m in modifiers or []):
+            return False
+        name = "enter" if key in ENTER_CODES else kivy_key_name(key, codepoint)
+        char = codepoint if codepoint and len(codepoint) == 1 and SCAN_CHARS.fullmatch(codepoint) else None
+        if name is None and char is None:
+            return False
+        if self.on_key is None and char is None and not (name == "enter" and self.buffer.pending):
+            return False  # no keypad: Esc and the like keep their usual meaning
+        self.feed(char, name)
+        return True
+
+    def stop(self) -> None:
+        """Stop listening."""
+        super().stop()
         self.window.unbind(on_key_down=self._key_down)

@@ -13,12 +13,15 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 log = logging.getLogger(__name__)
 
 KeyHandler = Callable[[str], None]
+CharHandler = Callable[[str | None, str | None, float], None]
+"""``(character or None, keypad key name or None, monotonic time it arrived)``: for a barcode scanner's filter."""
 
 #: Kivy key codes of the numeric keypad and the keys the default map uses.
 KIVY_KEYS: dict[int, str] = {
@@ -50,9 +53,11 @@ KEY_SEQUENCES: dict[str, str] = {
 }
 
 
-def decode_chars(text: str) -> list[str]:
-    """Key names in a chunk read from a terminal or pipe (escape sequences included)."""
-    names: list[str] = []
+def decode_keys(text: str) -> list[tuple[str | None, str | None]]:
+    """``(character, key name)`` of each key in a chunk read from a terminal or pipe: the character when it
+    is a printable one (a scanner types letters too), the keypad's name when it has one (escape sequences
+    included); keys with neither are left out."""
+    keys: list[tuple[str | None, str | None]] = []
     i = 0
     while i < len(text):
         if text[i] == "\x1b" and i + 1 < len(text) and text[i + 1] in "[O":
@@ -61,14 +66,21 @@ def decode_chars(text: str) -> list[str]:
                 end += 1
             seq = text[i:end + 1]
             if seq in KEY_SEQUENCES:
-                names.append(KEY_SEQUENCES[seq])
+                keys.append((None, KEY_SEQUENCES[seq]))
             i = end + 1
             continue
-        name = char_key_name(text[i])
-        if name is not None:
-            names.append(name)
+        ch = text[i]
+        name = char_key_name(ch)
+        char = ch if ch.isprintable() else None
+        if name is not None or char is not None:
+            keys.append((char, name))
         i += 1
-    return names
+    return keys
+
+
+def decode_chars(text: str) -> list[str]:
+    """Key names in a chunk read from a terminal or pipe (escape sequences included)."""
+    return [name for _, name in decode_keys(text) if name is not None]
 
 
 def char_key_name(ch: str) -> str | None:
@@ -115,8 +127,10 @@ class StdinKeySource:
     cbreak mode so each key arrives at once, and restored by :meth:`stop`.
     """
 
-    def __init__(self, on_key: KeyHandler, stream: IO[str] | None = None) -> None:
+    def __init__(self, on_key: KeyHandler, stream: IO[str] | None = None, on_char: CharHandler | None = None) -> None:
+        """``on_char``, when given, gets every key instead of ``on_key`` (see :data:`CharHandler`)."""
         self.on_key = on_key
+        self.on_char = on_char
         self.stream = stream or sys.stdin
         self._saved: Any = None
         self._thread = threading.Thread(target=self._read, name="keypad-stdin", daemon=True)
@@ -155,11 +169,15 @@ class StdinKeySource:
     def _read(self) -> None:
         try:
             for chunk in self._chunks():
-                for name in decode_chars(chunk):
+                at = time.monotonic()
+                for char, name in decode_keys(chunk):
                     try:
-                        self.on_key(name)
+                        if self.on_char is not None:
+                            self.on_char(char, name, at)
+                        elif name is not None:
+                            self.on_key(name)
                     except Exception:
-                        log.exception("key handler failed on %r", name)
+                        log.exception("key handler failed on %r", char or name)
         except OSError as exc:
             log.warning("keypad input ended: %s", exc)
         finally:

@@ -69,6 +69,14 @@ def test_keypad_only_counter_reads_keys_from_stdin(launch, hub, kiosk):
     pad.stdin.flush()
     wait_line(out, "Đã gọi số A001")
     assert stored(hub, "A001").status == "called" and stored(hub, "A001").officer == "Lê Thị Thu Hà"
+    # a USB barcode scanner types into the same console: its burst (with "-", Vắng mặt on the keypad, and
+    # digits + Enter, a call by number) is one dossier code, never keypad commands
+    pad.stdin.write("000.00.25.H37-251201-0007\n")
+    pad.stdin.flush()
+    wait_line(out, "Đã gắn mã hồ sơ 000.00.25.H37-251201-0007 cho số A001")
+    assert stored(hub, "A001").status == "called" and stored(hub, "A001").dossier == "000.00.25.H37-251201-0007"
+    assert stored(hub, "A002").status == "waiting"
+    time.sleep(0.3)  # a person's next key comes later than a scanner's
     pad.stdin.write("3\n")
     pad.stdin.close()  # end of input: the pad waits for the answer, then exits
     wait_line(out, "Đã gọi số A003")

@@ -10,7 +10,7 @@ import pytest
 
 from devices.keypad import Command, KeyDecoder, KeyMap, KeyMapError, normalize_key
 from devices.keypad.feedback import Beeper, tone_wav
-from devices.keypad.sources import StdinKeySource, char_key_name, decode_chars, kivy_key_name
+from devices.keypad.sources import StdinKeySource, char_key_name, decode_chars, decode_keys, kivy_key_name
 
 
 def feed(decoder: KeyDecoder, keys: list[str], t0: float = 0.0, step: float = 0.1) -> list[Command | None]:
@@ -115,6 +115,24 @@ def test_terminal_escape_sequences_of_keypad_keys_are_decoded():
     assert decode_chars("\x1b[H\x1b[B\x1b[3~") == ["7", "2", "."]
     assert decode_chars("\x1bOq\x1bOr\x1bOM\x1bOk") == ["1", "2", "enter", "+"]
     assert decode_chars("\x1b[15~1\x1b") == ["1", "esc"]  # F5 ignored, lone Esc kept
+
+
+def test_terminal_keys_keep_a_scanners_letters_with_their_keypad_names():
+    assert decode_keys("H3-\x1bOM\x07") == [("H", None), ("3", "3"), ("-", "-"), (None, "enter")]  # bell: neither
+
+
+def test_stdin_source_gives_characters_with_their_arrival_time_to_on_char():
+    import os
+
+    r, w = os.pipe()
+    got: list[tuple[str | None, str | None, float]] = []
+    with open(r, encoding="utf-8") as stream:
+        src = StdinKeySource(lambda _name: None, stream, on_char=lambda c, n, at: got.append((c, n, at))).start()
+        os.write(w, b"H37-1\n")
+        os.close(w)
+        assert src.finished.wait(2)
+    assert [(c, n) for c, n, _ in got] == [("H", None), ("3", "3"), ("7", "7"), ("-", "-"), ("1", "1"), (None, "enter")]
+    assert len({at for _, _, at in got}) == 1, "one chunk: one arrival time"
 
 
 def test_stdin_source_reads_a_real_pipe():
