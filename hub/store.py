@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,7 @@ TICKET_COLUMNS = (
     "queued_at", "called_at", "finished_at", "counter", "call_count", "transfers", "rating", "officer",
     "transferred_from", "to_counter", "dossier",
 )
+"""The ``tickets`` table's columns: each is named as the :class:`Ticket` field it stores."""
 
 
 TICKET_UPSERT = (f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({', '.join('?' * len(TICKET_COLUMNS))}) "
@@ -102,24 +104,36 @@ TICKET_UPSERT = (f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({',
 and appended a new one at the end of the table at every change (issue, call, complete, rate), leaving holes:
 40 % of the table's pages were empty space after a simulated year (bench/bench_retention.py)."""
 
+_TICKET_ENCODE: dict[str, Callable[[Any], Any]] = {
+    "day": date.isoformat, "status": attrgetter("value"),
+    "issued_at": _ts, "queued_at": _ts, "called_at": _ts, "finished_at": _ts,
+}
+"""The columns not stored as the field's value itself, and how they are stored (the others: as they are)."""
+_TICKET_DECODE: dict[str, Callable[[Any], Any]] = {
+    "day": date.fromisoformat, "status": TicketStatus,
+    "issued_at": _dt, "queued_at": _dt, "called_at": _dt, "finished_at": _dt,
+}
+_TICKET_FIELDS = attrgetter(*TICKET_COLUMNS)  # a ticket's field values, in column order
+_ENCODE_AT = tuple((TICKET_COLUMNS.index(name), encode) for name, encode in _TICKET_ENCODE.items())
+_PLAIN_COLUMNS = tuple(name for name in TICKET_COLUMNS if name not in _TICKET_DECODE)
+_DECODED_COLUMNS = tuple(_TICKET_DECODE.items())
 
-def _ticket_row(t: Ticket) -> tuple[Any, ...]:
-    return (t.id, t.number, t.service, t.day.isoformat(), t.day_index, t.priority, t.status.value, t.procedure,
-            t.lang, _ts(t.issued_at), _ts(t.queued_at), _ts(t.called_at), _ts(t.finished_at), t.counter,
-            t.call_count, t.transfers, t.rating, t.officer, t.transferred_from, t.to_counter, t.dossier)
+
+def _ticket_row(t: Ticket) -> list[Any]:
+    """The parameters of :data:`TICKET_UPSERT` for ``t``, by column name (half a microsecond more than a
+    hand-written tuple)."""
+    row = list(_TICKET_FIELDS(t))
+    for i, encode in _ENCODE_AT:
+        row[i] = encode(row[i])
+    return row
 
 
 def _ticket_from_row(row: sqlite3.Row) -> Ticket:
-    issued, queued = _dt(row["issued_at"]), _dt(row["queued_at"])
-    assert issued is not None and queued is not None
-    return Ticket(
-        id=row["id"], number=row["number"], service=row["service"], day=date.fromisoformat(row["day"]),
-        day_index=row["day_index"], priority=row["priority"], issued_at=issued, queued_at=queued,
-        status=TicketStatus(row["status"]), procedure=row["procedure"], lang=row["lang"],
-        called_at=_dt(row["called_at"]), finished_at=_dt(row["finished_at"]), counter=row["counter"],
-        call_count=row["call_count"], transfers=row["transfers"], rating=row["rating"], officer=row["officer"],
-        transferred_from=row["transferred_from"], to_counter=row["to_counter"], dossier=row["dossier"],
-    )
+    """The ticket of a ``tickets`` row, read by column name."""
+    values = {name: row[name] for name in _PLAIN_COLUMNS}
+    for name, decode in _DECODED_COLUMNS:
+        values[name] = decode(row[name])
+    return Ticket(**values)
 
 
 @dataclass

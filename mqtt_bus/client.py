@@ -159,12 +159,17 @@ class BusClient:
         reconnect_delay: tuple[float, float] = (0.5, 2.0),
         ca_certs: str | None = None,
         max_inflight: int | None = None,
+        session_id: str | None = None,
     ) -> None:
         """``max_inflight``: QoS 1 messages sent before their acknowledgements (paho's default 20 when None);
-        a client that publishes bursts (the hub) raises it, or the 21st message waits a round trip."""
+        a client that publishes bursts (the hub) raises it, or the 21st message waits a round trip.
+        ``session_id``: the MQTT client id the broker knows this session by (*client_id* when None); set it
+        when several sites share one broker, so two ``hub`` clients do not take over each other's session.
+        Topics always use *client_id*."""
         self.address = parse_broker_url(broker) if isinstance(broker, str) else broker
         self.topics = site if isinstance(site, Topics) else Topics(site)
         self.client_id = validate_id(client_id, "client_id")
+        self.session_id = client_id if session_id is None else validate_id(session_id, "session_id")
         self.role = validate_id(role, "role")
         self.on_connection_change = on_connection_change
         self._clock = clock
@@ -182,7 +187,7 @@ class BusClient:
         self.request_topic = self.topics.request(client_id)
         self.response_topic = self.topics.response(client_id)
 
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
+        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.session_id, protocol=mqtt.MQTTv311)
         c.suppress_exceptions = True
         if max_inflight is not None:
             c.max_inflight_messages_set(max_inflight)

@@ -15,7 +15,8 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from qms.setup_prompt import Answers, Prompter
 
 CONF_D_ENV = "QMS_MOSQUITTO_CONF_D"
 DROP_IN = "qms-province.conf"
@@ -38,13 +39,10 @@ class Declined(Exception):
     """The login was refused and the technician did not try again: nothing is saved."""
 
 
-def step_province(p: Any, env: dict[str, str], answers: Any,
+def step_province(p: Prompter, env: dict[str, str], answers: Answers,
                   connect: Callable[[str, str, str | None], str | None], site: str | None = None) -> None:
     """Ask for the provincial broker and this site's login there, test it with ``connect(url, login, cafile)``
-    (None: accepted, else why not) and queue the drop-in; :class:`Declined` when the technician gives up.
-
-    ``p`` and ``answers`` are the wizard's ``Prompter`` and ``Answers`` (not imported: the wizard imports this).
-    """
+    (None: accepted, else why not) and queue the drop-in; :class:`Declined` when the technician gives up."""
     from mqtt_bus.url import parse_broker_url
     from qms.province.configs import BridgeSettings, render_bridge_conf, site_login
 

@@ -19,7 +19,6 @@ not be verified is saved only when the technician says so (types ``luu`` or pass
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import pwd
 import shutil
@@ -27,16 +26,16 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
 
 from devices.printer.errors import PrinterUnavailable
 from devices.printer.tools import list_ports, print_test_page, printer_status, test_page_choices
 from devices.printer.url import parse_printer_url
 from mqtt_bus.contract import HUB_CLIENT_ID, Role
 from qms.envfile import read_env, update_env
+from qms.setup_prompt import Answers, NotSaved, Prompter
 
 BAUD_RATES = (9600, 19200, 38400, 57600, 115200)
 ROLE_HELP = "hub, kiosk, display, counter@ID (several separated by spaces)"
@@ -44,66 +43,6 @@ CANCELLED = "đã hủy, không lưu gì / cancelled, nothing saved"
 DEFAULT_SECRETS_DIR = "/etc/qms/secrets"
 SERVICE_USER = "qms"
 SAVE_WORDS = ("luu", "lưu")
-
-
-class NotSaved(Exception):
-    """The technician declined to save (e.g. an unverified broker): nothing is written."""
-
-
-@dataclass
-class Answers:
-    """Everything to save at the end: env file lines and broker passwords (never printed)."""
-
-    env: dict[str, str] = field(default_factory=dict)
-    secrets: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    files: dict[Path, str | None] = field(default_factory=dict)  # config files to write (None: remove)
-
-
-class Prompter:
-    """Questions on a terminal (or any pair of text streams, for tests)."""
-
-    def __init__(self, inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
-        self.inp, self.out = inp, out
-
-    def say(self, text: str = "") -> None:
-        """Print a line."""
-        print(text, file=self.out, flush=True)
-
-    def ask(self, question: str, default: str = "") -> str:
-        """A free answer (Enter keeps the default)."""
-        suffix = f" [{default}]" if default else ""
-        print(f"{question}{suffix}: ", end="", file=self.out, flush=True)
-        line = self.inp.readline()
-        if not line:
-            raise EOFError("no more answers")
-        return line.strip() or default
-
-    def secret(self, question: str) -> str:
-        """A password: hidden on a terminal (``getpass``), read as a plain line from a pipe; never echoed."""
-        if self.inp.isatty():
-            return getpass.getpass(f"{question}: ", stream=self.out)
-        print(f"{question}: ", end="", file=self.out, flush=True)
-        line = self.inp.readline()
-        if not line:
-            raise EOFError("no more answers")
-        print(file=self.out, flush=True)
-        return line.rstrip("\r\n")
-
-    def yes(self, question: str, default: bool = True) -> bool:
-        """A yes/no answer: c/có/y/yes or k/không/n/no."""
-        answer = self.ask(f"{question} (c/k = y/n)", "c" if default else "k").lower()
-        return answer.startswith(("y", "c"))  # yes / có
-
-    def choose(self, question: str, options: Sequence[str], default: int = 1) -> int:
-        """Pick a numbered option; returns its index (0-based)."""
-        for i, option in enumerate(options, start=1):
-            self.say(f"  {i}. {option}")
-        while True:
-            answer = self.ask(question, str(default))
-            if answer.isdigit() and 1 <= int(answer) <= len(options):
-                return int(answer) - 1
-            self.say(f"  gõ một số từ 1 đến {len(options)} / type a number from 1 to {len(options)}")
 
 
 # ------------------------------------------------------------------------------------------ steps

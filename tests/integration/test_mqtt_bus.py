@@ -18,7 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from mqtt_bus import broker as broker_mod
 from mqtt_bus.broker import BrokerUnavailable, EmbeddedBroker
-from mqtt_bus.client import BusClosed, RequestTimeout, package_version
+from mqtt_bus.client import BusClient, BusClosed, RequestTimeout, package_version
 from mqtt_bus.contract import HUB_CLIENT_ID, EventType, Role
 from mqtt_bus.topics import Topics
 from mqtt_bus.url import parse_broker_url
@@ -117,6 +117,24 @@ def test_device_that_boots_before_the_broker_comes_up(tmp_path, make_client):
         assert wait_for(lambda: changes == [True], 1)  # the callback runs just after the flag is set
     finally:
         b.stop()
+
+
+def test_session_id_names_the_mqtt_session_and_topics_keep_the_client_id(broker, make_client):
+    """Two sites' hubs on one broker: each session has its own id, so neither takes over the other's."""
+    hubs = [make_client(broker.url, HUB_CLIENT_ID, Role.HUB, site=s, session_id=f"hub-{s}") for s in ("xa-a", "xa-b")]
+    plain = make_client(broker.url, "display-1")
+    assert all(c.wait_connected(3) for c in (*hubs, plain))
+    assert [h.session_id for h in hubs] == ["hub-xa-a", "hub-xa-b"] and plain.session_id == "display-1"
+    assert hubs[0].status_topic == "qms/v1/xa-a/status/hub"
+
+    def log_text() -> str:
+        return broker.log_path.read_text(errors="replace")
+
+    assert wait_for(lambda: all(f" as {sid} " in log_text() for sid in ("hub-xa-a", "hub-xa-b", "display-1")), 3)
+    time.sleep(0.3)
+    assert all(h.is_connected for h in hubs) and "already connected" not in log_text()
+    with pytest.raises(ValueError, match="session_id"):
+        BusClient(broker.url, "xa-a", HUB_CLIENT_ID, Role.HUB, session_id="")
 
 
 @pytest.mark.parametrize("how", ["restart", "kill-and-start"])

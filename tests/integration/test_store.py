@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import MISSING, fields
+from datetime import timedelta
 
 import pytest
 
 from hub.schema import SCHEMA_VERSION
-from hub.store import Store
+from hub.store import TICKET_COLUMNS, TICKET_UPSERT, Store, _ticket_row
 from mqtt_bus.contract import ErrorCode, EventType
+from queue_core import Ticket, TicketStatus
 from tests.factories import local, make_site
 
 
@@ -212,6 +215,27 @@ def test_a_ticket_is_updated_in_place_through_its_life(store):
     assert rowids() == before
     ticket = store.ticket(issued["id"])
     assert ticket is not None and ticket.status.value == "done" and ticket.rating == 5 and ticket.counter == "2"
+
+
+def test_ticket_rows_are_written_and_read_by_column_name(store):
+    """Every column is the Ticket field of its name: a ticket with no default value left comes back equal,
+    each value in the column named as its field."""
+    assert sorted(TICKET_COLUMNS) == sorted(f.name for f in fields(Ticket))
+    now = local(2026, 11, 23)
+    ticket = Ticket(id="t-1", number="B012", service="tu-phap", day=now.date(), day_index=12, priority="elderly",
+                    issued_at=now, queued_at=now + timedelta(seconds=1), status=TicketStatus.DONE,
+                    procedure="chung-thuc", lang="en", called_at=now + timedelta(seconds=2),
+                    finished_at=now + timedelta(seconds=3), counter="2", call_count=3, transfers=1,
+                    transferred_from="1", to_counter="2", rating=4, officer="can-bo", dossier="HS-7")
+    assert all(getattr(ticket, f.name) != f.default for f in fields(Ticket) if f.default is not MISSING)
+    store._conn.execute(TICKET_UPSERT, _ticket_row(ticket))
+    row = dict(store._conn.execute("SELECT * FROM tickets WHERE id = 't-1'").fetchone())
+    stored = {name: getattr(ticket, name) for name in TICKET_COLUMNS}
+    stored.update(day="2026-11-23", status="done", issued_at="2026-11-23T02:00:00+00:00",
+                  queued_at="2026-11-23T02:00:01+00:00", called_at="2026-11-23T02:00:02+00:00",
+                  finished_at="2026-11-23T02:00:03+00:00")
+    assert row == stored
+    assert store.ticket("t-1") == ticket
 
 
 def test_memory_holds_only_open_tickets_after_commands_that_load_or_finish_others(store):
