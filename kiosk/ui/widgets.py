@@ -22,8 +22,8 @@ LINE_HEIGHT = 1.17  # DejaVu Sans: line height / font size
 class FitLabel(Label):
     """A centred, wrapped label that lowers its font size until the text fits its box.
 
-    It then goes a little smaller still (down to ``fewer_lines`` of the fitting size) when that
-    saves a line, so a name does not end with one orphan word on a line of its own.
+    It then goes a little smaller still (down to ``fewer_lines`` of the fitting size, never below
+    ``min_font``) when that saves a line, so a name does not end with one orphan word on a line of its own.
     """
 
     base_font = NumericProperty(40)
@@ -69,7 +69,7 @@ class FitLabel(Label):
             size = max(self.min_font, size * 0.92)
         lines = round(th / (size * LINE_HEIGHT))
         best, trial = size, size * 0.95
-        while lines > 1 and trial >= size * self.fewer_lines:
+        while lines > 1 and trial >= max(size * self.fewer_lines, self.min_font):
             _tw, t_h = self._at(trial)
             if round(t_h / (trial * LINE_HEIGHT)) < lines:
                 best = trial

@@ -71,3 +71,21 @@ def test_a_text_that_cannot_fit_stops_at_the_smallest_size(sizes):
     pump(0.1)
     label.refit()
     assert label.font_size == 20
+
+
+@pytest.mark.parametrize("box", [(900, 120), (420, 160), (260, 90), (330, 200)])
+@pytest.mark.parametrize("key", list(TEXTS))
+def test_saving_a_line_never_goes_below_the_smallest_font(key, box):
+    """The "fewer lines" step may go smaller than the fitting size, but never below ``min_font``
+    (the smallest type an elderly citizen is asked to read)."""
+    register_fonts()
+    holder = FloatLayout()
+    label = FitLabel(text=TEXTS[key], base_font=90, min_font=1, fewer_lines=1, size_hint=(None, None), size=box)
+    holder.add_widget(label)
+    show(holder, (1280, 800))
+    pump(0.1)
+    label.refit()
+    fitting = label.font_size  # the size that fits, without the step
+    label.min_font, label.fewer_lines = fitting * 0.99, 0.82  # just under it: a line saved must not go below
+    label.refit()
+    assert label.font_size >= label.min_font - 0.01, (label.font_size, label.min_font)
