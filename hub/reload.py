@@ -13,7 +13,7 @@ drops it once its last ticket is finished (``Hub._drop_served_retired``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,10 +37,13 @@ def _prefix_of(number: str) -> str:
     return "".join(c for c in number if not c.isdigit()) or "?"
 
 
-def with_retired(new: SiteDef, old: SiteDef, open_services: dict[str, str]) -> tuple[SiteDef, frozenset[str]]:
+def with_retired(new: SiteDef, old: SiteDef, open_services: dict[str, str],
+                 former_names: Mapping[str, str] | None = None) -> tuple[SiteDef, frozenset[str]]:
     """``new`` plus the services of ``open_services`` it lacks, and the ids of those retired services.
 
     ``open_services``: ``{service id: a number of one of its open tickets}`` (waiting or called, any day).
+    A service neither config defines (the hub restarted after the change) is named from ``former_names``
+    (``{id: name}`` of earlier config versions), else by its id.
     """
     retired = [sid for sid in open_services if sid not in new.services]
     if not retired:
@@ -48,7 +51,8 @@ def with_retired(new: SiteDef, old: SiteDef, open_services: dict[str, str]) -> t
     services = dict(new.services)
     extra: dict[str, list[str]] = {cid: [] for cid in new.counters}
     for sid in retired:
-        definition = old.services.get(sid) or ServiceDef(id=sid, prefix=_prefix_of(open_services[sid]), name=sid)
+        definition = old.services.get(sid) or ServiceDef(id=sid, prefix=_prefix_of(open_services[sid]),
+                                                         name=(former_names or {}).get(sid) or sid)
         services[sid] = replace(definition, daily_quota=None, hours=None)  # no hours: its citizens are inside
         servers = [cid for cid, c in old.counters.items() if sid in c.services and cid in new.counters]
         for cid in servers or list(new.counters):

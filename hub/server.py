@@ -15,7 +15,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,7 +104,10 @@ class Hub:
                  check_clients: bool = True, reopen: Callable[[], Store] | None = None,
                  fault: StoreFault | None = None, limits: Limits | None = None, retention_days: int = 30,
                  request_retention_days: int = 3, config_source: ConfigSource | None = None,
-                 catalogue: dict[str, Any] | None = None) -> None:
+                 catalogue: dict[str, Any] | None = None,
+                 former_names: Callable[[], Mapping[str, str]] | None = None) -> None:
+        """``former_names``: the names earlier config versions gave services (``qms.config.history``), so a
+        removed service whose tickets are still called keeps its name after a restart."""
         self.store: Store | None = store
         self.reopen = reopen  # opens the store again while ``fault`` is set
         self.fault = fault if store is None else None
@@ -134,6 +137,7 @@ class Hub:
         self.catalogue = catalogue  # the retained ``config`` payload (qms/catalogue.py)
         self.site: SiteDef | None = store.site if store is not None else None  # the config's site, without retired services
         self.retired: frozenset[str] = frozenset()
+        self.former_names = former_names
         self.reloads = 0
         self._pending: SiteUpdate | None = None
         self._next_retired_check = 0.0
@@ -622,7 +626,16 @@ class Hub:
         """Give ``store`` the config's site plus the removed services that still have open tickets."""
         if self.site is None:
             self.site = store.site
-        site, self.retired = with_retired(self.site, old_site or store.site, store.open_services())
+        open_services = store.open_services()
+        old = old_site or store.site
+        names: Mapping[str, str] = {}
+        if self.former_names is not None and any(s not in self.site.services and s not in old.services
+                                                 for s in open_services):
+            try:
+                names = self.former_names()
+            except Exception:  # names only: the service is still retired, by its id
+                log.exception("the former names of removed services could not be read")
+        site, self.retired = with_retired(self.site, old, open_services, names)
         if store.site != site:
             store.set_site(site)
 

@@ -24,6 +24,7 @@ from qms.backup import LOCK_FILE
 from qms.broker import start_embedded
 from qms.catalogue import catalogue_of, config_version
 from qms.config import ConfigError, parse_config, to_site_def
+from qms.config.history import VERSIONS_DIR, former_names
 from qms.context import AppContext
 from qms.sdnotify import ping_interval, ready, watchdog
 
@@ -54,7 +55,7 @@ class ConfigWatcher:
         self.path = Path(ctx.config_path)
         self.site_id = ctx.site.site
         self.ignore_hours = bool(ctx.overrides.get("ignore_hours"))
-        self.versions = Path(ctx.data_dir) / "web" / "versions"
+        self.versions = Path(ctx.data_dir) / VERSIONS_DIR
         raw, self._stat = self._read()
         self.sha256 = config_version(raw or b"")
         self.catalogue = catalogue_of(ctx.config, self.sha256, self._version_of(raw))
@@ -125,7 +126,8 @@ def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25, che
     return Hub(store, bus, config_source=watcher, catalogue=watcher.catalogue, poll_interval=poll_interval, check_clients=check_clients, reopen=ctx.open_store,
                fault=fault, limits=hub_limits(ctx),
                retention_days=ctx.config.store.retention_days,
-               request_retention_days=ctx.config.store.request_retention_days).start()
+               request_retention_days=ctx.config.store.request_retention_days,
+               former_names=lambda: former_names(ctx.data_dir)["service"]).start()
 
 
 def run_hub(ctx: AppContext, stop: threading.Event) -> int:

@@ -230,10 +230,11 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     if not ctx.store_path.exists():
         print(f"qms: no store at {ctx.store_path}; check --data-dir (or $QMS_DATA_DIR)", file=sys.stderr)
         return 1
+    from qms.config.history import former_names
     from qms.report_sql import store_report
 
     with ctx.open_store() as store:
-        labels = site_labels(site, ctx.config)
+        labels = site_labels(site, ctx.config, former_names(ctx.data_dir))
         report = store_report(store.connection, start, end, site.tz, labels, site.name)
         if ns.xlsx:
             from qms.report_xlsx import store_xlsx

@@ -142,11 +142,17 @@ def section(grouping: str, keys: Iterable[str], labels: Labels, stats: Callable[
     return [stats(k, named.get(k) or default_label(grouping, k)) for k in order]
 
 
-def site_labels(site: SiteDef, config: SiteConfig | None = None) -> dict[str, dict[str, str]]:
-    """Display names of the site's services and counters (and procedures, from ``config``), in config order."""
+def site_labels(site: SiteDef, config: SiteConfig | None = None,
+                former: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, dict[str, str]]:
+    """Display names of the site's services and counters (and procedures, from ``config``), in config order;
+    then the names ``former`` config versions gave ids the config no longer has
+    (``qms.config.history.former_names``), so a removed service is not reported by its id."""
     labels = {"service": {s.id: s.name for s in site.services.values()},
               "counter": {c.id: c.name for c in site.counters.values()}}
     if config is not None:
         labels["procedure"] = {p.id: p.name.text("vi") for s in config.services for p in s.procedures}
         labels["priority"] = {p.id: p.name.text("vi") for p in config.priorities}
+    for grouping, names in (former or {}).items():
+        current = labels.setdefault(grouping, {})
+        current.update({key: name for key, name in names.items() if key not in current})
     return labels

@@ -52,6 +52,7 @@ def prune(folder: Path, keep: int) -> list[Path]:
 
 def run_monthly(ctx: AppContext, keep_option: int | None, today: date | None = None) -> int:
     """Write last month's xlsx and PNG into ``<data-dir>/reports``, then prune; exit status."""
+    from qms.config.history import former_names
     from qms.report_charts import render_dashboard
     from qms.report_model import site_labels
     from qms.report_sql import store_report
@@ -75,7 +76,7 @@ def run_monthly(ctx: AppContext, keep_option: int | None, today: date | None = N
     stem = folder / f"bao-cao-{start:%Y-%m}"
     xlsx, png = stem.with_suffix(".xlsx"), stem.with_suffix(".png")
     with ctx.open_store() as store:
-        labels = site_labels(site, ctx.config)
+        labels = site_labels(site, ctx.config, former_names(ctx.data_dir))
         report = store_report(store.connection, start, end, site.tz, labels, site.name)
         store_xlsx(store.connection, report, stem.with_suffix(".tmp.xlsx"), site.tz, labels)
     render_dashboard(report, stem.with_suffix(".tmp.png"))

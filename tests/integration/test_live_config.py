@@ -12,12 +12,14 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from mqtt_bus.contract import Role
 from qms.config import yaml_rt
 from tests.integration.hub_helpers import SITE, wait_for
+from web.versions import History
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,17 +115,29 @@ def test_a_hub_restarted_on_the_new_config_still_calls_the_removed_services_tick
     finally:
         first.stop()
         first.store.close()
+    # the web app keeps the file as it found it, then each version it saves (web/versions.py)
+    History(ctx.data_dir / "web" / "versions", ctx.config_path).record_current(datetime.now())
     rewrite(ctx.config_path, remove_chung_thuc)
+    display = make_client(broker.url, "display-1", Role.DISPLAY, site=SITE)
+    states: dict[str, dict[str, Any]] = {}
+    display.subscribe(display.topics.state_service("chung-thuc"), lambda _t, p: states.__setitem__("chung-thuc", p))
     second = start_hub(AppContext(config_path=ctx.config_path, data_dir=ctx.data_dir), broker.url, poll_interval=0.05)
     try:
         assert second.bus.wait_connected(5)
         assert second.retired == {"chung-thuc"}
+        # neither config the restarted hub knows defines it: named from the version history, not by its id
+        assert second.store.site.services["chung-thuc"].name == "Chứng thực"
+        assert wait_for(lambda: states.get("chung-thuc", {}).get("name") == "Chứng thực", 5), states
         pad = make_client(broker.url, "counter-2", Role.COUNTER, site=SITE)
         called = pad.request("call_next", {"counter": "2"})["result"]["ticket"]
         assert (called["number"], called["service"]) == ("B001", "chung-thuc")
     finally:
         second.stop()
         second.store.close()
+    report = subprocess.run([sys.executable, "-m", "qms.cli", "--config", str(ctx.config_path), "--data-dir",
+                             str(ctx.data_dir), "report"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert report.returncode == 0, report.stderr
+    assert re.search(r"^Chứng thực +1 +0 +0 ", report.stdout, re.M), report.stdout
 
 
 def test_a_retired_service_is_dropped_once_its_last_ticket_is_served(ctx, broker, hub, make_client, monkeypatch):
