@@ -21,8 +21,10 @@ from mqtt_bus.broker import find_mosquitto
 from mqtt_bus.client import BusClient
 from qms.context import AppContext
 from testkit.hub_process import stop_hub_process
-from testkit.province import Province, TempDatabase, center_config, pg_available, wait_until
+from testkit.province import Province, TempDatabase, center_config, wait_until
 from testkit.province_fleet import RealCenter
+
+from .conftest import temp_database
 
 SITES = ["xa-a", "xa-b", "xa-c"]
 ROUNDS = 40  # issue + call_next + complete per round: ~3 events each
@@ -32,13 +34,8 @@ EXTRA_INGESTERS: list[subprocess.Popen] = []  # started by a test, stopped by th
 
 @pytest.fixture(scope="module")
 def db() -> Iterator[TempDatabase]:
-    why = pg_available()
-    if why:
-        print(f"\n*** SKIPPING the province tests: {why} ***\n")
-        pytest.skip(f"PostgreSQL NOT AVAILABLE — province tests skipped: {why}")
-    d = TempDatabase()
-    yield d
-    d.drop()
+    with temp_database("province tests") as d:
+        yield d
 
 
 def new_center(folder: Path, site: str, bridge: list[str]) -> RealCenter:
