@@ -294,13 +294,20 @@ CLOCK_FIX = ("kiểm tra đồng bộ giờ / check time sync on this board: `ch
              "check the hub board's time too (`date`, `chronyc tracking` there); then restart the services")
 
 
-def describe_offset(offset_s: float) -> str:
-    """``"5.0 min ahead of"`` / ``"0.2 s behind"`` / ``"in step with"`` the hub."""
+def offset_words(offset_s: float) -> tuple[str, str]:
+    """A board's clock offset from the hub's in (Vietnamese, English), the one wording doctor and the web use.
+
+    ``("nhanh 5.0 phút", "5.0 min ahead of")`` / ``("chậm 0.2 giây", "0.2 s behind")`` /
+    ``("khớp giờ", "in step with")``; the English is followed by "the hub".
+    """
     size = abs(offset_s)
     if size < 0.05:
-        return "in step with"
-    amount = f"{size / 60:.1f} min" if size >= 120 else f"{size:.1f} s"
-    return f"{amount} {'ahead of' if offset_s > 0 else 'behind'}"
+        return "khớp giờ", "in step with"
+    minutes = size >= 120
+    vi = f"{size / 60:.1f} phút" if minutes else f"{size:.1f} giây"
+    en = f"{size / 60:.1f} min" if minutes else f"{size:.1f} s"
+    ahead = offset_s > 0
+    return f"{'nhanh' if ahead else 'chậm'} {vi}", f"{en} {'ahead of' if ahead else 'behind'}"
 
 
 def check_hub_clock(url: str, site: str, timeout: float = 2.0, client_id: str = MONITOR_ID,
@@ -329,7 +336,7 @@ def check_hub_clock(url: str, site: str, timeout: float = 2.0, client_id: str = 
                      "give doctor the monitor login: " + add_monitor_fix(None))
     hub_now = datetime.fromisoformat(response["result"]["now"])
     offset = ((before + (after - before) / 2) - hub_now).total_seconds()
-    detail = f"lệch / offset: this board is {describe_offset(offset)} the hub ({hub_now:%Y-%m-%d %H:%M:%S %z})"
+    detail = f"lệch / offset: this board is {offset_words(offset)[1]} the hub ({hub_now:%Y-%m-%d %H:%M:%S %z})"
     if abs(offset) > max_offset_s:
         return Check("hub clock", False, detail + f"; more than {max_offset_s:g} s", CLOCK_FIX)
     return Check("hub clock", True, detail)

@@ -24,6 +24,7 @@ from pathlib import Path
 from statistics import fmean
 from typing import TYPE_CHECKING
 
+from qms.report_columns import STAT_COLUMNS, stat_value
 from qms.report_legs import TRANSFERRED, Leg, TicketRecord, Transfer, all_legs
 from qms.report_model import (
     COLUMNS,
@@ -163,15 +164,11 @@ def csv_rows(report: Report, decimal_comma: bool = False) -> list[list[str]]:
         text = _cell(value) if value is not None else ""
         return text.replace(".", ",") if decimal_comma else text
 
-    header = ["Nhóm theo", "Mã", "Tên", *(h for h, _ in COLUMNS[:-1]), *RATING_COLUMNS, COLUMNS[-1][0],
-              *(h for h, _ in EXTRA_COLUMNS)]
-    rows = [header]
+    rows = [["Nhóm theo", "Mã", "Tên", *(h for h, _ in STAT_COLUMNS)]]
     for grouping, stats in report.sections.items():
         for row in stats:
-            values = [cell_value(row, attr) for _, attr in COLUMNS]
-            rows.append([GROUPINGS[grouping], row.key, row.label, *map(fmt, values[:-1]),
-                         *map(str, row.ratings), fmt(values[-1]),
-                         *(fmt(cell_value(row, attr)) for _, attr in EXTRA_COLUMNS)])
+            rows.append([GROUPINGS[grouping], row.key, row.label,
+                         *(fmt(stat_value(row, attr)) for _, attr in STAT_COLUMNS)])
     return rows
 
 

@@ -21,18 +21,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from qms.report_columns import STAT_COLUMNS, stat_value
 from qms.report_legs import TICKET_SQL, TRANSFERRED, Leg, StoredTicket, legs, load_transfers
-from qms.report_model import (
-    COLUMNS,
-    EXTRA_COLUMNS,
-    GROUPINGS,
-    RATING_COLUMNS,
-    Labels,
-    Report,
-    Stats,
-    cell_value,
-    minutes,
-)
+from qms.report_model import GROUPINGS, Labels, Report, Stats, minutes
 
 SHEETS = {"day": "Theo ngày", "hour": "Theo giờ đến", "service": "Theo lĩnh vực", "counter": "Theo quầy",
           "officer": "Theo cán bộ", "procedure": "Theo thủ tục"}
@@ -86,26 +77,13 @@ def _cell(ws: WriteOnlyWorksheet, value: Any, number_format: str | None = None) 
     return cell
 
 
-def _stat_columns() -> list[tuple[str, str]]:
-    """(header, attribute) of a grouping sheet's figures: the CSV's columns, ratings apart."""
-    return [*COLUMNS[:-1], *((h, f"rating{n}") for n, h in enumerate(RATING_COLUMNS, start=1)), COLUMNS[-1],
-            *EXTRA_COLUMNS]
-
-
-def _stat_value(row: Stats, attr: str) -> float | int | None:
-    if attr.startswith("rating"):
-        return row.ratings[int(attr[-1]) - 1]
-    return cell_value(row, attr)
-
-
 def _stats_sheet(wb: Workbook, title: str, first: str, rows: list[Stats]) -> None:
     ws = wb.create_sheet(title)
-    columns = _stat_columns()
-    _header(ws, [first, "Mã", *(h for h, _ in columns)], [30, 14, *(max(9, len(h) + 2) for h, _ in columns)])
+    _header(ws, [first, "Mã", *(h for h, _ in STAT_COLUMNS)], [30, 14, *(max(9, len(h) + 2) for h, _ in STAT_COLUMNS)])
     for row in rows:
         cells = [_cell(ws, row.label), _cell(ws, row.key)]
-        for _, attr in columns:
-            value = _stat_value(row, attr)
+        for _, attr in STAT_COLUMNS:
+            value = stat_value(row, attr)
             cells.append(_cell(ws, value, ONE_DECIMAL if isinstance(value, float) else None))
         ws.append(cells)
 
@@ -117,8 +95,8 @@ def _summary_sheet(wb: Workbook, report: Report) -> None:
                          ("Đến ngày", report.end.strftime("%d/%m/%Y")), ("Múi giờ", report.tz)):
         ws.append([label, value])
     total = report.total
-    for header, attr in _stat_columns():
-        value = _stat_value(total, attr)
+    for header, attr in STAT_COLUMNS:
+        value = stat_value(total, attr)
         ws.append([_cell(ws, header), _cell(ws, "–" if value is None else value,
                                              ONE_DECIMAL if isinstance(value, float) else None)])
     note = _cell(ws, "Thời gian tính bằng phút; P90: 90% không quá; phiếu chuyển lĩnh vực được tính ở cả hai "

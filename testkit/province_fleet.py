@@ -266,7 +266,29 @@ def netns_unavailable() -> str | None:
     return None
 
 
-class RealCenter:
+class HubSite:
+    """What a real center and a generated site share: the site's context and the hub on its store."""
+
+    ctx: AppContext
+    hub: Hub
+
+    @property
+    def store_path(self) -> Path:
+        return self.ctx.store_path
+
+    def outbox(self) -> list[dict]:
+        """Every event of the store's outbox, in order."""
+        assert self.hub.store is not None
+        return self.hub.store.events_after(0, 1_000_000)
+
+    def close(self) -> None:
+        """Stop the hub (its publisher with it) and close its store."""
+        self.hub.stop()
+        if self.hub.store is not None:
+            self.hub.store.close()
+
+
+class RealCenter(HubSite):
     """A center as deployed: its own mosquitto with the generated bridge, the hub and its store."""
 
     def __init__(self, ctx: AppContext, folder: Path, bridge: list[str], poll_interval: float = 0.05,
@@ -297,20 +319,10 @@ class RealCenter:
             assert bus.wait_connected(10), f"{self.site}/{client_id} cannot reach its broker"
         return bus.request(action, args, timeout=3, retries=8)
 
-    @property
-    def store_path(self) -> Path:
-        return self.ctx.store_path
-
-    def outbox(self) -> list[dict]:
-        assert self.hub.store is not None
-        return self.hub.store.events_after(0, 1_000_000)
-
     def close(self) -> None:
         for bus in self.clients.values():
             bus.close()
-        self.hub.stop()
-        if self.hub.store is not None:
-            self.hub.store.close()
+        super().close()
         self.broker.stop()
         if self.netns is not None:
             self.netns.close()
@@ -325,7 +337,7 @@ class SharedBrokerBus(BusClient):
         self._mqtt._client_id = f"{client_id}-{site}".encode()
 
 
-class GeneratedSite:
+class GeneratedSite(HubSite):
     """A site with the real hub and store on a virtual clock, on the shared bridged broker."""
 
     def __init__(self, ctx: AppContext, broker_url: str, clock: ManualClock, poll_interval: float = 1.0) -> None:
@@ -357,19 +369,6 @@ class GeneratedSite:
         self.hub = self._start()
         assert old.store is not None
         old.store.close()
-
-    @property
-    def store_path(self) -> Path:
-        return self.ctx.store_path
-
-    def outbox(self) -> list[dict]:
-        assert self.hub.store is not None
-        return self.hub.store.events_after(0, 1_000_000)
-
-    def close(self) -> None:
-        self.hub.stop()
-        if self.hub.store is not None:
-            self.hub.store.close()
 
 
 def shared_bridge_lines(province: Province, sites: list[str], restart: tuple[int, int] = (1, 2)) -> list[str]:

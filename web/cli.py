@@ -67,6 +67,13 @@ def check_host(host: str) -> str:
     return host
 
 
+def _monitor_id(ctx: AppContext) -> str:
+    """The web app's monitor login, else the technician's when the board's secrets have no ``monitor-web``."""
+    if ctx.secrets_dir is not None and not (ctx.secrets_dir / WEB_MONITOR_ID).exists():
+        return FALLBACK_MONITOR
+    return WEB_MONITOR_ID
+
+
 def health_reader(ctx: AppContext) -> Snapshot:
     """The devices' retained status, read with the web app's monitor login (else the technician's)."""
     from qms.broker import BrokerNotFound
@@ -75,9 +82,7 @@ def health_reader(ctx: AppContext) -> Snapshot:
     try:
         cfg = load_config(ctx.config_path)
         site, tz = cfg.site.id, ZoneInfo(cfg.site.timezone)
-        client_id = WEB_MONITOR_ID
-        if ctx.secrets_dir is not None and not (ctx.secrets_dir / WEB_MONITOR_ID).exists():
-            client_id = FALLBACK_MONITOR
+        client_id = _monitor_id(ctx)
         url = ctx.login_url(client_id)
     except (BrokerNotFound, ValueError, OSError) as exc:
         return Snapshot([], f"không đọc được máy chủ MQTT / cannot use the broker: {exc}")
@@ -95,9 +100,7 @@ def device_request(ctx: AppContext, action: str, args: dict[str, Any]) -> dict[s
 
     try:
         site = load_config(ctx.config_path).site.id
-        client_id = WEB_MONITOR_ID
-        if ctx.secrets_dir is not None and not (ctx.secrets_dir / WEB_MONITOR_ID).exists():
-            client_id = FALLBACK_MONITOR
+        client_id = _monitor_id(ctx)
         url = ctx.login_url(client_id)
     except (BrokerNotFound, ValueError, OSError) as exc:
         return {"ok": False, "error": {"code": "no_broker", "message": f"cannot use the broker: {exc}"}}

@@ -14,7 +14,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from mqtt_bus.contract import HUB_CLIENT_ID, Role
-from qms.doctor import CLOCK_FIX, MAX_CLOCK_OFFSET_S, describe_offset
+from qms.doctor import CLOCK_FIX, MAX_CLOCK_OFFSET_S, offset_words
 
 WEB_MONITOR_ID = "monitor-web"
 SERVICE_OF = {Role.HUB: "qms-hub", Role.KIOSK: "qms-kiosk", Role.DISPLAY: "qms-display",
@@ -55,25 +55,18 @@ class Device:
 
     @property
     def clock_text(self) -> str:
-        """ "nhanh 75.0 s / 75.0 s ahead of the hub", "khớp / in step", "—" when not measured."""
+        """ "nhanh 75.0 giây / 75.0 s ahead of the hub", "khớp giờ / in step with the hub", "—" when not measured."""
         if self.id == HUB_CLIENT_ID:
             return "chuẩn / reference"
         if self.clock_offset_s is None:
             return "—"
-        return f"{_offset_vi(self.clock_offset_s)} / {describe_offset(self.clock_offset_s)} the hub"
+        vi, en = offset_words(self.clock_offset_s)
+        return f"{vi} / {en} the hub"
 
     @property
     def ok(self) -> bool:
         """Online and nothing to fix."""
         return bool(self.online) and not self.fixes
-
-
-def _offset_vi(offset_s: float) -> str:
-    size = abs(offset_s)
-    if size < 0.05:
-        return "khớp giờ"
-    amount = f"{size / 60:.1f} phút" if size >= 120 else f"{size:.1f} giây"
-    return f"{'nhanh' if offset_s > 0 else 'chậm'} {amount}"
 
 
 def _offset(value: Any) -> float | None:

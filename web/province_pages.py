@@ -74,6 +74,12 @@ def _center_rows(totals: dict[str, Stats]) -> list[Stats]:
     return [replace(total, grouping="center", key=site, label=site) for site, total in totals.items()]
 
 
+def _center_report(site: str, start: date, end: date, tz: tzinfo) -> Report:
+    """*site*'s report of the period, from its events alone."""
+    _, data = _load(site, start, end, tz)
+    return preport.site_report(data.get(site, preport.SiteTickets()), start, end, tz, title=site)
+
+
 @bp.route("/centers/<site>")
 @require("manager")
 def center(site: str) -> Any:
@@ -82,8 +88,7 @@ def center(site: str) -> Any:
     tz = _zone()
     now = _now(tz)
     start, end = period(now.date())
-    _, data = _load(site, start, end, tz)
-    report = preport.site_report(data.get(site, preport.SiteTickets()), start, end, tz, title=site)
+    report = _center_report(site, start, end, tz)
     try:
         today = next((r for r in centers(_settings().extra["dsn"], now) if r.site == site), None)
     except Exception as exc:  # psycopg.Error: the report above was read, the table is not vital
@@ -100,8 +105,7 @@ def center_csv(site: str) -> Any:
     _may_see(site)
     tz = _zone()
     start, end = period(_now(tz).date())
-    _, data = _load(site, start, end, tz)
-    report = preport.site_report(data.get(site, preport.SiteTickets()), start, end, tz, title=site)
+    report = _center_report(site, start, end, tz)
     return csv_response(report_csv_rows(report), f"bao-cao-{site}-{start.isoformat()}-{end.isoformat()}.csv")
 
 

@@ -17,12 +17,14 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from mqtt_bus.broker import EmbeddedBroker, find_mosquitto
+from mqtt_bus.broker import find_mosquitto
 from mqtt_bus.client import BusClient
 from qms.context import AppContext
-from qms.hub_service import start_hub
 from testkit.hub_process import stop_hub_process
-from testkit.province import Province, TempDatabase, center_config, pg_available, wait_until
+from testkit.province import Province, TempDatabase, center_config, wait_until
+from testkit.province_fleet import RealCenter
+
+from .conftest import temp_database
 
 SITES = ["xa-a", "xa-b", "xa-c"]
 ROUNDS = 40  # issue + call_next + complete per round: ~3 events each
@@ -32,54 +34,31 @@ EXTRA_INGESTERS: list[subprocess.Popen] = []  # started by a test, stopped by th
 
 @pytest.fixture(scope="module")
 def db() -> Iterator[TempDatabase]:
-    why = pg_available()
-    if why:
-        print(f"\n*** SKIPPING the province tests: {why} ***\n")
-        pytest.skip(f"PostgreSQL NOT AVAILABLE — province tests skipped: {why}")
-    d = TempDatabase()
-    yield d
-    d.drop()
+    with temp_database("province tests") as d:
+        yield d
 
 
-class Center:
+def new_center(folder: Path, site: str, bridge: list[str]) -> RealCenter:
     """One center: its mosquitto (bridged to the province), its hub and store."""
-
-    def __init__(self, folder: Path, site: str, bridge: list[str]) -> None:
-        self.site, self.bridge = site, bridge
-        self.ctx = AppContext(config_path=center_config(folder / "cfg", site), data_dir=folder / "data")
-        self.broker = EmbeddedBroker(folder / "mosquitto", extra_config=bridge).start()
-        self.hub = start_hub(self.ctx, self.broker.url, poll_interval=0.05)
-        assert self.hub.bus.wait_connected(5)
-
-    def link(self, up: bool) -> None:
-        """Restart this center's broker with or without its bridge (its session and queue are persisted)."""
-        self.broker.extra_config = self.bridge if up else []
-        self.broker.restart()
-
-    def outbox(self) -> list[dict]:
-        assert self.hub.store is not None
-        return self.hub.store.events_after(0, 1_000_000)
-
-    def close(self) -> None:
-        self.hub.stop()
-        if self.hub.store is not None:
-            self.hub.store.close()
-        self.broker.stop()
+    ctx = AppContext(config_path=center_config(folder / "cfg", site), data_dir=folder / "data")
+    center = RealCenter(ctx, folder, bridge, poll_interval=0.05)
+    assert center.hub.bus.wait_connected(5)
+    return center
 
 
 @pytest.fixture(scope="module")
-def province(tmp_path_factory, db) -> Iterator[tuple[Province, list[Center], subprocess.Popen]]:
+def province(tmp_path_factory, db) -> Iterator[tuple[Province, list[RealCenter], subprocess.Popen]]:
     find_mosquitto()
     root = tmp_path_factory.mktemp("province")
     prov = Province(root / "province", SITES)
     prov.configure()
     assert prov.broker is not None
     prov.broker.start()
-    centers: list[Center] = []
+    centers: list[RealCenter] = []
     ingest = None
     try:
         for site in SITES:
-            centers.append(Center(root / site, site, prov.bridge_conf(site)))
+            centers.append(new_center(root / site, site, prov.bridge_conf(site)))
         ingest = prov.start_ingest(db.dsn)
         yield prov, centers, ingest
     finally:
@@ -150,7 +129,7 @@ def test_malformed_events_are_counted_and_the_ingester_keeps_going(province, db)
     assert rows(db.dsn, "SELECT count(*) FROM province_events WHERE site = 'xa-c' AND seq = 5") == [(0,)]
 
 
-def drive(center: Center, rounds: int, on_round=None) -> None:
+def drive(center: RealCenter, rounds: int, on_round=None) -> None:
     """A kiosk and a counter pad of *center*: issue, call next, complete, *rounds* times."""
     kiosk = BusClient(center.broker.url, center.site, "kiosk-1", "kiosk").start()
     pad = BusClient(center.broker.url, center.site, "counter-1", "counter").start()
@@ -172,7 +151,7 @@ def stored(dsn: str, site: str) -> list[tuple]:
     return rows(dsn, "SELECT seq, type FROM province_events WHERE site = %s ORDER BY seq", site)
 
 
-def assert_all_arrived_once(dsn: str, centers: list[Center], timeout: float) -> None:
+def assert_all_arrived_once(dsn: str, centers: list[RealCenter], timeout: float) -> None:
     """Every event of every center's outbox is in PostgreSQL once, with the center's own payload."""
     def complete() -> bool:
         return all([(e["seq"], e["type"]) for e in c.outbox()] == stored(dsn, c.site) for c in centers)
@@ -191,7 +170,7 @@ def assert_all_arrived_once(dsn: str, centers: list[Center], timeout: float) -> 
         assert wait_until(lambda n=newest: site_row() == (n, n, True), 2), (site_row(), newest)
 
 
-def run_traffic(centers: list[Center], rounds: int, hooks: dict[str, object]) -> None:
+def run_traffic(centers: list[RealCenter], rounds: int, hooks: dict[str, object]) -> None:
     threads = [threading.Thread(target=drive, args=(c, rounds, hooks.get(c.site))) for c in centers]
     for t in threads:
         t.start()

@@ -19,9 +19,11 @@ from qms.province import db as pdb
 from qms.province import report as preport
 from qms.report import csv_rows, render_text, site_labels
 from qms.report_sql import store_report
-from testkit.province import TempDatabase, center_config, pg_available, qms
+from testkit.province import TempDatabase, center_config, qms
 from tests.factories import make_site
 from tests.integration.test_report_month import END, START, generate
+
+from .conftest import temp_database
 
 SITE = "xa-thang"
 
@@ -38,12 +40,8 @@ def ingest(dsn: str, site: str, events: list[dict]) -> None:
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[TempDatabase]:
-    why = pg_available()
-    if why:
-        pytest.skip(f"PostgreSQL NOT AVAILABLE — province report tests skipped: {why}")
-    d = TempDatabase("qms_provreport_test")
-    yield d
-    d.drop()
+    with temp_database("province report tests", "qms_provreport_test") as d:
+        yield d
 
 
 @pytest.fixture(scope="module")
@@ -116,11 +114,7 @@ def test_qms_province_report_cli_writes_the_same_csv(database, month, tmp_path):
 
 def test_a_real_clock_centers_transfers_undo_and_callbacks(tmp_path):
     """The hub's own clock (microseconds; events keep milliseconds): counts equal, times within a millisecond."""
-    why = pg_available()
-    if why:
-        pytest.skip(why)
-    db = TempDatabase("qms_provreport_test")
-    try:
+    with temp_database("province report tests", "qms_provreport_test") as db:
         cfg = center_config(tmp_path / "xa-that", "xa-that")
         site = to_site_def(load_config(cfg))
         store = Store(tmp_path / "xa-that" / "queue.sqlite3", site)
@@ -163,6 +157,4 @@ def test_a_real_clock_centers_transfers_undo_and_callbacks(tmp_path):
                         assert va == pytest.approx(vb, abs=1e-3), (grouping, a.key, f.name)
                     else:
                         assert va == vb, (grouping, a.key, f.name)
-    finally:
-        db.drop()
 

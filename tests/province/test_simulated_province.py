@@ -34,7 +34,7 @@ import pytest
 from mqtt_bus.broker import EmbeddedBroker, find_mosquitto
 from qms.report_sql import store_report
 from testkit.hub_process import stop_hub_process
-from testkit.province import ROOT, Province, TempDatabase, pg_available, wait_until
+from testkit.province import ROOT, Province, TempDatabase, wait_until
 from testkit.province_fleet import (
     DayLog,
     Figures,
@@ -52,6 +52,8 @@ from testkit.province_fleet import (
 )
 from web.province import CenterRow, centers
 
+from .conftest import temp_database
+
 REAL = [f"tt-{i:02d}" for i in range(1, 11)]  # real centers
 GENERATED = [f"xa-{i:03d}" for i in range(1, 115)]  # generated sites
 REAL_TICKETS, GENERATED_TICKETS = 30, 16
@@ -63,13 +65,8 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 @pytest.fixture(scope="module")
 def db() -> Iterator[TempDatabase]:
-    why = pg_available()
-    if why:
-        print(f"\n*** SKIPPING the simulated province: {why} ***\n")
-        pytest.skip(f"PostgreSQL NOT AVAILABLE — simulated province skipped: {why}")
-    d = TempDatabase("qms_province_sim")
-    yield d
-    d.drop()
+    with temp_database("simulated province", "qms_province_sim") as d:
+        yield d
 
 
 class Fleet:
@@ -384,16 +381,13 @@ def test_the_table_counts_undo_call_back_and_transfer_as_qms_report(tmp_path, db
     day = clock().astimezone(TZ).date()
     report = figures_of(store_report(store.connection, day, day, TZ).total)
     store.close()
-    d = TempDatabase("qms_province_sim_cases")
-    try:
+    with temp_database("simulated province", "qms_province_sim_cases") as d:
         import psycopg
 
         with psycopg.connect(d.dsn, autocommit=True) as conn:
             pdb.create_schema(conn)
             pdb.write_batch(conn, [pdb.parse_event("xa-le", e) for e in events], {})
         (row,) = centers(d.dsn, datetime.combine(day, day_time(12), TZ))
-    finally:
-        d.drop()
     assert (report.issued, report.served, report.no_shows, report.ratings) == (4, 2, 1, 2)
     assert report.avg_wait_min == round((7 + 23.1 + 25.1 + 8) / 4, 1), report
     assert same(report, row) and row.avg_wait_min == report.avg_wait_min, (report, row)

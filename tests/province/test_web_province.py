@@ -16,38 +16,18 @@ from datetime import datetime
 
 import pytest
 
-from hub.store import Store
 from qms.cli import main
-from qms.config import load_config, to_site_def
 from qms.province import db as pdb
-from testkit.province import ROOT, TempDatabase, center_config, pg_available
+from testkit.province import ROOT, TempDatabase
 from web.app import WebSettings, create_app
+
+from .conftest import run_center, temp_database, write_center
 
 
 @pytest.fixture
 def database() -> Iterator[TempDatabase]:
-    why = pg_available()
-    if why:
-        print(f"\n*** SKIPPING the province web tests: {why} ***\n")
-        pytest.skip(f"PostgreSQL NOT AVAILABLE — province web tests skipped: {why}")
-    d = TempDatabase()
-    yield d
-    d.drop()
-
-
-def run_center(tmp_path, site: str, script: list[tuple[str, dict]]) -> list[dict]:
-    """A real store of *site* running *script*; its outbox."""
-    cfg = center_config(tmp_path / site, site)
-    store = Store(tmp_path / site / "store.sqlite3", to_site_def(load_config(cfg)))
-    try:
-        for i, (action, args) in enumerate(script):
-            if action == "rate":  # the ticket just completed at counter 1
-                args = {"ticket": store.events_after(0, 10**6)[-1]["ticket"]["id"], **args}
-            reply = store.run(action, args, request_id=f"r{i}")
-            assert reply.ok, reply.response
-        return store.events_after(0, 10**6)
-    finally:
-        store.close()
+    with temp_database("province web tests") as d:
+        yield d
 
 
 def test_the_province_table_shows_each_centers_figures_read_only(tmp_path, database, always_open_config):
@@ -55,16 +35,13 @@ def test_the_province_table_shows_each_centers_figures_read_only(tmp_path, datab
 
     issue = ("issue_ticket", {"service": "huong-dan"})
     nxt, done, gone = (("call_next", {"counter": "1"}), ("complete", {"counter": "1"}), ("no_show", {"counter": "1"}))
-    a = run_center(tmp_path, "xa-a", [issue, issue, issue, nxt, done, ("rate", {"score": 5}), nxt, gone,
-                                      nxt, done, ("rate", {"score": 2})])
-    b = run_center(tmp_path, "xa-b", [issue, nxt])
+    _, a = run_center(tmp_path, "xa-a", [issue, issue, issue, nxt, done, ("rate", {"score": 5}), nxt, gone,
+                                         nxt, done, ("rate", {"score": 2})])
+    _, b = run_center(tmp_path, "xa-b", [issue, nxt])
     with psycopg.connect(database.dsn, autocommit=True) as conn:
         pdb.create_schema(conn)
-        for site, events in (("xa-a", a), ("xa-b", b)):
-            pdb.write_batch(conn, [pdb.parse_event(site, e) for e in events], {site: 0.4})
-            pdb.set_sites_progress(conn, [(site, events[-1]["seq"], events[-1]["seq"], False)])
-        pdb.set_link(conn, "xa-a", True)
-        pdb.set_link(conn, "xa-b", False)
+        write_center(conn, "xa-a", a, link=True)
+        write_center(conn, "xa-b", b, link=False)
     last = datetime.fromisoformat(a[-1]["ts"])
     app = create_app(WebSettings(config_path=always_open_config, data_dir=tmp_path / "web", mode="province",
                                  extra={"dsn": database.dsn, "now": lambda: last}))

@@ -22,8 +22,9 @@ from qms.province import db as pdb
 from qms.province import report as preport
 from qms.report import csv_rows
 from qms.report_sql import store_report
-from testkit.province import TempDatabase, center_config, pg_available
 from web.app import WebSettings, create_app
+
+from .conftest import run_center, temp_database, write_center
 
 PROVINCE = ("tinh", "mat-khau-tinh")
 MANAGER_A = ("quanly-a", "mat-khau-xa-a")
@@ -39,46 +40,21 @@ class Province:
     now: datetime
 
 
-def run_center(folder: Path, site: str, script: list[tuple[str, dict]]) -> tuple[Path, list[dict]]:
-    """A real store of *site* running *script*: its file and its outbox."""
-    cfg = center_config(folder / site, site)
-    path = folder / site / "queue.sqlite3"
-    store = Store(path, to_site_def(load_config(cfg)))
-    try:
-        for i, (action, args) in enumerate(script):
-            if action == "rate":  # the ticket just completed
-                args = {"ticket": store.events_after(0, 10**6)[-1]["ticket"]["id"], **args}
-            reply = store.run(action, args, request_id=f"r{i}")
-            assert reply.ok, reply.response
-        return path, store.events_after(0, 10**6)
-    finally:
-        store.close()
-
-
 @pytest.fixture(scope="module")
 def province(tmp_path_factory) -> Iterator[Province]:
-    why = pg_available()
-    if why:
-        pytest.skip(f"PostgreSQL NOT AVAILABLE — province page tests skipped: {why}")
     import psycopg
 
-    folder = tmp_path_factory.mktemp("centers")
-    a, events_a = run_center(folder, "xa-a", [ISSUE, ISSUE, ISSUE, NEXT, DONE, ("rate", {"score": 5}), NEXT, GONE,
-                                              NEXT, DONE, ("rate", {"score": 2})])
-    b, events_b = run_center(folder, "xa-b", [ISSUE, NEXT, ("transfer", {"counter": "1", "service": "tu-phap"})])
-    db = TempDatabase("qms_provpages_test")
-    try:
+    with temp_database("province page tests", "qms_provpages_test") as db:
+        folder = tmp_path_factory.mktemp("centers")
+        a, events_a = run_center(folder, "xa-a", [ISSUE, ISSUE, ISSUE, NEXT, DONE, ("rate", {"score": 5}), NEXT,
+                                                  GONE, NEXT, DONE, ("rate", {"score": 2})])
+        b, events_b = run_center(folder, "xa-b", [ISSUE, NEXT, ("transfer", {"counter": "1", "service": "tu-phap"})])
         with psycopg.connect(db.dsn, autocommit=True) as conn:
             pdb.create_schema(conn)
-            for site, events in (("xa-a", events_a), ("xa-b", events_b)):
-                pdb.write_batch(conn, [pdb.parse_event(site, e) for e in events], {site: 0.4})
-                pdb.set_sites_progress(conn, [(site, events[-1]["seq"], events[-1]["seq"], False)])
-            pdb.set_link(conn, "xa-a", True)
-            pdb.set_link(conn, "xa-b", False)
+            write_center(conn, "xa-a", events_a, link=True)
+            write_center(conn, "xa-b", events_b, link=False)
         yield Province(db.dsn, {"xa-a": a, "xa-b": b}, folder / "xa-a" / "site.yaml",
                        datetime.fromisoformat(events_a[-1]["ts"]))
-    finally:
-        db.drop()
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ from hub.store import Store
 from qms.province import db as pdb
 from qms.report import csv_rows
 from qms.report_sql import store_report
-from testkit.province import TempDatabase, pg_available
 from tests.factories import HCM, make_site
 from tests.integration.test_report_month import plan_day, run_actions
+from tests.province.conftest import temp_database, write_center
 from web.app import WebSettings, create_app
 
 from .conftest import CHROMIUM, served
@@ -48,15 +48,11 @@ class Province:
 
 @pytest.fixture(scope="module")
 def province(tmp_path_factory) -> Iterator[Province]:
-    why = pg_available()
-    if why:
-        pytest.skip(f"PostgreSQL NOT AVAILABLE — province browser tests skipped: {why}")
     import psycopg
 
-    folder = tmp_path_factory.mktemp("centers")
-    db = TempDatabase("qms_provbrowser_test")
-    stores: dict[str, Path] = {}
-    try:
+    with temp_database("province browser tests", "qms_provbrowser_test") as db:
+        folder = tmp_path_factory.mktemp("centers")
+        stores: dict[str, Path] = {}
         with psycopg.connect(db.dsn, autocommit=True) as conn:
             pdb.create_schema(conn)
             for site, (seed, up, lag) in CENTERS.items():
@@ -68,16 +64,12 @@ def province(tmp_path_factory) -> Iterator[Province]:
                     events = store.events_after(0, 10**6)
                 finally:
                     store.close()
-                pdb.write_batch(conn, [pdb.parse_event(site, e) for e in events], {site: lag} if lag else {})
-                pdb.set_sites_progress(conn, [(site, events[-1]["seq"], events[-1]["seq"], False)])
-                pdb.set_link(conn, site, up)
+                write_center(conn, site, events, link=up, lag_s=lag)
                 stores[site] = path
             pdb.set_sites_progress(conn, [(SILENT, 0, 0, False)])
             # as if ingested just now (the day is fixed; the test's own clock is not)
             conn.execute("UPDATE province_sites SET last_seen = %s WHERE last_seen IS NOT NULL", (NOW,))
         yield Province(db.dsn, stores)
-    finally:
-        db.drop()
 
 
 def store_csv(province: Province, site: str) -> list[list[str]]:
