@@ -333,8 +333,7 @@ class SharedBrokerBus(BusClient):
     (on a center's own broker it is ``hub``, unique there); its topics are the hub's as always."""
 
     def __init__(self, broker: Any, site: str, client_id: str, role: str, **kwargs: Any) -> None:
-        super().__init__(broker, site, client_id, role, **kwargs)
-        self._mqtt._client_id = f"{client_id}-{site}".encode()
+        super().__init__(broker, site, client_id, role, session_id=f"{client_id}-{site}", **kwargs)
 
 
 class GeneratedSite(HubSite):

@@ -28,6 +28,7 @@ from flask import Blueprint, Response, current_app, render_template, url_for
 
 from qms.config import ConfigError, SiteConfig, load_config
 from qms.config.cache import CoreConfig
+from qms.config.history import former_names
 from qms.context import STORE_FILE
 from qms.live_state import read_live_state
 from qms.report_model import Report, site_labels
@@ -77,7 +78,8 @@ def _center() -> Center:
         raise Problem(503, "Không đọc được cấu hình", "Không đọc được tệp cấu hình của trung tâm. Hãy báo cán bộ "
                       "kỹ thuật.", "The center's config file cannot be read. Ask the technician.") from None
     site = CoreConfig.of(config).site
-    center = _centers[path] = (mark, Center(config, site, site_labels(site, config)))
+    former = former_names(current_app.extensions["qms"].data_dir)  # removed services keep their names
+    center = _centers[path] = (mark, Center(config, site, site_labels(site, config, former)))
     return center[1]
 
 
