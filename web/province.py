@@ -61,7 +61,7 @@ WITH day AS (
 )
 SELECT s.site, coalesce(f.issued, 0), coalesce(f.served, 0), coalesce(f.no_shows, 0), coalesce(f.r1, 0),
        coalesce(f.r2, 0), coalesce(f.r3, 0), coalesce(f.r4, 0), coalesce(f.r5, 0), w.avg_wait_s, s.last_seq,
-       s.contiguous_seq, s.last_seen, s.lag_s, s.link_up, w.p90_wait_s
+       s.contiguous_seq, s.last_seen, s.lag_s, s.link_up, w.p90_wait_s, s.name
 FROM province_sites s LEFT JOIN figures f USING (site) LEFT JOIN waits w USING (site)
 ORDER BY s.site
 """
@@ -85,6 +85,7 @@ class CenterRow:
     lag_s: float | None
     link_up: bool | None
     p90_wait_min: float | None = None  # 90th percentile (nearest rank) of the same waits as avg_wait_min
+    name: str | None = None  # the center's name, from its config catalogue (None before it arrived)
 
 
 def _settings() -> Any:
@@ -106,7 +107,7 @@ def centers(dsn: str, now: datetime) -> list[CenterRow]:
         rows = conn.execute(CENTERS_SQL, {"start": start, "end": end}).fetchall()
     out = []
     for (site, issued, served, no_shows, *stars, wait_s, last_seq, contiguous, last_seen, lag_s, link_up,
-         p90_s) in rows:
+         p90_s, name) in rows:
         ratings = sum(stars)
         out.append(CenterRow(
             site=site, issued=issued, served=served, no_shows=no_shows, ratings=ratings,
@@ -114,7 +115,7 @@ def centers(dsn: str, now: datetime) -> list[CenterRow]:
             good_pct=round(100 * (stars[3] + stars[4]) / ratings, 1) if ratings else None,
             avg_wait_min=None if wait_s is None else round(float(wait_s) / 60, 1),
             last_seq=last_seq, missing=max(0, last_seq - contiguous), last_seen=last_seen, lag_s=lag_s,
-            link_up=link_up, p90_wait_min=None if p90_s is None else round(float(p90_s) / 60, 1)))
+            link_up=link_up, p90_wait_min=None if p90_s is None else round(float(p90_s) / 60, 1), name=name))
     return out
 
 

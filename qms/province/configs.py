@@ -57,9 +57,11 @@ def render_bridge_conf(s: BridgeSettings) -> str:
             raise ValueError("the bridge password must not contain a line break")
         lines.append(f"remote_password {s.password}")
     lines += [
-        "# events and state go out; the ingester's resend requests come in and the hub's answers go out",
+        "# events, state and the config catalogue (the center's name) go out; the ingester's resend requests",
+        "# come in and the hub's answers go out",
         f"topic {t.root}/event/# out 1",
         f"topic {t.root}/state/# out 1",
+        f"topic {t.root}/config out 1",
         f"topic {t.response(INGEST_CLIENT)} out 1",
         f"topic {t.request(INGEST_CLIENT)} in 1",
         "# persistent session on both sides: QoS 1 messages queue here while the link is down",
@@ -132,6 +134,7 @@ def render_province_acl(sites: Iterable[str], ingest_users: Iterable[str] = (ING
         out += ["", f"user {site_login(site)}",
                 f"topic write {t.root}/event/#",
                 f"topic write {t.root}/state/#",
+                f"topic write {t.root}/config",
                 f"topic write {t.response(INGEST_CLIENT)}",
                 f"topic write {t.root}/{LINK_TOPIC}",
                 f"topic read {t.request(INGEST_CLIENT)}"]
@@ -140,6 +143,7 @@ def render_province_acl(sites: Iterable[str], ingest_users: Iterable[str] = (ING
         out += ["", f"user {user}",
                 "topic read qms/v1/+/event/#",
                 "topic read qms/v1/+/state/#",
+                "topic read qms/v1/+/config",
                 f"topic read qms/v1/+/{LINK_TOPIC}",
                 f"topic read qms/v1/+/response/{INGEST_CLIENT}",
                 f"topic write qms/v1/+/request/{INGEST_CLIENT}"]

@@ -1,7 +1,8 @@
 """PostgreSQL for the province: the schema and the ingester's batch writes (psycopg 3).
 
 ``province_events`` holds every event of every site once, keyed ``(site, seq)``; ``province_sites`` one row
-per site (newest and contiguous seq, last seen, lag, link); ``province_rejects`` the malformed messages.
+per site (newest and contiguous seq, last seen, lag, link, the center's name); ``province_rejects`` the malformed
+messages.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ CREATE TABLE IF NOT EXISTS province_sites (
     lag_s           double precision,
     link_up         boolean,
     link_changed    timestamptz,
-    resend_requests bigint      NOT NULL DEFAULT 0
+    resend_requests bigint      NOT NULL DEFAULT 0,
+    name            text  -- the center's name, from its retained config catalogue (None until it arrives)
 );
+ALTER TABLE province_sites ADD COLUMN IF NOT EXISTS name text;  -- databases made before the names
 CREATE TABLE IF NOT EXISTS province_rejects (
     id      bigserial PRIMARY KEY,
     at      timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -170,6 +173,14 @@ def set_link(conn: Any, site: str, up: bool) -> None:
             """INSERT INTO province_sites AS s (site, link_up, link_changed) VALUES (%s, %s, clock_timestamp())
                ON CONFLICT (site) DO UPDATE SET link_up = EXCLUDED.link_up, link_changed = EXCLUDED.link_changed""",
             (site, up))
+
+
+def set_names(conn: Any, names: Sequence[tuple[str, str]]) -> None:
+    """Record each ``(site, name)`` a center's retained config catalogue gave (inside the caller's transaction)."""
+    if names:
+        with conn.cursor() as cur:
+            cur.executemany("""INSERT INTO province_sites AS s (site, name) VALUES (%s, %s)
+                               ON CONFLICT (site) DO UPDATE SET name = EXCLUDED.name""", list(names))
 
 
 def load_progress(conn: Any) -> dict[str, tuple[int, int]]:

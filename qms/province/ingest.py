@@ -81,6 +81,20 @@ class Stats:
     last_log: float = field(default_factory=time.monotonic)
 
 
+def site_name(raw: bytes) -> str:
+    """The center's Vietnamese name in a retained ``config`` catalogue (docs/protocol.md); ValueError if none."""
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    site = (payload.get("catalogue") or {}).get("site") if isinstance(payload, dict) else None
+    name = site.get("name") if isinstance(site, dict) else None
+    text = name.get("vi") if isinstance(name, dict) else name
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("a config catalogue without catalogue.site.name.vi")
+    return text.strip()[:200]
+
+
 class Ingester:
     """The MQTT → PostgreSQL loop: ``Ingester(settings).run(stop_event)``."""
 
@@ -112,7 +126,7 @@ class Ingester:
         if reason.is_failure:
             log.error("provincial broker refused the ingester: %s", reason)
             return
-        subs = [(f"$share/{self.s.group}/qms/v1/+/event/#", 1), ("qms/v1/+/state/#", 1),
+        subs = [(f"$share/{self.s.group}/qms/v1/+/event/#", 1), ("qms/v1/+/state/#", 1), ("qms/v1/+/config", 1),
                 (f"qms/v1/+/{LINK_TOPIC}", 1), (f"qms/v1/+/response/{INGEST_CLIENT}", 1)]
         client.subscribe([(t, mqtt.SubscribeOptions(qos=q)) for t, q in subs])
         log.info("connected to %s as %s (session present: %s)", self.addr, self.s.client_id,
@@ -221,11 +235,12 @@ class Ingester:
         events: list[db.Event] = []
         rejects: list[tuple[str, str, str]] = []
         links: list[tuple[str, bool]] = []
+        names: list[tuple[str, str]] = []
         lags: dict[str, float] = {}
         now = datetime.now(UTC)
         for msg in batch:
             try:
-                self._sort(msg, events, links, lags, now)
+                self._sort(msg, events, links, lags, now, names)
             except ValueError as exc:
                 self.stats.malformed += 1
                 text = msg.payload.decode("utf-8", "replace")
@@ -250,6 +265,7 @@ class Ingester:
                         rejects.append((f"qms/v1/{e.site}/event/{e.type}", f"refused by PostgreSQL: {one}".strip(),
                                         e.raw or json.dumps(e.payload, ensure_ascii=False)))
             db.write_rejects(c, rejects)
+            db.set_names(c, names)
             for site, up in links:
                 db.set_link(c, site, up)
 
@@ -280,9 +296,13 @@ class Ingester:
             p.saved = False
 
     def _sort(self, msg: mqtt.MQTTMessage, events: list[db.Event], links: list[tuple[str, bool]],
-              lags: dict[str, float], now: datetime) -> None:
+              lags: dict[str, float], now: datetime, names: list[tuple[str, str]]) -> None:
         """Put one message where it belongs; ValueError when it is malformed."""
         levels = msg.topic.split("/")
+        if len(levels) == 4 and levels[:2] == ["qms", "v1"] and levels[3] == "config":
+            if msg.payload:  # an empty payload clears the retained catalogue: the name stays
+                names.append((levels[2], site_name(msg.payload)))
+            return
         if len(levels) < 5 or levels[0] != "qms" or levels[1] != "v1":
             raise ValueError("not a qms/v1 topic")
         site, kind = levels[2], levels[3]

@@ -50,7 +50,7 @@ def test_the_bridge_sends_only_its_own_site_and_keeps_a_persistent_session():
     text = render_bridge_conf(BridgeSettings(site="xa-a", host="10.0.0.1", port=8883, password="pw"))
     topics = [line for line in text.splitlines() if line.startswith("topic ")]
     assert topics == ["topic qms/v1/xa-a/event/# out 1", "topic qms/v1/xa-a/state/# out 1",
-                      "topic qms/v1/xa-a/response/display-province out 1",
+                      "topic qms/v1/xa-a/config out 1", "topic qms/v1/xa-a/response/display-province out 1",
                       "topic qms/v1/xa-a/request/display-province in 1"]
     for line in ("cleansession false", "local_cleansession false", "remote_username site-xa-a",
                  "address 10.0.0.1:8883"):

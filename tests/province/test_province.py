@@ -111,6 +111,28 @@ def test_a_site_may_publish_only_under_its_own_topics(province) -> None:
     assert acks[forged.mid] == 0x87, "another site's topic: PUBACK 'not authorized'"
 
 
+def test_a_centers_name_comes_from_its_config_catalogue_and_a_nameless_one_is_rejected(province, db) -> None:
+    prov, centers, ingest = province
+    c = v5_client(prov, "site-xa-c")
+    try:
+        c.publish("qms/v1/xa-c/config", b'{"catalogue": {"site": {"id": "xa-c"}}}', qos=1).wait_for_publish(5)
+        c.publish("qms/v1/xa-c/config", json.dumps({"catalogue": {"site": {"id": "xa-c", "name": {
+            "vi": "Trung tâm Phục vụ hành chính công xã Núi Tượng", "en": "Nui Tuong"}}}}), qos=1).wait_for_publish(5)
+    finally:
+        c.loop_stop()
+        c.disconnect()
+    named = "SELECT name FROM province_sites WHERE site = 'xa-c'"
+    assert wait_until(lambda: rows(db.dsn, named) == [("Trung tâm Phục vụ hành chính công xã Núi Tượng",)], 10), \
+        rows(db.dsn, named)
+    assert rows(db.dsn, "SELECT reason FROM province_rejects WHERE topic = 'qms/v1/xa-c/config'") == [
+        ("a config catalogue without catalogue.site.name.vi",)]
+    assert ingest.poll() is None
+    center = next(c for c in centers if c.site == "xa-c")  # its hub's own catalogue, through the bridge again
+    center.hub.publish_config()
+    real = center.ctx.config.site.name.text("vi")
+    assert wait_until(lambda: rows(db.dsn, named) == [(real,)], 10), rows(db.dsn, named)
+
+
 def test_malformed_events_are_counted_and_the_ingester_keeps_going(province, db) -> None:
     prov, _, ingest = province
     c = v5_client(prov, "site-xa-c")
@@ -121,9 +143,11 @@ def test_malformed_events_are_counted_and_the_ingester_keeps_going(province, db)
     finally:
         c.loop_stop()
         c.disconnect()
-    assert wait_until(lambda: rows(db.dsn, "SELECT count(*) FROM province_rejects")[0][0] == 4, 10), \
+    events = "SELECT count(*) FROM province_rejects WHERE topic LIKE '%%/event/%%'"
+    assert wait_until(lambda: rows(db.dsn, events)[0][0] == 4, 10), \
         rows(db.dsn, "SELECT topic, reason FROM province_rejects")
-    reasons = [r for (r,) in rows(db.dsn, "SELECT reason FROM province_rejects ORDER BY id")]
+    reasons = [r for (r,) in rows(db.dsn, "SELECT reason FROM province_rejects WHERE topic LIKE '%%/event/%%' "
+                                          "ORDER BY id")]
     assert reasons[0].startswith("not JSON") and "'seq'" in reasons[1] and "'ts'" in reasons[2], reasons
     assert ingest.poll() is None, "the ingester is still running"
     assert rows(db.dsn, "SELECT count(*) FROM province_events WHERE site = 'xa-c' AND seq = 5") == [(0,)]
@@ -204,6 +228,9 @@ def test_every_event_of_every_center_arrives_once_after_a_cut(province, db) -> N
     assert ingest.poll() is None
     resent = rows(db.dsn, "SELECT resend_requests FROM province_sites WHERE site = %s", cut.site)[0][0]
     print(f"events: {[len(c.outbox()) for c in centers]}; resend requests for the cut site: {resent}")
+    # each center's retained config catalogue crossed its bridge too: the province knows the center's name
+    names = dict(rows(db.dsn, "SELECT site, name FROM province_sites"))
+    assert names == {c.site: c.ctx.config.site.name.text("vi") for c in centers}, names
 
 
 @pytest.mark.timeout(60)

@@ -109,6 +109,21 @@ def test_the_table_links_each_center_and_shows_the_p90_wait(app, province):
     assert row[:4] == ["xa-a", "3", "2", "1"] and row[5] not in ("", "–"), row  # two calls: a P90
 
 
+def test_a_center_named_by_its_catalogue_shows_its_name_with_its_id(app, province):
+    import psycopg
+
+    from qms.province import db
+
+    with psycopg.connect(province.dsn) as conn, conn.transaction():
+        db.set_names(conn, [("xa-b", "Trung tâm Phục vụ hành chính công xã Bình Minh")])
+    client = client_of(app, PROVINCE)
+    html = client.get("/").get_data(as_text=True)
+    assert cells(html, 'data-site="xa-b">')[0] == "Trung tâm Phục vụ hành chính công xã Bình Minhxa-b"
+    assert 'xã Bình Minh</a><br><code class="en">xa-b</code>' in html
+    page = client.get("/centers/xa-b").get_data(as_text=True)
+    assert "<h1>Trung tâm Phục vụ hành chính công xã Bình Minh" in page and "<code>xa-b</code>" in page
+
+
 def test_a_centers_page_has_today_the_link_and_the_report_of_the_period(app, province):
     client = client_of(app, PROVINCE)
     day = province.now.date()
