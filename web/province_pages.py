@@ -54,7 +54,9 @@ def _database_problem(exc: Exception) -> Problem:
                    "Try again later, or ask the technician.")
 
 
-def _load(site: str | None, start: date, end: date, tz: tzinfo) -> tuple[list[str], dict[str, preport.SiteTickets]]:
+def _load(site: str | None, start: date, end: date, tz: tzinfo) -> tuple[list[str], dict[str, preport.SiteTickets],
+                                                                     dict[str, Any], dict[str, str]]:
+    """The known sites, their tickets of the period, their config catalogues and their names."""
     import psycopg
 
     try:
@@ -64,20 +66,22 @@ def _load(site: str | None, start: date, end: date, tz: tzinfo) -> tuple[list[st
                 raise Problem(404, "Không có trung tâm này", f"Tỉnh chưa nhận được dữ liệu nào của “{site[:64]}”. "
                               "Hãy chọn trung tâm trong bảng.", f"The province has no data from “{site[:64]}”. "
                               "Pick a center from the table.")
-            return sites, preport.load(conn, start, end, tz, site)
+            return (sites, preport.load(conn, start, end, tz, site), preport.catalogues(conn, site),
+                    preport.center_names(conn))
     except psycopg.Error as exc:
         raise _database_problem(exc) from None
 
 
-def _center_rows(totals: dict[str, Stats]) -> list[Stats]:
-    """Each center's period in one row (its total), keyed and named by its site id."""
-    return [replace(total, grouping="center", key=site, label=site) for site, total in totals.items()]
+def _center_rows(totals: dict[str, Stats], names: dict[str, str]) -> list[Stats]:
+    """Each center's period in one row (its total), keyed by its site id, named by its catalogue (else its id)."""
+    return [replace(total, grouping="center", key=site, label=names.get(site, site)) for site, total in totals.items()]
 
 
 def _center_report(site: str, start: date, end: date, tz: tzinfo) -> Report:
-    """*site*'s report of the period, from its events alone."""
-    _, data = _load(site, start, end, tz)
-    return preport.site_report(data.get(site, preport.SiteTickets()), start, end, tz, title=site)
+    """*site*'s report of the period, from its events alone, labelled from its config catalogue."""
+    _, data, by_site, names = _load(site, start, end, tz)
+    return preport.site_report(data.get(site, preport.SiteTickets()), start, end, tz,
+                               preport.catalogue_labels(by_site.get(site)), names.get(site, site))
 
 
 @bp.route("/centers/<site>")
@@ -109,9 +113,10 @@ def center_csv(site: str) -> Any:
     return csv_response(report_csv_rows(report), f"bao-cao-{site}-{start.isoformat()}-{end.isoformat()}.csv")
 
 
-def _province(start: date, end: date, tz: tzinfo) -> tuple[Report, dict[str, Stats]]:
-    sites, data = _load(None, start, end, tz)
-    return preport.province_report(data, start, end, tz), preport.center_totals(data, sites, start, end, tz)
+def _province(start: date, end: date, tz: tzinfo) -> tuple[Report, dict[str, Stats], dict[str, str]]:
+    sites, data, by_site, names = _load(None, start, end, tz)
+    return (preport.province_report(data, start, end, tz, labels=preport.province_labels(by_site)),
+            preport.center_totals(data, sites, start, end, tz), names)
 
 
 @bp.route("/report")
@@ -122,12 +127,12 @@ def province_report() -> Any:
     tz = _zone()
     now = _now(tz)
     start, end = period(now.date())
-    report, totals = _province(start, end, tz)
+    report, totals, names = _province(start, end, tz)
 
     def center_link(site: str) -> str:
         return url_for("province_pages.center", site=site, **{"from": start.isoformat(), "to": end.isoformat()})
 
-    return render_template("province_report.html", report=report, center_rows=_center_rows(totals), start=start,
+    return render_template("province_report.html", report=report, center_rows=_center_rows(totals, names), start=start,
                            end=end, now=now, tz=tz, center_link=center_link, **template_names())
 
 
@@ -138,8 +143,8 @@ def province_csv() -> Any:
     _provincial()
     tz = _zone()
     start, end = period(_now(tz).date())
-    report, totals = _province(start, end, tz)
+    report, totals, names = _province(start, end, tz)
     rows = report_csv_rows(report)
-    per_center = report_csv_rows(Report(start, end, report.tz, report.title, {"total": _center_rows(totals)}))
+    per_center = report_csv_rows(Report(start, end, report.tz, report.title, {"total": _center_rows(totals, names)}))
     rows += [[CENTER_GROUPING, *row[1:]] for row in per_center[1:]]
     return csv_response(rows, f"bao-cao-toan-tinh-{start.isoformat()}-{end.isoformat()}.csv")

@@ -28,7 +28,7 @@ Names = dict[str, dict[str, str]]
 """``{"service": {id: Vietnamese name}, "counter": {...}, "procedure": {...}}``."""
 
 
-def _vi(name: Any) -> str | None:
+def vi_text(name: Any) -> str | None:
     """The Vietnamese text of a config name (``{vi: ..., en: ...}`` or a plain string)."""
     if isinstance(name, dict):
         text = name.get("vi") or next((v for v in name.values() if isinstance(v, str) and v), None)
@@ -44,11 +44,11 @@ def names_in(doc: Any) -> Names:
         return found
     for key, grouping in (("services", "service"), ("counters", "counter")):
         for item in doc.get(key) or []:
-            if isinstance(item, dict) and isinstance(item.get("id"), str | int) and (name := _vi(item.get("name"))):
+            if isinstance(item, dict) and isinstance(item.get("id"), str | int) and (name := vi_text(item.get("name"))):
                 found[grouping][str(item["id"])] = name
             if key == "services" and isinstance(item, dict):
                 for proc in item.get("procedures") or []:
-                    if isinstance(proc, dict) and isinstance(proc.get("id"), str) and (name := _vi(proc.get("name"))):
+                    if isinstance(proc, dict) and isinstance(proc.get("id"), str) and (name := vi_text(proc.get("name"))):
                         found["procedure"].setdefault(proc["id"], name)
     return found
 

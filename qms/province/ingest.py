@@ -81,18 +81,20 @@ class Stats:
     last_log: float = field(default_factory=time.monotonic)
 
 
-def site_name(raw: bytes) -> str:
-    """The center's Vietnamese name in a retained ``config`` catalogue (docs/protocol.md); ValueError if none."""
+def site_catalogue(raw: bytes) -> tuple[str, str]:
+    """The center's Vietnamese name and its catalogue (as JSON text) in a retained ``config`` payload
+    (docs/protocol.md); ValueError when it has no name."""
     try:
         payload = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"not JSON: {exc}") from None
-    site = (payload.get("catalogue") or {}).get("site") if isinstance(payload, dict) else None
+    catalogue = payload.get("catalogue") if isinstance(payload, dict) else None
+    site = catalogue.get("site") if isinstance(catalogue, dict) else None
     name = site.get("name") if isinstance(site, dict) else None
     text = name.get("vi") if isinstance(name, dict) else name
     if not isinstance(text, str) or not text.strip():
         raise ValueError("a config catalogue without catalogue.site.name.vi")
-    return text.strip()[:200]
+    return text.strip()[:200], json.dumps(catalogue, ensure_ascii=False).replace("\\u0000", "")
 
 
 class Ingester:
@@ -235,12 +237,12 @@ class Ingester:
         events: list[db.Event] = []
         rejects: list[tuple[str, str, str]] = []
         links: list[tuple[str, bool]] = []
-        names: list[tuple[str, str]] = []
+        catalogues: list[tuple[str, str, str]] = []
         lags: dict[str, float] = {}
         now = datetime.now(UTC)
         for msg in batch:
             try:
-                self._sort(msg, events, links, lags, now, names)
+                self._sort(msg, events, links, lags, now, catalogues)
             except ValueError as exc:
                 self.stats.malformed += 1
                 text = msg.payload.decode("utf-8", "replace")
@@ -265,7 +267,7 @@ class Ingester:
                         rejects.append((f"qms/v1/{e.site}/event/{e.type}", f"refused by PostgreSQL: {one}".strip(),
                                         e.raw or json.dumps(e.payload, ensure_ascii=False)))
             db.write_rejects(c, rejects)
-            db.set_names(c, names)
+            db.set_catalogues(c, catalogues)
             for site, up in links:
                 db.set_link(c, site, up)
 
@@ -296,12 +298,12 @@ class Ingester:
             p.saved = False
 
     def _sort(self, msg: mqtt.MQTTMessage, events: list[db.Event], links: list[tuple[str, bool]],
-              lags: dict[str, float], now: datetime, names: list[tuple[str, str]]) -> None:
+              lags: dict[str, float], now: datetime, catalogues: list[tuple[str, str, str]]) -> None:
         """Put one message where it belongs; ValueError when it is malformed."""
         levels = msg.topic.split("/")
         if len(levels) == 4 and levels[:2] == ["qms", "v1"] and levels[3] == "config":
             if msg.payload:  # an empty payload clears the retained catalogue: the name stays
-                names.append((levels[2], site_name(msg.payload)))
+                catalogues.append((levels[2], *site_catalogue(msg.payload)))
             return
         if len(levels) < 5 or levels[0] != "qms" or levels[1] != "v1":
             raise ValueError("not a qms/v1 topic")

@@ -9,6 +9,10 @@ times may differ from the store's by less than a millisecond.
 
 In the whole province's report, ticket ids are ``site/id`` and counters and officers ``site · id`` (counter
 ``1`` of two centers is two counters); days, hours and services add up across centers.
+
+Names come from each center's config catalogue, which its bridge carries to the province with its events
+(``province_sites.catalogue``): a center's report is labelled as ``qms report`` labels it from the center's
+config; the province's services by the first center (by id) that names them. Without a catalogue, ids.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from qms.config.history import names_in, vi_text
 from qms.report import parse_day, render_text, write_csv
 from qms.report_model import Labels, Report, Stats
 from qms.report_sql import store_report
@@ -100,6 +105,38 @@ def load(conn: Any, start: date, end: date, tz: tzinfo, site: str | None = None)
     return out
 
 
+def catalogues(conn: Any, site: str | None = None) -> dict[str, Any]:
+    """site -> its config catalogue as the ingester stored it (every site that sent one, or ``site`` only)."""
+    return dict(conn.execute("SELECT site, catalogue FROM province_sites WHERE catalogue IS NOT NULL "
+                             "AND (%(site)s::text IS NULL OR site = %(site)s) ORDER BY site", {"site": site}))
+
+
+def center_names(conn: Any) -> dict[str, str]:
+    """site -> the center's name, for the sites whose catalogue named them."""
+    return dict(conn.execute("SELECT site, name FROM province_sites WHERE name IS NOT NULL"))
+
+
+def catalogue_labels(catalogue: Any) -> dict[str, dict[str, str]]:
+    """A report's labels from one center's catalogue: its services, counters, procedures and priorities."""
+    labels: dict[str, dict[str, str]] = dict(names_in(catalogue))
+    priorities = catalogue.get("priorities") if isinstance(catalogue, dict) else None
+    labels["priority"] = {str(p["id"]): name for p in priorities or []
+                          if isinstance(p, dict) and "id" in p and (name := vi_text(p.get("name")))}
+    return labels
+
+
+def province_labels(by_site: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """The province's labels: each service, procedure and priority named by the first center (by id) naming it
+    (counters and officers are ``site · id`` there)."""
+    labels: dict[str, dict[str, str]] = {"service": {}, "procedure": {}, "priority": {}}
+    for site in sorted(by_site):
+        for grouping, names in catalogue_labels(by_site[site]).items():
+            if grouping in labels:
+                for key, name in names.items():
+                    labels[grouping].setdefault(key, name)
+    return labels
+
+
 def known_sites(conn: Any) -> list[str]:
     """Every site the ingester has heard of, by id."""
     return [s for (s,) in conn.execute("SELECT site FROM province_sites ORDER BY site")]
@@ -140,7 +177,7 @@ def _renamed_transfer(site: str, payload: str) -> str:
 
 
 def province_report(data: Mapping[str, SiteTickets], start: date, end: date, tz: tzinfo,
-                    title: str = "Toàn tỉnh") -> Report:
+                    title: str = "Toàn tỉnh", labels: Labels | None = None) -> Report:
     """Every center's tickets in one report (ids ``site/id``, counters and officers ``site · id``)."""
     def rows() -> Iterable[tuple[Any, ...]]:
         for site, d in data.items():
@@ -150,7 +187,7 @@ def province_report(data: Mapping[str, SiteTickets], start: date, end: date, tz:
                                                        _named(site, t[OFFICER]))
                 yield tuple(row)
     transfers = [_renamed_transfer(site, p) for site, d in data.items() for p in d.transfers]
-    return compute(rows(), transfers, start, end, tz, None, title)
+    return compute(rows(), transfers, start, end, tz, labels, title)
 
 
 def center_totals(data: Mapping[str, SiteTickets], sites: list[str], start: date, end: date,
@@ -182,10 +219,12 @@ def run(ns: argparse.Namespace) -> int:
     tz = ZoneInfo(ns.timezone)
     with connect(ns.dsn) as conn:
         data = load(conn, ns.start, ns.end, tz, ns.site)
+        by_site = catalogues(conn, ns.site)
     if ns.site:
-        report = site_report(data.get(ns.site, SiteTickets()), ns.start, ns.end, tz, title=ns.site)
+        report = site_report(data.get(ns.site, SiteTickets()), ns.start, ns.end, tz,
+                             catalogue_labels(by_site.get(ns.site)), ns.site)
     else:
-        report = province_report(data, ns.start, ns.end, tz)
+        report = province_report(data, ns.start, ns.end, tz, labels=province_labels(by_site))
     print(render_text(report), end="")
     if ns.csv:
         write_csv(report, ns.csv, ns.decimal_comma)

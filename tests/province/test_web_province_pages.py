@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import sys
 from collections.abc import Iterator
@@ -109,19 +110,41 @@ def test_the_table_links_each_center_and_shows_the_p90_wait(app, province):
     assert row[:4] == ["xa-a", "3", "2", "1"] and row[5] not in ("", "–"), row  # two calls: a P90
 
 
-def test_a_center_named_by_its_catalogue_shows_its_name_with_its_id(app, province):
+def test_a_center_whose_catalogue_arrived_is_named_and_reported_as_qms_report_does(app, province):
+    """With its config catalogue (carried by its bridge), a center's name shows in the table, its page and the
+    province's report; its report's CSV is ``qms report --csv``'s with the config's names, byte for byte."""
     import psycopg
 
-    from qms.province import db
+    from qms.catalogue import catalogue_of
+    from qms.report_model import site_labels
 
+    config = load_config(province.config)
+    name = config.site.name.text("vi")
     with psycopg.connect(province.dsn) as conn, conn.transaction():
-        db.set_names(conn, [("xa-b", "Trung tâm Phục vụ hành chính công xã Bình Minh")])
-    client = client_of(app, PROVINCE)
-    html = client.get("/").get_data(as_text=True)
-    assert cells(html, 'data-site="xa-b">')[0] == "Trung tâm Phục vụ hành chính công xã Bình Minhxa-b"
-    assert 'xã Bình Minh</a><br><code class="en">xa-b</code>' in html
-    page = client.get("/centers/xa-b").get_data(as_text=True)
-    assert "<h1>Trung tâm Phục vụ hành chính công xã Bình Minh" in page and "<code>xa-b</code>" in page
+        pdb.set_catalogues(conn, [("xa-b", name, json.dumps(catalogue_of(config, "sha")["catalogue"]))])
+    try:
+        client = client_of(app, PROVINCE)
+        html = client.get("/").get_data(as_text=True)
+        assert cells(html, 'data-site="xa-b">')[0] == name + "xa-b"
+        assert f'{name}</a><br><code class="en">xa-b</code>' in html
+        day = province.now.date()
+        page = client.get(f"/centers/xa-b?from={day}&to={day}").get_data(as_text=True)
+        assert f"<h1>{name}" in page and "<code>xa-b</code>" in page
+        huong_dan = next(s for s in config.services if s.id == "huong-dan").name.text("vi")
+        assert cells(page, 'data-grouping="service"', 'data-key="huong-dan">')[0] == huong_dan
+        site = to_site_def(config)
+        store = Store(province.stores["xa-b"], site)
+        try:
+            expected = csv_rows(store_report(store.connection, day, day, site.tz, site_labels(site, config), name))
+        finally:
+            store.close()
+        assert csv_of(client.get(f"/centers/xa-b/report.csv?from={day}&to={day}")) == expected
+        report = client.get(f"/report?from={day}&to={day}").get_data(as_text=True)
+        assert cells(report, 'data-key="xa-b">')[:2] == [name, "1"]
+        assert cells(report, 'data-grouping="service"', 'data-key="huong-dan">')[0] == huong_dan
+    finally:  # the other tests read xa-b by its id
+        with psycopg.connect(province.dsn) as conn:
+            conn.execute("UPDATE province_sites SET name = NULL, catalogue = NULL WHERE site = 'xa-b'")
 
 
 def test_a_centers_page_has_today_the_link_and_the_report_of_the_period(app, province):
