@@ -321,8 +321,14 @@ def test_disk_full_under_the_hub(tiny_fs, broker, make_client, roomy_site, caplo
     kiosk = make_client(broker.url, "kiosk-1", Role.KIOSK, site=site)
     pad = make_client(broker.url, "counter-2", Role.COUNTER, site=site)
     try:
-        for _ in range(5):
-            assert kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2)["ok"]
+        issued = [kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2) for _ in range(5)]
+        assert all(r["ok"] for r in issued)
+        day = issued[-1]["result"]["ticket"]["id"].split("-", 1)[0]  # the ticket's local day (YYYYMMDD-...)
+
+        def next_number(ticket: dict, after_today: int) -> str:
+            """Numbers go on within the local day and start again at 1 on the next (a run across midnight)."""
+            return f"A{after_today if ticket['id'].split('-', 1)[0] == day else 1:04d}"
+
         assert pad.request("call_next", {"counter": "2"}, timeout=2)["ok"]
         before = _store_facts(hub.store)
         filler = _fill(tiny_fs)
@@ -337,9 +343,14 @@ def test_disk_full_under_the_hub(tiny_fs, broker, make_client, roomy_site, caplo
         assert hub.store.integrity_check() == "ok"
         filler.unlink()  # space is back
         again = kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2, request_id="full-1")
-        assert again["ok"] and again["result"]["ticket"]["number"] == "A0006", again  # the retry succeeds now
+        assert again["ok"], again  # the retry succeeds now, with the number the failed attempt did not use
+        assert again["result"]["ticket"]["number"] == next_number(again["result"]["ticket"], 6), again
         assert pad.request("call_next", {"counter": "2"}, timeout=2, request_id="full-2")["ok"]
-        assert kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2)["result"]["ticket"]["number"] == "A0007"
+        last = kiosk.request("issue_ticket", {"service": "tu-phap"}, timeout=2)["result"]["ticket"]
+        if last["id"].split("-", 1)[0] == again["result"]["ticket"]["id"].split("-", 1)[0]:
+            assert int(last["number"][1:]) == int(again["result"]["ticket"]["number"][1:]) + 1, last
+        else:
+            assert last["number"] == "A0001", last
         seq, count, numbers = _store_facts(hub.store)
         assert count == 7 and len(set(numbers)) == 7
         assert [e["seq"] for e in hub.store.events_after(0)] == list(range(1, seq + 1))
