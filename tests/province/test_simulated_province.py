@@ -327,6 +327,8 @@ def test_124_centers_a_day_with_cuts_every_event_once_and_the_figures_of_qms_rep
 
     table = {r.site: r for r in centers(db.dsn, datetime.combine(day, day_time(12), TZ))}
     assert sorted(table) == sorted([*REAL, *GENERATED])
+    names = {site.site: site.ctx.config.site.name.text("vi") for site in [*f.real, *f.generated]}
+    assert {r.site: r.name for r in table.values()} == names, "each center's name came with its config catalogue"
     reports = real_reports(reporting)
     reports.update({s.site: generated_report(s, day) for s in f.generated})
     wrong = {site: (reports[site], table[site]) for site in table if not same(reports[site], table[site])}
