@@ -22,6 +22,11 @@ SCAN_CHARS = re.compile(r"[A-Za-z0-9./-]")
 """What a dossier code is made of (queue_core's ``DOSSIER_CODE``)."""
 ENTER_CODES = frozenset({13, 271})  # Return, keypad Enter
 
+def scan_char(char: str | None) -> str | None:
+    """``char`` if a dossier code may hold it (one of :data:`SCAN_CHARS`), else None."""
+    return char if char and len(char) == 1 and SCAN_CHARS.fullmatch(char) else None
+
+
 Out = tuple[str, str]
 """``("key", keypad key name)``, ``("scan", code)`` or ``("bad_scan", partial text)``."""
 
@@ -85,7 +90,7 @@ class ScanKeys:
 
     def feed(self, char: str | None, name: str | None, at: float | None = None) -> None:
         """One key: its character (kept only if a code may hold it), its keypad name, when it came (default now)."""
-        char = char if char and len(char) == 1 and SCAN_CHARS.fullmatch(char) else None
+        char = scan_char(char)
         if char is None and name is None:
             return
         self._do(self.buffer.feed(char, name, self._clock() if at is None else at))
@@ -132,7 +137,7 @@ class KivyScanSource(ScanKeys):
         if not self.enabled() or any(m in ("ctrl", "alt", "meta") for m in modifiers or []):
             return False
         name = "enter" if key in ENTER_CODES else kivy_key_name(key, codepoint)
-        char = codepoint if codepoint and len(codepoint) == 1 and SCAN_CHARS.fullmatch(codepoint) else None
+        char = scan_char(codepoint)
         if name is None and char is None:
             return False
         if self.on_key is None and char is None and not (name == "enter" and self.buffer.pending):

@@ -1,7 +1,9 @@
-"""Where key presses come from: a Kivy window, or a terminal / pipe (stdin), as key names.
+"""Where key presses come from, as key names: a Kivy window's key codes (:func:`kivy_key_name`; the
+counter pad's window source is ``counter.scanner.KivyScanSource``, which also tells a barcode scanner's
+bursts apart) or a terminal / pipe (:class:`StdinKeySource`).
 
-Both call ``on_key(name)`` with names :func:`~devices.keypad.keymap.normalize_key` understands.
-The stdin source calls it from its reader thread: hand it to the UI thread if needed.
+Names are those :func:`~devices.keypad.keymap.normalize_key` understands. The stdin source calls its
+handler from its reader thread: hand it to the UI thread if needed.
 """
 
 from __future__ import annotations
@@ -92,32 +94,6 @@ def char_key_name(ch: str) -> str | None:
     if ch == "\x1b":
         return "esc"
     return ch if ch in _CHARS else None
-
-
-class KivyKeySource:
-    """Key presses of the Kivy window (a USB keypad is a keyboard to it).
-
-    ``enabled()`` returning False lets keys through untouched (e.g. while a text field has focus).
-    """
-
-    def __init__(self, window: Any, on_key: KeyHandler, enabled: Callable[[], bool] = lambda: True) -> None:
-        self.window = window
-        self.on_key = on_key
-        self.enabled = enabled
-        window.bind(on_key_down=self._key_down)
-
-    def _key_down(self, _window: Any, key: int, _scancode: int, codepoint: str | None, modifiers: list) -> bool:
-        if not self.enabled() or any(m in ("ctrl", "alt", "meta") for m in modifiers or []):
-            return False
-        name = kivy_key_name(key, codepoint)
-        if name is None:
-            return False
-        self.on_key(name)
-        return True
-
-    def stop(self) -> None:
-        """Stop listening."""
-        self.window.unbind(on_key_down=self._key_down)
 
 
 class StdinKeySource:
