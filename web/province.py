@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, redirect, render_template, url_for
 
+from qms.province.db import SITE_NAME_SQL
 from queue_core.rating import satisfaction_score
 
 from .auth import require
@@ -27,7 +28,7 @@ LINK_STALE_S = 120  # no event for this long and no link notification: shown as 
 # the wait (mean and P90) is counted per leg (issue or transfer in, to the leg's call), as the report counts it. Only the
 # newest event's and the transfers' payloads are read (by primary key): reading every payload of the day
 # took 3 times as long (124 sites, 16,500 events).
-CENTERS_SQL = """
+CENTERS_SQL = f"""
 WITH day AS (
     SELECT site, seq, type, ts, ticket_id FROM province_events
     WHERE ts >= %(start)s AND ts < %(end)s AND ticket_id IS NOT NULL
@@ -61,7 +62,7 @@ WITH day AS (
 )
 SELECT s.site, coalesce(f.issued, 0), coalesce(f.served, 0), coalesce(f.no_shows, 0), coalesce(f.r1, 0),
        coalesce(f.r2, 0), coalesce(f.r3, 0), coalesce(f.r4, 0), coalesce(f.r5, 0), w.avg_wait_s, s.last_seq,
-       s.contiguous_seq, s.last_seen, s.lag_s, s.link_up, w.p90_wait_s, s.name
+       s.contiguous_seq, s.last_seen, s.lag_s, s.link_up, w.p90_wait_s, s.{SITE_NAME_SQL}
 FROM province_sites s LEFT JOIN figures f USING (site) LEFT JOIN waits w USING (site)
 ORDER BY s.site
 """

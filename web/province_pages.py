@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, g, render_template, url_for
 
+from qms.config.history import site_name
 from qms.province import report as preport
 from qms.report_model import Report, Stats
 
@@ -55,8 +56,8 @@ def _database_problem(exc: Exception) -> Problem:
 
 
 def _load(site: str | None, start: date, end: date, tz: tzinfo) -> tuple[list[str], dict[str, preport.SiteTickets],
-                                                                     dict[str, Any], dict[str, str]]:
-    """The known sites, their tickets of the period, their config catalogues and their names."""
+                                                                     dict[str, Any]]:
+    """The known sites, their tickets of the period and their config catalogues (all, or *site*'s)."""
     import psycopg
 
     try:
@@ -66,8 +67,7 @@ def _load(site: str | None, start: date, end: date, tz: tzinfo) -> tuple[list[st
                 raise Problem(404, "Không có trung tâm này", f"Tỉnh chưa nhận được dữ liệu nào của “{site[:64]}”. "
                               "Hãy chọn trung tâm trong bảng.", f"The province has no data from “{site[:64]}”. "
                               "Pick a center from the table.")
-            return (sites, preport.load(conn, start, end, tz, site), preport.catalogues(conn, site),
-                    preport.center_names(conn))
+            return sites, preport.load(conn, start, end, tz, site), preport.catalogues(conn, site)
     except psycopg.Error as exc:
         raise _database_problem(exc) from None
 
@@ -79,9 +79,10 @@ def _center_rows(totals: dict[str, Stats], names: dict[str, str]) -> list[Stats]
 
 def _center_report(site: str, start: date, end: date, tz: tzinfo) -> Report:
     """*site*'s report of the period, from its events alone, labelled from its config catalogue."""
-    _, data, by_site, names = _load(site, start, end, tz)
+    _, data, by_site = _load(site, start, end, tz)
+    catalogue = by_site.get(site)
     return preport.site_report(data.get(site, preport.SiteTickets()), start, end, tz,
-                               preport.catalogue_labels(by_site.get(site)), names.get(site, site))
+                               preport.catalogue_labels(catalogue), site_name(catalogue) or site)
 
 
 @bp.route("/centers/<site>")
@@ -114,7 +115,8 @@ def center_csv(site: str) -> Any:
 
 
 def _province(start: date, end: date, tz: tzinfo) -> tuple[Report, dict[str, Stats], dict[str, str]]:
-    sites, data, by_site, names = _load(None, start, end, tz)
+    sites, data, by_site = _load(None, start, end, tz)
+    names = {s: name for s, catalogue in by_site.items() if (name := site_name(catalogue))}
     return (preport.province_report(data, start, end, tz, labels=preport.province_labels(by_site)),
             preport.center_totals(data, sites, start, end, tz), names)
 

@@ -37,6 +37,12 @@ def vi_text(name: Any) -> str | None:
     return text.strip() if isinstance(text, str) and text.strip() else None
 
 
+def site_name(doc: Any) -> str | None:
+    """The center's Vietnamese name in a config document or its catalogue (``site.name``), if any."""
+    site = doc.get("site") if isinstance(doc, dict) else None
+    return vi_text(site.get("name")) if isinstance(site, dict) else None
+
+
 def names_in(doc: Any) -> Names:
     """The names one config document gives its services, counters and procedures."""
     found: Names = {g: {} for g in GROUPINGS}

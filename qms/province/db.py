@@ -1,9 +1,8 @@
 """PostgreSQL for the province: the schema and the ingester's batch writes (psycopg 3).
 
 ``province_events`` holds every event of every site once, keyed ``(site, seq)``; ``province_sites`` one row
-per site (newest and contiguous seq, last seen, lag, link, the center's name and config catalogue);
-``province_rejects`` the malformed
-messages.
+per site (newest and contiguous seq, last seen, lag, link, the center's config catalogue: its name and its
+services' names); ``province_rejects`` the malformed messages.
 """
 
 from __future__ import annotations
@@ -38,11 +37,9 @@ CREATE TABLE IF NOT EXISTS province_sites (
     link_up         boolean,
     link_changed    timestamptz,
     resend_requests bigint      NOT NULL DEFAULT 0,
-    name            text,  -- the center's name, from its retained config catalogue (None until it arrives)
-    catalogue       jsonb  -- that catalogue's sections (docs/protocol.md): names of services, counters...
+    catalogue       jsonb  -- the center's retained config catalogue (docs/protocol.md): its name, services...
 );
-ALTER TABLE province_sites ADD COLUMN IF NOT EXISTS name text;  -- databases made before the names
-ALTER TABLE province_sites ADD COLUMN IF NOT EXISTS catalogue jsonb;
+ALTER TABLE province_sites ADD COLUMN IF NOT EXISTS catalogue jsonb;  -- databases made before it
 CREATE TABLE IF NOT EXISTS province_rejects (
     id      bigserial PRIMARY KEY,
     at      timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -178,13 +175,16 @@ def set_link(conn: Any, site: str, up: bool) -> None:
             (site, up))
 
 
-def set_catalogues(conn: Any, catalogues: Sequence[tuple[str, str, str]]) -> None:
-    """Record each ``(site, name, catalogue JSON)`` a center's retained config gave (in the caller's transaction)."""
+SITE_NAME_SQL = "catalogue #>> '{site,name,vi}'"
+"""A site's name in ``province_sites`` (a catalogue is ``SiteConfig.model_dump``: names are ``{vi: ...}``)."""
+
+
+def set_catalogues(conn: Any, catalogues: Sequence[tuple[str, str]]) -> None:
+    """Record each ``(site, catalogue JSON)`` a center's retained config gave (in the caller's transaction)."""
     if catalogues:
         with conn.cursor() as cur:
-            cur.executemany("""INSERT INTO province_sites AS s (site, name, catalogue) VALUES (%s, %s, %s::jsonb)
-                               ON CONFLICT (site) DO UPDATE SET name = EXCLUDED.name, catalogue = EXCLUDED.catalogue""",
-                            list(catalogues))
+            cur.executemany("""INSERT INTO province_sites AS s (site, catalogue) VALUES (%s, %s::jsonb)
+                               ON CONFLICT (site) DO UPDATE SET catalogue = EXCLUDED.catalogue""", list(catalogues))
 
 
 def load_progress(conn: Any) -> dict[str, tuple[int, int]]:

@@ -29,6 +29,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from mqtt_bus.url import parse_broker_url
+from qms.config.history import site_name
 
 from . import INGEST_CLIENT, db
 from .configs import LINK_TOPIC
@@ -81,20 +82,17 @@ class Stats:
     last_log: float = field(default_factory=time.monotonic)
 
 
-def site_catalogue(raw: bytes) -> tuple[str, str]:
-    """The center's Vietnamese name and its catalogue (as JSON text) in a retained ``config`` payload
-    (docs/protocol.md); ValueError when it has no name."""
+def site_catalogue(raw: bytes) -> str:
+    """The catalogue (as JSON text) of a retained ``config`` payload (docs/protocol.md); ValueError when it
+    does not name the center."""
     try:
         payload = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"not JSON: {exc}") from None
     catalogue = payload.get("catalogue") if isinstance(payload, dict) else None
-    site = catalogue.get("site") if isinstance(catalogue, dict) else None
-    name = site.get("name") if isinstance(site, dict) else None
-    text = name.get("vi") if isinstance(name, dict) else name
-    if not isinstance(text, str) or not text.strip():
+    if site_name(catalogue) is None:
         raise ValueError("a config catalogue without catalogue.site.name.vi")
-    return text.strip()[:200], json.dumps(catalogue, ensure_ascii=False).replace("\\u0000", "")
+    return json.dumps(catalogue, ensure_ascii=False).replace("\\u0000", "")
 
 
 class Ingester:
@@ -237,7 +235,7 @@ class Ingester:
         events: list[db.Event] = []
         rejects: list[tuple[str, str, str]] = []
         links: list[tuple[str, bool]] = []
-        catalogues: list[tuple[str, str, str]] = []
+        catalogues: list[tuple[str, str]] = []
         lags: dict[str, float] = {}
         now = datetime.now(UTC)
         for msg in batch:
@@ -298,12 +296,12 @@ class Ingester:
             p.saved = False
 
     def _sort(self, msg: mqtt.MQTTMessage, events: list[db.Event], links: list[tuple[str, bool]],
-              lags: dict[str, float], now: datetime, catalogues: list[tuple[str, str, str]]) -> None:
+              lags: dict[str, float], now: datetime, catalogues: list[tuple[str, str]]) -> None:
         """Put one message where it belongs; ValueError when it is malformed."""
         levels = msg.topic.split("/")
         if len(levels) == 4 and levels[:2] == ["qms", "v1"] and levels[3] == "config":
             if msg.payload:  # an empty payload clears the retained catalogue: the name stays
-                catalogues.append((levels[2], *site_catalogue(msg.payload)))
+                catalogues.append((levels[2], site_catalogue(msg.payload)))
             return
         if len(levels) < 5 or levels[0] != "qms" or levels[1] != "v1":
             raise ValueError("not a qms/v1 topic")

@@ -111,11 +111,6 @@ def catalogues(conn: Any, site: str | None = None) -> dict[str, Any]:
                              "AND (%(site)s::text IS NULL OR site = %(site)s) ORDER BY site", {"site": site}))
 
 
-def center_names(conn: Any) -> dict[str, str]:
-    """site -> the center's name, for the sites whose catalogue named them."""
-    return dict(conn.execute("SELECT site, name FROM province_sites WHERE name IS NOT NULL"))
-
-
 def catalogue_labels(catalogue: Any) -> dict[str, dict[str, str]]:
     """A report's labels from one center's catalogue: its services, counters, procedures and priorities."""
     labels: dict[str, dict[str, str]] = dict(names_in(catalogue))

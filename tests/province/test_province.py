@@ -20,6 +20,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from mqtt_bus.broker import find_mosquitto
 from mqtt_bus.client import BusClient
 from qms.context import AppContext
+from qms.province import db as pdb
 from testkit.hub_process import stop_hub_process
 from testkit.province import Province, TempDatabase, center_config, wait_until
 from testkit.province_fleet import RealCenter
@@ -121,7 +122,7 @@ def test_a_centers_name_comes_from_its_config_catalogue_and_a_nameless_one_is_re
     finally:
         c.loop_stop()
         c.disconnect()
-    named = "SELECT name FROM province_sites WHERE site = 'xa-c'"
+    named = f"SELECT {pdb.SITE_NAME_SQL} FROM province_sites WHERE site = 'xa-c'"
     assert wait_until(lambda: rows(db.dsn, named) == [("Trung tâm Phục vụ hành chính công xã Núi Tượng",)], 10), \
         rows(db.dsn, named)
     assert rows(db.dsn, "SELECT reason FROM province_rejects WHERE topic = 'qms/v1/xa-c/config'") == [
@@ -229,7 +230,7 @@ def test_every_event_of_every_center_arrives_once_after_a_cut(province, db) -> N
     resent = rows(db.dsn, "SELECT resend_requests FROM province_sites WHERE site = %s", cut.site)[0][0]
     print(f"events: {[len(c.outbox()) for c in centers]}; resend requests for the cut site: {resent}")
     # each center's retained config catalogue crossed its bridge too: the province knows the center's name
-    names = dict(rows(db.dsn, "SELECT site, name FROM province_sites"))
+    names = dict(rows(db.dsn, f"SELECT site, {pdb.SITE_NAME_SQL} FROM province_sites"))
     assert names == {c.site: c.ctx.config.site.name.text("vi") for c in centers}, names
 
 

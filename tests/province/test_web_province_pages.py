@@ -121,7 +121,7 @@ def test_a_center_whose_catalogue_arrived_is_named_and_reported_as_qms_report_do
     config = load_config(province.config)
     name = config.site.name.text("vi")
     with psycopg.connect(province.dsn) as conn, conn.transaction():
-        pdb.set_catalogues(conn, [("xa-b", name, json.dumps(catalogue_of(config, "sha")["catalogue"]))])
+        pdb.set_catalogues(conn, [("xa-b", json.dumps(catalogue_of(config, "sha")["catalogue"]))])
     try:
         client = client_of(app, PROVINCE)
         html = client.get("/").get_data(as_text=True)
@@ -144,7 +144,7 @@ def test_a_center_whose_catalogue_arrived_is_named_and_reported_as_qms_report_do
         assert cells(report, 'data-grouping="service"', 'data-key="huong-dan">')[0] == huong_dan
     finally:  # the other tests read xa-b by its id
         with psycopg.connect(province.dsn) as conn:
-            conn.execute("UPDATE province_sites SET name = NULL, catalogue = NULL WHERE site = 'xa-b'")
+            conn.execute("UPDATE province_sites SET catalogue = NULL WHERE site = 'xa-b'")
 
 
 def test_a_centers_page_has_today_the_link_and_the_report_of_the_period(app, province):
