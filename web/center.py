@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from qms.config import ConfigError
+from qms.config.history import VERSIONS_DIR
 
 from . import configedit
 from .auth import TECHNICIAN_ROLE, may, require
@@ -27,7 +28,7 @@ def _settings() -> Any:
 
 def _history() -> History:
     s = _settings()
-    return History(s.web_dir / "versions", s.config_path)
+    return History(s.data_dir / VERSIONS_DIR, s.config_path)
 
 
 def _read_text() -> str:

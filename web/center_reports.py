@@ -24,7 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, url_for
 
 from qms.config import ConfigError, SiteConfig, load_config
 from qms.config.cache import CoreConfig
@@ -38,7 +38,16 @@ from queue_core import CounterStatus, SiteDef, TicketStatus
 from queue_core.views import counter_view, service_view, ticket_view
 
 from .auth import require
-from .report_view import Problem, answers_problems, csv_response, now, period, report_csv_rows, template_names
+from .report_view import (
+    Problem,
+    answers_problems,
+    csv_response,
+    download,
+    now,
+    period,
+    report_csv_rows,
+    template_names,
+)
 from .sections import MANAGER
 
 bp = answers_problems(Blueprint("center_reports", __name__))
@@ -204,11 +213,6 @@ def report_csv() -> Any:
     return csv_response(report_csv_rows(found), _name(found, "csv"))
 
 
-def _file(path: Path, mimetype: str, name: str) -> Response:
-    return Response(path.read_bytes(), mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
 @bp.route("/report.png")
 @require(MANAGER)
 def report_png() -> Any:
@@ -218,7 +222,7 @@ def report_png() -> Any:
     _, found = _period_report()
     with tempfile.TemporaryDirectory(prefix="qms-web-") as folder, _charts:
         path = render_dashboard(found, Path(folder) / "report.png")
-        return _file(path, "image/png", _name(found, "png"))
+        return download(path.read_bytes(), "image/png", _name(found, "png"))
 
 
 @bp.route("/report.xlsx")
@@ -232,5 +236,6 @@ def report_xlsx() -> Any:
     with _store() as conn, tempfile.TemporaryDirectory(prefix="qms-web-") as folder:
         found = _report(conn, center, start, end)
         path = store_xlsx(conn, found, Path(folder) / "report.xlsx", center.site.tz, center.labels)
-        return _file(path, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _name(found, "xlsx"))
+        return download(path.read_bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        _name(found, "xlsx"))
 

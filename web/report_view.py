@@ -77,13 +77,17 @@ def period(today: date) -> tuple[date, date]:
     return start, end
 
 
+def download(body: str | bytes, mimetype: str, name: str) -> Response:
+    """``body`` as a file the browser saves as ``name``."""
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 def csv_response(rows: list[list[str]], name: str) -> Response:
     """``rows`` as a CSV download (UTF-8 with BOM; ``;`` with ``?decimal_comma=1``)."""
     decimal_comma = request.args.get("decimal_comma") == "1"
     out = io.StringIO()
     csv.writer(out, delimiter=";" if decimal_comma else ",").writerows(rows)
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return download("\ufeff" + out.getvalue(), "text/csv", name)
 
 
 def report_csv_rows(report: Report) -> list[list[str]]:
