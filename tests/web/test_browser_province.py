@@ -9,6 +9,7 @@ Saves web-province-*.png under $QMS_SHOTS (e.g. docs/screens) when it is set, el
 from __future__ import annotations
 
 import csv
+import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ DAY = date(2026, 12, 4)  # a Friday: one citizen is sent from tu-phap to chung-t
 NOW = datetime(2026, 12, 4, 17, 45, tzinfo=HCM)
 CENTERS = {"phuong-an-lac": (11, True, 0.6), "xa-da-huoai": (7, True, 0.3), "xa-tan-phu": (3, False, None)}
 SILENT = "xa-nui-tuong"  # known to the ingester, nothing today, link unknown
+NAMED = {"phuong-an-lac": "Trung tâm Phục vụ hành chính công phường An Lạc",
+         "xa-tan-phu": "Trung tâm Phục vụ hành chính công xã Tân Phú"}  # their catalogues arrived; the others: ids
 PROVINCE = ("tinh", "mat-khau-tinh")
 MANAGER = ("quanly-dahuoai", "mat-khau-da-huoai")
 
@@ -67,9 +70,19 @@ def province(tmp_path_factory) -> Iterator[Province]:
                 write_center(conn, site, events, link=up, lag_s=lag)
                 stores[site] = path
             pdb.set_sites_progress(conn, [(SILENT, 0, 0, False)])
+            with conn.transaction():
+                pdb.set_catalogues(conn, [(site, json.dumps(catalogue(site, name))) for site, name in NAMED.items()])
             # as if ingested just now (the day is fixed; the test's own clock is not)
             conn.execute("UPDATE province_sites SET last_seen = %s WHERE last_seen IS NOT NULL", (NOW,))
         yield Province(db.dsn, stores)
+
+
+def catalogue(site_id: str, name: str) -> dict:
+    """A center's config catalogue as its hub publishes it, with the names of the test site's services and counters."""
+    site = make_site()
+    return {"site": {"id": site_id, "name": {"vi": name}},
+            "services": [{"id": s.id, "name": {"vi": s.name}} for s in site.services.values()],
+            "counters": [{"id": c.id, "name": {"vi": c.name}} for c in site.counters.values()]}
 
 
 def store_csv(province: Province, site: str) -> list[list[str]]:
@@ -124,6 +137,9 @@ def test_the_province_walks_the_table_a_center_its_csv_the_report_and_a_bad_date
         assert row.nth(1).inner_text() == total[3], site  # today's tickets, as the center's own report
     assert "mất / down" in page.inner_text("tr[data-site='xa-tan-phu']")
     assert page.locator(f"tr[data-site='{SILENT}'] td").nth(1).inner_text() == "0"
+    for site, name in NAMED.items():
+        assert page.locator(f"tr[data-site='{site}'] td").nth(0).inner_text().split("\n") == [name, site]
+    assert page.locator("tr[data-site='xa-da-huoai'] td").nth(0).inner_text() == "xa-da-huoai"
     page.screenshot(path=str(shots / "web-province-table.png"), full_page=True)
 
     page.click("tr[data-site='xa-da-huoai'] a")
@@ -145,6 +161,9 @@ def test_the_province_walks_the_table_a_center_its_csv_the_report_and_a_bad_date
     assert "Từ 04/12/2026 đến 04/12/2026" in page.inner_text("p.summary")
     total = page.locator("table[data-grouping='total'] tr[data-key=''] td")
     assert total.nth(1).inner_text() == str(sum(int(r[3]) for r in expected.values()))
+    assert page.locator("tr[data-key='phuong-an-lac'] td").nth(0).inner_text() == NAMED["phuong-an-lac"]
+    assert page.locator("table[data-grouping='service'] tr[data-key='tu-phap'] td").nth(0).inner_text() == \
+        "Tư pháp – Hộ tịch", "services named from the centers' catalogues"
     page.screenshot(path=str(shots / "web-province-report.png"), full_page=True)
     whole = download(page, "text=Tải CSV / Download CSV", tmp_path)
     assert {r[1]: r[3] for r in whole if r[0] == "Theo trung tâm"} == {
