@@ -2,9 +2,14 @@
 
 1. request -> response for ``issue_ticket`` (durable write included), median and p99.
 The hub runs as its own process (``qms hub``), as on the appliance.
-2. ``call_next`` from 50 counter clients -> the new retained counter state at 10 display clients, p99.
-The displays run in a process of their own (``testkit/state_listener.py``), as each is its own board;
-``--displays-here`` runs them in this process, with the 50 pads (their deliveries then wait for its GIL).
+2. ``call_next`` from 50 counter clients -> the new retained counter state at 10 display clients, p99:
+paced (25 calls/s), then rushes (all 50 pads at the same instant). The displays run in a process of their
+own (``testkit/state_listener.py``), as each is its own board; ``--displays-here`` runs them in this
+process, with the 50 pads (their deliveries then wait for its GIL).
+3. The rushes again with the pads and displays as ``testkit.mqtt_light`` connections (one thread for the
+50 pads here, one for the 10 displays in their process): in a center each is a board of its own, and
+with paho (the devices' client) the 60 simulated devices took more of this machine's cores than the hub
+and the broker together. This is the rush figure held to the goal; the paho one is printed beside it.
 
 Run: python bench/bench_hub.py [--requests N] [--counters 50] [--displays 10] [--displays-here]
 """
@@ -30,8 +35,11 @@ from figures import figure  # bench/figures.py (this script's folder is on sys.p
 from mqtt_bus.broker import EmbeddedBroker
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import Role
+from mqtt_bus.topics import Topics
+from mqtt_bus.url import parse_broker_url
 from qms.context import AppContext
 from testkit.hub_process import ROOT, start_hub_process, stop_hub_process
+from testkit.mqtt_light import LightConn, LightFleet
 from testkit.sites import roomy_config
 from testkit.stats import percentile
 
@@ -51,6 +59,71 @@ def cpu_ms(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
+def light_rushes(url: str, site: str, counters: int, displays: int, hub_pid: int, broker_pid: int) -> None:
+    """``RUSHES`` rushes of one ``call_next`` a pad, pads and displays as ``LightFleet`` connections.
+
+    The 50 requests of a rush leave back to back from this one thread (~1 ms for all); each pad's time
+    starts as its request is written to its socket, and ends as the state reaches each display.
+    """
+    address, topics = parse_broker_url(url), Topics(site)
+    listener = subprocess.Popen([sys.executable, "-m", "testkit.state_listener", url, site, str(displays), "light"],
+                                cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert listener.stdin is not None and listener.stdout is not None
+    assert listener.stdout.readline().strip() == "ready"
+    fleet = LightFleet(address.host, address.port)
+    answers: dict[str, dict] = {}
+
+    def on_response(conn: LightConn, topic: str, raw: bytes) -> None:
+        answer = json.loads(raw)
+        answers[answer["id"]] = answer
+
+    pads = []
+    for i in range(1, counters + 1):
+        pad = fleet.connect(f"counter-{i}", on_response, address.username, address.password)
+        pad.subscribe(topics.response(pad.client_id))
+        pads.append(pad)
+    fleet.run_until(lambda: all(p.subscribed for p in pads), 5)
+    delays: list[float] = []
+    cpu0, broker0, shown0 = cpu_ms(hub_pid), cpu_ms(broker_pid), cpu_ms(listener.pid)
+    own0 = time.process_time()
+    for r in range(RUSHES):
+        time.sleep(0.3)  # the displays are done with the last rush
+        started: dict[str, tuple[str, float]] = {}
+        for i, pad in enumerate(pads, start=1):
+            rid = f"light-{r}-{i}"
+            payload = json.dumps({"id": rid, "action": "call_next", "args": {"counter": str(i)}}).encode()
+            started[rid] = (str(i), time.monotonic())
+            pad.publish(topics.request(pad.client_id), payload)
+        if not fleet.run_until(lambda started=started: all(rid in answers for rid in started), 10):
+            raise RuntimeError(f"rush {r}: {len(started) - len(set(started) & set(answers))} pads got no answer in 10 s")
+        sent = {(counter, answers[rid]["result"]["ticket"]["id"]): t0 for rid, (counter, t0) in started.items()
+                if answers[rid]["ok"] and answers[rid]["result"]["ticket"]}
+        listener.stdin.write("wait " + json.dumps(list(sent)) + "\n")
+        listener.stdin.flush()
+        rush = []
+        for counter, ticket, times in json.loads(listener.stdout.readline()):
+            rush += [(t - sent[(counter, ticket)]) * 1000 for t in times]
+        delays += rush
+        print(f"  rush {r + 1}: median {statistics.median(rush):.0f} ms, slowest {max(rush):.0f} ms; "
+              f"first request sent {(min(t for _, t in started.values()) % 1000):.4f}")
+        expected = len(sent) * displays
+    hub_cpu, broker_cpu = cpu_ms(hub_pid) - cpu0, cpu_ms(broker_pid) - broker0
+    shown_cpu, own_cpu = cpu_ms(listener.pid) - shown0, (time.process_time() - own0) * 1000
+    fleet.close()
+    listener.stdin.close()
+    listener.wait(10)
+    p99 = percentile(delays, 99)
+    print(f"hub: call_next -> retained counter state at {displays} displays, {counters} counters, {RUSHES} rushes, "
+          f"pads and displays as light MQTT connections ({len(delays)}/{expected * RUSHES} deliveries)")
+    print(f"  median {statistics.median(delays):8.2f} ms")
+    print(f"  p99    {p99:8.2f} ms   (goal <= 50 ms)")
+    print(f"  hub process CPU {hub_cpu:.0f} ms for {RUSHES * counters} calls; mosquitto {broker_cpu:.0f} ms; "
+          f"the {counters} pads {own_cpu:.0f} ms; the {displays} displays {shown_cpu:.0f} ms")
+    figure("hub", f"`call_next` → state at {displays} displays, rush: all {counters} pads at the same instant, "
+           f"{RUSHES} times (pads and displays: light MQTT connections, as boards of their own), median / p99",
+           f"{statistics.median(delays):.0f} ms / {p99:.0f} ms", "p99 ≤ 50 ms", p99 <= 50)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, help="tickets issued first (default: enough for every call below)")
@@ -59,7 +132,7 @@ def main() -> None:
     parser.add_argument("--displays-here", action="store_true",
                         help="the display clients in this process (default: a process of their own)")
     args = parser.parse_args()
-    args.requests = args.requests or max(500, (3 + RUSHES) * args.counters + 100)  # 3 paced rounds + the rushes
+    args.requests = args.requests or max(500, (3 + 2 * RUSHES) * args.counters + 100)  # 3 paced rounds + the rushes
     logging.basicConfig(level=logging.ERROR)
     sys.setswitchinterval(0.0005)  # 60 clients in this one process: their deliveries must not queue 5 ms for the GIL
     with tempfile.TemporaryDirectory() as tmp_name, EmbeddedBroker(Path(tmp_name) / "mqtt") as broker:
@@ -160,7 +233,7 @@ def main() -> None:
                 for thread in threads:
                     thread.join()
 
-            def measure(label: str, rounds: int, stagger_s: float, what: str) -> None:
+            def measure(label: str, rounds: int, stagger_s: float, what: str, goal: bool = True) -> None:
                 """``rounds`` calls a pad: paced ``stagger_s`` apart, or (0) ``rounds`` rushes of one call a pad,
                 each rush's states awaited at the displays before the next."""
                 sent: dict[tuple[str, str], float] = {}
@@ -189,18 +262,20 @@ def main() -> None:
                       + (f"; the {args.displays} displays' process {shown_cpu:.0f} ms" if listener is not None else ""))
                 p99 = percentile(delays, 99)
                 figure("hub", f"`call_next` → state at {args.displays} displays, {what}, median / p99",
-                       f"{statistics.median(delays):.0f} ms / {p99:.0f} ms", "p99 ≤ 50 ms", p99 <= 50)
+                       f"{statistics.median(delays):.0f} ms / {p99:.0f} ms", *(("p99 ≤ 50 ms", p99 <= 50) if goal else ()))
 
             measure("one call every 40 ms (25 calls/s)", rounds=3, stagger_s=0.04,
                     what=f"{args.counters} counters, 25 calls/s")
             measure(f"{RUSHES} rushes: all {args.counters} pads pressing at the same instant (worst case)", rounds=RUSHES,
-                    stagger_s=0, what=f"rush: all {args.counters} pads at the same instant, {RUSHES} times")
+                    stagger_s=0, what=f"rush: all {args.counters} pads at the same instant, {RUSHES} times, "
+                    "every pad and display a paho client (60 on this machine's 2 cores)", goal=False)
             for c in [kiosk, *displays, *pads]:
                 c.close()
             if listener is not None:
                 assert listener.stdin is not None
                 listener.stdin.close()
                 listener.wait(10)
+            light_rushes(broker.url, site, args.counters, args.displays, hub.pid, broker.pid or 0)
         finally:
             stop_hub_process(hub, timeout=10)
 

@@ -250,15 +250,17 @@ class Hub:
                 else:
                     self._answer_batch(batch)
                     batch = []
-                    self._respond(checked.client_id, self._execute(checked))
+                    response = self._execute(checked)
+                    self._wake.set()  # what it committed goes out
+                    self._respond(checked.client_id, response)
             except Exception:
                 log.exception("request from %s failed unexpectedly", item.client_id)
         self._answer_batch(batch)
 
     def _respond(self, client_id: str, response: dict[str, Any]) -> None:
+        """Answer one request (the publisher was woken by whoever committed: once a batch, not once an answer)."""
         self.handled += 1
         self.bus.publish_json(self.topics.response(client_id), response)
-        self._wake.set()
 
     def _batchable(self, command: Command) -> bool:
         """True for a store command that needs nothing read before it runs."""
@@ -277,11 +279,14 @@ class Hub:
                 self.batched += len(batch)
             except Exception as exc:  # nothing of the batch was stored: each runs alone, as it always did
                 log.warning("a batch of %d requests failed (%s); running them one by one", len(batch), exc)
+        if results is not None:
+            self._wake.set()  # the publisher sends the events while the answers go out
         for i, command in enumerate(batch):
             try:
                 result = None if results is None else results[i]
                 if result is None:
                     response = self._execute(command)
+                    self._wake.set()
                 elif isinstance(result, Exception):
                     log.error("action %s from %s failed", command.action, command.client_id, exc_info=result)
                     response = internal_error(command.request_id)
@@ -514,7 +519,8 @@ class Hub:
         """Publish the next batch of outbox events, then the state they touched; True if any."""
         store = self.store
         assert store is not None, "drain_once runs only while the store is good"
-        events = store.events_after(self.published_seq, self.batch)
+        stored = store.stored_events_after(self.published_seq, self.batch)
+        events = [event for event, _ in stored]
         if not events:
             self._mark_read(self._committed_seq)  # nothing committed is left unread
             return False
@@ -535,8 +541,8 @@ class Hub:
         self._mark_read(events[-1]["seq"], sending=True)
         try:
             last = None
-            for event in events:
-                last = self.bus.publish_json(self.topics.event(event["type"]), event)
+            for event, text in stored:  # published as stored: no second encoding
+                last = self.bus.publish_text(self.topics.event(event["type"]), text)
             self._publish_snapshot(snap)
             if last is not None:
                 last.wait_for_publish(timeout=5)

@@ -22,6 +22,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from mqtt_bus.contract import payload_text
 from queue_core import (
     CounterState,
     CounterStatus,
@@ -309,8 +310,10 @@ class Store:
         self._extra_ids = []
         for row in rows:
             if row["service"] in self.site.services and row["id"] not in state.tickets:
-                state.tickets[row["id"]] = _ticket_from_row(row)
+                state.tickets[row["id"]] = ticket = _ticket_from_row(row)
                 self._extra_ids.append(row["id"])
+                if state.waiting_index is not None:
+                    state.waiting_index.add(ticket)  # known to the index: no comparison of every id
         return state
 
     @staticmethod
@@ -336,6 +339,8 @@ class Store:
             ticket = state.tickets.get(tid)
             if ticket is not None and ticket.status in FINAL_STATUSES:
                 del state.tickets[tid]
+                if state.waiting_index is not None:
+                    state.waiting_index.forget(tid)
         self._extra_ids = []
 
     # --------------------------------------------------------------- commands
@@ -484,14 +489,23 @@ class Store:
         return ref
 
     def _append_events(self, conn: sqlite3.Connection, events: list[Any]) -> list[dict[str, Any]]:
+        """Append ``events`` to the outbox, each stored as the exact JSON text the hub publishes.
+
+        The ``seq`` is taken here, not from ``AUTOINCREMENT`` after an insert: one statement an event instead
+        of an insert and an update (the payload holds its own ``seq``). The caller holds the write lock;
+        ``sqlite_sequence`` (bumped by every insert) keeps a ``seq`` from being used twice after pruning.
+        """
+        if not events:
+            return []
+        seq = conn.execute("SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0), "
+                           "coalesce((SELECT max(seq) FROM outbox), 0))").fetchone()[0]
         out = []
         for event in events:
+            seq += 1
             ts = event.ts.astimezone(self.site.tz).isoformat(timespec="milliseconds")
-            body = event.payload(0, ts)
-            cur = conn.execute("INSERT INTO outbox (ts, type, payload) VALUES (?, ?, '')", (ts, event.type))
-            body["seq"] = cur.lastrowid
-            conn.execute("UPDATE outbox SET payload = ? WHERE seq = ?",
-                         (json.dumps(body, ensure_ascii=False), cur.lastrowid))
+            body = event.payload(seq, ts)
+            conn.execute("INSERT INTO outbox (seq, ts, type, payload) VALUES (?, ?, ?, ?)",
+                         (seq, ts, event.type, payload_text(body)))
             out.append(body)
         return out
 
@@ -539,10 +553,14 @@ class Store:
 
     def events_after(self, seq: int, limit: int = 500) -> list[dict[str, Any]]:
         """Events with ``seq`` greater than ``seq``, oldest first."""
+        return [event for event, _ in self.stored_events_after(seq, limit)]
+
+    def stored_events_after(self, seq: int, limit: int = 500) -> list[tuple[dict[str, Any], str]]:
+        """Like :meth:`events_after`, each event with its stored JSON text (published as it is)."""
         with self._lock:
             rows = self._conn.execute("SELECT payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
                                       (seq, limit)).fetchall()
-        return [json.loads(r["payload"]) for r in rows]
+        return [(json.loads(r["payload"]), r["payload"]) for r in rows]
 
     def get_meta(self, key: str) -> str | None:
         """A value of the ``meta`` table."""

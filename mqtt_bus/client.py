@@ -29,6 +29,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from .contract import encode_payload
 from .topics import Topics, validate_id
 from .url import BrokerAddress, parse_broker_url
 
@@ -110,11 +111,6 @@ def decode_payload(topic: str, raw: bytes) -> dict | None:
         log.warning("non-object JSON payload on %s dropped: %.80r", topic, raw)
         return None
     return obj
-
-
-def encode_payload(obj: dict) -> bytes:
-    """Compact UTF-8 JSON (strict: no NaN)."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -263,6 +259,10 @@ class BusClient:
     def publish_json(self, topic: str, obj: dict, retain: bool = False, qos: int = 1) -> mqtt.MQTTMessageInfo:
         """Publish *obj* as JSON; QoS 1 messages made while offline are sent on reconnect."""
         return self._mqtt.publish(topic, encode_payload(obj), qos=qos, retain=retain)
+
+    def publish_text(self, topic: str, text: str, retain: bool = False, qos: int = 1) -> mqtt.MQTTMessageInfo:
+        """Publish a payload already encoded as JSON text (``mqtt_bus.contract.payload_text``), as UTF-8."""
+        return self._mqtt.publish(topic, text.encode("utf-8"), qos=qos, retain=retain)
 
     def clear_retained(self, topic: str) -> mqtt.MQTTMessageInfo:
         """Remove *topic*'s retained message (an empty retained payload; subscribers drop it)."""

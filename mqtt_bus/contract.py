@@ -11,7 +11,9 @@ so payloads, topics and the store are byte-for-byte what the bare strings gave.
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
+from typing import Any
 
 from queue_core.errors import ErrorCode
 from queue_core.events import EVENT_TYPES, EventType
@@ -44,3 +46,13 @@ class FaultCode(StrEnum):
     STORE_CORRUPT = "store_corrupt"  # SQLite cannot read the store
     STORE_FOREIGN = "store_foreign"  # the store belongs to another site or another board
     STORE_NEWER = "store_newer"  # the store was written by a newer qms
+
+
+def payload_text(obj: dict[str, Any]) -> str:
+    """A payload as the wire carries it: compact JSON, non-ASCII as is (UTF-8 on the wire), strict (no NaN)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def encode_payload(obj: dict[str, Any]) -> bytes:
+    """:func:`payload_text` as UTF-8 bytes, as published."""
+    return payload_text(obj).encode("utf-8")

@@ -56,6 +56,15 @@ class WaitingIndex:
         if i < len(entries) and entries[i] == where[1]:
             del entries[i]
 
+    def forget(self, ticket_id: str) -> None:
+        """A ticket taken out of the state's tickets: out of its list and no longer known.
+
+        Whoever removes tickets tells the index, so :meth:`sync` does not compare every id on the next access
+        (with 1,500 tickets waiting, that comparison was a fifth of a ``call_next`` in a rush).
+        """
+        self.discard(ticket_id)
+        self.known.discard(ticket_id)
+
     def sync(self, tickets: dict[str, Ticket]) -> None:
         """Take in tickets added to ``tickets`` behind the index's back; forget the ids no longer there."""
         if len(self.known) != len(tickets):  # same size, other ids: only by replacing tickets, repaired at heads

@@ -1,7 +1,7 @@
 """Hall displays for the benches, in a process of their own (as on the appliance: each display is its own board).
 
-``python -m testkit.state_listener BROKER_URL SITE N``: N display clients subscribe to ``state/counter/+``
-and note when each counter state carrying a ticket arrives (``time.monotonic``: CLOCK_MONOTONIC, the same
+``python -m testkit.state_listener BROKER_URL SITE N [paho|light]``: N display clients subscribe to
+``state/counter/+`` and note when each counter state carrying a ticket arrives (``time.monotonic``: CLOCK_MONOTONIC, the same
 clock in every process of the machine). Lines on stdin drive it:
 
 - ``wait [[counter, ticket], ...]``: wait until each of those states reached every display (or none arrived
@@ -10,6 +10,11 @@ clock in every process of the machine). Lines on stdin drive it:
 
 It prints ``ready`` once every client is connected. In the bench's own process the 10 displays' deliveries
 (~1,000 in a rush of 50 pads) competed for one interpreter lock with the 50 pads sending their calls.
+
+``paho`` (the default): each display is a ``BusClient``, the devices' own client, with its network thread.
+``light``: the N displays are connections of one ``testkit.mqtt_light.LightFleet`` on this process's one
+thread (each still acknowledges every QoS 1 message and decodes its JSON): what a display board spends on
+its own CPU then no longer competes with the hub for this machine's cores.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ import time
 
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import Role
+from mqtt_bus.topics import Topics
+from mqtt_bus.url import parse_broker_url
+from testkit.mqtt_light import LightConn, LightFleet
 
 QUIET_S = 1.0  # no new arrival for this long: the rest will not come (a pad's second call came first)
 DEADLINE_S = 10.0
@@ -29,6 +37,8 @@ DEADLINE_S = 10.0
 
 def main(argv: list[str]) -> int:
     url, site, count = argv[0], argv[1], int(argv[2])
+    if argv[3:] == ["light"]:
+        return light_main(url, site, count)
     logging.basicConfig(level=logging.ERROR)
     sys.setswitchinterval(0.0005)  # 10 clients in one process: deliveries must not queue 5 ms for the GIL
     arrivals: dict[tuple[str, str], list[float]] = {}
@@ -67,6 +77,56 @@ def main(argv: list[str]) -> int:
             print(json.dumps([[*k, arrivals.get(k, [])[:count]] for k in keys]), flush=True)
     for client in clients:
         client.close()
+    return 0
+
+
+
+class Arrivals:
+    """When each counter state carrying a ticket reached each display (``light`` mode, one thread)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.times: dict[tuple[str, str], list[float]] = {}
+        self.total = 0
+
+    def on_state(self, conn: LightConn, topic: str, raw: bytes) -> None:
+        now = time.monotonic()
+        payload = json.loads(raw) if raw else None  # a display decodes every state it gets
+        ticket = payload.get("ticket") if isinstance(payload, dict) else None
+        if ticket:
+            self.times.setdefault((payload["counter"], ticket["id"]), []).append(now)
+            self.total += 1
+
+    def wait(self, fleet: LightFleet, keys: list[tuple[str, ...]]) -> list[list[object]]:
+        deadline, seen, quiet_since = time.monotonic() + DEADLINE_S, -1, time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - quiet_since < QUIET_S:
+            if all(len(self.times.get(k, [])) >= self.count for k in keys):  # type: ignore[call-overload]
+                break
+            if self.total != seen:
+                seen, quiet_since = self.total, time.monotonic()
+            fleet.poll(0.05)
+        return [[*k, self.times.get(k, [])[: self.count]] for k in keys]  # type: ignore[call-overload]
+
+
+def light_main(url: str, site: str, count: int) -> int:
+    """The ``light`` mode: N display connections of one :class:`LightFleet`, served by this thread."""
+    address, topics = parse_broker_url(url), Topics(site)
+    fleet, arrivals = LightFleet(address.host, address.port), Arrivals(count)
+    for d in range(count):
+        conn = fleet.connect(f"display-{d}", arrivals.on_state, address.username, address.password)
+        conn.subscribe(topics.state_counters_all)
+    fleet.run_until(lambda: all(c.subscribed for c in fleet.conns), 5)
+    fleet.poll(0.2)  # the retained states arrive now, not during the first rush
+    print("ready", flush=True)
+    while True:
+        line = sys.stdin.readline()
+        if not line:
+            break
+        verb, _, rest = line.partition(" ")
+        if verb == "wait":
+            keys = [tuple(k) for k in json.loads(rest)]
+            print(json.dumps(arrivals.wait(fleet, keys)), flush=True)
+    fleet.close()
     return 0
 
 
