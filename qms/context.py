@@ -20,8 +20,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import platformdirs
-
 from mqtt_bus.url import parse_broker_url
 from qms.broker import resolve_url
 from qms.config.cache import CACHE_DIR, CoreConfig, cached_config, core_config
@@ -67,6 +65,8 @@ def board_settings(env: dict[str, str] | None = None) -> dict[str, str]:
 
 def default_data_dir() -> Path:
     """The per-user data dir (``/var/lib/qms`` is set by the system services)."""
+    import platformdirs  # here: a service's data dir is always set, its process need not load this
+
     return platformdirs.user_data_path("qms", appauthor=False)
 
 

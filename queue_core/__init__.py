@@ -1,25 +1,56 @@
 """The pure queue core: no I/O, no clock; commands take the time and return events."""
 
-from .actions import ARG_SPECS, check_args, run_action
-from .engine import Engine, Outcome
-from .errors import ErrorCode, QueueError
-from .events import EVENT_TYPES, Event, EventType
-from .model import (
-    NORMAL,
-    CounterDef,
-    CounterState,
-    CounterStatus,
-    OpeningHours,
-    Period,
-    PolicyDef,
-    QueueState,
-    ServiceDay,
-    ServiceDef,
-    SiteDef,
-    Ticket,
-    TicketStatus,
-)
-from .views import counter_view, service_view, ticket_view
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .actions import ARG_SPECS, check_args, run_action
+    from .engine import Engine, Outcome
+    from .errors import ErrorCode, QueueError
+    from .events import EVENT_TYPES, Event, EventType
+    from .model import (
+        NORMAL,
+        CounterDef,
+        CounterState,
+        CounterStatus,
+        OpeningHours,
+        Period,
+        PolicyDef,
+        QueueState,
+        ServiceDay,
+        ServiceDef,
+        SiteDef,
+        Ticket,
+        TicketStatus,
+    )
+    from .views import counter_view, service_view, ticket_view
+
+# Imported on first use (PEP 562): a device that only names the model (the kiosk, the display) does not
+# load the engine, its estimates and their statistics (issue 15: kiosk memory).
+_WHERE = {
+    "ARG_SPECS": "actions", "check_args": "actions", "run_action": "actions", "Engine": "engine",
+    "Outcome": "engine", "ErrorCode": "errors", "QueueError": "errors", "EVENT_TYPES": "events", "Event": "events",
+    "EventType": "events", "NORMAL": "model", "CounterDef": "model", "CounterState": "model",
+    "CounterStatus": "model", "OpeningHours": "model", "Period": "model", "PolicyDef": "model",
+    "QueueState": "model", "ServiceDay": "model", "ServiceDef": "model", "SiteDef": "model", "Ticket": "model",
+    "TicketStatus": "model", "counter_view": "views", "service_view": "views", "ticket_view": "views",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
+
 
 __all__ = [
     "ARG_SPECS", "EVENT_TYPES", "NORMAL", "CounterDef", "CounterState", "CounterStatus", "Engine", "ErrorCode",

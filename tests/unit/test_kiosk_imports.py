@@ -16,7 +16,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-NEVER = {"numpy", "hub", "counter", "queue_display", "pytest", "sqlite3"}  # pytest: the harness's; sqlite3: the store's
+NEVER = {"numpy", "hub", "counter", "queue_display", "pytest", "sqlite3",  # pytest: the harness's; sqlite3: the store's
+         "platformdirs",  # only for a default data dir; a service's is always set
+         "queue_core.engine", "statistics"}  # the queue's rules and estimates run in the hub
 CONFIG_STACK = {"ruamel"}  # a warm config cache skips the YAML parser
 
 KIOSK = """
@@ -44,11 +46,13 @@ for _ in range(5):
     EventLoop.idle()
 assert kiosk.vm.screen == "welcome", kiosk.vm.screen
 kiosk.close()
-print("\\n" + json.dumps(sorted({m.split(".")[0] for m, mod in sys.modules.items() if mod is not None})))
+loaded = {m for m, mod in sys.modules.items() if mod is not None}
+print("\\n" + json.dumps(sorted(loaded | {m.split(".")[0] for m in loaded})))
 """
 
 
 def kiosk_modules(config: Path, data: Path, paper: Path) -> set[str]:
+    """Every module the kiosk loaded by its first screen, and their top-level packages."""
     env = {**os.environ, "QMS_ENV_FILE": "", "QMS_HEADLESS": "1", "KIVY_NO_CONSOLELOG": "1"}
     done = subprocess.run([sys.executable, "-c", KIOSK, str(config), str(data), str(paper)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
