@@ -157,8 +157,8 @@ class BusClient:
         max_inflight: int | None = None,
         session_id: str | None = None,
     ) -> None:
-        """``max_inflight``: QoS 1 messages sent before their acknowledgements (paho's default 20 when None);
-        a client that publishes bursts (the hub) raises it, or the 21st message waits a round trip.
+        """``max_inflight``: QoS 1 messages sent before their acknowledgements (paho's default 20 when None,
+        0 for no limit); a client that publishes bursts (the hub) lifts it, or the 21st message waits a round trip.
         ``session_id``: the MQTT client id the broker knows this session by (*client_id* when None); set it
         when several sites share one broker, so two ``hub`` clients do not take over each other's session.
         Topics always use *client_id*."""

@@ -7,6 +7,7 @@ lock file ``qms restore`` looks for, and systemd's ready and watchdog notices.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -31,9 +32,11 @@ from qms.sdnotify import ping_interval, ready, watchdog
 log = logging.getLogger(__name__)
 
 HUB_KEEPALIVE_S = 5  # a dead hub shows on the devices in ~8 s (the broker gives up after 1.5 keepalives)
-HUB_MAX_INFLIGHT = 1000
-"""QoS 1 messages the hub has sent and the broker not yet acknowledged. A rush of 50 pads is ~400 messages
-(answers, events, state); with paho's default 20 every 20th waited a round trip to the broker."""
+HUB_MAX_INFLIGHT = 0
+"""QoS 1 messages the hub may have sent and the broker not yet acknowledged: 0 is no limit. A rush of 50 pads
+is ~200 messages (answers, events, state); with paho's default 20 every 20th waited a round trip to the
+broker. With any limit paho also walks every unacknowledged message at each acknowledgement, looking for
+one to send (~200 steps an acknowledgement in a rush); with none it sends each at once and walks nothing."""
 
 
 def hub_limits(ctx: AppContext) -> Limits:
@@ -151,6 +154,12 @@ def run_hub(ctx: AppContext, stop: threading.Event) -> int:
         log.info("embedded mosquitto listening on %s", broker.url)
     try:
         hub = start_hub(ctx, broker.url if broker is not None else ctx.login_url(HUB_CLIENT_ID))
+        # Everything loaded so far (~40,000 objects: modules, config, the open tickets) lives as long as the
+        # process: out of the cyclic collector's sight. Its full collections otherwise walked them all with
+        # the GIL held, 18 ms each in bench/bench_hub.py's run, one landing inside a rush; frozen, 0.6 ms.
+        # Objects dropped later are still freed by their reference counts; only a cycle among these (a
+        # config reload's old objects) would now stay, a few KB a reload.
+        gc.freeze()
         try:
             serve(ctx, hub, stop)
         finally:

@@ -109,14 +109,19 @@ class LightFleet:
             self.poll(left)
         return True
 
-    def poll(self, timeout: float) -> None:
-        """Handle whatever arrives within ``timeout`` seconds (at most one wait)."""
+    def poll(self, timeout: float) -> list[object]:
+        """Handle whatever arrives within ``timeout`` seconds (at most one wait); the ``data`` of the other
+        registered files that are readable (:meth:`register`), left to the caller."""
+        others = []
         for key, _ in self.selector.select(timeout):
-            if key.fileobj is not None and isinstance(key.data, LightConn):
+            if isinstance(key.data, LightConn):
                 self._read(key.data)
+            else:
+                others.append(key.data)
+        return others
 
     def register(self, fileobj: object, data: object) -> None:
-        """Also wait on ``fileobj`` (e.g. stdin) in :meth:`poll`; ``poll`` leaves it to the caller."""
+        """Also wait on ``fileobj`` (e.g. stdin) in :meth:`poll`, which returns ``data`` when it is readable."""
         self.selector.register(fileobj, selectors.EVENT_READ, data)  # type: ignore[arg-type]
 
     def close(self) -> None:
@@ -126,7 +131,7 @@ class LightFleet:
             self.selector.unregister(conn.sock)
             conn.sock.close()
         self.conns.clear()
-        self.selector.close()
+        self.selector.close()  # (other registered files are the caller's to close)
 
     def _read(self, conn: LightConn) -> None:
         try:

@@ -117,9 +117,12 @@ def light_main(url: str, site: str, count: int) -> int:
         conn.subscribe(topics.state_counters_all)
     fleet.run_until(lambda: all(c.subscribed for c in fleet.conns), 5)
     fleet.poll(0.2)  # the retained states arrive now, not during the first rush
+    fleet.register(sys.stdin, "stdin")  # states are read (and timed) as they come, between commands too
     print("ready", flush=True)
     while True:
-        line = sys.stdin.readline()
+        if "stdin" not in fleet.poll(1.0):
+            continue
+        line = sys.stdin.readline()  # the bench sends one line and waits for the answer
         if not line:
             break
         verb, _, rest = line.partition(" ")
