@@ -251,6 +251,8 @@ def test_memory_holds_only_open_tickets_after_commands_that_load_or_finish_other
     assert store._cache is not None
     assert {t.number: t.status.value for t in store._cache.tickets.values()} == {"A002": "waiting"}
     assert store.ticket(first["id"]).rating == 4
+    index = store._cache.waiting_index  # told of every ticket loaded and dropped: no full comparison needed
+    assert index is not None and index.known == set(store._cache.tickets)
 
 
 def small_tables(store: Store) -> list[list[tuple]]:
