@@ -8,8 +8,9 @@ The admin PIN helpers are in :mod:`qms.config.pin` (``python -m qms.config.pin P
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from queue_core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .errors import ConfigError, Problem
@@ -37,17 +38,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_WHERE})
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
 
 
 __all__ = [
