@@ -24,22 +24,19 @@ from typing import Any
 
 from mqtt_bus.contract import payload_text
 from queue_core import (
-    CounterState,
-    CounterStatus,
     Engine,
     ErrorCode,
     QueueError,
     QueueState,
-    ServiceDay,
     SiteDef,
     Ticket,
-    TicketStatus,
     counter_view,
     run_action,
     service_view,
 )
 from queue_core.actions import check_args
 from queue_core.model import FINAL_STATUSES
+from queue_core.rows import state_from_rows, ticket_from_row
 
 from .clock import (
     CLOCK_FLOOR,
@@ -87,10 +84,6 @@ def _ts(dt: datetime | None) -> str | None:
     return None if dt is None else dt.astimezone(UTC).isoformat()
 
 
-def _dt(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
 TICKET_COLUMNS = (
     "id", "number", "service", "day", "day_index", "priority", "status", "procedure", "lang", "issued_at",
     "queued_at", "called_at", "finished_at", "counter", "call_count", "transfers", "rating", "officer",
@@ -110,14 +103,8 @@ _TICKET_ENCODE: dict[str, Callable[[Any], Any]] = {
     "issued_at": _ts, "queued_at": _ts, "called_at": _ts, "finished_at": _ts,
 }
 """The columns not stored as the field's value itself, and how they are stored (the others: as they are)."""
-_TICKET_DECODE: dict[str, Callable[[Any], Any]] = {
-    "day": date.fromisoformat, "status": TicketStatus,
-    "issued_at": _dt, "queued_at": _dt, "called_at": _dt, "finished_at": _dt,
-}
 _TICKET_FIELDS = attrgetter(*TICKET_COLUMNS)  # a ticket's field values, in column order
 _ENCODE_AT = tuple((TICKET_COLUMNS.index(name), encode) for name, encode in _TICKET_ENCODE.items())
-_PLAIN_COLUMNS = tuple(name for name in TICKET_COLUMNS if name not in _TICKET_DECODE)
-_DECODED_COLUMNS = tuple(_TICKET_DECODE.items())
 
 
 def _ticket_row(t: Ticket) -> list[Any]:
@@ -127,14 +114,6 @@ def _ticket_row(t: Ticket) -> list[Any]:
     for i, encode in _ENCODE_AT:
         row[i] = encode(row[i])
     return row
-
-
-def _ticket_from_row(row: sqlite3.Row) -> Ticket:
-    """The ticket of a ``tickets`` row, read by column name."""
-    values = {name: row[name] for name in _PLAIN_COLUMNS}
-    for name, decode in _DECODED_COLUMNS:
-        values[name] = decode(row[name])
-    return Ticket(**values)
 
 
 @dataclass
@@ -224,24 +203,9 @@ class Store:
     # ------------------------------------------------------------------ state
     def _load(self, conn: sqlite3.Connection) -> QueueState:
         """The live state from the tables: the open tickets, the counters and the service days."""
-        state = QueueState.initial(self.site)
-        for row in conn.execute("SELECT * FROM tickets WHERE status IN ('waiting', 'called')"):
-            if row["service"] in self.site.services:
-                ticket = _ticket_from_row(row)
-                state.tickets[ticket.id] = ticket
-        for row in conn.execute("SELECT * FROM counters"):
-            if row["id"] in state.counters:
-                state.counters[row["id"]] = CounterState(row["id"], CounterStatus(row["status"]), row["ticket_id"],
-                                                         row["normal_streak"], row["officer"],
-                                                         _dt(row["last_call_at"]))
-        for row in conn.execute("SELECT * FROM service_days"):
-            if row["service"] in self.site.services:
-                state.days[row["service"]] = ServiceDay(row["service"], date.fromisoformat(row["day"]),
-                                                        row["last_number"], row["issued"], row["cycle"],
-                                                        row["last_called"])
-        for row in conn.execute("SELECT * FROM service_times"):
-            state.recent_service_s[row["service"]] = json.loads(row["recent_json"])
-        return state
+        return state_from_rows(self.site, conn.execute("SELECT * FROM tickets WHERE status IN ('waiting', 'called')"),
+                               conn.execute("SELECT * FROM counters"), conn.execute("SELECT * FROM service_days"),
+                               conn.execute("SELECT * FROM service_times"))
 
     def _save(self, conn: sqlite3.Connection, before: Marks, after: QueueState, events: list[Any],
               counters: set[str] | None = None) -> list[str]:
@@ -310,7 +274,7 @@ class Store:
         self._extra_ids = []
         for row in rows:
             if row["service"] in self.site.services and row["id"] not in state.tickets:
-                state.tickets[row["id"]] = ticket = _ticket_from_row(row)
+                state.tickets[row["id"]] = ticket = ticket_from_row(row)
                 self._extra_ids.append(row["id"])
                 if state.waiting_index is not None:
                     state.waiting_index.add(ticket)  # known to the index: no comparison of every id
@@ -625,14 +589,14 @@ class Store:
         """One ticket by id, whatever its status."""
         with self._lock:
             row = self._conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-        return None if row is None else _ticket_from_row(row)
+        return None if row is None else ticket_from_row(row)
 
     def tickets(self, where: str = "1", params: tuple[Any, ...] = ()) -> list[Ticket]:
         """Tickets matching an SQL condition (for reports and tests), oldest first."""
         with self._lock:
             rows = self._conn.execute(f"SELECT * FROM tickets WHERE {where} ORDER BY issued_at, id",
                                       params).fetchall()
-        return [_ticket_from_row(r) for r in rows]
+        return [ticket_from_row(r) for r in rows]
 
     def integrity_check(self) -> str:
         """SQLite's own verdict: ``ok`` or the first problem."""
