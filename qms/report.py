@@ -231,7 +231,7 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     from qms.report_sql import store_report
 
     with ctx.open_store() as store:
-        labels = site_labels(site, ctx.config, former_names(ctx.data_dir))
+        labels = site_labels(site, ctx.core_config.names, former_names(ctx.data_dir))
         report = store_report(store.connection, start, end, site.tz, labels, site.name)
         if ns.xlsx:
             from qms.report_xlsx import store_xlsx

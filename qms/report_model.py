@@ -14,7 +14,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from qms.config.schema import SiteConfig
     from queue_core import SiteDef
 
 GROUPINGS: dict[str, str] = {  # grouping -> Vietnamese section title, in report order
@@ -142,17 +141,17 @@ def section(grouping: str, keys: Iterable[str], labels: Labels, stats: Callable[
     return [stats(k, named.get(k) or default_label(grouping, k)) for k in order]
 
 
-def site_labels(site: SiteDef, config: SiteConfig | None = None,
+def site_labels(site: SiteDef, names: Mapping[str, Mapping[str, str]] | None = None,
                 former: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, dict[str, str]]:
-    """Display names of the site's services and counters (and procedures, from ``config``), in config order;
-    then the names ``former`` config versions gave ids the config no longer has
-    (``qms.config.history.former_names``), so a removed service is not reported by its id."""
+    """Display names of the site's services and counters, in config order, and of its procedures and
+    priorities (``names``: ``CoreConfig.names``, ``qms.config.to_core.display_names``); then the names
+    ``former`` config versions gave ids the config no longer has (``qms.config.history.former_names``), so a
+    removed service is not reported by its id."""
     labels = {"service": {s.id: s.name for s in site.services.values()},
               "counter": {c.id: c.name for c in site.counters.values()}}
-    if config is not None:
-        labels["procedure"] = {p.id: p.name.text("vi") for s in config.services for p in s.procedures}
-        labels["priority"] = {p.id: p.name.text("vi") for p in config.priorities}
-    for grouping, names in (former or {}).items():
+    for grouping, given in (names or {}).items():
+        labels[grouping] = dict(given)
+    for grouping, earlier in (former or {}).items():
         current = labels.setdefault(grouping, {})
-        current.update({key: name for key, name in names.items() if key not in current})
+        current.update({key: name for key, name in earlier.items() if key not in current})
     return labels

@@ -76,7 +76,7 @@ def run_monthly(ctx: AppContext, keep_option: int | None, today: date | None = N
     stem = folder / f"bao-cao-{start:%Y-%m}"
     xlsx, png = stem.with_suffix(".xlsx"), stem.with_suffix(".png")
     with ctx.open_store() as store:
-        labels = site_labels(site, ctx.config, former_names(ctx.data_dir))
+        labels = site_labels(site, ctx.core_config.names, former_names(ctx.data_dir))
         report = store_report(store.connection, start, end, site.tz, labels, site.name)
         store_xlsx(store.connection, report, stem.with_suffix(".tmp.xlsx"), site.tz, labels)
     render_dashboard(report, stem.with_suffix(".tmp.png"))

@@ -86,9 +86,9 @@ def _center() -> Center:
         current_app.logger.error("center reports: the config: %s", exc)
         raise Problem(503, "Không đọc được cấu hình", "Không đọc được tệp cấu hình của trung tâm. Hãy báo cán bộ "
                       "kỹ thuật.", "The center's config file cannot be read. Ask the technician.") from None
-    site = CoreConfig.of(config).site
+    core = CoreConfig.of(config)
     former = former_names(current_app.extensions["qms"].data_dir)  # removed services keep their names
-    center = _centers[path] = (mark, Center(config, site, site_labels(site, config, former)))
+    center = _centers[path] = (mark, Center(config, core.site, site_labels(core.site, core.names, former)))
     return center[1]
 
 

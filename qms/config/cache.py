@@ -37,24 +37,27 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CACHE_DIR = "cache"
-FORMAT = 1  # bump when the cached record changes shape
+FORMAT = 2  # bump when the cached record changes shape
 CODE = (Path(__file__).parent, Path(__file__).resolve().parents[2] / "queue_core")  # what makes the record
 
 
 @dataclass(frozen=True)
 class CoreConfig:
-    """What the store verbs need from the config: the core's site and the clock tolerances (s, s, days)."""
+    """What the store verbs need from the config: the core's site, the clock tolerances (s, s, days), and
+    the names of its procedures and priorities (``to_core.display_names``: the reports' labels)."""
 
     site: SiteDef
     clock: tuple[int, int, int]
+    names: dict[str, dict[str, str]]
 
     @classmethod
     def of(cls, config: SiteConfig) -> CoreConfig:
         """The core's part of a validated config."""
-        from .to_core import to_site_def
+        from .to_core import display_names, to_site_def
 
         clock = config.clock
-        return cls(to_site_def(config), (clock.max_step_s, clock.max_back_s, clock.max_gap_days))
+        return cls(to_site_def(config), (clock.max_step_s, clock.max_back_s, clock.max_gap_days),
+                   display_names(config))
 
 
 @dataclass(frozen=True)

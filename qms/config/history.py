@@ -61,8 +61,6 @@ def names_in(doc: Any) -> Names:
 
 def former_names(data_dir: str | Path) -> Names:
     """The names earlier config versions gave each id (newest first wins); empty without versions."""
-    from ruamel.yaml import YAML
-
     folder = Path(data_dir) / VERSIONS_DIR
     found: Names = {g: {} for g in GROUPINGS}
     try:
@@ -70,6 +68,10 @@ def former_names(data_dir: str | Path) -> Names:
                        key=lambda p: int(p.stem), reverse=True)[:MAX_VERSIONS]
     except OSError:
         return found
+    if not paths:
+        return found
+    from ruamel.yaml import YAML  # only with versions to read (~10 ms of imports for every report)
+
     yaml = YAML(typ="safe")
     for path in paths:
         try:

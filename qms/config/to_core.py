@@ -76,3 +76,10 @@ def to_site_def(cfg: SiteConfig) -> SiteDef:
         hours=to_opening_hours(cfg.hours),
         languages=tuple(cfg.site.languages),
     )
+
+
+def display_names(config: SiteConfig) -> dict[str, dict[str, str]]:
+    """The Vietnamese names of the config's procedures and priorities, by id (the core's site names its
+    services and counters itself): what a report labels beside :class:`SiteDef`, without pydantic."""
+    return {"procedure": {p.id: p.name.text("vi") for s in config.services for p in s.procedures},
+            "priority": {p.id: p.name.text("vi") for p in config.priorities}}

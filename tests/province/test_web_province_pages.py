@@ -19,6 +19,7 @@ import pytest
 from hub.store import Store
 from qms.cli import main
 from qms.config import load_config, to_site_def
+from qms.config.to_core import display_names
 from qms.province import db as pdb
 from qms.province import report as preport
 from qms.report import csv_rows
@@ -135,7 +136,7 @@ def test_a_center_whose_catalogue_arrived_is_named_and_reported_as_qms_report_do
         site = to_site_def(config)
         store = Store(province.stores["xa-b"], site)
         try:
-            expected = csv_rows(store_report(store.connection, day, day, site.tz, site_labels(site, config), name))
+            expected = csv_rows(store_report(store.connection, day, day, site.tz, site_labels(site, display_names(config)), name))
         finally:
             store.close()
         assert csv_of(client.get(f"/centers/xa-b/report.csv?from={day}&to={day}")) == expected
