@@ -67,6 +67,14 @@ def test_issuing_again_loads_no_config_stack(tmp_path):
     assert not (PRINTING | CONFIG) & loaded
 
 
+def test_a_report_with_a_cached_config_loads_no_config_stack(tmp_path):
+    """`qms report` labels procedures and priorities from the cached core config (``CoreConfig.names``)."""
+    loaded_by(["--data-dir", str(tmp_path), "ticket", "issue", "tu-phap", "--any-time"])  # a store, a cache
+    loaded = loaded_by(["--data-dir", str(tmp_path), "report", "--csv", str(tmp_path / "report.csv")])
+    assert "tu-phap" in (tmp_path / "report.csv").read_text(encoding="utf-8")  # the report really ran
+    assert not (PRINTING | CONFIG) & loaded
+
+
 def test_a_verb_without_the_store_loads_neither_the_hub_nor_sqlite3(tmp_path):
     """The store's exception classes are imported only when an exception reaches them (issue 15: kiosk
     memory): a device's process (kiosk, display) has no store."""
