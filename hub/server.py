@@ -250,15 +250,13 @@ class Hub:
                 else:
                     self._answer_batch(batch)
                     batch = []
-                    response = self._execute(checked)
-                    self._wake.set()  # what it committed goes out
-                    self._respond(checked.client_id, response)
+                    self._respond(checked.client_id, self._execute(checked))
             except Exception:
                 log.exception("request from %s failed unexpectedly", item.client_id)
         self._answer_batch(batch)
 
     def _respond(self, client_id: str, response: dict[str, Any]) -> None:
-        """Answer one request (the publisher was woken by whoever committed: once a batch, not once an answer)."""
+        """Answer one request (the publisher was woken when its events were committed: ``_replied``)."""
         self.handled += 1
         self.bus.publish_json(self.topics.response(client_id), response)
 
@@ -279,14 +277,11 @@ class Hub:
                 self.batched += len(batch)
             except Exception as exc:  # nothing of the batch was stored: each runs alone, as it always did
                 log.warning("a batch of %d requests failed (%s); running them one by one", len(batch), exc)
-        if results is not None:
-            self._wake.set()  # the publisher sends the events while the answers go out
         for i, command in enumerate(batch):
             try:
                 result = None if results is None else results[i]
                 if result is None:
                     response = self._execute(command)
-                    self._wake.set()
                 elif isinstance(result, Exception):
                     log.error("action %s from %s failed", command.action, command.client_id, exc_info=result)
                     response = internal_error(command.request_id)
@@ -412,8 +407,9 @@ class Hub:
         """The response carrying ``reply``; counts a new ticket against the issue limit."""
         if command.action == "issue_ticket" and reply.ok and not reply.replayed:
             self.issue_limit.record(command.client_id)
-        if reply.events:
+        if reply.events:  # committed: the publisher sends them (while the answers go out)
             self._committed_seq = max(self._committed_seq, reply.events[-1]["seq"])
+            self._wake.set()
         if not reply.ok:
             log.info("refused %s from %s: %s", command.action, command.client_id, reply.response["error"]["message"])
         return {**reply.response, "id": command.request_id}

@@ -24,15 +24,50 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import Role
 from mqtt_bus.topics import Topics
 from mqtt_bus.url import parse_broker_url
-from testkit.mqtt_light import LightConn, LightFleet
+from testkit.mqtt_light import LightFleet
 
 QUIET_S = 1.0  # no new arrival for this long: the rest will not come (a pad's second call came first)
 DEADLINE_S = 10.0
+
+
+class Arrivals:
+    """When each counter state carrying a ticket reached each of ``count`` displays."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.times: dict[tuple[str, str], list[float]] = {}
+        self.total = 0
+        self.lock = threading.Lock()  # paho mode: the displays' network threads record at once
+
+    def record(self, payload: object) -> None:
+        """Note the arrival, now, of a ``state/counter/{id}`` payload (one without a ticket is not timed)."""
+        now = time.monotonic()
+        ticket = payload.get("ticket") if isinstance(payload, dict) else None
+        if ticket:
+            with self.lock:
+                self.times.setdefault((payload["counter"], ticket["id"]), []).append(now)  # type: ignore[index]
+                self.total += 1
+
+    def wait(self, keys: list[tuple[str, ...]], pause: Callable[[float], object]) -> list[list[object]]:
+        """Until each of ``keys`` reached every display (or none arrived for ``QUIET_S``, or ``DEADLINE_S``
+        passed), calling ``pause(0.05)`` between looks; then ``[[counter, ticket, [times...]], ...]``."""
+        deadline, seen, quiet_since = time.monotonic() + DEADLINE_S, -1, time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - quiet_since < QUIET_S:
+            with self.lock:
+                if all(len(self.times.get(k, [])) >= self.count for k in keys):  # type: ignore[call-overload]
+                    break
+                total = self.total
+            if total != seen:
+                seen, quiet_since = total, time.monotonic()
+            pause(0.05)
+        with self.lock:
+            return [[*k, self.times.get(k, [])[: self.count]] for k in keys]  # type: ignore[call-overload]
 
 
 def main(argv: list[str]) -> int:
@@ -41,71 +76,22 @@ def main(argv: list[str]) -> int:
         return light_main(url, site, count)
     logging.basicConfig(level=logging.ERROR)
     sys.setswitchinterval(0.0005)  # 10 clients in one process: deliveries must not queue 5 ms for the GIL
-    arrivals: dict[tuple[str, str], list[float]] = {}
-    lock = threading.Lock()
-
-    def on_state(topic: str, payload: dict) -> None:
-        now = time.monotonic()
-        ticket = payload.get("ticket")
-        if ticket:
-            with lock:
-                arrivals.setdefault((payload["counter"], ticket["id"]), []).append(now)
-
+    arrivals = Arrivals(count)
     clients = []
     for d in range(count):
         client = BusClient(url, site, f"display-{d}", Role.DISPLAY)
-        client.subscribe(client.topics.state_counters_all, on_state)
+        client.subscribe(client.topics.state_counters_all, lambda topic, payload: arrivals.record(payload))
         clients.append(client.start())
     for client in clients:
         client.wait_connected(5)
     print("ready", flush=True)
     for line in sys.stdin:
         verb, _, rest = line.partition(" ")
-        if verb != "wait":
-            continue
-        keys = [tuple(k) for k in json.loads(rest)]
-        deadline, seen, quiet_since = time.monotonic() + DEADLINE_S, -1, time.monotonic()
-        while time.monotonic() < deadline and time.monotonic() - quiet_since < QUIET_S:
-            with lock:
-                if all(len(arrivals.get(k, [])) >= count for k in keys):
-                    break
-                total = sum(len(v) for v in arrivals.values())
-            if total != seen:
-                seen, quiet_since = total, time.monotonic()
-            time.sleep(0.05)
-        with lock:
-            print(json.dumps([[*k, arrivals.get(k, [])[:count]] for k in keys]), flush=True)
+        if verb == "wait":
+            print(json.dumps(arrivals.wait([tuple(k) for k in json.loads(rest)], time.sleep)), flush=True)
     for client in clients:
         client.close()
     return 0
-
-
-
-class Arrivals:
-    """When each counter state carrying a ticket reached each display (``light`` mode, one thread)."""
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-        self.times: dict[tuple[str, str], list[float]] = {}
-        self.total = 0
-
-    def on_state(self, conn: LightConn, topic: str, raw: bytes) -> None:
-        now = time.monotonic()
-        payload = json.loads(raw) if raw else None  # a display decodes every state it gets
-        ticket = payload.get("ticket") if isinstance(payload, dict) else None
-        if ticket:
-            self.times.setdefault((payload["counter"], ticket["id"]), []).append(now)
-            self.total += 1
-
-    def wait(self, fleet: LightFleet, keys: list[tuple[str, ...]]) -> list[list[object]]:
-        deadline, seen, quiet_since = time.monotonic() + DEADLINE_S, -1, time.monotonic()
-        while time.monotonic() < deadline and time.monotonic() - quiet_since < QUIET_S:
-            if all(len(self.times.get(k, [])) >= self.count for k in keys):  # type: ignore[call-overload]
-                break
-            if self.total != seen:
-                seen, quiet_since = self.total, time.monotonic()
-            fleet.poll(0.05)
-        return [[*k, self.times.get(k, [])[: self.count]] for k in keys]  # type: ignore[call-overload]
 
 
 def light_main(url: str, site: str, count: int) -> int:
@@ -113,7 +99,8 @@ def light_main(url: str, site: str, count: int) -> int:
     address, topics = parse_broker_url(url), Topics(site)
     fleet, arrivals = LightFleet(address.host, address.port), Arrivals(count)
     for d in range(count):
-        conn = fleet.connect(f"display-{d}", arrivals.on_state, address.username, address.password)
+        conn = fleet.connect(f"display-{d}", lambda conn, topic, raw: arrivals.record(json.loads(raw) if raw else None),
+                             address.username, address.password)  # a display decodes every state it gets
         conn.subscribe(topics.state_counters_all)
     fleet.run_until(lambda: all(c.subscribed for c in fleet.conns), 5)
     fleet.poll(0.2)  # the retained states arrive now, not during the first rush
@@ -127,8 +114,7 @@ def light_main(url: str, site: str, count: int) -> int:
             break
         verb, _, rest = line.partition(" ")
         if verb == "wait":
-            keys = [tuple(k) for k in json.loads(rest)]
-            print(json.dumps(arrivals.wait(fleet, keys)), flush=True)
+            print(json.dumps(arrivals.wait([tuple(k) for k in json.loads(rest)], fleet.poll)), flush=True)
     fleet.close()
     return 0
 
