@@ -124,7 +124,7 @@ def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25, che
         store, fault = None, exc
         log.error("store fault %s: %s", exc.code, exc.message)
     bus = BusClient(broker_url, ctx.site.site, HUB_CLIENT_ID, Role.HUB, keepalive=HUB_KEEPALIVE_S,
-                    max_inflight=HUB_MAX_INFLIGHT)
+                    max_inflight=HUB_MAX_INFLIGHT, transport="lean")
     watcher = ConfigWatcher(ctx)
     return Hub(store, bus, config_source=watcher, catalogue=watcher.catalogue, poll_interval=poll_interval, check_clients=check_clients, reopen=ctx.open_store,
                fault=fault, limits=hub_limits(ctx),

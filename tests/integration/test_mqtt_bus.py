@@ -27,6 +27,21 @@ from tests.integration.hub_helpers import Inbox, subscriptions_active, wait_for
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(params=["paho", "lean"])
+def transport(request) -> str:
+    """Every test here runs with paho (the devices' MQTT) and with ``mqtt_bus.lean`` (the hub's)."""
+    return request.param
+
+
+@pytest.fixture
+def make_client(make_client, transport):
+    """The integration ``make_client``, with this module's ``transport``."""
+    def make(*args, **kw):
+        kw.setdefault("transport", transport)
+        return make_client(*args, **kw)
+    return make
+
+
 def raw_client(url: str) -> mqtt.Client:
     """A bare paho client, for sending what BusClient never would."""
     addr = parse_broker_url(url)
@@ -75,17 +90,17 @@ def test_presence_online_then_clean_offline(shared_broker, make_client, site):
     assert package_version() == "0.1.0"  # the installed package's version (setup.py)
 
 
-def test_last_will_published_when_device_process_is_killed(shared_broker, make_client, site):
+def test_last_will_published_when_device_process_is_killed(shared_broker, make_client, site, transport):
     script = (
         "import sys, time\n"
         "from mqtt_bus.client import BusClient\n"
-        "c = BusClient(sys.argv[1], sys.argv[2], 'victim', 'counter').start()\n"
+        "c = BusClient(sys.argv[1], sys.argv[2], 'victim', 'counter', transport=sys.argv[3]).start()\n"
         "assert c.wait_connected(5)\n"
         "print('ready', flush=True)\n"
         "time.sleep(60)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-c", script, shared_broker.url, site],
+    proc = subprocess.Popen([sys.executable, "-c", script, shared_broker.url, site, transport],
                             stdout=subprocess.PIPE, env=env, cwd=REPO)
     try:
         assert select.select([proc.stdout], [], [], 10)[0], "device subprocess did not start"
