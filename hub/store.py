@@ -2,7 +2,8 @@
 
 Every command runs in one ``BEGIN IMMEDIATE`` transaction that loads the live state, runs the
 pure engine, writes the changed rows and appends the events to the ``outbox`` (site-wide ``seq``);
-``run_batch`` runs several commands in one transaction, as if one by one (a savepoint each).
+``run_batch`` runs several commands in one transaction, as if one by one. A command's rows are staged
+(``_Writes``) and written with the others' just before the commit, one statement a table.
 Request ids make commands idempotent: a repeated id returns the first answer and changes nothing.
 Answers are kept for the retention window (``prune``); refusals, which changed nothing, only briefly
 (long enough that a late duplicate of a refused request cannot run after the device has moved on).
@@ -125,6 +126,63 @@ class Marks:
     recent: dict[str, tuple[float, ...]]
 
 
+COUNTER_REPLACE = ("INSERT OR REPLACE INTO counters (id, status, ticket_id, normal_streak, officer, last_call_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?)")
+
+
+@dataclass
+class _Writes:
+    """The rows commands changed, not yet written: written together before the transaction commits.
+
+    One ``executemany`` a table instead of a statement a row: a rush's 50 ``call_next`` wrote ~550
+    statements one by one (a savepoint, the tickets, the counter, the day, the service times, each event, the
+    answer, the clock reference, a release), ~60 % of the store's time (bench/bench_hub.py). A row changed
+    twice (a ticket, a service's times) is written once, as it is last. ``next_seq``: the outbox's next
+    ``seq`` once read (None: read it).
+    """
+
+    tickets: dict[str, list[Any]] = field(default_factory=dict)
+    counters: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    days: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    times: dict[str, tuple[str, str]] = field(default_factory=dict)
+    events: list[tuple[int, str, str, str]] = field(default_factory=list)
+    requests: dict[str, tuple[str, str, str, str | None]] = field(default_factory=dict)
+    clock_ref: str | None = None
+    next_seq: int | None = None
+
+    def merge(self, other: _Writes) -> None:
+        """Add a later command's rows (``other``) to these."""
+        self.tickets.update(other.tickets)
+        self.counters.update(other.counters)
+        self.days.update(other.days)
+        self.times.update(other.times)
+        self.events += other.events
+        self.requests.update(other.requests)
+        self.clock_ref = other.clock_ref if other.clock_ref is not None else self.clock_ref
+        self.next_seq = other.next_seq
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        """Write the rows (in the caller's transaction) and forget them; ``next_seq`` stays."""
+        if self.tickets:
+            conn.executemany(TICKET_UPSERT, self.tickets.values())
+        if self.counters:
+            conn.executemany(COUNTER_REPLACE, self.counters.values())
+        if self.days:
+            conn.executemany("INSERT OR REPLACE INTO service_days VALUES (?, ?, ?, ?, ?, ?)", self.days.values())
+        if self.times:
+            conn.executemany("INSERT OR REPLACE INTO service_times VALUES (?, ?)", self.times.values())
+        if self.events:
+            conn.executemany("INSERT INTO outbox (seq, ts, type, payload) VALUES (?, ?, ?, ?)", self.events)
+        if self.requests:
+            conn.executemany("INSERT INTO requests VALUES (?, ?, ?, ?)", self.requests.values())
+        if self.clock_ref is not None:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (CLOCK_REF_KEY, self.clock_ref))
+        for rows in (self.tickets, self.counters, self.days, self.times, self.requests):
+            rows.clear()
+        self.events = []
+        self.clock_ref = None
+
+
 @dataclass
 class _BatchMemo:
     """Read once per batch instead of once per command: nothing else writes the store inside its transaction.
@@ -135,6 +193,8 @@ class _BatchMemo:
     ``marks``: the small tables as written so far. Each command compares only the counters it may change (the
     one it names and those its events name): comparing all 50 (200) counters per command was O(counters²)
     per batch, a third of a rush's store time. The batch compares all of them once before it commits.
+    ``done``: the rows of the commands run so far, not yet written; ``answers``: the stored answers to the
+    batch's request ids, read with one query.
     """
 
     boot: BootReading | None = None
@@ -142,6 +202,8 @@ class _BatchMemo:
     ref_known: bool = False
     fresh: bool = False
     marks: Marks | None = None
+    done: _Writes = field(default_factory=_Writes)
+    answers: dict[str, str] = field(default_factory=dict)
 
 
 class Store:
@@ -207,33 +269,30 @@ class Store:
                                conn.execute("SELECT * FROM counters"), conn.execute("SELECT * FROM service_days"),
                                conn.execute("SELECT * FROM service_times"))
 
-    def _save(self, conn: sqlite3.Connection, before: Marks, after: QueueState, events: list[Any],
+    @staticmethod
+    def _save(writes: _Writes, before: Marks, after: QueueState, events: list[Any],
               counters: set[str] | None = None) -> list[str]:
-        """Write what the command changed: the tickets its events name, and the small tables; ``before`` is
-        brought up to date with what was written. ``counters``: compare only those (None: all); the
-        counters written are returned."""
-        touched = {e.ticket["id"] for e in events if e.ticket}
-        changed = [after.tickets[tid] for tid in sorted(touched)]
-        if changed:
-            conn.executemany(TICKET_UPSERT, [_ticket_row(t) for t in changed])
+        """Stage what the command changed: the tickets its events name, and the small tables; ``before`` is
+        brought up to date with what was staged. ``counters``: compare only those (None: all); the
+        counters staged are returned."""
+        for tid in sorted({e.ticket["id"] for e in events if e.ticket}):
+            writes.tickets[tid] = _ticket_row(after.tickets[tid])
         written = []
         for cid in after.counters if counters is None else sorted(counters & after.counters.keys()):
             c = after.counters[cid]
             if before.counters.get(cid) != (now := tuple(vars(c).values())):
                 before.counters[cid] = now
                 written.append(cid)
-                conn.execute("INSERT OR REPLACE INTO counters (id, status, ticket_id, normal_streak, officer, "
-                             "last_call_at) VALUES (?, ?, ?, ?, ?, ?)",
-                             (c.id, c.status.value, c.ticket_id, c.normal_streak, c.officer, _ts(c.last_call_at)))
+                writes.counters[cid] = (c.id, c.status.value, c.ticket_id, c.normal_streak, c.officer,
+                                        _ts(c.last_call_at))
         for sid, d in after.days.items():
             if before.days.get(sid) != (day := tuple(vars(d).values())):
                 before.days[sid] = day
-                conn.execute("INSERT OR REPLACE INTO service_days VALUES (?, ?, ?, ?, ?, ?)",
-                             (sid, d.day.isoformat(), d.last_number, d.issued, d.cycle, d.last_called))
+                writes.days[sid] = (sid, d.day.isoformat(), d.last_number, d.issued, d.cycle, d.last_called)
         for sid, recent in after.recent_service_s.items():
             if before.recent.get(sid) != (times := tuple(recent)):
                 before.recent[sid] = times
-                conn.execute("INSERT OR REPLACE INTO service_times VALUES (?, ?)", (sid, json.dumps(recent)))
+                writes.times[sid] = (sid, json.dumps(recent))
         return written
 
     @staticmethod
@@ -254,6 +313,8 @@ class Store:
         tickets with that number) add finished tickets a command needs (rate, undo, call-back, reprint).
         """
         memo = self._batch
+        if memo is not None and (self._cache is None or extra_ticket or extra_number):
+            memo.done.write(conn)  # what the batch's commands before changed, in the file before it is read
         if self._cache is None or memo is None or not memo.fresh:
             version = conn.execute("PRAGMA data_version").fetchone()[0]
             if self._cache is None or version != self._cache_version:
@@ -313,7 +374,9 @@ class Store:
         """Run one action durably; never raises ``QueueError`` (it becomes an ``ok: false`` reply)."""
         try:
             with self._transaction() as conn:
-                reply = self._run_in(conn, action, args, request_id, now)
+                writes = _Writes()
+                reply = self._run_in(conn, action, args, request_id, now, writes)
+                writes.write(conn)
         except BaseException:
             self._cache = None  # memory may now differ from the file: read it again next time
             raise
@@ -324,37 +387,52 @@ class Store:
 
         Each command keeps its own idempotency record and answer, exactly as :meth:`run` would give
         it run alone after the ones before it. A command failing with an unexpected exception (a bug)
-        is rolled back to its own savepoint and returned as that exception; the others still commit.
+        is returned as that exception and nothing of it is written (its rows were only staged); the
+        others still commit.
         An ``sqlite3.Error`` (disk full, damaged file) rolls the whole batch back and is raised:
         nothing of it was stored, so the caller may run each command alone as before.
         """
         results: list[Reply | Exception] = []
         try:
             with self._transaction() as conn:
-                self._batch = memo = _BatchMemo()
+                self._batch = memo = _BatchMemo(answers=self._answers(conn, [c[2] for c in commands]))
                 try:
                     for action, args, request_id in commands:
-                        conn.execute("SAVEPOINT command")
+                        writes = _Writes(next_seq=memo.done.next_seq)
                         try:
-                            results.append(self._run_in(conn, action, args, request_id, None))
+                            results.append(self._run_in(conn, action, args, request_id, None, writes))
                         except sqlite3.Error:
                             raise
-                        except Exception as exc:  # a bug in one command: undo it alone
-                            conn.execute("ROLLBACK TO command")
+                        except Exception as exc:  # a bug in one command: drop its rows, stage nothing of it
                             self._cache = None  # its half-done changes are in memory: read the state again
-                            self._batch = memo = _BatchMemo(boot=memo.boot)  # and the clock reference
+                            memo.done.write(conn)  # (from the file, with the commands before it)
+                            # and the clock reference
+                            self._batch = memo = _BatchMemo(boot=memo.boot, done=memo.done, answers=memo.answers)
                             results.append(exc)
-                        conn.execute("RELEASE command")
+                        else:
+                            memo.done.merge(writes)
                     if memo.marks is not None and self._cache is not None:
-                        missed = self._save(conn, memo.marks, self._cache, [])
+                        missed = self._save(memo.done, memo.marks, self._cache, [])
                         if missed:  # a command changed a counter it did not name: written now, and said
                             log.warning("counters %s changed outside the command that changed them", missed)
+                    memo.done.write(conn)
                 finally:
                     self._batch = None
         except BaseException:
             self._cache = None
             raise
         return results
+
+    @staticmethod
+    def _answers(conn: sqlite3.Connection, request_ids: Sequence[str | None]) -> dict[str, str]:
+        """The stored answers (JSON text) to those of ``request_ids`` already run, in one query."""
+        ids = [rid for rid in request_ids if rid is not None]
+        found: dict[str, str] = {}
+        for at in range(0, len(ids), 500):  # (SQLite's limit on parameters is 999 or more)
+            chunk = ids[at:at + 500]
+            found.update(conn.execute(f"SELECT id, response FROM requests WHERE id IN ({', '.join('?' * len(chunk))})",
+                                      chunk).fetchall())
+        return found
 
     def _judge(self, conn: sqlite3.Connection, when: datetime) -> tuple[Verdict, BootReading]:
         """The clock guard's verdict on ``when`` (a batch reads the boot clock and the reference once)."""
@@ -367,19 +445,20 @@ class Store:
         verdict, memo.boot = self.guard.judge(when, memo.ref, memo.boot)
         return verdict, memo.boot
 
-    def _write_clock_ref(self, conn: sqlite3.Connection, ref: ClockRef) -> None:
-        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (CLOCK_REF_KEY, ref.to_json()))
+    def _write_clock_ref(self, writes: _Writes, ref: ClockRef) -> None:
+        writes.clock_ref = ref.to_json()
         if self._batch is not None:
             self._batch.ref, self._batch.ref_known = ref, True
 
     def _run_in(self, conn: sqlite3.Connection, action: str, args: dict[str, Any] | None, request_id: str | None,
-                now: datetime | None) -> Reply:
-        """One action inside the caller's transaction; the finished tickets are then dropped from memory."""
+                now: datetime | None, writes: _Writes) -> Reply:
+        """One action inside the caller's transaction, its rows staged in ``writes``; the finished tickets are
+        then dropped from memory."""
         args = {} if args is None else args
         if request_id is not None:
-            seen = conn.execute("SELECT response FROM requests WHERE id = ?", (request_id,)).fetchone()
+            seen = self._recorded(conn, request_id)
             if seen is not None:
-                return Reply(json.loads(seen["response"]), replayed=True)
+                return Reply(json.loads(seen), replayed=True)
         when = now or self.clock()
         verdict, boot = self._judge(conn, when) if self.guard and now is None else (None, None)
         if verdict is not None and not verdict.trusted and action == "issue_ticket":
@@ -403,17 +482,26 @@ class Store:
             changed = outcome.events
             if scope is not None:
                 scope.update(e.counter for e in outcome.events if e.counter)
-            self._save(conn, before, state, outcome.events, scope)
-            events = self._append_events(conn, outcome.events)
+            self._save(writes, before, state, outcome.events, scope)
+            events = self._append_events(conn, outcome.events, writes)
             response = {"ok": True, "result": outcome.result}
             if verdict is not None and boot is not None and events:
-                self._write_clock_ref(conn, verdict.next_ref(boot))
+                self._write_clock_ref(writes, verdict.next_ref(boot))
         if request_id is not None:
             response = {"id": request_id, **response}
-            conn.execute("INSERT INTO requests VALUES (?, ?, ?, ?)",
-                         (request_id, action[:64], json.dumps(response, ensure_ascii=False), _ts(when)))
+            writes.requests[request_id] = (request_id, action[:64], json.dumps(response, ensure_ascii=False),
+                                           _ts(when))
         self._forget_finished(state, changed)
         return Reply(response, events)
+
+    def _recorded(self, conn: sqlite3.Connection, request_id: str) -> str | None:
+        """The stored answer (JSON text) to ``request_id``: staged or read with the batch, or from the file."""
+        memo = self._batch
+        if memo is None:
+            row = conn.execute("SELECT response FROM requests WHERE id = ?", (request_id,)).fetchone()
+            return None if row is None else row["response"]
+        staged = memo.done.requests.get(request_id)
+        return staged[2] if staged is not None else memo.answers.get(request_id)
 
     @staticmethod
     def _untrusted_response(request_id: str | None, reason: str) -> dict[str, Any]:
@@ -452,25 +540,26 @@ class Store:
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (CLOCK_REF_KEY, ref.to_json()))
         return ref
 
-    def _append_events(self, conn: sqlite3.Connection, events: list[Any]) -> list[dict[str, Any]]:
-        """Append ``events`` to the outbox, each stored as the exact JSON text the hub publishes.
+    def _append_events(self, conn: sqlite3.Connection, events: list[Any], writes: _Writes) -> list[dict[str, Any]]:
+        """Stage ``events`` for the outbox, each stored as the exact JSON text the hub publishes.
 
-        The ``seq`` is taken here, not from ``AUTOINCREMENT`` after an insert: one statement an event instead
-        of an insert and an update (the payload holds its own ``seq``). The caller holds the write lock;
-        ``sqlite_sequence`` (bumped by every insert) keeps a ``seq`` from being used twice after pruning.
+        The ``seq`` is taken here, not from ``AUTOINCREMENT`` after an insert (the payload holds its own
+        ``seq``); read once a transaction. The caller holds the write lock; ``sqlite_sequence`` (bumped by
+        every insert) keeps a ``seq`` from being used twice after pruning.
         """
         if not events:
             return []
-        seq = conn.execute("SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0), "
-                           "coalesce((SELECT max(seq) FROM outbox), 0))").fetchone()[0]
+        seq = writes.next_seq
+        if seq is None:
+            seq = conn.execute(NEWEST_SEQ).fetchone()[0] + 1
         out = []
         for event in events:
-            seq += 1
             ts = event.ts.astimezone(self.site.tz).isoformat(timespec="milliseconds")
             body = event.payload(seq, ts)
-            conn.execute("INSERT INTO outbox (seq, ts, type, payload) VALUES (?, ?, ?, ?)",
-                         (seq, ts, event.type, payload_text(body)))
+            writes.events.append((seq, ts, event.type, payload_text(body)))
             out.append(body)
+            seq += 1
+        writes.next_seq = seq
         return out
 
     # ------------------------------------------------------------------ retention

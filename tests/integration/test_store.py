@@ -122,6 +122,9 @@ BATCH = [
     ("complete", {"counter": "2"}, "p2/2"),
     ("call_next", {"counter": "3"}, "p3/1"),
     ("complete", {"counter": "1"}, "p1/1"),  # refused: counter 1 has nobody
+    # the ticket counter 2 finished above, read from the file: the batch's rows are written before that read
+    ("rate", {"ticket": "20261123-chung-thuc-1", "score": 5}, "r2/1"),
+    ("issue_ticket", {"service": "tu-phap"}, "k1/3"),
 ]
 
 
@@ -150,8 +153,8 @@ def test_a_command_that_fails_unexpectedly_is_undone_alone(store, monkeypatch):
     store.run("issue_ticket", {"service": "tu-phap"}, request_id="k/0")
     append = store._append_events
 
-    def bug_after_writing(conn, events):  # the call is written, in memory and in the file, then a bug
-        out = append(conn, events)
+    def bug_after_writing(conn, events, writes):  # the call is made in memory and staged, then a bug
+        out = append(conn, events, writes)
         if any(e.type == EventType.TICKET_CALLED for e in events):
             raise RuntimeError("a bug")
         return out
@@ -174,11 +177,11 @@ def test_a_store_error_mid_batch_stores_nothing_of_it(store, monkeypatch):
     append = store._append_events
     calls = []
 
-    def full_disk(conn, events):
+    def full_disk(conn, events, writes):
         calls.append(1)
         if len(calls) == 2:
             raise sqlite3.OperationalError("database or disk is full")
-        return append(conn, events)
+        return append(conn, events, writes)
 
     monkeypatch.setattr(store, "_append_events", full_disk)
     with pytest.raises(sqlite3.OperationalError):
