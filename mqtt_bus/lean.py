@@ -121,7 +121,7 @@ class LeanClient:
         self._sock: socket.socket | None = None
         self._stop = threading.Event()
         self._disconnect = threading.Event()
-        self._wake_r = self._wake_w = -1  # a pipe from loop_start to loop_stop: wakes the network thread
+        self._wake_r = self._wake_w = -1  # a pipe that wakes the network thread (closed by it as it ends)
         self._thread: threading.Thread | None = None
 
     # -- set-up (paho's names) -----------------------------------------------------------------
@@ -154,20 +154,18 @@ class LeanClient:
     def disconnect(self) -> None:
         """Send what is queued, then DISCONNECT (no last will) and stop connecting."""
         self._disconnect.set()
-        self._wake()
+        with self._lock:
+            self._wake()
 
     def loop_stop(self) -> None:
+        """Stop the network thread and wait for it to end (not when called from it: it ends after the callback)."""
         self._stop.set()
-        self._wake()
+        with self._lock:
+            self._wake()
         thread = self._thread
         if thread is None or thread is threading.current_thread():
             return
         thread.join(CONNECT_TIMEOUT_S + 5)
-        if not thread.is_alive():
-            with self._lock:
-                wake_r, wake_w, self._wake_r, self._wake_w = self._wake_r, self._wake_w, -1, -1
-            os.close(wake_r)
-            os.close(wake_w)
 
     def socket(self) -> socket.socket | None:
         return self._sock
@@ -226,12 +224,22 @@ class LeanClient:
             self._wake()
 
     def _wake(self) -> None:
+        """(Under the lock: the network thread closes the pipe under it.)"""
         if self._wake_w >= 0:
             with contextlib.suppress(BlockingIOError):  # a full pipe already wakes it
                 os.write(self._wake_w, b"\0")
 
     # -- the network thread ----------------------------------------------------------------------
     def _run(self) -> None:
+        try:
+            self._connect_until_stopped()
+        finally:
+            with self._lock:
+                wake_r, wake_w, self._wake_r, self._wake_w = self._wake_r, self._wake_w, -1, -1
+            os.close(wake_r)
+            os.close(wake_w)
+
+    def _connect_until_stopped(self) -> None:
         delay = self._delays[0]
         while not (self._stop.is_set() or self._disconnect.is_set()):
             try:

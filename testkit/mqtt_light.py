@@ -8,6 +8,7 @@ A :class:`LightFleet` does the least a device must (connect, subscribe, QoS 1 pu
 QoS 1 message it receives) with no thread per connection; the caller decodes the payloads it keeps.
 
 Not for the product: no reconnect, no keepalive pings (keepalive 0), no TLS, no QoS 2.
+The packets' bytes are ``mqtt_bus.packets``'s (as the hub's lean client's).
 """
 
 from __future__ import annotations
@@ -15,30 +16,26 @@ from __future__ import annotations
 import contextlib
 import selectors
 import socket
-import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-CONNECT, CONNACK, PUBLISH, PUBACK, SUBSCRIBE, SUBACK = 1, 2, 3, 4, 8, 9
+from mqtt_bus.packets import (
+    CONNACK,
+    DISCONNECT_PACKET,
+    PUBACK,
+    PUBLISH,
+    SUBACK,
+    connect_packet,
+    parse_publish,
+    puback_packet,
+    publish_packet,
+    split_packets,
+    subscribe_packet,
+)
 
 OnMessage = Callable[["LightConn", str, bytes], None]
 """``on_message(conn, topic, payload)``, called on the fleet's thread as each PUBLISH arrives."""
-
-
-def _string(text: str) -> bytes:
-    data = text.encode("utf-8")
-    return struct.pack("!H", len(data)) + data
-
-
-def _packet(first_byte: int, body: bytes) -> bytes:
-    """A control packet: the fixed header (type and flags, remaining length as a varint) and ``body``."""
-    length, varint = len(body), bytearray()
-    while True:
-        digit, length = length % 128, length // 128
-        varint.append(digit | (0x80 if length else 0))
-        if not length:
-            return bytes([first_byte]) + bytes(varint) + body
 
 
 @dataclass(eq=False)
@@ -65,11 +62,11 @@ class LightConn:
         """Publish at QoS 1 (the contract's QoS); the broker's PUBACK is read by the fleet's loop."""
         pid = self.packet_id()
         self.unacked.add(pid)
-        self.send(_packet(0x32 | int(retain), _string(topic) + struct.pack("!H", pid) + payload))
+        self.send(publish_packet(topic.encode("utf-8"), payload, 1, retain, pid))
 
     def subscribe(self, topic_filter: str) -> None:
         """Subscribe at QoS 1 (wait for it with ``fleet.run_until(lambda: conn.subscribed >= n)``)."""
-        self.send(_packet(0x82, struct.pack("!H", self.packet_id()) + _string(topic_filter) + b"\x01"))
+        self.send(subscribe_packet(self.packet_id(), [(topic_filter, 1)]))
 
 
 class LightFleet:
@@ -87,13 +84,10 @@ class LightFleet:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setblocking(False)
         conn = LightConn(client_id, sock, on_message)
-        flags = 0x02 | (0x80 if username is not None else 0) | (0x40 if password is not None else 0)
-        body = _string("MQTT") + bytes([4, flags]) + struct.pack("!H", 0) + _string(client_id)
-        body += (_string(username) if username is not None else b"") + (_string(password) if password is not None else b"")
         self.selector.register(sock, selectors.EVENT_READ, conn)
         self.conns.append(conn)
         sock.setblocking(True)
-        conn.send(_packet(CONNECT << 4, body))
+        conn.send(connect_packet(client_id, 0, username, password))
         sock.setblocking(False)
         if not self.run_until(lambda: conn.connected, timeout):
             raise ConnectionError(f"{client_id}: no CONNACK from {self.host}:{self.port} within {timeout} s")
@@ -127,7 +121,7 @@ class LightFleet:
     def close(self) -> None:
         for conn in self.conns:
             with contextlib.suppress(OSError):
-                conn.send(b"\xe0\x00")  # DISCONNECT: a clean end, no last will
+                conn.send(DISCONNECT_PACKET)  # a clean end, no last will
             self.selector.unregister(conn.sock)
             conn.sock.close()
         self.conns.clear()
@@ -140,37 +134,21 @@ class LightFleet:
             return
         if not data:
             raise ConnectionError(f"{conn.client_id}: the broker closed the connection")
-        buf = conn._buffer
-        buf += data
-        while len(buf) >= 2:
-            length, multiplier, i = 0, 1, 1
-            while True:
-                if i >= len(buf):
-                    return  # the length itself is not all here yet
-                length += (buf[i] & 0x7F) * multiplier
-                multiplier *= 128
-                i += 1
-                if not buf[i - 1] & 0x80:
-                    break
-            if len(buf) < i + length:
-                return
-            first, body = buf[0], bytes(buf[i:i + length])
-            del buf[:i + length]
+        conn._buffer += data
+        for first, body in split_packets(conn._buffer):
             self._handle(conn, first, body)
 
     @staticmethod
     def _handle(conn: LightConn, first: int, body: bytes) -> None:
         kind = first >> 4
         if kind == PUBLISH:
-            (topic_len,) = struct.unpack_from("!H", body)
-            topic, at = body[2:2 + topic_len].decode("utf-8"), 2 + topic_len
-            if (first >> 1) & 3:  # QoS 1: acknowledge, as a device must
-                conn.send(_packet(PUBACK << 4, body[at:at + 2]))
-                at += 2
+            topic, payload, qos, _retain, packet_id = parse_publish(first, body)
+            if qos:  # QoS 1: acknowledge, as a device must
+                conn.send(puback_packet(packet_id))
             if conn.on_message is not None:
-                conn.on_message(conn, topic, body[at:])
+                conn.on_message(conn, topic, payload)
         elif kind == PUBACK:
-            conn.unacked.discard(struct.unpack_from("!H", body)[0])
+            conn.unacked.discard(int.from_bytes(body[:2], "big"))
         elif kind == CONNACK:
             if body[1] != 0:
                 raise ConnectionError(f"{conn.client_id}: the broker refused the connection (return code {body[1]})")
