@@ -33,10 +33,10 @@ log = logging.getLogger(__name__)
 
 HUB_KEEPALIVE_S = 5  # a dead hub shows on the devices in ~8 s (the broker gives up after 1.5 keepalives)
 HUB_MAX_INFLIGHT = 0
-"""QoS 1 messages the hub may have sent and the broker not yet acknowledged: 0 is no limit. A rush of 50 pads
-is ~200 messages (answers, events, state); with paho's default 20 every 20th waited a round trip to the
-broker. With any limit paho also walks every unacknowledged message at each acknowledgement, looking for
-one to send (~200 steps an acknowledgement in a rush); with none it sends each at once and walks nothing."""
+"""QoS 1 messages the hub may have sent and the broker not yet acknowledged: 0 is no limit. The hub's lean
+client (``mqtt_bus.lean``) has none anyway; this is for paho, which the hub uses for an ``mqtts://`` broker.
+A rush of 50 pads is ~200 messages (answers, events, state); with paho's default 20 every 20th waited a round
+trip to the broker, and with any limit paho walks every unacknowledged message at each acknowledgement."""
 
 
 def hub_limits(ctx: AppContext) -> Limits:
