@@ -133,3 +133,18 @@ def test_bad_urls_name_the_problem_and_show_an_example(url, problem):
         parse_broker_url(url)
     msg = str(err.value)
     assert problem in msg and "mqtt://counter-3:secret@192.168.1.10:1883" in msg
+
+
+def test_the_lean_transport_leaves_tls_to_paho():
+    """The hub's lean client speaks plain MQTT only: for an ``mqtts://`` broker BusClient keeps paho (and its TLS)."""
+    import paho.mqtt.client as mqtt
+
+    from mqtt_bus.client import BusClient
+    from mqtt_bus.lean import LeanClient
+
+    plain = BusClient("mqtt://hub:p@127.0.0.1:1", "xa-a", "hub", "hub", transport="lean")
+    secure = BusClient("mqtts://hub:p@127.0.0.1:1", "xa-a", "hub", "hub", transport="lean")
+    assert isinstance(plain._mqtt, LeanClient)
+    assert isinstance(secure._mqtt, mqtt.Client)
+    with pytest.raises(ValueError, match="transport must be"):
+        BusClient("mqtt://127.0.0.1:1", "xa-a", "hub", "hub", transport="fast")
