@@ -121,7 +121,7 @@ class LeanClient:
         self._sock: socket.socket | None = None
         self._stop = threading.Event()
         self._disconnect = threading.Event()
-        self._wake_r = self._wake_w = -1  # a pipe that wakes the network thread (closed by it as it ends)
+        self._waker = -1  # an eventfd that wakes the network thread (closed by it as it ends)
         self._thread: threading.Thread | None = None
 
     # -- set-up (paho's names) -----------------------------------------------------------------
@@ -145,9 +145,7 @@ class LeanClient:
 
     def loop_start(self) -> None:
         """Connect (and keep connecting) on a network thread of its own."""
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
+        self._waker = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         self._thread = threading.Thread(target=self._run, name=f"mqtt-{self.client_id}", daemon=True)
         self._thread.start()
 
@@ -224,10 +222,10 @@ class LeanClient:
             self._wake()
 
     def _wake(self) -> None:
-        """(Under the lock: the network thread closes the pipe under it.)"""
-        if self._wake_w >= 0:
-            with contextlib.suppress(BlockingIOError):  # a full pipe already wakes it
-                os.write(self._wake_w, b"\0")
+        """(Under the lock: the network thread closes the eventfd under it.)"""
+        if self._waker >= 0:
+            with contextlib.suppress(BlockingIOError):  # (only at a count of 2**64 - 2: it is read at once)
+                os.eventfd_write(self._waker, 1)
 
     # -- the network thread ----------------------------------------------------------------------
     def _run(self) -> None:
@@ -235,9 +233,8 @@ class LeanClient:
             self._connect_until_stopped()
         finally:
             with self._lock:
-                wake_r, wake_w, self._wake_r, self._wake_w = self._wake_r, self._wake_w, -1, -1
-            os.close(wake_r)
-            os.close(wake_w)
+                waker, self._waker = self._waker, -1
+            os.close(waker)
 
     def _connect_until_stopped(self) -> None:
         delay = self._delays[0]
@@ -270,9 +267,9 @@ class LeanClient:
     def _serve(self, sock: socket.socket) -> bool:
         """Serve one connection until it ends; True if the broker accepted it."""
         self._sock = sock
-        selector = selectors.DefaultSelector()
+        selector = selectors.PollSelector()  # (poll(2): no file of its own, as epoll would take)
         selector.register(sock, selectors.EVENT_READ)
-        selector.register(self._wake_r, selectors.EVENT_READ)
+        selector.register(self._waker, selectors.EVENT_READ)
         inbox, outbox = bytearray(), bytearray()
         accepted, reason = False, Reason(0)
         opened = last_in = last_out = time.monotonic()
@@ -297,7 +294,7 @@ class LeanClient:
                             accepted = self._handle(first, body, accepted)
                     elif key.fileobj is not sock:
                         with contextlib.suppress(BlockingIOError):
-                            os.read(self._wake_r, 4096)
+                            os.eventfd_read(self._waker)
                 with self._lock:
                     chunks, self._out = self._out, []
                 if chunks:
