@@ -498,8 +498,7 @@ class Store:
         """The stored answer (JSON text) to ``request_id``: staged or read with the batch, or from the file."""
         memo = self._batch
         if memo is None:
-            row = conn.execute("SELECT response FROM requests WHERE id = ?", (request_id,)).fetchone()
-            return None if row is None else row["response"]
+            return self._answers(conn, [request_id]).get(request_id)
         staged = memo.done.requests.get(request_id)
         return staged[2] if staged is not None else memo.answers.get(request_id)
 
@@ -595,8 +594,8 @@ class Store:
     def recorded_response(self, request_id: str) -> dict[str, Any] | None:
         """The stored first answer to ``request_id`` (None when it was never run, or pruned)."""
         with self._lock:
-            row = self._conn.execute("SELECT response FROM requests WHERE id = ?", (request_id,)).fetchone()
-        return None if row is None else json.loads(row["response"])
+            answer = self._answers(self._conn, [request_id]).get(request_id)
+        return None if answer is None else json.loads(answer)
 
     def last_seq(self) -> int:
         """The newest event's ``seq`` (0 before the first event)."""

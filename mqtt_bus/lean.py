@@ -36,6 +36,8 @@ from mqtt_bus.packets import (
     PINGRESP,
     PUBACK,
     PUBLISH,
+    SUBACK,
+    UNSUBACK,
     connect_packet,
     parse_publish,
     puback_packet,
@@ -191,20 +193,19 @@ class LeanClient:
 
     def subscribe(self, topic: str | list[tuple[str, int]], qos: int = 0) -> tuple[int, int | None]:
         filters = [(topic, qos)] if isinstance(topic, str) else list(topic)
-        with self._lock:
-            if not self._online:
-                return NO_CONN, None
-            mid = self._new_mid()
-            self._queue(subscribe_packet(mid, filters))
-        return 0, mid
+        return self._request(lambda mid: subscribe_packet(mid, filters))
 
     def unsubscribe(self, topic: str | list[str]) -> tuple[int, int | None]:
         filters = [topic] if isinstance(topic, str) else list(topic)
+        return self._request(lambda mid: unsubscribe_packet(mid, filters))
+
+    def _request(self, build: Callable[[int], bytes]) -> tuple[int, int | None]:
+        """Queue the packet ``build(packet id)`` makes, when connected: (0, its id), else (NO_CONN, None), as paho."""
         with self._lock:
             if not self._online:
                 return NO_CONN, None
             mid = self._new_mid()
-            self._queue(unsubscribe_packet(mid, filters))
+            self._queue(build(mid))
         return 0, mid
 
     def _new_mid(self) -> int:
@@ -371,7 +372,7 @@ class LeanClient:
                     info.rc = 0
             self._call(self.on_connect, {"session present": bool(body[0] & 1)}, Reason(0), None)
             return True
-        elif kind == PINGRESP or kind in (9, 11):  # (SUBACK, UNSUBACK: nothing to do)
+        elif kind in (PINGRESP, SUBACK, UNSUBACK):  # nothing to do
             pass
         else:
             log.debug("%s: packet type %d ignored", self.client_id, kind)
