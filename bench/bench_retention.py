@@ -32,8 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from figures import figure  # bench/figures.py (this script's folder is on sys.path)
 
+from hub.retention import Pruner
 from hub.store import Store
 from qms.config import load_config, to_site_def
+from qms.report_sql import DAY_SUMMARIES
 from queue_core import SiteDef
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,10 +78,12 @@ def simulate(path: Path, days: int, per_day: int, retention_days: int, request_d
     services = list(site.services)
     counters = {c: list(d.services) for c, d in site.counters.items()}
     started = time.perf_counter()
-    with Store(path, site) as store:
+    clock = [DAY0]  # the simulated time: the day the pruning thread sums up is over by then
+    with Store(path, site, clock=lambda: clock[0]) as store:
         store._conn.execute("PRAGMA synchronous = OFF")
         day0 = DAY0
         n = 0
+        summaries = Pruner(store, store.last_seq, retention_days=0, pause_s=0, summaries=DAY_SUMMARIES)
         for d in range(days):
             now = day0 + timedelta(days=d * 7 // 5)  # five working days a week
             step = timedelta(seconds=8 * 3600 / per_day)
@@ -101,6 +105,8 @@ def simulate(path: Path, days: int, per_day: int, retention_days: int, request_d
                 cutoff, requests_cutoff = now - timedelta(days=retention_days), now - timedelta(days=request_days)
                 while store.prune(cutoff, store.last_seq(), 5000, requests_cutoff) != (0, 0):
                     pass
+            clock[0] = now + timedelta(days=1)
+            summaries.sum_up_all()  # the day for the report, as the hub's pruning thread does after it
         store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return time.perf_counter() - started
 

@@ -76,6 +76,21 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE tickets ADD COLUMN dossier TEXT
     """,
+    # 6: the report's figures of each past day (qms/report_days.py); the store deletes a day's rows when it
+    # writes one of that day's tickets
+    """
+    CREATE TABLE report_days (
+        grouping TEXT NOT NULL,
+        day TEXT NOT NULL,
+        key TEXT NOT NULL,
+        tz TEXT NOT NULL,
+        figures BLOB NOT NULL,
+        waits BLOB NOT NULL,
+        services BLOB NOT NULL,
+        PRIMARY KEY (grouping, day, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX report_days_day ON report_days (day)
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -27,7 +27,7 @@ from queue_core.actions import READ_ONLY_ACTIONS, check_action, events_since_arg
 from .authz import refusal, role_of
 from .fairness import DropLog, FairQueue, IssueLimit, Limits, Queued, rate_limited
 from .reload import ConfigSource, SiteUpdate, removed, with_retired
-from .retention import Pruner
+from .retention import DaySummaries, Pruner
 from .store import Reply, Store
 from .store_guard import StoreFault, corrupt, is_damage
 
@@ -105,9 +105,11 @@ class Hub:
                  fault: StoreFault | None = None, limits: Limits | None = None, retention_days: int = 30,
                  request_retention_days: int = 3, config_source: ConfigSource | None = None,
                  catalogue: dict[str, Any] | None = None,
-                 former_names: Callable[[], Mapping[str, str]] | None = None) -> None:
+                 former_names: Callable[[], Mapping[str, str]] | None = None,
+                 summaries: DaySummaries | None = None) -> None:
         """``former_names``: the names earlier config versions gave services (``qms.config.history``), so a
-        removed service whose tickets are still called keeps its name after a restart."""
+        removed service whose tickets are still called keeps its name after a restart; ``summaries``: the
+        report's day summaries the pruning thread keeps (``qms.report_sql.DAY_SUMMARIES``)."""
         self.store: Store | None = store
         self.reopen = reopen  # opens the store again while ``fault`` is set
         self.fault = fault if store is None else None
@@ -120,7 +122,8 @@ class Hub:
         self._requests = FairQueue(self.limits.rate_for, self.limits.per_client_queue)
         self.drops = DropLog(self._requests)
         self.issue_limit = IssueLimit(self.limits.issue_per_minute)
-        self.pruner = Pruner(lambda: self.store, lambda: self.published_seq, retention_days, request_retention_days)
+        self.pruner = Pruner(lambda: self.store, lambda: self.published_seq, retention_days, request_retention_days,
+                             summaries=summaries)
         self._wake = threading.Event()
         self._republish_all = threading.Event()
         self._stop = threading.Event()

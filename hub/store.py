@@ -16,7 +16,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from operator import attrgetter
@@ -91,6 +91,7 @@ TICKET_COLUMNS = (
     "transferred_from", "to_counter", "dossier",
 )
 """The ``tickets`` table's columns: each is named as the :class:`Ticket` field it stores."""
+DAY = TICKET_COLUMNS.index("day")
 
 
 TICKET_UPSERT = (f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({', '.join('?' * len(TICKET_COLUMNS))}) "
@@ -165,6 +166,8 @@ class _Writes:
         """Write the rows (in the caller's transaction) and forget them; ``next_seq`` stays."""
         if self.tickets:
             conn.executemany(TICKET_UPSERT, self.tickets.values())
+            # the report's summary of a past day is no longer what its tickets say (qms/report_days.py)
+            conn.executemany("DELETE FROM report_days WHERE day = ?", {(row[DAY],) for row in self.tickets.values()})
         if self.counters:
             conn.executemany(COUNTER_REPLACE, self.counters.values())
         if self.days:
@@ -261,6 +264,11 @@ class Store:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A write transaction on the store's connection, under its lock: for the hub's upkeep outside the
+        queue's commands (the report's day summaries, hub/retention.py), never for tickets."""
+        return self._transaction()
 
     # ------------------------------------------------------------------ state
     def _load(self, conn: sqlite3.Connection) -> QueueState:

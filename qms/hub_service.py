@@ -27,6 +27,7 @@ from qms.catalogue import catalogue_of, config_version
 from qms.config import ConfigError, parse_config, to_site_def
 from qms.config.history import VERSIONS_DIR, former_names
 from qms.context import AppContext
+from qms.report_sql import DAY_SUMMARIES
 from qms.sdnotify import ping_interval, ready, watchdog
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def start_hub(ctx: AppContext, broker_url: str, poll_interval: float = 0.25, che
                fault=fault, limits=hub_limits(ctx),
                retention_days=ctx.config.store.retention_days,
                request_retention_days=ctx.config.store.request_retention_days,
-               former_names=lambda: former_names(ctx.data_dir)["service"]).start()
+               former_names=lambda: former_names(ctx.data_dir)["service"], summaries=DAY_SUMMARIES).start()
 
 
 def run_hub(ctx: AppContext, stop: threading.Event) -> int:

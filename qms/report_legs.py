@@ -141,18 +141,26 @@ def _dt(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-# ``+day``: a full scan of the period beats the (day, service) index for the few transferred tickets
 TRANSFERS_SQL = """
 SELECT payload FROM main.outbox WHERE type = 'ticket_transferred'
-  AND json_extract(payload, '$.ticket.id') IN (SELECT id FROM main.tickets WHERE +day BETWEEN ? AND ? AND transfers > 0)
+  AND json_extract(payload, '$.ticket.id') IN (SELECT id FROM main.tickets WHERE day BETWEEN ? AND ? AND transfers > 0)
 ORDER BY seq
 """
+SCAN_DAYS = 60
+
+
+def transferred_only(sql: str, start: date, end: date) -> str:
+    """``sql`` (its tickets ``WHERE day BETWEEN ? AND ?``) narrowed to the transferred tickets (~1 %): over
+    :data:`SCAN_DAYS` days a scan of the table (``+day``) beats walking the (day, service) index for them,
+    over a few days the index wins (a day's summary: 9 ms → 0.1 ms)."""
+    sql = sql if "transfers > 0" in sql else f"{sql} AND transfers > 0"
+    return sql.replace(" day BETWEEN", " +day BETWEEN") if (end - start).days > SCAN_DAYS else sql
 
 
 def load_transfers(conn: sqlite3.Connection, start: date, end: date) -> dict[str, list[Transfer]]:
     """ticket id -> its transfers (oldest first), for the tickets of local days ``start``..``end``."""
     out: dict[str, list[Transfer]] = {}
-    for (payload,) in conn.execute(TRANSFERS_SQL, (start.isoformat(), end.isoformat())):
+    for (payload,) in conn.execute(transferred_only(TRANSFERS_SQL, start, end), (start.isoformat(), end.isoformat())):
         event = json.loads(payload)
         ticket = event["ticket"]
         at = _dt(event["ts"])

@@ -25,6 +25,26 @@ GROUPINGS: dict[str, str] = {  # grouping -> Vietnamese section title, in report
     "officer": "Theo cán bộ",
     "procedure": "Theo thủ tục",
 }
+DAY_GROUPINGS = tuple(g for g in GROUPINGS if g != "total")
+"""The groupings summed up per day; ``total`` is the sum of the ``day`` groups."""
+FIGURES = ("issued", "served", "no_show", "waits", "wait_us", "services", "service_us",
+           "rated_1", "rated_2", "rated_3", "rated_4", "rated_5", "transferred_in", "transferred_out")
+"""A group's counts and sums, in this order (``wait_us``, ``service_us``: sums in microseconds)."""
+Figures = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class DayGroup:
+    """One group's legs on one local day: its :data:`FIGURES`, its waits and service times (µs, sorted)."""
+
+    grouping: str
+    day: str
+    key: str
+    figures: Figures
+    waits: Sequence[int]
+    services: Sequence[int]
+
+
 NOT_CALLED = "(chưa gọi)"  # counter of a ticket nobody called
 NO_OFFICER = "(không đăng nhập)"  # officer of a ticket called while nobody was signed in
 NO_PROCEDURE = "(không chọn thủ tục)"  # procedure of a ticket issued without one

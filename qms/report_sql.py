@@ -8,21 +8,36 @@ from the rating counts through ``queue_core.rating.satisfaction_score``. The arr
 center's local hour: SQL arithmetic when the zone's offset is fixed through the period, else computed
 in Python once per distinct minute (a zone with DST).
 
-One read transaction: one ``TEMP`` table of the period's tickets (the figures each needs), two
-``GROUP BY`` for the counts and sums, then the waits and the service times each sorted once and read
-in order, picking each group's value at its nearest rank (a window query per grouping and figure took
-twice as long). Nothing is written to the store file. Needs SQLite 3.38 (``unixepoch``; Debian
-bookworm has 3.40).
+One read transaction. The days the hub has summed up (:mod:`qms.report_days`) are read as stored; the
+others (today, a day changed since its summary, every day of a store just upgraded) are computed from the
+tickets by :func:`day_groups`, which also makes the summaries: one ``TEMP`` table of those days' tickets
+(the figures each needs), a ``GROUP BY day, key`` per grouping for the counts and sums, then the waits and
+the service times each sorted once and split per day and group. Each grouping's days are then added up
+(their sorted values merged) before the next grouping is read, so one grouping's values are in memory at a
+time. Nothing is written to the store file. Needs SQLite 3.38 (``unixepoch``; Debian bookworm has 3.40).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from itertools import chain
 
-from qms.report_legs import TICKET_SQL, TRANSFERRED, StoredTicket, legs, load_transfers
-from qms.report_model import GROUPINGS, Labels, Report, Stats, nearest_rank, section
+from qms.report_days import pending_days, stored_days, write_day
+from qms.report_legs import TICKET_SQL, TRANSFERRED, StoredTicket, legs, load_transfers, transferred_only
+from qms.report_model import (
+    DAY_GROUPINGS,
+    FIGURES,
+    GROUPINGS,
+    DayGroup,
+    Figures,
+    Labels,
+    Report,
+    Stats,
+    nearest_rank,
+    section,
+)
 from queue_core.rating import satisfaction_score
 
 US = 10**6
@@ -46,17 +61,10 @@ SELECT day, {{hour}} AS hour, service,
        1 AS first, 0 AS tin, 0 AS tout
 FROM main.tickets WHERE day BETWEEN ? AND ? AND transfers = 0
 """
-TRANSFERRED_TICKETS = TICKET_SQL.replace("WHERE day", "WHERE +day") + " AND transfers > 0"  # a scan beats the index
 LEG_ROW = f"INSERT INTO {TABLE} VALUES ({', '.join('?' * 13)})"
 KEYS = {"total": "''", "day": "day", "hour": "hour", "service": "service", "counter": "counter",
         "officer": "officer", "procedure": "procedure"}
 assert list(KEYS) == list(GROUPINGS)
-Totals = dict[str, tuple[int, ...]]
-"""key -> (issued, served, no-shows, waits, wait µs sum, services, service µs sum, ratings 1..5)."""
-Percentiles = dict[tuple[str, int], float]
-"""(key, q) -> the ``q``-th percentile in seconds."""
-
-
 def _fixed_offset(tz: tzinfo, start: date, end: date) -> int | None:
     """The zone's UTC offset in whole seconds if it is the same all through the period (read every hour,
     from the day before to the day after), else None (DST or another change)."""
@@ -88,62 +96,126 @@ def _local_hour(tz: tzinfo) -> Callable[[str], str]:
     return hour
 
 
-def _totals(conn: sqlite3.Connection) -> dict[str, Totals]:
-    """Every grouping's counts and sums: three ``GROUP BY`` (day × hour, service × counter × officer: a few
-    thousand rows; procedure) added up per grouping, instead of one per grouping over every ticket."""
+def prepare(conn: sqlite3.Connection, tz: tzinfo) -> None:
+    """Give ``conn`` the SQL function the rows table needs in zone ``tz`` (``qms_local_hour``)."""
+    conn.create_function("qms_local_hour", 1, _local_hour(tz), deterministic=True)
+
+
+def sum_up_day(conn: sqlite3.Connection, day: date, tz: tzinfo) -> int:
+    """Replace ``day``'s stored summary (:mod:`qms.report_days`) with its groups computed from its tickets now,
+    inside the caller's write transaction; returns how many groups were written."""
+    prepare(conn, tz)
+    return write_day(conn, day, tz, day_groups(conn, day, day, tz))
+
+
+class _DaySummaries:
+    """The hub's pruning thread keeps the report's day summaries with these (hub.retention.DaySummaries)."""
+
+    pending = staticmethod(pending_days)
+    sum_up = staticmethod(sum_up_day)
+
+
+DAY_SUMMARIES = _DaySummaries()
+
+
+def _day_totals(conn: sqlite3.Connection) -> dict[tuple[str, str, str], Figures]:
+    """(grouping, day, key) -> the group's counts and sums on that day, for every grouping but ``total``: one
+    ``GROUP BY day, key`` each over the rows table."""
     ratings = ", ".join(f"COUNT(CASE WHEN rating = {n} THEN 1 END)" for n in range(1, 6))
     figures = (f"SUM(first), SUM(status = 'done'), SUM(status = 'no_show'), COUNT(wait_us), "
                f"COALESCE(SUM(wait_us), 0), COUNT(service_us), COALESCE(SUM(service_us), 0), {ratings}, "
                f"SUM(tin), SUM(tout)")
-    out: dict[str, Totals] = {grouping: {} for grouping in KEYS}
-    for columns in (("total", "day", "hour"), ("service", "counter", "officer"), ("procedure",)):
-        keys = ", ".join(KEYS[c] for c in columns)
-        for row in conn.execute(f"SELECT {keys}, {figures} FROM {TABLE} GROUP BY {keys}"):
-            values = row[len(columns):]
-            for grouping, key in zip(columns, row[:len(columns)], strict=True):
-                found = out[grouping].get(key)
-                out[grouping][key] = values if found is None else tuple(a + b for a, b in zip(found, values, strict=True))
+    out: dict[tuple[str, str, str], Figures] = {}
+    for grouping in DAY_GROUPINGS:
+        for day, key, *values in conn.execute(
+                f"SELECT day, {KEYS[grouping]}, {figures} FROM {TABLE} GROUP BY day, {KEYS[grouping]}"):
+            out[grouping, day, key] = tuple(values)
     return out
 
 
-def _percentiles(conn: sqlite3.Connection, totals: dict[str, Totals], column: str, count: int,
-                 qs: tuple[int, ...]) -> dict[str, Percentiles]:
-    """grouping -> the nearest-rank percentiles ``qs`` of ``column`` per group, from the values sorted once:
-    each grouping's values split per group in that order (still sorted), then each group's value at its rank
-    (``totals[grouping][key][count]`` values in the group)."""
-    keys = ", ".join(list(KEYS.values())[1:])
-    rows = conn.execute(f"SELECT {keys}, {column} FROM {TABLE} WHERE {column} IS NOT NULL ORDER BY {column}")
-    values: list[int] = []
-    splits: list[dict[str, list[int]]] = [{} for _ in list(KEYS)[1:]]
-    for row in rows:  # streamed: memory for the values, not for a year of rows
-        value = row[-1]
-        values.append(value)
-        for split, key in zip(splits, row, strict=False):  # the row has one more item: the value
-            found = split.get(key)
+def _day_values(conn: sqlite3.Connection, column: str) -> dict[tuple[str, str, str], list[int]]:
+    """(grouping, day, key) -> the group's values of ``column`` that day, sorted: the values sorted once and
+    split per group in that order."""
+    keys = ", ".join(KEYS[g] for g in DAY_GROUPINGS)
+    out: dict[tuple[str, str, str], list[int]] = {}
+    for row in conn.execute(f"SELECT {keys}, {column} FROM {TABLE} WHERE {column} IS NOT NULL ORDER BY {column}"):
+        value, day = row[-1], row[0]
+        for grouping, key in zip(DAY_GROUPINGS, row, strict=False):  # the row has one more item: the value
+            found = out.get((grouping, day, key))
             if found is None:
-                split[key] = [value]
+                out[grouping, day, key] = [value]
             else:
                 found.append(value)
-    out: dict[str, Percentiles] = {grouping: {} for grouping in KEYS}
-    splits.insert(0, {"": values})  # "total": one group, every value
-    for grouping, split in zip(KEYS, splits, strict=True):  # type: ignore[assignment]
-        for key, figures in totals[grouping].items():
-            if figures[count] and (sorted_values := split.get(key)) is not None:
-                for q in qs:
-                    out[grouping][key, q] = sorted_values[nearest_rank(q, figures[count]) - 1] / US
     return out
 
 
-def _stats(grouping: str, key: str, label: str, totals: tuple[int, ...], waits_pct: Percentiles,
-           services_pct: Percentiles) -> Stats:
-    issued, served, no_show, waits, wait_us, services, service_us, *ratings, tin, tout = totals
+def day_groups(conn: sqlite3.Connection, start: date, end: date, tz: tzinfo) -> list[DayGroup]:
+    """Every group of every local day ``start``..``end``, from the tickets, grouping by grouping
+    (:data:`DAY_GROUPINGS` order): what :func:`store_report` adds up, and what the hub keeps of a past day
+    (:mod:`qms.report_days`). Needs :func:`prepare` on ``conn`` and a transaction."""
+    conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
+    try:
+        conn.execute(ROWS.format(hour=_hour_sql(tz, start, end)), (start.isoformat(), end.isoformat()))
+        _insert_legs(conn, start, end, tz)
+        totals = _day_totals(conn)
+        waits, services = _day_values(conn, "wait_us"), _day_values(conn, "service_us")
+    finally:
+        conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
+    return [DayGroup(grouping, day, key, figures, waits.get((grouping, day, key), []),
+                     services.get((grouping, day, key), [])) for (grouping, day, key), figures in totals.items()]
+
+
+def _unsummed(conn: sqlite3.Connection, start: date, end: date, summed: Collection[str]) -> list[tuple[date, date]]:
+    """The days of ``start``..``end`` with tickets and no summary, as runs (first, last) of consecutive
+    ticket days: one run for today, one for the whole period before the hub summed anything up."""
+    runs: list[list[str]] = []
+    previous_summed = True
+    for (day,) in conn.execute("SELECT DISTINCT day FROM main.tickets WHERE day BETWEEN ? AND ? ORDER BY day",
+                               (start.isoformat(), end.isoformat())):
+        if day not in summed:
+            if previous_summed:
+                runs.append([day, day])
+            runs[-1][1] = day
+        previous_summed = day in summed
+    return [(date.fromisoformat(first), date.fromisoformat(last)) for first, last in runs]
+
+
+class _Group:
+    """A group's figures over the period, added up from its days: sums, and each day's sorted values."""
+
+    __slots__ = ("figures", "services", "waits")
+
+    def __init__(self) -> None:
+        self.figures = [0] * len(FIGURES)
+        self.waits: list[Sequence[int]] = []
+        self.services: list[Sequence[int]] = []
+
+    def add(self, day: DayGroup) -> None:
+        self.figures = [a + b for a, b in zip(self.figures, day.figures, strict=True)]
+        if day.waits:
+            self.waits.append(day.waits)
+        if day.services:
+            self.services.append(day.services)
+
+    @staticmethod
+    def at(runs: list[Sequence[int]], qs: tuple[int, ...]) -> dict[int, float]:
+        """q -> the nearest-rank percentile (seconds) of the values in ``runs`` (each sorted)."""
+        if not runs:
+            return {}
+        values = runs[0] if len(runs) == 1 else sorted(chain.from_iterable(runs))  # timsort merges the runs
+        return {q: values[nearest_rank(q, len(values)) - 1] / US for q in qs}
+
+
+def _stats(grouping: str, key: str, label: str, group: _Group) -> Stats:
+    issued, served, no_show, waits, wait_us, services, service_us, *ratings, tin, tout = group.figures
     scores = [score for score, count in enumerate(ratings, start=1) for _ in range(count)]
+    wait_pct, service_pct = _Group.at(group.waits, (50, 90)), _Group.at(group.services, (90,))
     return Stats(
         grouping=grouping, key=key, label=label, issued=issued, served=served, no_show=no_show,
-        wait_avg_s=wait_us / (waits * US) if waits else None, wait_p50_s=waits_pct.get((key, 50)),
-        wait_p90_s=waits_pct.get((key, 90)),
+        wait_avg_s=wait_us / (waits * US) if waits else None, wait_p50_s=wait_pct.get(50),
+        wait_p90_s=wait_pct.get(90),
         service_avg_s=service_us / (services * US) if services else None,
-        service_p90_s=services_pct.get((key, 90)),
+        service_p90_s=service_pct.get(90),
         ratings=(ratings[0], ratings[1], ratings[2], ratings[3], ratings[4]),
         satisfaction=satisfaction_score(scores), transferred_in=tin, transferred_out=tout,
     )
@@ -157,7 +229,7 @@ def _insert_legs(conn: sqlite3.Connection, start: date, end: date, tz: tzinfo) -
     """The legs of the period's transferred tickets (few), computed in Python as :mod:`qms.report_legs` does."""
     transfers = load_transfers(conn, start, end)
     rows = []
-    for row in conn.execute(TRANSFERRED_TICKETS, (start.isoformat(), end.isoformat())):
+    for row in conn.execute(transferred_only(TICKET_SQL, start, end), (start.isoformat(), end.isoformat())):
         ticket = StoredTicket.from_row(row)
         for leg in legs(ticket, transfers.get(ticket.id, ())):
             served = leg.status in ("done", TRANSFERRED) and leg.called_at and leg.finished_at
@@ -171,24 +243,31 @@ def _insert_legs(conn: sqlite3.Connection, start: date, end: date, tz: tzinfo) -
 
 def store_report(conn: sqlite3.Connection, start: date, end: date, tz: tzinfo, labels: Labels | None = None,
                  title: str = "") -> Report:
-    """The report of local days ``start``..``end`` (inclusive) from the store's ``tickets`` table."""
+    """The report of local days ``start``..``end`` (inclusive) from the store: the days the hub has summed
+    up (``report_days``) as stored, the others (today, a day changed since) from their tickets."""
     labels = labels or {}
-    conn.create_function("qms_local_hour", 1, _local_hour(tz), deterministic=True)
+    prepare(conn, tz)
+    total = _Group()
     sections: dict[str, list[Stats]] = {}
     conn.execute("BEGIN")  # one snapshot of the store for every query
     try:
-        conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
-        conn.execute(ROWS.format(hour=_hour_sql(tz, start, end)), (start.isoformat(), end.isoformat()))
-        _insert_legs(conn, start, end, tz)
-        totals = _totals(conn)
-        totals["total"].setdefault("", (0,) * 14)
-        waits = _percentiles(conn, totals, "wait_us", 3, (50, 90))
-        services = _percentiles(conn, totals, "service_us", 5, (90,))
-        for grouping, figures in totals.items():
-            sections[grouping] = section(
-                grouping, figures, labels,
-                lambda k, label, g=grouping, t=figures: _stats(g, k, label, t[k], waits[g], services[g]))
+        summed = stored_days(conn, start, end, tz)
+        computed: dict[str, list[DayGroup]] = {}
+        for first, last in _unsummed(conn, start, end, summed.days):
+            for group in day_groups(conn, first, last, tz):
+                computed.setdefault(group.grouping, []).append(group)
+        for grouping in DAY_GROUPINGS:  # one grouping's values in memory at a time
+            groups: dict[str, _Group] = {}
+            for day in chain(summed.groups(grouping), computed.pop(grouping, ())):
+                found = groups.get(day.key)
+                if found is None:
+                    found = groups[day.key] = _Group()
+                found.add(day)
+                if grouping == "day":
+                    total.add(day)
+            sections[grouping] = section(grouping, groups, labels,
+                                         lambda k, label, g=grouping, f=groups: _stats(g, k, label, f[k]))
     finally:
-        conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
         conn.execute("COMMIT")
-    return Report(start, end, str(tz), title, sections)
+    sections["total"] = section("total", [""], labels, lambda k, label: _stats("total", k, label, total))
+    return Report(start, end, str(tz), title, {grouping: sections[grouping] for grouping in GROUPINGS})
