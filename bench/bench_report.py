@@ -39,6 +39,11 @@ FIRST_DAY = date(2026, 1, 5)  # a Monday
 GOAL_S, GOAL_MB = 1.0, 100
 
 
+def last_day(days: int) -> date:
+    """The last of ``days`` working days (five a week) from :data:`FIRST_DAY`."""
+    return FIRST_DAY + timedelta(days=(days - 1) * 7 // 5)
+
+
 def fill(path: Path, days: int, per_day: int, seed: int = 2026) -> int:
     """Write the year's tickets into a new store at ``path``; returns how many."""
     sys.path.insert(0, str(ROOT))
@@ -97,15 +102,17 @@ def fill(path: Path, days: int, per_day: int, seed: int = 2026) -> int:
     return len(rows)
 
 
-def sum_up(path: Path) -> int:
-    """Sum up every day of the store at ``path`` for the report, as the hub's pruning thread does."""
+def sum_up(path: Path, days: int) -> int:
+    """Sum up every day of the store at ``path`` for the report, as the hub's pruning thread does the day
+    after the year's last (``days`` working days)."""
     sys.path.insert(0, str(ROOT))
     from hub.retention import Pruner
     from hub.store import Store
     from qms.config import load_config, to_site_def
     from qms.report_sql import DAY_SUMMARIES
 
-    with Store(path, to_site_def(load_config(CONFIG))) as store:
+    after = datetime.combine(last_day(days) + timedelta(days=1), datetime.min.time(), UTC)
+    with Store(path, to_site_def(load_config(CONFIG)), clock=lambda: after) as store:
         days = Pruner(store, store.last_seq, retention_days=0, pause_s=0, summaries=DAY_SUMMARIES).sum_up_all()
         store.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return days
@@ -138,7 +145,7 @@ def main() -> int:
         print(fill(ns.fill, ns.days, ns.per_day))
         return 0
     if ns.sum_up:
-        print(sum_up(ns.sum_up))
+        print(sum_up(ns.sum_up, ns.days))
         return 0
     with tempfile.TemporaryDirectory(prefix="qms-report-") as tmp:
         data_dir, upgraded = Path(tmp) / "summed", Path(tmp) / "upgraded"
@@ -152,7 +159,7 @@ def main() -> int:
         days = int(subprocess.run([*child, "--sum-up", str(data_dir / "queue.sqlite3")],
                                   capture_output=True, text=True, check=True).stdout)
         summing = time.perf_counter() - t0
-        end = FIRST_DAY + timedelta(days=(ns.days - 1) * 7 // 5)
+        end = last_day(ns.days)
         runs = [run_report(data_dir, FIRST_DAY, end) for _ in range(ns.runs)]
         cold, cold_peak = run_report(upgraded, FIRST_DAY, end)
         added = (data_dir / "queue.sqlite3").stat().st_size - (upgraded / "queue.sqlite3").stat().st_size
