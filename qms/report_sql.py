@@ -52,7 +52,7 @@ def _micros(column: str) -> str:
 
 ROWS = f"""
 CREATE TABLE {TABLE} AS
-SELECT day, {{hour}} AS hour, service,
+SELECT day, {{hour}} AS hour, service,  -- each grouping's key: the column of its name
        COALESCE(counter, '') AS counter, COALESCE(officer, '') AS officer, COALESCE(procedure, '') AS procedure,
        status, rating,
        CASE WHEN called_at IS NOT NULL THEN {_micros('called_at')} - {_micros('issued_at')} END AS wait_us,
@@ -62,9 +62,6 @@ SELECT day, {{hour}} AS hour, service,
 FROM main.tickets WHERE day BETWEEN ? AND ? AND transfers = 0
 """
 LEG_ROW = f"INSERT INTO {TABLE} VALUES ({', '.join('?' * 13)})"
-KEYS = {"total": "''", "day": "day", "hour": "hour", "service": "service", "counter": "counter",
-        "officer": "officer", "procedure": "procedure"}
-assert list(KEYS) == list(GROUPINGS)
 def _fixed_offset(tz: tzinfo, start: date, end: date) -> int | None:
     """The zone's UTC offset in whole seconds if it is the same all through the period (read every hour,
     from the day before to the day after), else None (DST or another change)."""
@@ -128,7 +125,7 @@ def _day_totals(conn: sqlite3.Connection) -> dict[tuple[str, str, str], Figures]
     out: dict[tuple[str, str, str], Figures] = {}
     for grouping in DAY_GROUPINGS:
         for day, key, *values in conn.execute(
-                f"SELECT day, {KEYS[grouping]}, {figures} FROM {TABLE} GROUP BY day, {KEYS[grouping]}"):
+                f"SELECT day, {grouping}, {figures} FROM {TABLE} GROUP BY day, {grouping}"):
             out[grouping, day, key] = tuple(values)
     return out
 
@@ -136,7 +133,7 @@ def _day_totals(conn: sqlite3.Connection) -> dict[tuple[str, str, str], Figures]
 def _day_values(conn: sqlite3.Connection, column: str) -> dict[tuple[str, str, str], list[int]]:
     """(grouping, day, key) -> the group's values of ``column`` that day, sorted: the values sorted once and
     split per group in that order."""
-    keys = ", ".join(KEYS[g] for g in DAY_GROUPINGS)
+    keys = ", ".join(DAY_GROUPINGS)
     out: dict[tuple[str, str, str], list[int]] = {}
     for row in conn.execute(f"SELECT {keys}, {column} FROM {TABLE} WHERE {column} IS NOT NULL ORDER BY {column}"):
         value, day = row[-1], row[0]
