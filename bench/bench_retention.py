@@ -65,7 +65,7 @@ def table_sizes(path: Path) -> dict[str, tuple[int, int]]:
             table = owner[0] if owner else name
             sizes[table] = sizes.get(table, 0) + size
         return {t: (conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0], sizes.get(t, 0))
-                for t in ("tickets", "requests", "outbox")}
+                for t in ("tickets", "requests", "outbox", "report_days")}
     finally:
         conn.close()
 
@@ -137,7 +137,7 @@ def report(label: str, path: Path, seconds: float) -> str:
     """Size of the file and its tables."""
     lines = [f"{label}: {path.stat().st_size / MB:.1f} MB on disk (simulated in {seconds:.0f} s)"]
     for table, (count, size) in table_sizes(path).items():
-        lines.append(f"  {table:<9} {count:>9,} rows {size / MB:7.1f} MB")
+        lines.append(f"  {table:<11} {count:>9,} rows {size / MB:7.1f} MB")
     return "\n".join(lines)
 
 
