@@ -173,11 +173,10 @@ def rss_mb(pid: int | str = "self") -> float:
 
 def run_tickets(ctx: AppContext, broker_url: str, printer: PtyPrinter, count: int) -> dict[str, list[float]]:
     """Issue ``count`` tickets with simulated taps; latencies (s) and RSS (MB) every 50."""
-    from kiosk.lean import reuse_printer_profiles, skip_unused_imports
+    from kiosk.lean import start_lean
     from ui_kit.boot import prepare
 
-    skip_unused_imports()  # as `qms kiosk` does (kiosk/main.py)
-    reuse_printer_profiles(ctx.cache_dir)
+    start_lean(ctx.cache_dir, broker_url)  # as `qms kiosk` does (kiosk/main.py)
     prepare(size=(1080, 1920))
     from kivy.tests.common import UnitTestTouch
 

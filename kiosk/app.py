@@ -19,6 +19,7 @@ from qms.context import AppContext
 from ui_kit.live_config import LiveConfig
 
 from .adapters import KivyScheduler, ThreadedPinChecker, ip_address, kivy_post, version
+from .cli_args import DEFAULT_CLIENT_ID
 from .hublink import REQUEST_TIMEOUT_S, HubLink
 from .menu import kiosk_view
 from .printing import KioskPrinter, printer_defaults
@@ -28,7 +29,6 @@ from .viewmodel import KioskSettings, KioskViewModel
 from .voice import SilentSpeaker, Speaker
 
 log = logging.getLogger(__name__)
-DEFAULT_CLIENT_ID = "kiosk-1"
 
 
 @dataclass
