@@ -74,7 +74,7 @@ def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CL
     service = PrinterService(spec)
     printer = KioskPrinter(service, site, kivy_post)
     speaker: Speaker | SilentSpeaker = Speaker() if voice and cfg.kiosk.voice else SilentSpeaker()
-    client = BusClient(broker_url, ctx.site.site, client_id, Role.KIOSK)
+    client = BusClient(broker_url, ctx.site.site, client_id, Role.KIOSK, transport="lean")  # paho for mqtts://
     ClockProbe(client).start()  # clock_offset_s in status/{client_id}, for the web app's devices page
     settings = settings_from(ctx, **overrides)
     info = {"client_id": client_id, "version": version(), "ip": ip_address(), "broker": str(client.address),
