@@ -15,7 +15,7 @@ asyncio (which Kivy's clock imports), paho and urllib import it only if it is th
 python-escpos imports qrcode and PyYAML when it is imported, but uses qrcode only to draw a QR code as
 an image (``qr=image`` printers) and PyYAML only to parse its profiles when their pickle is stale.
 :func:`defer_imports` puts a stand-in for each into ``sys.modules``: ``import qrcode`` binds the stand-in,
-and the module's code runs when one of its names is first used (~2.5 MB less at the first screen when
+and the module's code runs when one of its names is first used (~1.1 MB less at the first screen when
 neither is needed). The standard library's ``importlib.util.LazyLoader`` cannot do this on its own: the
 ``import`` statement reads the module's ``__spec__`` (is it still initialising?), and any attribute
 read runs a LazyLoader module, so ``import qrcode`` in python-escpos ran it at once (measured).

@@ -34,8 +34,8 @@ DEPENDS = {
 DERIVED = {"printer_ready": ("printer_state",), "hub_ready": ("connected", "hub_online")}
 """View-model values computed from its properties: a screen showing one is rebuilt when the value changes, not at
 every change of what it is computed from. The printer's first status ("unknown" -> "ok") and the hub's retained
-status leave the welcome screen as it was; rebuilding it anyway after its first frame kept ~4 MB more with software
-OpenGL (llvmpipe keeps ~64 kB per vertex batch drawn, deleted or not: docs/kiosk-memory.md, issue 15)."""
+status leave the welcome screen as it was; rebuilding it anyway costs a rebuild, and after its first frame ~4 MB in
+an offscreen window (the tests', the bench's: llvmpipe frees deleted buffers at a flush; docs/kiosk-memory.md)."""
 WATCHED = ("screen", "lang", "site_version",
            *sorted({s for props in DEPENDS.values() for p in props for s in DERIVED.get(p, (p,))}))
 

@@ -303,7 +303,8 @@ def test_a_holiday_names_itself_and_the_next_working_day(shown):
 
 def test_the_welcome_screen_is_rebuilt_only_when_what_it_shows_changes(shown):
     """Issue 15 (kiosk memory): the printer's first status ("unknown" -> "ok") or the hub's retained status
-    (None -> online) at start leave the welcome screen as it was; rebuilding it anyway cost ~4 MB each time."""
+    (None -> online) at start leave the welcome screen as it was (a rebuild after the first frame kept ~4 MB in an
+    offscreen window)."""
     vm = make()[0]
     vm.set_printer_status({"state": "unknown", "detail": ""})
     vm.set_hub_online(None)
