@@ -1,6 +1,6 @@
 """Kiosk figures against a real mosquitto and hub, headless:
 
-    python bench/bench_kiosk.py [--tickets 200] [--starts 3]
+    python bench/bench_kiosk.py [--tickets 200] [--starts 3]    (--tickets 0: the cold starts only)
 
 1. cold start: `qms kiosk` launched as a process until its first screen is drawn (goal <= 3 s), and the
    RSS of that process at its first screen (goal <= 150 MB), with the part that is the software OpenGL
@@ -173,11 +173,10 @@ def rss_mb(pid: int | str = "self") -> float:
 
 def run_tickets(ctx: AppContext, broker_url: str, printer: PtyPrinter, count: int) -> dict[str, list[float]]:
     """Issue ``count`` tickets with simulated taps; latencies (s) and RSS (MB) every 50."""
-    from kiosk.lean import reuse_printer_profiles, skip_unused_imports
+    from kiosk.lean import start_lean
     from ui_kit.boot import prepare
 
-    skip_unused_imports()  # as `qms kiosk` does (kiosk/main.py)
-    reuse_printer_profiles(ctx.cache_dir)
+    start_lean(ctx.cache_dir, broker_url)  # as `qms kiosk` does (kiosk/main.py)
     prepare(size=(1080, 1920))
     from kivy.tests.common import UnitTestTouch
 
@@ -340,6 +339,11 @@ def main() -> None:
             starts, start_rss, start_gl = cold_starts(config, base, broker.url, args.starts)
             print(f"cold start to first screen: first {starts[0]:.2f} s, median {statistics.median(starts):.2f} s "
                   f"over {len(starts)} launches (goal <= 3 s)")
+            if not args.tickets:  # --tickets 0: the cold starts only
+                print(f"`qms kiosk` processes at their first screen: RSS {', '.join(f'{r:.1f}' for r in start_rss)} MB"
+                      f" (first: config validated; then from the config cache); of which the software OpenGL "
+                      f"renderer's code: {statistics.median(start_gl):.0f} MB")
+                return
             print(f"issuing {args.tickets} tickets by simulated taps (portrait 1080x1920, pty ESC/POS printer):")
             out = in_child(config, base / "kiosk", broker.url, args.tickets, args.what_if_cache)
         finally:

@@ -19,6 +19,7 @@ from qms.context import AppContext
 from ui_kit.live_config import LiveConfig
 
 from .adapters import KivyScheduler, ThreadedPinChecker, ip_address, kivy_post, version
+from .cli_args import DEFAULT_CLIENT_ID
 from .hublink import REQUEST_TIMEOUT_S, HubLink
 from .menu import kiosk_view
 from .printing import KioskPrinter, printer_defaults
@@ -28,7 +29,6 @@ from .viewmodel import KioskSettings, KioskViewModel
 from .voice import SilentSpeaker, Speaker
 
 log = logging.getLogger(__name__)
-DEFAULT_CLIENT_ID = "kiosk-1"
 
 
 @dataclass
@@ -74,7 +74,7 @@ def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CL
     service = PrinterService(spec)
     printer = KioskPrinter(service, site, kivy_post)
     speaker: Speaker | SilentSpeaker = Speaker() if voice and cfg.kiosk.voice else SilentSpeaker()
-    client = BusClient(broker_url, ctx.site.site, client_id, Role.KIOSK)
+    client = BusClient(broker_url, ctx.site.site, client_id, Role.KIOSK, transport="lean")  # paho for mqtts://
     ClockProbe(client).start()  # clock_offset_s in status/{client_id}, for the web app's devices page
     settings = settings_from(ctx, **overrides)
     info = {"client_id": client_id, "version": version(), "ip": ip_address(), "broker": str(client.address),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+DEFAULT_CLIENT_ID = "kiosk-1"
+
 
 def add_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
     """Add the options of ``qms VERB`` (this package may serve several verbs)."""
-    parser.add_argument("--client-id", default="kiosk-1", metavar="ID",
+    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID, metavar="ID",
                         help="this kiosk's MQTT client id (and state/device/ID for its printer); default kiosk-1")
     parser.add_argument("--windowed", action="store_true",
                         help="a normal window instead of full screen kiosk mode (for a desk or a laptop)")

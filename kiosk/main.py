@@ -10,6 +10,8 @@ import sys
 
 from qms.context import AppContext
 
+from .cli_args import DEFAULT_CLIENT_ID
+
 log = logging.getLogger(__name__)
 WINDOW = {False: (1280, 720), True: (720, 1280)}  # --windowed sizes: landscape, portrait
 
@@ -28,10 +30,11 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     """Run the kiosk until the technician quits it; ``restart`` re-executes this process."""
     from ui_kit.boot import prepare
 
-    from .lean import reuse_printer_profiles, skip_unused_imports
+    from .lean import start_lean
 
-    skip_unused_imports()
-    reuse_printer_profiles(ctx.cache_dir)
+    client_id = getattr(ns, "client_id", None) or DEFAULT_CLIENT_ID
+    broker_url = ctx.login_url(client_id)
+    start_lean(ctx.cache_dir, broker_url)
     windowed = bool(getattr(ns, "windowed", False))
     portrait = bool(getattr(ns, "portrait", False))
     prepare(kiosk=not windowed, size=WINDOW[portrait] if windowed else None)
@@ -42,13 +45,12 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     from ui_kit.fonts import register_fonts
 
     register_fonts()
-    from .app import DEFAULT_CLIENT_ID, KioskApp, build_kiosk
+    from .app import KioskApp, build_kiosk
 
     ctx.config  # noqa: B018  (a bad config stops here with the loader's message)
     if getattr(ns, "any_time", False):
         ctx.overrides["ignore_hours"] = True
-    client_id = getattr(ns, "client_id", None) or DEFAULT_CLIENT_ID
-    kiosk = build_kiosk(ctx, ctx.login_url(client_id), client_id=client_id,
+    kiosk = build_kiosk(ctx, broker_url, client_id=client_id,
                         voice=not getattr(ns, "no_voice", False))
     app = KioskApp(kiosk, kiosk_mode=not windowed)
     _stop_on_sigterm(app)

@@ -8,8 +8,9 @@
 - request/response RPC over ``request/{client_id}`` / ``response/{client_id}`` with retries that
   reuse the same request id (the hub answers a repeated id with its first answer).
 
-The hub's client (``transport="lean"``) speaks MQTT through ``mqtt_bus.lean`` instead of paho: the same
-behaviour at a fraction of the CPU per message, for the one device that sends bursts.
+The hub's and the kiosk's clients (``transport="lean"``) speak MQTT through ``mqtt_bus.lean`` instead of paho:
+the same behaviour at a fraction of the CPU per message (the hub sends bursts) and without paho's imports
+(the kiosk: ~1 MB of memory). paho is imported only by a client that uses it (``mqtts://`` always does).
 
 Handlers and callbacks run on the network thread: keep them short, and hand results to a
 UI with ``Clock.schedule_once``. Never call the blocking :meth:`BusClient.request` from a handler.
@@ -27,14 +28,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from typing import TYPE_CHECKING, Any
 
 from .contract import encode_payload
 from .lean import LeanClient, MessageInfo
-from .topics import Topics, validate_id
+from .topics import Topics, topic_matches, validate_id
 from .url import BrokerAddress, parse_broker_url
 
 log = logging.getLogger(__name__)
@@ -42,7 +40,10 @@ log = logging.getLogger(__name__)
 Handler = Callable[[str, dict], None]
 RawHandler = Callable[[str, bytes], None]
 ResponseCallback = Callable[[Any], None]  # gets the response dict or an exception
-PublishInfo = mqtt.MQTTMessageInfo | MessageInfo  # ``wait_for_publish(timeout)``, ``is_published()``, ``rc``
+if TYPE_CHECKING:
+    import paho.mqtt.client as mqtt
+
+    PublishInfo = mqtt.MQTTMessageInfo | MessageInfo  # ``wait_for_publish(timeout)``, ``is_published()``, ``rc``
 
 
 class _QuietPaho(logging.Filter):
@@ -197,6 +198,9 @@ class BusClient:
         if transport == "lean" and not self.address.tls:
             c = LeanClient(self.session_id)
         else:
+            import paho.mqtt.client as mqtt
+            from paho.mqtt.enums import CallbackAPIVersion
+
             c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.session_id, protocol=mqtt.MQTTv311)
         c.suppress_exceptions = True
         if max_inflight is not None:
@@ -205,8 +209,8 @@ class BusClient:
         c.reconnect_delay_set(*reconnect_delay)  # type: ignore[arg-type]  # floats work
         if self.address.username is not None:
             c.username_pw_set(self.address.username, self.address.password)
-        if self.address.tls and isinstance(c, mqtt.Client):
-            c.tls_set(ca_certs=ca_certs)
+        if self.address.tls:  # (always paho)
+            c.tls_set(ca_certs=ca_certs)  # type: ignore[union-attr]
         self._set_will(c)
         c.on_pre_connect = self._on_pre_connect
         c.on_connect = self._on_connect
@@ -496,7 +500,7 @@ class BusClient:
         try:
             topic = msg.topic
             with self._lock:
-                subs = [sub for f, fs in self._subs.items() if mqtt.topic_matches_sub(f, topic) for sub in fs]
+                subs = [sub for f, fs in self._subs.items() if topic_matches(f, topic) for sub in fs]
             for sub in subs:
                 if sub.raw:
                     self._call_handler(sub, topic, msg.payload)

@@ -42,6 +42,21 @@ def validate_id(value: str, what: str = "id") -> str:
     return value
 
 
+def topic_matches(topic_filter: str, topic: str) -> bool:
+    """True when ``topic`` matches the subscription ``topic_filter`` (MQTT 3.1.1 §4.7): ``+`` is one level,
+    ``#`` the rest (its parent level too); a filter starting with a wildcard does not match a ``$`` topic."""
+    if topic.startswith("$") and topic_filter[:1] in ("+", "#"):
+        return False
+    levels = topic.split("/")
+    parts = topic_filter.split("/")
+    for i, part in enumerate(parts):
+        if part == "#":
+            return True
+        if i >= len(levels) or part not in ("+", levels[i]):
+            return False
+    return len(levels) == len(parts)
+
+
 class ParsedTopic(NamedTuple):
     """A topic split back into its contract kind and its last level."""
 

@@ -24,14 +24,20 @@ BUILDERS = {
 }
 # besides screen, lang and size: what else each screen shows
 DEPENDS = {
-    "welcome": {"printer_state", "connected", "hub_online", "hub_fault", "closed"},
+    "welcome": {"printer_ready", "hub_ready", "hub_fault", "closed"},
     "field": {"closed_now", "priority"},
     "procedure": {"priority"},
     "ticket": {"print_state", "ticket"},
     "admin": {"printer_state", "printer_detail", "connected", "hub_online", "admin_message", "last_number",
               "info"},
 }
-WATCHED = ("screen", "lang", "site_version", *sorted({p for props in DEPENDS.values() for p in props}))
+DERIVED = {"printer_ready": ("printer_state",), "hub_ready": ("connected", "hub_online")}
+"""View-model values computed from its properties: a screen showing one is rebuilt when the value changes, not at
+every change of what it is computed from. The printer's first status ("unknown" -> "ok") and the hub's retained
+status leave the welcome screen as it was; rebuilding it anyway costs a rebuild, and after its first frame ~4 MB in
+an offscreen window (the tests', the bench's: llvmpipe frees deleted buffers at a flush; docs/kiosk-memory.md)."""
+WATCHED = ("screen", "lang", "site_version",
+           *sorted({s for props in DEPENDS.values() for p in props for s in DERIVED.get(p, (p,))}))
 
 
 class KioskRoot(BoxLayout):
@@ -44,6 +50,7 @@ class KioskRoot(BoxLayout):
         self.tz = tz or ZoneInfo("Asia/Ho_Chi_Minh")
         self.now = now
         self.env: Env | None = None
+        self._derived: dict[str, object] = {}  # the DERIVED values the current screen was built with
         self.builds = 0
         self._rebuild = Clock.create_trigger(lambda _dt: self.rebuild(), -1)
         for prop in WATCHED:
@@ -54,12 +61,20 @@ class KioskRoot(BoxLayout):
         self.rebuild()
 
     def _changed(self, prop: str, *_: object) -> None:
-        if prop in ("screen", "lang", "site_version") or prop in DEPENDS.get(self.vm.screen, ()):
+        if self._shown(prop):
             self._rebuild()
+
+    def _shown(self, prop: str) -> bool:
+        """Whether the change of the view-model's ``prop`` changes the current screen."""
+        shows = DEPENDS.get(self.vm.screen, ())
+        if prop in ("screen", "lang", "site_version") or prop in shows:
+            return True
+        return any(prop in DERIVED[d] and getattr(self.vm, d) != self._derived.get(d) for d in shows if d in DERIVED)
 
     def rebuild(self) -> None:
         """Build the current screen for the current size (now)."""
         self.clear_widgets()
+        self._derived = {d: getattr(self.vm, d) for d in DERIVED}
         self.env = Env(self.vm, Metrics(*self.size))
         self.add_widget(BUILDERS[self.vm.screen](self.env))
         self.builds += 1

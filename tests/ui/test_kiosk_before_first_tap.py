@@ -299,3 +299,25 @@ def test_a_holiday_names_itself_and_the_next_working_day(shown):
     settle()
     assert find_by_id(root, "closed_title").text == "The center is closed today: Tết Nguyên đán"
     assert find_by_id(root, "opens_day").text == "Thursday, 11/02"
+
+
+def test_the_welcome_screen_is_rebuilt_only_when_what_it_shows_changes(shown):
+    """Issue 15 (kiosk memory): the printer's first status ("unknown" -> "ok") or the hub's retained status
+    (None -> online) at start leave the welcome screen as it was (a rebuild after the first frame kept ~4 MB in an
+    offscreen window)."""
+    vm = make()[0]
+    vm.set_printer_status({"state": "unknown", "detail": ""})
+    vm.set_hub_online(None)
+    root = shown(vm)
+    builds = root.builds
+    vm.set_printer_status({"state": "ok", "detail": "ready"})  # printable before and after: no notice either way
+    vm.set_hub_online(True)  # connected, and the hub not known to be down: the big button works either way
+    settle()
+    assert root.builds == builds
+    vm.set_printer_status({"state": "paper_out", "detail": "no paper"})  # now the notice must appear
+    settle()
+    assert root.builds == builds + 1 and find_by_id(root, "notice")
+    vm.set_printer_status({"state": "paper_out", "detail": "still none"})  # the welcome screen shows no detail
+    vm.set_hub_online(False)  # the hub is down: "connecting" instead of the big button
+    settle()
+    assert root.builds == builds + 2 and find_by_id(root, "take").locked

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from paho.mqtt.client import topic_matches_sub
 
 from mqtt_bus.contract import EventType
-from mqtt_bus.topics import KINDS, ParsedTopic, Topics, validate_id
+from mqtt_bus.topics import KINDS, ParsedTopic, Topics, topic_matches, validate_id
 from mqtt_bus.url import BrokerAddress, parse_broker_url
 
 T = Topics("xa-demo")
@@ -148,3 +149,16 @@ def test_the_lean_transport_leaves_tls_to_paho():
     assert isinstance(secure._mqtt, mqtt.Client)
     with pytest.raises(ValueError, match="transport must be"):
         BusClient("mqtt://127.0.0.1:1", "xa-a", "hub", "hub", transport="fast")
+
+
+def test_topic_matches_as_paho_does():
+    filters = ["#", "+", "a", "a/#", "a/+", "a/+/c", "+/+", "+/b/#", "a/b/c", "/#", "+/", "$SYS/#", "$SYS/+", "a//c",
+               "qms/v1/xa/state/#", "qms/v1/+/status/+"]
+    topics = ["a", "b", "a/b", "a/b/c", "a/b/c/d", "/a", "a/", "/", "", "a//c", "$SYS/x", "$SYS", "qms/v1/xa/state/counter/1",
+              "qms/v1/xa/status/kiosk-1", "qms/v1/xa/status/kiosk-1/x"]
+    seen = set()
+    for f in filters:
+        for t in topics:
+            seen.add(topic_matches(f, t))
+            assert topic_matches(f, t) == topic_matches_sub(f, t), (f, t)
+    assert seen == {True, False}
