@@ -104,14 +104,21 @@ class Pruner:
         store, tz = self.store, self.store.site.tz
         with store.transaction() as conn:
             days = self.summaries.pending(conn, now.astimezone(tz).date(), tz)
-        for done, day in enumerate(days):
+        done = 0
+        for day in days:
             if stop is not None and stop.is_set():
-                return done
-            with store.transaction() as conn:
-                self.summaries.sum_up(conn, day, tz)
+                break
+            try:
+                with store.transaction() as conn:
+                    self.summaries.sum_up(conn, day, tz)
+                done += 1
+            except sqlite3.OperationalError:
+                raise  # a busy or full disk: the whole pass again next time
+            except Exception:  # that day only: the report computes it from its tickets
+                log.exception("report: summing up %s failed; its report reads its tickets", day)
             if stop is not None:
                 stop.wait(self.pause_s)  # let the worker in between days
-        return len(days)
+        return done
 
     def run(self, stop: threading.Event) -> None:
         """The hub's pruning thread: a pass at start, then every ``every_s`` seconds until ``stop``."""

@@ -144,3 +144,22 @@ def test_the_hub_sums_up_past_days_at_start(ctx, broker):
         days = [day for (day,) in conn.execute("SELECT day FROM report_days WHERE grouping = 'day'")]
     tz = ctx.site.tz
     assert days == [old.astimezone(tz).date().isoformat()]
+
+
+def test_a_day_that_cannot_be_summed_up_does_not_stop_the_others(store, caplog):
+    class Failing:
+        pending = staticmethod(DAY_SUMMARIES.pending)
+
+        @staticmethod
+        def sum_up(conn, day, tz):
+            if day == date(2025, 3, 10):
+                raise ValueError("a bug in the summary of 10 March")
+            return DAY_SUMMARIES.sum_up(conn, day, tz)
+
+    days = {t.day for t in store.tickets()}
+    pruner = Pruner(store, store.last_seq, retention_days=0, pause_s=0, summaries=Failing())
+    assert pruner.sum_up_all() == len(days) - 1
+    assert "summing up 2025-03-10 failed" in caplog.text
+    assert pending_days(store.connection, date(2026, 1, 1), store.site.tz) == [date(2025, 3, 10)]
+    report, statements = traced_report(store, START, END, store.site.tz)
+    assert computed_from_tickets(statements) and report == pure(store, START, END, store.site.tz)
