@@ -34,6 +34,12 @@ BIG_ENDIAN = sys.byteorder == "big"
 TYPECODES = ("b", "h", "i", "q")  # signed, smallest first
 
 
+def _holds(code: str, low: int, high: int) -> bool:
+    """Whether the signed array type ``code`` holds every integer from ``low`` to ``high``."""
+    bound = 1 << (8 * array(code).itemsize - 1)
+    return -bound <= low and high < bound
+
+
 def encode_ints(values: Sequence[int], delta: bool = True) -> bytes:
     """Integers as bytes: (the first and each difference from the one before, when ``delta``: the values are
     sorted) in the smallest signed array type that holds them all, little-endian, compressed; its type code
@@ -42,11 +48,10 @@ def encode_ints(values: Sequence[int], delta: bool = True) -> bytes:
         return b""
     ints = [values[0], *(b - a for a, b in pairwise(values))] if delta else list(values)
     low, high = min(ints), max(ints)
-    code = next(c for c in TYPECODES if -(1 << (8 * array(c).itemsize - 1)) <= low and high < 1 << (8 * array(c).itemsize - 1))
-    packed = array(code, ints)
+    packed = array(next(c for c in TYPECODES if _holds(c, low, high)), ints)
     if BIG_ENDIAN:
         packed.byteswap()
-    return code.encode() + zlib.compress(packed.tobytes())
+    return packed.typecode.encode() + zlib.compress(packed.tobytes())
 
 
 def decode_ints(blob: bytes, delta: bool = True) -> list[int]:
