@@ -1,12 +1,13 @@
 """Packaging for the commune queue-numbering appliance (`qms`)."""
 
+import re
 from pathlib import Path
 
 from setuptools import find_packages, setup
 
 setup(
     name="qms-commune",
-    version="0.1.0",
+    version=re.search(r'VERSION = "(.+)"', Path(__file__).with_name("mqtt_bus").joinpath("version.py").read_text()).group(1),
     description="Queue-numbering appliance for Vietnamese commune public administration service centers",
     long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",

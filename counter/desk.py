@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from qms.config import SiteConfig
 from ui_kit.site_view import SiteView
+
+if TYPE_CHECKING:
+    from qms.config import SiteConfig
 
 
 @dataclass(frozen=True)

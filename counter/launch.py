@@ -24,14 +24,14 @@ class UsageError(Exception):
 def desk_for(ctx: AppContext, ns: argparse.Namespace) -> Desk:
     """The counter named by ``--counter`` (UsageError naming the valid ones)."""
     try:
-        return Desk.from_config(ctx.config, str(ns.counter))
+        return Desk.from_config(ctx.plain_config, str(ns.counter))
     except KeyError as exc:
         raise UsageError(exc.args[0]) from None
 
 
 def language(ctx: AppContext, ns: argparse.Namespace) -> str:
     """``--lang``, else the site's first language."""
-    return ns.lang or ctx.config.default_language
+    return ns.lang or ctx.plain_config.default_language
 
 
 def make_client(ctx: AppContext, client_id: str, role: str = Role.COUNTER) -> BusClient:

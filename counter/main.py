@@ -47,7 +47,7 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
         start_kivy_watchdog()
         root = build_pad(desk, lang, rating=not ns.no_rating, rating_timeout=ns.rating_timeout,
                          officer=ns.officer)
-        connect(root, client)
+        connect(root, client, ctx.config_origin)
         from .pad_app import attach_scanner
 
         attach_scanner(root)  # a USB barcode scanner reads dossier codes (mã hồ sơ)

@@ -6,6 +6,7 @@ from typing import Any
 
 from mqtt_bus.client import BusClient
 from mqtt_bus.contract import EventType
+from qms.config.plain import Origin
 from ui_kit.bridge import UiBus
 from ui_kit.fonts import register_fonts
 from ui_kit.live_config import LiveConfig
@@ -25,8 +26,9 @@ def build_pad(desk: Desk, lang: str = "vi", *, rating: bool = True, rating_timeo
     return PadRoot(vm, rating_vm, lang=lang, officer=officer)
 
 
-def connect(root: PadRoot, client: BusClient) -> UiBus:
-    """Wire the view-models to ``client`` and start it."""
+def connect(root: PadRoot, client: BusClient, origin: Origin | None = None) -> UiBus:
+    """Wire the view-models to ``client`` and start it (``origin``: where the desk's plain config came from,
+    for the hub's catalogue)."""
     bus = UiBus(client, on_connection=root.vm.set_connected)
     root.vm.attach(bus, connected=bus.connected)
     if root.rating_vm is not None:
@@ -43,7 +45,7 @@ def connect(root: PadRoot, client: BusClient) -> UiBus:
         if root.rating_vm is not None:
             root.rating_vm.desk = desk
 
-    root.live_config = LiveConfig(bus, root.vm.desk.site.config, new_config)
+    root.live_config = LiveConfig(bus, root.vm.desk.site.config, new_config, origin=origin)
     return bus.start()
 
 

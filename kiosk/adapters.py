@@ -6,7 +6,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from importlib import metadata
 
 from qms.config.pin import verify_pin
 
@@ -62,9 +61,3 @@ def ip_address() -> str:
             return "127.0.0.1"
 
 
-def version() -> str:
-    """The installed package version (``dev`` when run from a checkout)."""
-    try:
-        return metadata.version("qms-commune")
-    except metadata.PackageNotFoundError:
-        return "dev"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from kivy.app import App
@@ -14,11 +14,11 @@ from devices.printer import PrinterMonitor, PrinterService, parse_printer_url
 from mqtt_bus.client import BusClient
 from mqtt_bus.clock_probe import ClockProbe
 from mqtt_bus.contract import Role
-from qms.config import SiteConfig
+from mqtt_bus.version import VERSION
 from qms.context import AppContext
 from ui_kit.live_config import LiveConfig
 
-from .adapters import KivyScheduler, ThreadedPinChecker, ip_address, kivy_post, version
+from .adapters import KivyScheduler, ThreadedPinChecker, ip_address, kivy_post
 from .cli_args import DEFAULT_CLIENT_ID
 from .hublink import REQUEST_TIMEOUT_S, HubLink
 from .menu import kiosk_view
@@ -27,6 +27,9 @@ from .reprint import Reprints
 from .ui.root import KioskRoot
 from .viewmodel import KioskSettings, KioskViewModel
 from .voice import SilentSpeaker, Speaker
+
+if TYPE_CHECKING:
+    from qms.config import SiteConfig
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ class Kiosk:
 
 def settings_from(ctx: AppContext, **overrides: Any) -> KioskSettings:
     """Kiosk settings from ``config.kiosk`` (tests and the bench shorten timings with ``overrides``)."""
-    k = ctx.config.kiosk
+    k = ctx.plain_config.kiosk
     base = KioskSettings(idle_timeout_s=k.idle_timeout_s, ask_priority=k.ask_priority,
                          priority_on_welcome=k.priority_on_welcome, admin_pin_hash=k.admin_pin_hash,
                          enforce_hours=ctx.site.enforce_hours,  # hours.enforce, off with --any-time
@@ -68,7 +71,7 @@ def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CL
                 monitor_interval: float = 2.0, request_timeout: float = REQUEST_TIMEOUT_S,
                 **overrides: Any) -> Kiosk:
     """Create and start the kiosk's parts (the MQTT client connects in the background)."""
-    cfg = ctx.config
+    cfg = ctx.plain_config  # read-only, no pydantic (a warm config cache)
     site = kiosk_view(cfg)
     spec = parse_printer_url(ctx.printer_url, defaults=printer_defaults(cfg.printer.width_mm, cfg.printer.mode))
     service = PrinterService(spec)
@@ -77,7 +80,7 @@ def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CL
     client = BusClient(broker_url, ctx.site.site, client_id, Role.KIOSK, transport="lean")  # paho for mqtts://
     ClockProbe(client).start()  # clock_offset_s in status/{client_id}, for the web app's devices page
     settings = settings_from(ctx, **overrides)
-    info = {"client_id": client_id, "version": version(), "ip": ip_address(), "broker": str(client.address),
+    info = {"client_id": client_id, "version": VERSION, "ip": ip_address(), "broker": str(client.address),
             "printer": spec.url}
     vm_ref: list[KioskViewModel] = []
 
@@ -105,7 +108,7 @@ def build_kiosk(ctx: AppContext, broker_url: str, *, client_id: str = DEFAULT_CL
         printer.site = view
         vm.set_site(view)
 
-    vm.live_config = LiveConfig(link.bus, cfg, new_config)  # type: ignore[attr-defined]
+    vm.live_config = LiveConfig(link.bus, cfg, new_config, origin=ctx.config_origin)  # type: ignore[attr-defined]
 
     def commanded(_topic: str, payload: dict[str, Any]) -> None:  # the hub's command/{kiosk id} (docs/protocol.md)
         if payload.get("command") == "printer_test":

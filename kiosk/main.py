@@ -47,7 +47,7 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     register_fonts()
     from .app import KioskApp, build_kiosk
 
-    ctx.config  # noqa: B018  (a bad config stops here with the loader's message)
+    ctx.plain_config  # noqa: B018  (a bad config stops here with the loader's message)
     if getattr(ns, "any_time", False):
         ctx.overrides["ignore_hours"] = True
     kiosk = build_kiosk(ctx, broker_url, client_id=client_id,

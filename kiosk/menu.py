@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from qms.config import SiteConfig
 from ui_kit.paths import assets_dir
 from ui_kit.site_view import SiteView
+
+if TYPE_CHECKING:
+    from qms.config import SiteConfig
 
 FALLBACK_ICON = "document"
 

@@ -18,8 +18,6 @@ UI with ``Clock.schedule_once``. Never call the blocking :meth:`BusClient.reques
 
 from __future__ import annotations
 
-import functools
-import importlib.metadata
 import json
 import logging
 import socket
@@ -34,6 +32,7 @@ from .contract import encode_payload
 from .lean import LeanClient, MessageInfo
 from .topics import Topics, topic_matches, validate_id
 from .url import BrokerAddress, parse_broker_url
+from .version import VERSION
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +68,9 @@ def _vietnam_tz() -> tzinfo:
 _DEFAULT_TZ = _vietnam_tz()
 
 
-@functools.cache
 def package_version() -> str:
-    """This software's version (the installed ``qms-commune`` package), "" when not installed."""
-    try:
-        return importlib.metadata.version("qms-commune")
-    except importlib.metadata.PackageNotFoundError:
-        return ""
+    """This software's version (:mod:`mqtt_bus.version`)."""
+    return VERSION
 
 
 def default_clock() -> datetime:

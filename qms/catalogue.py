@@ -8,11 +8,13 @@ no PIN hash, nothing of ``security``, ``store``, ``clock`` or the printer's addr
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qms.config import SiteConfig
+from qms.digest import sha256_hex
+
+if TYPE_CHECKING:
+    from qms.config import SiteConfig
 
 SECTIONS = ("site", "hours", "priorities", "services", "counters", "guidance_service")
 """Whole sections of the config a device takes from the catalogue."""
@@ -22,8 +24,7 @@ NOTICES = (("display", "notice"), ("printer", "footer"))
 
 def config_version(text: str | bytes) -> str:
     """The sha-256 of the config file's bytes: the catalogue's identity."""
-    raw = text.encode("utf-8") if isinstance(text, str) else text
-    return hashlib.sha256(raw).hexdigest()
+    return sha256_hex(text.encode("utf-8") if isinstance(text, str) else text)
 
 
 def catalogue_of(cfg: SiteConfig, sha256: str, version: int | None = None) -> dict[str, Any]:
@@ -54,6 +55,8 @@ def merge_catalogue(cfg: SiteConfig, payload: Any) -> SiteConfig | None:
         value = catalogue.get(section)
         if isinstance(value, dict) and key in value:
             data[section] = {**data[section], key: value[key]}
+    from qms.config import SiteConfig  # pydantic: only for a catalogue that is not the device's own file's
+
     try:
         return SiteConfig.model_validate(data)
     except ValueError:

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING
 
 from mqtt_bus.url import parse_broker_url
 from qms.broker import resolve_url
-from qms.config.cache import CACHE_DIR, CoreConfig, cached_config, core_config
+from qms.config.cache import CACHE_DIR, CoreConfig, cached_config, core_config, plain_config
 from qms.config.files import default_config_path
+from qms.config.plain import Origin
 from qms.envfile import read_env
 from queue_core import SiteDef
 
@@ -115,6 +116,28 @@ class AppContext:
         return cached_config(self.config_path, self.cache_dir)
 
     @cached_property
+    def _plain(self) -> tuple[SiteConfig, str]:
+        return plain_config(self.config_path, self.cache_dir)
+
+    @property
+    def plain_config(self) -> SiteConfig:
+        """The site config as the devices read it: its read-only plain copy (:mod:`qms.config.plain`),
+        without pydantic or YAML on a warm start (raises ``ConfigError``)."""
+        return self._plain[0]
+
+    @property
+    def config_sha256(self) -> str:
+        """The version of the config file :attr:`plain_config` was read from (its bytes' sha-256, as the
+        hub's catalogue names it)."""
+        return self._plain[1]
+
+    @property
+    def config_origin(self) -> Origin:
+        """Where :attr:`plain_config` came from, for a device that follows the hub's catalogue
+        (``ui_kit.live_config``)."""
+        return Origin(self.config_sha256, lambda: self.config)
+
+    @cached_property
     def core_config(self) -> CoreConfig:
         """What the store needs from the config, without pydantic or YAML on a warm start (raises
         ``ConfigError``)."""
@@ -133,7 +156,7 @@ class AppContext:
     @property
     def broker_url(self) -> str:
         """``embedded`` or ``mqtt://...``."""
-        return self.broker_option or str(self.config.broker)
+        return self.broker_option or str(self.plain_config.broker)
 
     def login_url(self, client_id: str) -> str:
         """The URL ``client_id`` connects with: the embedded broker resolved, its own login filled in.
@@ -158,7 +181,7 @@ class AppContext:
     @property
     def printer_url(self) -> str:
         """This device's printer URL."""
-        return self.printer_option or str(self.config.printer.url)
+        return self.printer_option or str(self.plain_config.printer.url)
 
     @property
     def store_path(self) -> Path:

@@ -11,6 +11,7 @@ from kivy.core.window import Window
 
 from devices.led import LedBoards
 from mqtt_bus.client import BusClient
+from qms.config.plain import Origin
 from ui_kit.bridge import UiBus
 from ui_kit.live_config import LiveConfig
 
@@ -28,12 +29,12 @@ class Display:
     """Wires one MQTT client to the board, the announcer and the LED boards (tests use it without an App)."""
 
     def __init__(self, settings: DisplaySettings, client: BusClient, lang: str = "vi", *,
-                 voice: Voice | None = None, leds: LedBoards | None = None) -> None:
+                 voice: Voice | None = None, leds: LedBoards | None = None, origin: Origin | None = None) -> None:
         self.settings, self.client, self.voice, self.leds = settings, client, voice, leds
         self.vm = BoardViewModel(settings, lang)
         self.bus = UiBus(client, on_connection=self.vm.set_connected)
         attach(self.bus, self.vm)
-        self.live_config = LiveConfig(self.bus, settings.site.config, self._new_config)
+        self.live_config = LiveConfig(self.bus, settings.site.config, self._new_config, origin=origin)
         if leds is not None:  # straight from the network thread: LedBoards has its own worker
             client.subscribe(client.topics.state_counters_all, lambda _topic, payload: leds.apply_state(payload))
         if voice is not None:

@@ -49,8 +49,8 @@ def _make_voice(ctx: AppContext, ns: argparse.Namespace, settings: DisplaySettin
 
 def run(ctx: AppContext, ns: argparse.Namespace) -> int:
     """Build everything and run the board until the window closes, SIGTERM or Ctrl-C."""
-    settings = DisplaySettings.from_config(ctx.config)
-    lang = getattr(ns, "lang", None) or ctx.config.default_language
+    settings = DisplaySettings.from_config(ctx.plain_config)
+    lang = getattr(ns, "lang", None) or ctx.plain_config.default_language
     url = ctx.login_url(ns.client_id)
     try:
         voice = _make_voice(ctx, ns, settings)
@@ -76,7 +76,7 @@ def run(ctx: AppContext, ns: argparse.Namespace) -> int:
 
     client = BusClient(url, ctx.site.site, ns.client_id, Role.DISPLAY)
     ClockProbe(client).start()  # clock_offset_s in status/{client_id}, for the web app's devices page
-    display = Display(settings, client, lang, voice=voice, leds=leds)
+    display = Display(settings, client, lang, voice=voice, leds=leds, origin=ctx.config_origin)
     app = DisplayApp(display, portrait=ns.portrait, fullscreen=ns.fullscreen)
 
     def stop(*_: Any) -> None:

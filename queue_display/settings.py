@@ -6,10 +6,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from qms.config import SiteConfig
 from ui_kit.site_view import SiteView, pick
+
+if TYPE_CHECKING:
+    from qms.config import SiteConfig
 
 
 def spoken_counter(counter_id: str, name: str | None = None) -> str | None:

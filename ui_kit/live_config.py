@@ -2,30 +2,45 @@
 
 :class:`LiveConfig` subscribes to ``qms/v1/{site}/config`` on a :class:`ui_kit.bridge.UiBus` and, for each
 catalogue it has not applied yet (by ``sha256``), merges it over the device's own config
-(``qms.catalogue.merge_catalogue``) and hands the result to ``on_config`` on the UI thread. A catalogue
-that does not validate, or is of another site, is ignored (logged): the device keeps what it shows.
+(``qms.catalogue.merge_catalogue``) and hands the result, as a plain copy (:mod:`qms.config.plain`), to
+``on_config`` on the UI thread. A catalogue that does not validate, or is of another site, is ignored
+(logged): the device keeps what it shows. The catalogue of the device's own config file (same sha-256)
+is its own config: nothing is validated, so a device that starts from a warm config cache never loads
+pydantic unless the hub's config differs from its own.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qms.catalogue import merge_catalogue
-from qms.config import SiteConfig
+from qms.config.plain import Origin, Plain, plain_copy
 
 from .bridge import UiBus
+
+if TYPE_CHECKING:
+    from qms.config import SiteConfig
 
 log = logging.getLogger(__name__)
 
 
 class LiveConfig:
-    """The device's config, kept up to date from the hub's catalogue."""
+    """The device's config, kept up to date from the hub's catalogue.
 
-    def __init__(self, bus: UiBus, config: SiteConfig, on_config: Callable[[SiteConfig], None]) -> None:
-        self.base = config
-        self.config = config
+    ``config`` is the device's own (what it shows at start); ``origin`` says which file it was read from
+    and how to validate that file, for a plain ``config`` (without it, ``config`` must be validated).
+    """
+
+    def __init__(self, bus: UiBus, config: SiteConfig, on_config: Callable[[SiteConfig], None], *,
+                 origin: Origin | None = None) -> None:
+        if origin is None and isinstance(config, Plain):
+            raise TypeError("LiveConfig over a plain config needs its origin (the validated config to merge over)")
+        self.own = plain_copy(config)
+        self.own_sha256 = origin.sha256 if origin is not None else None
+        self.base = origin.validated if origin is not None else lambda: config
+        self.config = self.own
         self.on_config = on_config
         self.sha256: str | None = None
         self.applied = 0
@@ -35,17 +50,21 @@ class LiveConfig:
         sha = payload.get("sha256")
         if not isinstance(sha, str) or sha == self.sha256:
             return
-        merged = merge_catalogue(self.base, payload)
-        if merged is None:
-            log.warning("config catalogue %.12s… ignored: not a valid catalogue of this site", sha)
-            return
+        if sha == self.own_sha256:
+            shown = self.own  # the hub runs the device's own file
+        else:
+            merged = merge_catalogue(self.base(), payload)
+            if merged is None:
+                log.warning("config catalogue %.12s… ignored: not a valid catalogue of this site", sha)
+                return
+            shown = plain_copy(merged)
         self.sha256 = sha
-        if merged == self.config:
-            return  # the hub's config is the one this device started with
-        self.config = merged
+        if shown == self.config:
+            return  # what this device shows already
+        self.config = shown
         self.applied += 1
         log.info("config catalogue %.12s… (version %s) applied", sha, payload.get("version"))
         try:
-            self.on_config(merged)
+            self.on_config(shown)
         except Exception:
             log.exception("redrawing for the new config failed")

@@ -11,12 +11,14 @@ e.g. the name a state message carries), so a display running an older config sti
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeVar, overload
+from typing import TYPE_CHECKING, TypeVar, overload
 
-from qms.config import SiteConfig
-from qms.config.fields import DEFAULT_LANG
+from qms.config.reading import DEFAULT_LANG
 from qms.config.to_core import to_opening_hours, to_service_def
 from queue_core.model import ServiceDef
+
+if TYPE_CHECKING:
+    from qms.config import SiteConfig
 
 T = TypeVar("T")
 
@@ -33,7 +35,8 @@ def pick(texts: Mapping[str, object] | None, lang: str, fallback: object = "") -
 
 
 class SiteView:
-    """Read-only, screen-facing view of a validated :class:`SiteConfig`.
+    """Read-only, screen-facing view of a validated :class:`SiteConfig` or its plain copy
+    (:mod:`qms.config.plain`: what the devices hold).
 
     ``languages`` are those the screen offers (default: the config's); ``default_lang`` is the
     config's first language when offered, else the first offered one.

@@ -6,8 +6,10 @@ Reading the config needs ruamel.yaml and pydantic: ~0.1 s of imports and ~30 ms 
 
 - the queue core's :class:`~queue_core.model.SiteDef` and the clock tolerances: what ``qms ticket issue``,
   ``qms counter`` and ``qms status`` need, so they import neither pydantic nor ruamel (:func:`core_config`);
-- the plain data that validated, so a process that needs the whole :class:`SiteConfig` (kiosk, display)
-  validates it again with pydantic but does not parse YAML (:func:`cached_config`).
+- the plain data that validated, so a process that needs the whole :class:`SiteConfig` (the hub, the
+  web app) validates it again with pydantic but does not parse YAML (:func:`cached_config`);
+- the config's plain copy (:mod:`.plain`): what the devices (kiosk, counter pad, hall display) read, so
+  they import neither pydantic nor ruamel (:func:`plain_config`).
 
 The key is a SHA-256 of the config file's bytes and of the config code (name, size and mtime of
 ``qms/config/*.py`` and ``queue_core/*.py``), so any edit of the file, or an upgrade, misses it.
@@ -20,7 +22,6 @@ store already decides every ticket: trusting its pickle adds no new power.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import pickle
@@ -30,6 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qms.catalogue import config_version
+from qms.digest import sha256_hex
+
 if TYPE_CHECKING:
     from queue_core import SiteDef
 
@@ -37,7 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CACHE_DIR = "cache"
-FORMAT = 2  # bump when the cached record changes shape
+FORMAT = 3  # bump when the cached record changes shape
 CODE = (Path(__file__).parent, Path(__file__).resolve().parents[2] / "queue_core")  # what makes the record
 
 
@@ -65,6 +69,7 @@ class _Record:
     key: str
     data: Any  # the plain data that validated (dicts, lists, scalars)
     core: CoreConfig
+    plain: SiteConfig  # its plain copy (qms.config.plain)
 
 
 def code_stamp() -> str:
@@ -82,12 +87,12 @@ def code_stamp() -> str:
 
 def cache_file(config_path: str | os.PathLike[str], cache_dir: Path) -> Path:
     """The cache file of the config at ``config_path`` (one per config file)."""
-    name = hashlib.sha256(str(Path(config_path).resolve()).encode()).hexdigest()[:24]
+    name = sha256_hex(str(Path(config_path).resolve()).encode())[:24]
     return cache_dir / f"config-{name}.pickle"
 
 
 def _key(raw: bytes) -> str:
-    return hashlib.sha256(code_stamp().encode() + b"\0" + raw).hexdigest()
+    return sha256_hex(code_stamp().encode() + b"\0" + raw)
 
 
 def _read(file: Path, key: str) -> _Record | None:
@@ -117,7 +122,7 @@ def _write(file: Path, record: _Record) -> None:
 
 
 def _full_load(path: str | os.PathLike[str], raw: bytes | None, file: Path,
-               key: str | None) -> tuple[SiteConfig, CoreConfig]:
+               key: str | None) -> tuple[SiteConfig, CoreConfig, SiteConfig]:
     """The full loader (YAML with lines, pydantic); caches the result when it validated."""
     from .loader import load_config, parse_config_data
 
@@ -129,10 +134,12 @@ def _full_load(path: str | os.PathLike[str], raw: bytes | None, file: Path,
         config, data = load_config(path), None
     else:
         config, data = parse_config_data(text, str(path))
-    core = CoreConfig.of(config)
+    from .plain import plain_copy
+
+    core, plain = CoreConfig.of(config), plain_copy(config)
     if data is not None and key is not None:
-        _write(file, _Record(key, data, core))
-    return config, core
+        _write(file, _Record(key, data, core, plain))
+    return config, core, plain
 
 
 def _lookup(path: str | os.PathLike[str],
@@ -170,3 +177,13 @@ def cached_config(path: str | os.PathLike[str], cache_dir: Path) -> SiteConfig:
         except ValidationError:
             pass
     return _full_load(path, raw, file, key)[0]
+
+
+def plain_config(path: str | os.PathLike[str], cache_dir: Path) -> tuple[SiteConfig, str]:
+    """The config at ``path`` as its plain copy (:mod:`.plain`), and the sha-256 of the bytes it was read
+    from (``qms.catalogue.config_version``: how a device knows the hub's catalogue is its own file's).
+    From the cache when the file and the code are unchanged, else from the full loader (raises
+    :class:`~qms.config.errors.ConfigError`)."""
+    raw, file, key, record = _lookup(path, cache_dir)
+    plain = record.plain if record is not None else _full_load(path, raw, file, key)[2]
+    return plain, config_version(raw or b"")

@@ -12,8 +12,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, PlainSerialize
 from pydantic_core import PydanticCustomError
 
 from .errors import Problems
-
-DEFAULT_LANG = "vi"
+from .reading import DEFAULT_LANG, TextListReading, TextReading
 
 
 def fail(message: str) -> PydanticCustomError:
@@ -109,7 +108,7 @@ def _check_lang_keys(mapping: dict[str, Any], kind: str) -> None:
         raise Problems(problems)
 
 
-class Text(RootModel[dict[str, str]]):
+class Text(TextReading, RootModel[dict[str, str]]):
     """Text in several languages, e.g. ``{vi: "Quầy số 1", en: "Counter 1"}``; ``vi`` is required.
 
     A plain string is accepted and taken as Vietnamese.
@@ -134,15 +133,9 @@ class Text(RootModel[dict[str, str]]):
             raise Problems(empty)
         return self
 
-    def text(self, lang: str = DEFAULT_LANG) -> str:
-        """The text in ``lang``, falling back to Vietnamese."""
-        return self.root.get(lang) or self.root[DEFAULT_LANG]
-
-    def __str__(self) -> str:
-        return self.text()
 
 
-class TextList(RootModel[dict[str, list[str]]]):
+class TextList(TextListReading, RootModel[dict[str, list[str]]]):
     """A list of lines per language, e.g. ``{vi: ["CCCD"], en: ["ID card"]}``; ``vi`` is required.
 
     A plain list is accepted and taken as Vietnamese.
@@ -160,15 +153,11 @@ class TextList(RootModel[dict[str, list[str]]]):
         _check_lang_keys(self.root, "list")
         return self
 
-    def text(self, lang: str = DEFAULT_LANG) -> list[str]:
-        """The lines in ``lang``, falling back to Vietnamese."""
-        return self.root.get(lang) or self.root[DEFAULT_LANG]
 
 
 # ---- opening hours ------------------------------------------------------------------------------
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _PERIOD_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–—]\s*(\d{1,2}):(\d{2})\s*$")
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import os
 import re
 import sys
@@ -27,6 +25,8 @@ def _b64(raw: bytes) -> str:
 
 
 def _derive(pin: str, salt: bytes, iterations: int) -> bytes:
+    import hashlib  # here: it loads OpenSSL (~3 MB), which the kiosk needs only when a PIN is typed
+
     return hashlib.pbkdf2_hmac("sha256", pin.encode("utf-8"), salt, iterations)
 
 
@@ -55,6 +55,8 @@ def verify_pin(pin: str, hashed: str) -> bool:
     except (binascii.Error, ValueError):
         return False
     actual = _derive(pin, salt, int(m.group(1)))
+    import hmac
+
     return hmac.compare_digest(actual, expected)
 
 

@@ -29,6 +29,7 @@ from .fields import (
     fail,
     quoted,
 )
+from .reading import SiteConfigReading
 
 
 class Model(BaseModel):
@@ -412,7 +413,7 @@ class ClockCfg(Model):
     )
 
 
-class SiteConfig(Model):
+class SiteConfig(SiteConfigReading, Model):
     """One center's config file (config/commune.yaml)."""
 
     site: SiteInfo = Field(description="Who this center is.")
@@ -442,43 +443,3 @@ class SiteConfig(Model):
         if problems:
             raise Problems(problems)
         return self
-
-    # -- lookups --
-
-    @property
-    def default_language(self) -> str:
-        """The kiosk's first language."""
-        return self.site.languages[0]
-
-    def service(self, service_id: str) -> ServiceCfg:
-        """The service with this id (KeyError if none)."""
-        for s in self.services:
-            if s.id == service_id:
-                return s
-        raise KeyError(service_id)
-
-    def procedure(self, procedure_id: str) -> tuple[ServiceCfg, ProcedureCfg]:
-        """The procedure with this id and its service (KeyError if none)."""
-        for s in self.services:
-            for p in s.procedures:
-                if p.id == procedure_id:
-                    return s, p
-        raise KeyError(procedure_id)
-
-    def counter(self, counter_id: str) -> CounterCfg:
-        """The counter with this id (KeyError if none)."""
-        for c in self.counters:
-            if c.id == counter_id:
-                return c
-        raise KeyError(counter_id)
-
-    def counters_for_service(self, service_id: str) -> list[CounterCfg]:
-        """Counters that call this service, in file order."""
-        return [c for c in self.counters if service_id in c.services]
-
-    def priority(self, priority_id: str) -> PriorityCfg:
-        """The priority kind with this id (KeyError if none)."""
-        for p in self.priorities:
-            if p.id == priority_id:
-                return p
-        raise KeyError(priority_id)

@@ -1,7 +1,9 @@
-"""Turn a validated :class:`SiteConfig` into the pure core's :class:`queue_core.model.SiteDef`."""
+"""Turn a validated :class:`SiteConfig` (or its plain copy, :mod:`.plain`) into the pure core's
+:class:`queue_core.model.SiteDef`. No pydantic here."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from queue_core.model import (
@@ -15,8 +17,10 @@ from queue_core.model import (
     SiteDef,
 )
 
-from .fields import DEFAULT_LANG, WEEKDAYS
-from .schema import CenterHoursCfg, OpeningHoursCfg, ServiceCfg, SiteConfig
+from .reading import DEFAULT_LANG, WEEKDAYS
+
+if TYPE_CHECKING:
+    from .schema import CenterHoursCfg, OpeningHoursCfg, ServiceCfg, SiteConfig
 
 
 def to_opening_hours(hours: OpeningHoursCfg | None, center: CenterHoursCfg | None = None) -> OpeningHours | None:
@@ -24,7 +28,7 @@ def to_opening_hours(hours: OpeningHoursCfg | None, center: CenterHoursCfg | Non
     working days (``center``, else ``hours`` itself when it is the center's)."""
     if hours is None:
         return None
-    days = center if center is not None else hours if isinstance(hours, CenterHoursCfg) else None
+    days = center if center is not None else hours if hasattr(hours, "holidays") else None  # the center's own
     return OpeningHours(
         weekdays=frozenset(WEEKDAYS.index(d) for d in hours.weekdays),
         periods=tuple(Period(s, e) for s, e in sorted(hours.periods)),

@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 NEVER = {"numpy", "hub", "counter", "queue_display", "pytest", "sqlite3",  # pytest: the harness's; sqlite3: the store's
          "platformdirs",  # only for a default data dir; a service's is always set
          "queue_core.engine", "statistics"}  # the queue's rules and estimates run in the hub
-CONFIG_STACK = {"ruamel"}  # a warm config cache skips the YAML parser
+CONFIG_STACK = {"ruamel", "pydantic", "pydantic_core",  # a warm config cache: its plain copy (no YAML, no models)
+                "hashlib", "_hashlib",  # OpenSSL: for the admin PIN (qms.digest hashes the config file) or pydantic
+                "importlib.metadata", "email"}  # pydantic's plugins; the version is a constant (mqtt_bus.version)
 UNTIL_USED = {"qrcode",  # python-escpos draws a QR code with it for qr=image printers only (this one: native)
               "ssl", "_ssl"}  # marked absent: the broker URL is plain mqtt://
 PROFILES_PARSER = {"yaml"}  # python-escpos parses its profiles with PyYAML only when their pickle is stale
