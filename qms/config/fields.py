@@ -134,7 +134,6 @@ class Text(TextReading, RootModel[dict[str, str]]):
         return self
 
 
-
 class TextList(TextListReading, RootModel[dict[str, list[str]]]):
     """A list of lines per language, e.g. ``{vi: ["CCCD"], en: ["ID card"]}``; ``vi`` is required.
 
@@ -152,7 +151,6 @@ class TextList(TextListReading, RootModel[dict[str, list[str]]]):
     def _required_vi(self) -> TextList:
         _check_lang_keys(self.root, "list")
         return self
-
 
 
 # ---- opening hours ------------------------------------------------------------------------------
