@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from mqtt_bus.url import parse_broker_url
 from qms.broker import resolve_url
-from qms.config.cache import CACHE_DIR, CoreConfig, cached_config, core_config, plain_config
+from qms.config.cache import CACHE_DIR, CoreConfig, cached_config, core_config, merged_config, plain_config
 from qms.config.files import default_config_path
 from qms.config.plain import Origin
 from qms.envfile import read_env
@@ -135,7 +135,9 @@ class AppContext:
     def config_origin(self) -> Origin:
         """Where :attr:`plain_config` came from, for a device that follows the hub's catalogue
         (``ui_kit.live_config``)."""
-        return Origin(self.config_sha256, lambda: self.config)
+        sha = self.config_sha256
+        return Origin(sha, lambda payload: merged_config(self.config_path, self.cache_dir, sha, payload,
+                                                         lambda: self.config))
 
     @cached_property
     def core_config(self) -> CoreConfig:

@@ -29,17 +29,18 @@ log = logging.getLogger(__name__)
 class LiveConfig:
     """The device's config, kept up to date from the hub's catalogue.
 
-    ``config`` is the device's own (what it shows at start); ``origin`` says which file it was read from
-    and how to validate that file, for a plain ``config`` (without it, ``config`` must be validated).
+    ``config`` is the device's own (what it shows at start); ``origin`` says which file a plain ``config``
+    was read from and how a catalogue is merged over it (without it, ``config`` must be validated: the
+    catalogues are merged over it).
     """
 
     def __init__(self, bus: UiBus, config: SiteConfig, on_config: Callable[[SiteConfig], None], *,
                  origin: Origin | None = None) -> None:
         if origin is None and isinstance(config, Plain):
-            raise TypeError("LiveConfig over a plain config needs its origin (the validated config to merge over)")
+            raise TypeError("LiveConfig over a plain config needs its origin (how to merge a catalogue over it)")
         self.own = plain_copy(config)
         self.own_sha256 = origin.sha256 if origin is not None else None
-        self.base = origin.validated if origin is not None else lambda: config
+        self.merge = origin.merge if origin is not None else lambda payload: _merged(config, payload)
         self.config = self.own
         self.on_config = on_config
         self.sha256: str | None = None
@@ -53,11 +54,11 @@ class LiveConfig:
         if sha == self.own_sha256:
             shown = self.own  # the hub runs the device's own file
         else:
-            merged = merge_catalogue(self.base(), payload)
+            merged = self.merge(payload)
             if merged is None:
                 log.warning("config catalogue %.12s… ignored: not a valid catalogue of this site", sha)
                 return
-            shown = plain_copy(merged)
+            shown = merged
         self.sha256 = sha
         if shown == self.config:
             return  # what this device shows already
@@ -68,3 +69,9 @@ class LiveConfig:
             self.on_config(shown)
         except Exception:
             log.exception("redrawing for the new config failed")
+
+
+def _merged(config: SiteConfig, payload: dict[str, Any]) -> SiteConfig | None:
+    """``payload``'s catalogue merged over a validated ``config``, as a plain copy (None if it does not apply)."""
+    merged = merge_catalogue(config, payload)
+    return None if merged is None else plain_copy(merged)

@@ -9,7 +9,10 @@ Reading the config needs ruamel.yaml and pydantic: ~0.1 s of imports and ~30 ms 
 - the plain data that validated, so a process that needs the whole :class:`SiteConfig` (the hub, the
   web app) validates it again with pydantic but does not parse YAML (:func:`cached_config`);
 - the config's plain copy (:mod:`.plain`): what the devices (kiosk, counter pad, hall display) read, so
-  they import neither pydantic nor ruamel (:func:`plain_config`).
+  they import neither pydantic nor ruamel (:func:`plain_config`);
+- in ``config-<hash>.merged.pickle``, the plain copy of the last catalogue of the hub merged over it
+  (:func:`merged_config`): a device on a board of its own whose file is older than the hub's merges the
+  same catalogue at every start; the second time, without pydantic.
 
 The key is a SHA-256 of the config file's bytes and of the config code (name, size and mtime of
 ``qms/config/*.py`` and ``queue_core/*.py``), so any edit of the file, or an upgrade, misses it.
@@ -22,16 +25,18 @@ store already decides every ticket: trusting its pickle adds no new power.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qms.catalogue import config_version
+from qms.catalogue import config_version, merge_catalogue
 from qms.digest import sha256_hex
 
 if TYPE_CHECKING:
@@ -95,7 +100,13 @@ def _key(raw: bytes) -> str:
     return sha256_hex(code_stamp().encode() + b"\0" + raw)
 
 
-def _read(file: Path, key: str) -> _Record | None:
+@dataclass(frozen=True)
+class _Merged:
+    key: str  # the code, the device's file and the catalogue (qms.config.cache.merged_config)
+    plain: SiteConfig
+
+
+def _read(file: Path, key: str, kind: type = _Record) -> Any:
     try:
         record = pickle.loads(file.read_bytes())
     except FileNotFoundError:
@@ -103,10 +114,10 @@ def _read(file: Path, key: str) -> _Record | None:
     except Exception as exc:  # truncated, foreign or from another version: a miss
         log.debug("config cache %s unreadable: %s", file, exc)
         return None
-    return record if isinstance(record, _Record) and record.key == key else None
+    return record if isinstance(record, kind) and record.key == key else None
 
 
-def _write(file: Path, record: _Record) -> None:
+def _write(file: Path, record: _Record | _Merged) -> None:
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=file.name, suffix=".tmp", dir=file.parent)  # mode 0600
@@ -187,3 +198,34 @@ def plain_config(path: str | os.PathLike[str], cache_dir: Path) -> tuple[SiteCon
     raw, file, key, record = _lookup(path, cache_dir)
     plain = record.plain if record is not None else _full_load(path, raw, file, key)[2]
     return plain, config_version(raw or b"")
+
+
+def merged_config(path: str | os.PathLike[str], cache_dir: Path, sha256: str, payload: dict[str, Any],
+                  validated: Callable[[], SiteConfig]) -> SiteConfig | None:
+    """The plain copy of the config at ``path`` (whose bytes have ``sha256``) with the catalogue of the hub's
+    ``config`` payload merged over it; None when the catalogue does not apply (``merge_catalogue``).
+
+    From the cache when the last merge was of this file and this catalogue (compared as JSON, so an upgraded
+    hub that sends another catalogue for the same file misses it) by the same code; else merged over
+    ``validated()`` (pydantic) and kept for the next start.
+    """
+    catalogue = payload.get("catalogue") if isinstance(payload, dict) else None
+    if not isinstance(catalogue, dict):
+        return None
+    try:
+        text = json.dumps(catalogue, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        return None  # not a catalogue (the hub sends JSON)
+    key = sha256_hex("\0".join((code_stamp(), sha256, text)).encode())
+    file = cache_file(path, cache_dir).with_suffix(".merged.pickle")
+    record = _read(file, key, _Merged)
+    if record is not None:
+        return record.plain
+    from .plain import plain_copy
+
+    merged = merge_catalogue(validated(), payload)
+    if merged is None:
+        return None
+    plain = plain_copy(merged)
+    _write(file, _Merged(key, plain))
+    return plain

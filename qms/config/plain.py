@@ -54,11 +54,12 @@ class PlainSiteConfig(SiteConfigReading, Plain):
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a device's plain config came from: the version (sha-256) of its file, and how to get that
-    file's validated config (this loads pydantic: only to merge a catalogue that differs)."""
+    """Where a device's plain config came from, the version (sha-256) of its file, and how a catalogue of
+    the hub (a ``config`` payload) is merged over it: ``merge(payload)`` gives the plain merged config, or
+    None when the catalogue does not apply (``qms.config.cache.merged_config``)."""
 
     sha256: str
-    validated: Callable[[], SiteConfig]
+    merge: Callable[[dict[str, Any]], SiteConfig | None]
 
 
 _KINDS = ((SiteConfigReading, PlainSiteConfig), (TextReading, PlainText), (TextListReading, PlainTextList))

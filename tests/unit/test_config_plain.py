@@ -5,6 +5,7 @@ config validate only a catalogue that is not the device's own file's."""
 from __future__ import annotations
 
 import hashlib
+import json
 import pickle
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from kiosk.menu import kiosk_view, priority_items, procedure_items, service_items
 from qms.catalogue import catalogue_of, config_version
 from qms.config import default_config_path, load_config, to_site_def
-from qms.config.cache import plain_config
+from qms.config.cache import merged_config, plain_config
 from qms.config.plain import Origin, Plain, plain_copy
 from qms.digest import sha256_hex
 from queue_display.settings import DisplaySettings
@@ -112,24 +113,59 @@ class Bus:
         self.deliver = handler
 
 
-def test_the_own_files_catalogue_validates_nothing_and_another_is_merged():
-    validated: list[int] = []
-    shown: list[Any] = []
+def origin_of(config: Path, cache: Path, validated: list[int]) -> Origin:
+    """A device's origin as ``AppContext.config_origin`` makes it, counting the validations."""
+    sha = config_version(config.read_bytes())
 
     def base():
         validated.append(1)
-        return CONFIG
+        return load_config(config)
+    return Origin(sha, lambda payload: merged_config(config, cache, sha, payload, base))
 
-    sha = config_version(COMMUNE.read_bytes())
+
+def test_the_own_files_catalogue_validates_nothing_and_another_is_merged_once(tmp_path):
+    config, cache = tmp_path / "site.yaml", tmp_path / "cache"
+    config.write_bytes(COMMUNE.read_bytes())
+    validated: list[int] = []
+    shown: list[Any] = []
+    origin = origin_of(config, cache, validated)
     bus = Bus()
-    live = LiveConfig(bus, plain_copy(CONFIG), shown.append, origin=Origin(sha, base))  # type: ignore[arg-type]
-    bus.deliver("t", catalogue_of(CONFIG, sha))
-    assert validated == [] and shown == [] and live.sha256 == sha  # the hub runs this device's own file
+    live = LiveConfig(bus, plain_copy(CONFIG), shown.append, origin=origin)  # type: ignore[arg-type]
+    bus.deliver("t", catalogue_of(CONFIG, origin.sha256))
+    assert validated == [] and shown == [] and live.sha256 == origin.sha256  # the hub runs this device's file
     other = catalogue_of(CONFIG.model_copy(update={"guidance_service": None}), "f" * 64)
     bus.deliver("t", other)
     assert validated == [1] and len(shown) == 1 and isinstance(shown[0], Plain)
     assert shown[0].guidance_service is None and live.applied == 1
-    bus.deliver("t", catalogue_of(CONFIG, sha))  # back to the device's own file: its own config again
+    bus.deliver("t", catalogue_of(CONFIG, origin.sha256))  # back to the device's own file: its own config again
     assert validated == [1] and shown[-1] == plain_copy(CONFIG) and live.applied == 2
+    # the device restarts: the hub's catalogue (still the other file) comes from the cache, not validated
+    again = Bus()
+    restarted = LiveConfig(again, plain_copy(CONFIG), shown.append, origin=origin)  # type: ignore[arg-type]
+    again.deliver("t", dict(other, ts="later"))
+    assert validated == [1] and shown[-1] == shown[0] and restarted.applied == 1
+    renamed = catalogue_of(CONFIG.model_copy(update={"guidance_service": "tu-phap"}), "e" * 64)
+    again.deliver("t", renamed)  # yet another catalogue: merged (validated) again
+    assert validated == [1, 1] and shown[-1].guidance_service == "tu-phap"
+    assert origin.merge({"sha256": "x"}) is None and origin.merge({"catalogue": {"site": float("nan")}}) is None
+    assert validated == [1, 1]  # neither is a catalogue: nothing validated
     with pytest.raises(TypeError, match="origin"):
         LiveConfig(Bus(), plain_copy(CONFIG), shown.append)  # type: ignore[arg-type]
+
+
+def test_a_merged_catalogue_comes_back_without_pydantic(tmp_path):
+    config, cache = tmp_path / "site.yaml", tmp_path / "cache"
+    config.write_bytes(COMMUNE.read_bytes())
+    payload = catalogue_of(CONFIG.model_copy(update={"guidance_service": None}), "f" * 64)
+    (tmp_path / "payload.json").write_text(json.dumps(payload), encoding="utf-8")
+    validated: list[int] = []
+    first = origin_of(config, cache, validated).merge(payload)
+    assert validated == [1] and first is not None and first.guidance_service is None
+    code = ("import json, sys; from pathlib import Path; from qms.config.cache import merged_config; "
+            f"t = Path({str(tmp_path)!r}); payload = json.loads((t / 'payload.json').read_text()); "
+            f"m = merged_config(t / 'site.yaml', t / 'cache', {origin_of(config, cache, []).sha256!r}, payload, "
+            "lambda: sys.exit('validated')); "
+            "print(m.guidance_service, sorted({n.split('.')[0] for n in sys.modules} & {'pydantic', 'ruamel'}))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["None", "[]"]
