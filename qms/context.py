@@ -145,6 +145,8 @@ class AppContext:
         ``ConfigError``)."""
         if "config" in self.__dict__:  # already validated in this process
             return CoreConfig.of(self.config)
+        if "_plain" in self.__dict__:  # a device: its plain copy is read already (no second read of the cache)
+            return CoreConfig.of(self.plain_config)
         return core_config(self.config_path, self.cache_dir)
 
     @cached_property
